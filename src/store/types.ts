@@ -1,0 +1,92 @@
+/**
+ * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
+ * SQLite and PostgreSQL. Every query that reads tenant data takes the tenant id.
+ */
+
+export interface TenantRecord {
+  id: string;
+  name: string;
+  /** The tenant's SIP domain, also the digest realm. Lower-case, unique. */
+  domain: string;
+}
+
+export interface WorkplaceRecord {
+  tenantId: string;
+  extension: string;
+  name: string;
+  email: string | null;
+  language: string; // 'de' | 'en'
+  packages: string[]; // booked add-on packages, e.g. ["group"]
+}
+
+export interface DeviceRecord {
+  tenantId: string;
+  /** SIP username, unique within the tenant; also the user part of the device's address of record. */
+  username: string;
+  workplaceExtension: string;
+  kind: string; // 'deskphone' | 'softphone' | 'webrtc'
+  /** HA1 for realm = tenant domain, hex. */
+  ha1Md5: string;
+  ha1Sha256: string;
+}
+
+/** One contact binding of an address of record (RFC 3261 section 10.3). */
+export interface RegistrationRecord {
+  tenantId: string;
+  /** User part of the AOR (the device username). */
+  username: string;
+  /** The Contact URI exactly as bound (with its URI parameters). */
+  contact: string;
+  /** Contact header parameters other than expires/q, serialized (";+sip.instance=...;reg-id=1"), or "". */
+  contactParams: string;
+  q: number | null;
+  callId: string;
+  cseq: number;
+  /** Absolute expiry, ms since epoch. */
+  expiresAt: number;
+  /** The flow the REGISTER arrived on, so requests can reach NATed and WebSocket devices. */
+  flowProtocol: string;
+  flowAddress: string;
+  flowPort: number;
+  flowLocalAddress: string;
+  flowLocalPort: number;
+  flowConnectionId: string | null;
+  userAgent: string | null;
+  updatedAt: number;
+}
+
+export interface DirectorySnapshot {
+  tenants: TenantRecord[];
+  workplaces: WorkplaceRecord[];
+  devices: DeviceRecord[];
+}
+
+export interface DirectoryStore {
+  tenantByDomain(domain: string): Promise<TenantRecord | undefined>;
+  tenant(id: string): Promise<TenantRecord | undefined>;
+  device(tenantId: string, username: string): Promise<DeviceRecord | undefined>;
+  workplaces(tenantId: string): Promise<WorkplaceRecord[]>;
+  devices(tenantId: string): Promise<DeviceRecord[]>;
+  /** Everything, for building the in-memory directory at start and after provisioning. */
+  snapshot(): Promise<DirectorySnapshot>;
+}
+
+export interface RegistrationStore {
+  list(tenantId: string, username: string): Promise<RegistrationRecord[]>;
+  /** Inserts or replaces the binding (tenantId, username, contact). */
+  upsert(record: RegistrationRecord): Promise<void>;
+  remove(tenantId: string, username: string, contact: string): Promise<void>;
+  removeAll(tenantId: string, username: string): Promise<void>;
+  /** Every binding with expiresAt > now, for rebuilding the location service after a restart. */
+  loadUnexpired(now: number): Promise<RegistrationRecord[]>;
+  removeExpired(now: number): Promise<number>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly directory: DirectoryStore;
+  readonly registrations: RegistrationStore;
+  /** Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
