@@ -1,0 +1,181 @@
+/**
+ * An ordered, case-insensitive header list. Names are stored in their canonical long form (compact forms such as
+ * `v`, `f`, `i` are expanded on insertion, RFC 3261 section 7.3.3) so lookups need one spelling only.
+ * Values are kept as received (folding already unfolded, surrounding whitespace trimmed).
+ */
+
+const COMPACT: Record<string, string> = {
+  a: 'Accept-Contact',
+  b: 'Referred-By',
+  c: 'Content-Type',
+  d: 'Request-Disposition',
+  e: 'Content-Encoding',
+  f: 'From',
+  i: 'Call-ID',
+  j: 'Reject-Contact',
+  k: 'Supported',
+  l: 'Content-Length',
+  m: 'Contact',
+  n: 'Identity-Info',
+  o: 'Event',
+  r: 'Refer-To',
+  s: 'Subject',
+  t: 'To',
+  u: 'Allow-Events',
+  v: 'Via',
+  x: 'Session-Expires',
+  y: 'Identity',
+};
+
+const CANONICAL = new Map<string, string>(
+  [
+    'Accept',
+    'Accept-Encoding',
+    'Accept-Language',
+    'Alert-Info',
+    'Allow',
+    'Allow-Events',
+    'Authentication-Info',
+    'Authorization',
+    'Call-ID',
+    'Call-Info',
+    'Contact',
+    'Content-Disposition',
+    'Content-Encoding',
+    'Content-Language',
+    'Content-Length',
+    'Content-Type',
+    'CSeq',
+    'Date',
+    'Error-Info',
+    'Event',
+    'Expires',
+    'From',
+    'In-Reply-To',
+    'Max-Forwards',
+    'Min-Expires',
+    'MIME-Version',
+    'Organization',
+    'Path',
+    'Priority',
+    'Proxy-Authenticate',
+    'Proxy-Authorization',
+    'Proxy-Require',
+    'Reason',
+    'Record-Route',
+    'Refer-To',
+    'Referred-By',
+    'Replaces',
+    'Reply-To',
+    'Require',
+    'Retry-After',
+    'Route',
+    'Server',
+    'Subject',
+    'Subscription-State',
+    'Supported',
+    'Timestamp',
+    'To',
+    'Unsupported',
+    'User-Agent',
+    'Via',
+    'Warning',
+    'WWW-Authenticate',
+    'P-Asserted-Identity',
+    'Session-Expires',
+    'Min-SE',
+    'RSeq',
+    'RAck',
+  ].map((n) => [n.toLowerCase(), n]),
+);
+
+/** Canonical spelling of a header name: compact forms expanded, known names in their RFC case. */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  if (lower.length === 1) {
+    const long = COMPACT[lower];
+    if (long) return long;
+  }
+  return CANONICAL.get(lower) ?? name;
+}
+
+export class Headers {
+  #list: Array<[string, string]> = [];
+
+  constructor(entries: Iterable<readonly [string, string]> = []) {
+    for (const [n, v] of entries) this.add(n, v);
+  }
+
+  /** First value of the header, or undefined. */
+  get(name: string): string | undefined {
+    const key = canonicalHeaderName(name).toLowerCase();
+    for (const [n, v] of this.#list) if (n.toLowerCase() === key) return v;
+    return undefined;
+  }
+
+  /** Every header line of that name, in order (a line may itself hold a comma-separated list). */
+  getAll(name: string): string[] {
+    const key = canonicalHeaderName(name).toLowerCase();
+    const out: string[] = [];
+    for (const [n, v] of this.#list) if (n.toLowerCase() === key) out.push(v);
+    return out;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Appends a header line. */
+  add(name: string, value: string): this {
+    this.#list.push([canonicalHeaderName(name), value]);
+    return this;
+  }
+
+  /** Inserts a header line before the first line of that name (or at the end when there is none): Via, Record-Route. */
+  prepend(name: string, value: string): this {
+    const canon = canonicalHeaderName(name);
+    const key = canon.toLowerCase();
+    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
+    if (i < 0) this.#list.push([canon, value]);
+    else this.#list.splice(i, 0, [canon, value]);
+    return this;
+  }
+
+  /** Replaces all lines of that name with one line, kept at the position of the first. */
+  set(name: string, value: string): this {
+    const canon = canonicalHeaderName(name);
+    const key = canon.toLowerCase();
+    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
+    this.delete(name);
+    if (i < 0) this.#list.push([canon, value]);
+    else this.#list.splice(i, 0, [canon, value]);
+    return this;
+  }
+
+  /** Replaces the first line of that name only (e.g. the top Via), keeping the rest. */
+  setFirst(name: string, value: string): this {
+    const key = canonicalHeaderName(name).toLowerCase();
+    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
+    if (i < 0) this.add(name, value);
+    else this.#list[i] = [this.#list[i]![0], value];
+    return this;
+  }
+
+  delete(name: string): this {
+    const key = canonicalHeaderName(name).toLowerCase();
+    this.#list = this.#list.filter(([n]) => n.toLowerCase() !== key);
+    return this;
+  }
+
+  entries(): Array<[string, string]> {
+    return this.#list.map(([n, v]) => [n, v]);
+  }
+
+  clone(): Headers {
+    return new Headers(this.#list);
+  }
+
+  get size(): number {
+    return this.#list.length;
+  }
+}
