@@ -82,11 +82,33 @@ export interface RegistrationStore {
   removeExpired(now: number): Promise<number>;
 }
 
+/**
+ * Directory writes, used by provisioning (and later the admin API). Upserts insert or replace the whole record;
+ * callers run them inside `Store.transaction` when several must land together.
+ */
+export interface ProvisioningStore {
+  upsertTenant(tenant: TenantRecord): Promise<void>;
+  /** Removes the tenant with everything it owns: workplaces, devices, registrations. */
+  removeTenant(tenantId: string): Promise<void>;
+  upsertWorkplace(workplace: WorkplaceRecord): Promise<void>;
+  /** Removes the workplace, its devices and their registrations. */
+  removeWorkplace(tenantId: string, extension: string): Promise<void>;
+  /** The device's workplace must exist in the same tenant. */
+  upsertDevice(device: DeviceRecord): Promise<void>;
+  /** Removes the device and its registrations. */
+  removeDevice(tenantId: string, username: string): Promise<void>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly directory: DirectoryStore;
   readonly registrations: RegistrationStore;
-  /** Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. */
+  readonly provisioning: ProvisioningStore;
+  /**
+   * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
+   * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same
+   * transaction (no savepoints).
+   */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

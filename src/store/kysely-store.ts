@@ -1,0 +1,367 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, DevicesTable, RegistrationsTable, WorkplacesTable } from './schema.js';
+import type {
+  DeviceRecord,
+  DirectorySnapshot,
+  DirectoryStore,
+  ProvisioningStore,
+  RegistrationRecord,
+  RegistrationStore,
+  Store,
+  TenantRecord,
+  WorkplaceRecord,
+} from './types.js';
+
+type Dialect = Store['dialect'];
+
+/**
+ * The one Store implementation: the same kysely queries serve SQLite and PostgreSQL. An instance wraps either
+ * the root Kysely (auto-commit) or a Transaction; `transaction()` on the latter joins it.
+ */
+export class KyselyStore implements Store {
+  readonly dialect: Dialect;
+  readonly directory: DirectoryStore;
+  readonly registrations: RegistrationStore;
+  readonly provisioning: ProvisioningStore;
+  readonly #db: Kysely<Database>;
+  readonly #inTransaction: boolean;
+  readonly #onClose: () => Promise<void>;
+
+  constructor(
+    db: Kysely<Database>,
+    dialect: Dialect,
+    opts: { inTransaction?: boolean; onClose?: () => Promise<void> } = {},
+  ) {
+    this.#db = db;
+    this.dialect = dialect;
+    this.#inTransaction = opts.inTransaction ?? false;
+    this.#onClose = opts.onClose ?? (() => db.destroy());
+    this.directory = new KyselyDirectoryStore(db);
+    this.registrations = new KyselyRegistrationStore(db);
+    this.provisioning = new KyselyProvisioningStore(db);
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    // kysely has no nested transactions; joining keeps "one transaction" true for code that composes helpers.
+    if (this.#inTransaction) return fn(this);
+    return this.#db
+      .transaction()
+      .execute((trx) =>
+        fn(new KyselyStore(trx, this.dialect, { inTransaction: true, onClose: closeInTransaction })),
+      );
+  }
+
+  async close(): Promise<void> {
+    await this.#onClose();
+  }
+}
+
+function closeInTransaction(): Promise<void> {
+  return Promise.reject(new Error('close() called on a transaction store; close the store that opened it'));
+}
+
+class KyselyDirectoryStore implements DirectoryStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  tenantByDomain(domain: string): Promise<TenantRecord | undefined> {
+    return this.#db
+      .selectFrom('tenants')
+      .select(['id', 'name', 'domain'])
+      .where('domain', '=', domain.toLowerCase())
+      .executeTakeFirst();
+  }
+
+  tenant(id: string): Promise<TenantRecord | undefined> {
+    return this.#db
+      .selectFrom('tenants')
+      .select(['id', 'name', 'domain'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async device(tenantId: string, username: string): Promise<DeviceRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .executeTakeFirst();
+    return row && toDevice(row);
+  }
+
+  async workplaces(tenantId: string): Promise<WorkplaceRecord[]> {
+    const rows = await this.#db
+      .selectFrom('workplaces')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('extension')
+      .execute();
+    return rows.map(toWorkplace);
+  }
+
+  async devices(tenantId: string): Promise<DeviceRecord[]> {
+    const rows = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('username')
+      .execute();
+    return rows.map(toDevice);
+  }
+
+  async snapshot(): Promise<DirectorySnapshot> {
+    // Three reads; callers wanting a consistent view across them run snapshot() inside a transaction.
+    const tenants = await this.#db
+      .selectFrom('tenants')
+      .select(['id', 'name', 'domain'])
+      .orderBy('id')
+      .execute();
+    const workplaces = await this.#db
+      .selectFrom('workplaces')
+      .selectAll()
+      .orderBy('tenant_id')
+      .orderBy('extension')
+      .execute();
+    const devices = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .orderBy('tenant_id')
+      .orderBy('username')
+      .execute();
+    return { tenants, workplaces: workplaces.map(toWorkplace), devices: devices.map(toDevice) };
+  }
+}
+
+class KyselyRegistrationStore implements RegistrationStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async list(tenantId: string, username: string): Promise<RegistrationRecord[]> {
+    const rows = await this.#db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .orderBy('contact')
+      .execute();
+    return rows.map(toRegistration);
+  }
+
+  async upsert(record: RegistrationRecord): Promise<void> {
+    const row = fromRegistration(record);
+    const { tenant_id: _t, username: _u, contact: _c, ...rest } = row;
+    await this.#db
+      .insertInto('registrations')
+      .values(row)
+      .onConflict((oc) => oc.columns(['tenant_id', 'username', 'contact']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async remove(tenantId: string, username: string, contact: string): Promise<void> {
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .where('contact', '=', contact)
+      .execute();
+  }
+
+  async removeAll(tenantId: string, username: string): Promise<void> {
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .execute();
+  }
+
+  async loadUnexpired(now: number): Promise<RegistrationRecord[]> {
+    // Deliberately across tenants: this rebuilds the whole location service at start.
+    const rows = await this.#db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('expires_at', '>', now)
+      .orderBy('tenant_id')
+      .orderBy('username')
+      .orderBy('contact')
+      .execute();
+    return rows.map(toRegistration);
+  }
+
+  async removeExpired(now: number): Promise<number> {
+    const r = await this.#db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+class KyselyProvisioningStore implements ProvisioningStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async upsertTenant(tenant: TenantRecord): Promise<void> {
+    await this.#db
+      .insertInto('tenants')
+      .values({ id: tenant.id, name: tenant.name, domain: tenant.domain.toLowerCase() })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet({ name: tenant.name, domain: tenant.domain.toLowerCase() }),
+      )
+      .execute();
+  }
+
+  async removeTenant(tenantId: string): Promise<void> {
+    // Foreign keys cascade; registrations too (they reference the tenant).
+    await this.#db.deleteFrom('tenants').where('id', '=', tenantId).execute();
+  }
+
+  async upsertWorkplace(w: WorkplaceRecord): Promise<void> {
+    const row = fromWorkplace(w);
+    const { tenant_id: _t, extension: _e, ...rest } = row;
+    await this.#db
+      .insertInto('workplaces')
+      .values(row)
+      .onConflict((oc) => oc.columns(['tenant_id', 'extension']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async removeWorkplace(tenantId: string, extension: string): Promise<void> {
+    // Registrations have no foreign key to devices (see migration 0002): remove them explicitly first.
+    const usernames = this.#db
+      .selectFrom('devices')
+      .select('username')
+      .where('tenant_id', '=', tenantId)
+      .where('workplace_extension', '=', extension);
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', 'in', usernames)
+      .execute();
+    await this.#db
+      .deleteFrom('workplaces')
+      .where('tenant_id', '=', tenantId)
+      .where('extension', '=', extension)
+      .execute();
+  }
+
+  async upsertDevice(d: DeviceRecord): Promise<void> {
+    const row = fromDevice(d);
+    const { tenant_id: _t, username: _u, ...rest } = row;
+    await this.#db
+      .insertInto('devices')
+      .values(row)
+      .onConflict((oc) => oc.columns(['tenant_id', 'username']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async removeDevice(tenantId: string, username: string): Promise<void> {
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .execute();
+    await this.#db
+      .deleteFrom('devices')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .execute();
+  }
+}
+
+function toWorkplace(row: Selectable<WorkplacesTable>): WorkplaceRecord {
+  return {
+    tenantId: row.tenant_id,
+    extension: row.extension,
+    name: row.name,
+    email: row.email,
+    language: row.language,
+    packages: parsePackages(row.packages),
+  };
+}
+
+function parsePackages(text: string): string[] {
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw new Error(`workplaces.packages is not a JSON array of strings: ${text}`);
+  }
+  return v;
+}
+
+function fromWorkplace(w: WorkplaceRecord): Selectable<WorkplacesTable> {
+  return {
+    tenant_id: w.tenantId,
+    extension: w.extension,
+    name: w.name,
+    email: w.email,
+    language: w.language,
+    packages: JSON.stringify(w.packages),
+  };
+}
+
+function toDevice(row: Selectable<DevicesTable>): DeviceRecord {
+  return {
+    tenantId: row.tenant_id,
+    username: row.username,
+    workplaceExtension: row.workplace_extension,
+    kind: row.kind,
+    ha1Md5: row.ha1_md5,
+    ha1Sha256: row.ha1_sha256,
+  };
+}
+
+function fromDevice(d: DeviceRecord): Selectable<DevicesTable> {
+  return {
+    tenant_id: d.tenantId,
+    username: d.username,
+    workplace_extension: d.workplaceExtension,
+    kind: d.kind,
+    ha1_md5: d.ha1Md5,
+    ha1_sha256: d.ha1Sha256,
+  };
+}
+
+function toRegistration(row: Selectable<RegistrationsTable>): RegistrationRecord {
+  return {
+    tenantId: row.tenant_id,
+    username: row.username,
+    contact: row.contact,
+    contactParams: row.contact_params,
+    q: row.q,
+    callId: row.call_id,
+    cseq: row.cseq,
+    expiresAt: row.expires_at,
+    flowProtocol: row.flow_protocol,
+    flowAddress: row.flow_address,
+    flowPort: row.flow_port,
+    flowLocalAddress: row.flow_local_address,
+    flowLocalPort: row.flow_local_port,
+    flowConnectionId: row.flow_connection_id,
+    userAgent: row.user_agent,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromRegistration(r: RegistrationRecord): Selectable<RegistrationsTable> {
+  return {
+    tenant_id: r.tenantId,
+    username: r.username,
+    contact: r.contact,
+    contact_params: r.contactParams,
+    q: r.q,
+    call_id: r.callId,
+    cseq: r.cseq,
+    expires_at: r.expiresAt,
+    flow_protocol: r.flowProtocol,
+    flow_address: r.flowAddress,
+    flow_port: r.flowPort,
+    flow_local_address: r.flowLocalAddress,
+    flow_local_port: r.flowLocalPort,
+    flow_connection_id: r.flowConnectionId,
+    user_agent: r.userAgent,
+    updated_at: r.updatedAt,
+  };
+}

@@ -1,0 +1,16 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { directory } from './0001-directory.js';
+import { registrations } from './0002-registrations.js';
+
+/**
+ * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
+ * src/ under tsx and from dist/ after the build. Names sort in the order they run; never rename one that shipped.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-directory': directory,
+  '0002-registrations': registrations,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { KyselyStore } from './kysely-store.js';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+import type { Store } from './types.js';
+
+export interface OpenStoreOptions {
+  /** Where relative SQLite paths resolve; created if missing. Default: the current directory. */
+  dataDir?: string;
+}
+
+/** Where a store URL points, parsed. Exported for the CLI, which prints it at start. */
+export type StoreLocation =
+  | { dialect: 'sqlite'; path: string } // ':memory:' or an absolute file path
+  | { dialect: 'postgres'; url: string };
+
+/**
+ * `postgres://…` / `postgresql://…` → PostgreSQL; `sqlite:PATH`, `sqlite::memory:` or a bare PATH → SQLite.
+ * Relative SQLite paths resolve against `dataDir`.
+ */
+export function parseStoreUrl(url: string, opts: OpenStoreOptions = {}): StoreLocation {
+  if (/^postgres(ql)?:\/\//i.test(url)) return { dialect: 'postgres', url };
+  let path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  // Accept the URL-ish sqlite:///abs/path too.
+  if (path.startsWith('//')) path = path.slice(2);
+  if (path === '') throw new Error(`store URL has no path: ${JSON.stringify(url)}`);
+  if (path === ':memory:') return { dialect: 'sqlite', path };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw new Error(`unsupported store URL: ${JSON.stringify(url)}`);
+  return { dialect: 'sqlite', path: isAbsolute(path) ? path : resolve(opts.dataDir ?? '.', path) };
+}
+
+/** Opens the store and brings its schema up to date (migrations run on every open; applied ones are skipped). */
+export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
+  const loc = parseStoreUrl(url, opts);
+  const db = loc.dialect === 'sqlite' ? openSqlite(loc.path) : openPostgres(loc.url);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return new KyselyStore(db, loc.dialect);
+}
+
+function openSqlite(path: string): Kysely<Database> {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new BetterSqlite3(path);
+  // WAL: readers do not block the writer. NORMAL is durable across process crashes in WAL mode and may only
+  // lose the last commits on power loss, which is the usual trade for a PBX's registration churn.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  // SQLite ignores foreign keys unless asked, per connection.
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+const INT8_OID = 20;
+
+function openPostgres(url: string): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    // Timestamps are bigint ms; pg returns int8 as strings by default (it can exceed 2^53). Ours never do, so
+    // parse them to numbers per pool rather than by changing pg's global parser table.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? parseInt8
+          : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+    },
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${text} does not fit a JavaScript number`);
+  return n;
+}
+
+async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`store migration ${failed ?? ''} failed: ${String(error)}`, { cause: error });
+  }
+}

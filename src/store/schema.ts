@@ -1,0 +1,56 @@
+/**
+ * The tables as kysely sees them. Column names are snake_case in SQL; the store maps them to the camelCase
+ * records of types.ts so nothing above the store knows the SQL shape.
+ */
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  domain: string;
+}
+
+export interface WorkplacesTable {
+  tenant_id: string;
+  extension: string;
+  name: string;
+  email: string | null;
+  language: string;
+  /** JSON array of package names: a list column that means the same in SQLite and PostgreSQL. */
+  packages: string;
+}
+
+export interface DevicesTable {
+  tenant_id: string;
+  username: string;
+  workplace_extension: string;
+  kind: string;
+  ha1_md5: string;
+  ha1_sha256: string;
+}
+
+export interface RegistrationsTable {
+  tenant_id: string;
+  username: string;
+  contact: string;
+  contact_params: string;
+  q: number | null;
+  call_id: string;
+  cseq: number;
+  /** bigint ms since epoch; PostgreSQL int8 is parsed to a number by the pool's type parser. */
+  expires_at: number;
+  flow_protocol: string;
+  flow_address: string;
+  flow_port: number;
+  flow_local_address: string;
+  flow_local_port: number;
+  flow_connection_id: string | null;
+  user_agent: string | null;
+  updated_at: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  workplaces: WorkplacesTable;
+  devices: DevicesTable;
+  registrations: RegistrationsTable;
+}
