@@ -1,0 +1,228 @@
+import type { Clock } from '../../util/clock.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { Flow } from '../transport/types.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import { localResponse } from './local-response.js';
+import { tagOf } from './message-fields.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { resolveTimers, type TimerConfig } from './timer-config.js';
+import { clientKeyOfRequest, clientKeyOfResponse, serverKey } from './transaction-key.js';
+import { TransactionState } from './transaction-state.js';
+import type {
+  ClientTransaction,
+  ClientTransactionHandlers,
+  MessageSender,
+  TransactionContext,
+  TransactionUser,
+} from './types.js';
+
+export interface TransactionLayerOptions {
+  clock: Clock;
+  sender: MessageSender;
+  tu: TransactionUser;
+  timers?: Partial<TimerConfig>;
+  /** Bound on live server transactions; past it new requests get 503 + Retry-After without a transaction. */
+  maxTransactions?: number;
+  /**
+   * Receives exceptions thrown by TU callbacks (they never corrupt transaction state). Without it the exception
+   * is rethrown from a microtask, so it surfaces as an uncaught exception instead of vanishing.
+   */
+  onListenerError?: (err: unknown) => void;
+}
+
+/** Messages the layer dropped, for metrics. */
+export interface TransactionLayerStats {
+  /** Responses that matched no client transaction (section 17.1.3: dropped). */
+  unmatchedResponses: number;
+  /** Requests answered 503 because the table was full. */
+  rejectedOverload: number;
+  /** Requests without a usable top Via or CSeq (the parser should have stopped them): dropped. */
+  unmatchable: number;
+}
+
+type ServerTx = InviteServerTransaction | NonInviteServerTransaction;
+type ClientTx = InviteClientTransaction | NonInviteClientTransaction;
+
+/** Retry-After for the overload 503 (section 21.5.4: the client may retry after this many seconds). */
+const OVERLOAD_RETRY_AFTER_S = 5;
+
+/**
+ * The transaction layer (RFC 3261 section 17): matches incoming messages to transactions, absorbs
+ * retransmissions, and hands only new requests and the responses a TU must see upwards.
+ */
+export class TransactionLayer {
+  readonly #sender: MessageSender;
+  readonly #tu: TransactionUser;
+  readonly #max: number;
+  readonly #onListenerError: ((err: unknown) => void) | undefined;
+  readonly #server = new Map<string, ServerTx>();
+  readonly #client = new Map<string, ClientTx>();
+  readonly #serverCtx: TransactionContext;
+  readonly #clientCtx: TransactionContext;
+  readonly #stats: TransactionLayerStats = { unmatchedResponses: 0, rejectedOverload: 0, unmatchable: 0 };
+  #closed = false;
+
+  constructor(opts: TransactionLayerOptions) {
+    this.#sender = opts.sender;
+    this.#tu = opts.tu;
+    this.#max = opts.maxTransactions ?? 10_000;
+    this.#onListenerError = opts.onListenerError;
+    const timers = resolveTimers(opts.timers);
+    const callOut = (fn: () => void): void => this.#callOut(fn);
+    this.#serverCtx = {
+      clock: opts.clock,
+      sender: opts.sender,
+      timers,
+      callOut,
+      onTerminated: (key) => this.#server.delete(key),
+    };
+    this.#clientCtx = {
+      clock: opts.clock,
+      sender: opts.sender,
+      timers,
+      callOut,
+      onTerminated: (key) => this.#client.delete(key),
+    };
+  }
+
+  receiveRequest(req: SipRequest, flow: Flow): void {
+    if (this.#closed) return;
+    const k = serverKey(req);
+    if (!k) {
+      this.#stats.unmatchable++;
+      return;
+    }
+    if (req.method === 'ACK') {
+      this.#receiveAck(req, flow, k.key, k.legacy);
+      return;
+    }
+    const existing = this.#server.get(k.key);
+    if (existing) {
+      // A retransmission: the transaction answers it (or absorbs it); the TU never sees it twice.
+      existing.receiveRetransmission();
+      return;
+    }
+    if (this.#server.size >= this.#max) {
+      // Bounded table: shed load statelessly rather than grow without limit (section 21.5.4).
+      this.#stats.rejectedOverload++;
+      const res = localResponse(req, 503, 'Service Unavailable', [
+        ['Retry-After', String(OVERLOAD_RETRY_AFTER_S)],
+      ]);
+      this.#sender.sendResponse(res, flow);
+      return;
+    }
+    let tx: ServerTx;
+    if (req.method === 'INVITE') {
+      const invite = new InviteServerTransaction(this.#serverCtx, this.#tu, {
+        key: k.key,
+        request: req,
+        flow,
+      });
+      this.#server.set(k.key, invite);
+      invite.start();
+      tx = invite;
+    } else {
+      const cancels = req.method === 'CANCEL' ? this.#cancelTarget(req) : undefined;
+      tx = new NonInviteServerTransaction(this.#serverCtx, this.#tu, {
+        key: k.key,
+        request: req,
+        flow,
+        ...(cancels ? { cancels } : {}),
+      });
+      this.#server.set(k.key, tx);
+    }
+    this.#callOut(() => this.#tu.onRequest(tx));
+  }
+
+  receiveResponse(res: SipResponse, _flow: Flow): void {
+    if (this.#closed) return;
+    const key = clientKeyOfResponse(res);
+    const tx = key === undefined ? undefined : this.#client.get(key);
+    if (!tx) {
+      // Section 18.1.2: a response that matches no client transaction is discarded (we are not a proxy).
+      this.#stats.unmatchedResponses++;
+      return;
+    }
+    tx.receiveResponse(res);
+  }
+
+  /**
+   * Starts a client transaction. The request must already carry its top Via with a fresh branch (`newBranch()`).
+   * ACK is never sent through here: the ACK for a non-2xx belongs to the INVITE transaction and the ACK for a 2xx
+   * is sent by the dialog layer directly (section 13.2.2.4).
+   */
+  sendRequest(req: SipRequest, to: Flow, handlers: ClientTransactionHandlers): ClientTransaction {
+    if (this.#closed) throw new Error('TransactionLayer is closed');
+    if (req.method === 'ACK') throw new TypeError('ACK is not sent through a client transaction');
+    const key = clientKeyOfRequest(req);
+    if (key === undefined) throw new TypeError('request needs a top Via with a branch parameter');
+    if (this.#client.has(key))
+      throw new Error(`a client transaction with branch and method ${key} already exists`);
+    const tx =
+      req.method === 'INVITE'
+        ? new InviteClientTransaction(this.#clientCtx, key, req, to, handlers)
+        : new NonInviteClientTransaction(this.#clientCtx, key, req, to, handlers);
+    this.#client.set(key, tx);
+    tx.start();
+    return tx;
+  }
+
+  counts(): { client: number; server: number } {
+    return { client: this.#client.size, server: this.#server.size };
+  }
+
+  stats(): TransactionLayerStats {
+    return { ...this.#stats };
+  }
+
+  /** Terminates every transaction without notifying anyone and clears every timer. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    for (const tx of [...this.#server.values()]) tx.terminate();
+    for (const tx of [...this.#client.values()]) tx.terminate();
+    this.#server.clear();
+    this.#client.clear();
+  }
+
+  #receiveAck(req: SipRequest, flow: Flow, key: string, legacy: boolean): void {
+    let tx = this.#server.get(key);
+    if (!tx && legacy) {
+      // Section 17.2.3 (RFC 2543): "the To tag of the ACK matches the To tag of the response sent by the server
+      // transaction" - the INVITE itself had no tag, so look it up without one and compare with our response's.
+      const k2 = serverKey(req, { withoutToTag: true });
+      const candidate = k2 && this.#server.get(k2.key);
+      if (candidate instanceof InviteServerTransaction) {
+        const ackTag = tagOf(req.headers.get('To'));
+        if (ackTag !== undefined && ackTag === candidate.responseToTag) tx = candidate;
+      }
+    }
+    if (tx instanceof InviteServerTransaction) {
+      // An ACK to a non-2xx final response is absorbed by the INVITE server transaction (section 17.2.1).
+      if (tx.receiveAck() === 'absorbed') return;
+    }
+    // No transaction (or Accepted, RFC 6026): the end-to-end ACK for a 2xx belongs to the dialog layer.
+    const tu = this.#tu;
+    if (tu.onAck) this.#callOut(() => tu.onAck?.(req, flow));
+  }
+
+  /** Section 9.2: the INVITE server transaction a CANCEL targets is matched like the CANCEL, but with INVITE. */
+  #cancelTarget(req: SipRequest): InviteServerTransaction | undefined {
+    const k = serverKey(req, { asMethod: 'INVITE' });
+    const tx = k && this.#server.get(k.key);
+    return tx instanceof InviteServerTransaction && tx.state !== TransactionState.Terminated ? tx : undefined;
+  }
+
+  #callOut(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (this.#onListenerError) this.#onListenerError(err);
+      else
+        queueMicrotask(() => {
+          throw err;
+        });
+    }
+  }
+}

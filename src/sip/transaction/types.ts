@@ -1,0 +1,64 @@
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { Flow } from '../transport/types.js';
+import type { TransactionState } from './transaction-state.js';
+
+/** What the transaction layer needs from the transport (section 18). `false` means a transport error. */
+export interface MessageSender {
+  sendRequest(req: SipRequest, to: Flow): boolean;
+  sendResponse(res: SipResponse, requestFlow: Flow): boolean;
+}
+
+/** Why a server transaction ended without the TU's final response being delivered. */
+export type ServerTransactionError = 'timeout' | 'transport-error';
+
+/** The transaction user (section 17): the dialog layer, registrar, proxy core ... */
+export interface TransactionUser {
+  /** A new request (never a retransmission), CANCEL included: `tx.cancels` is the INVITE transaction it targets. */
+  onRequest(tx: ServerTransaction): void;
+  /** An ACK that matches no server transaction (the end-to-end ACK for a 2xx), for the dialog layer. */
+  onAck?(req: SipRequest, flow: Flow): void;
+  /**
+   * Section 17.2.1 / 17.2.4: Timer H fired without an ACK, or the transport failed to deliver a response.
+   * Optional: a stateless TU may ignore both.
+   */
+  onTransactionError?(tx: ServerTransaction, error: ServerTransactionError): void;
+}
+
+export interface ServerTransaction {
+  readonly request: SipRequest;
+  /** The flow the request arrived on; every response goes back on it. */
+  readonly flow: Flow;
+  /** The table key (branch-based per section 17.2.3, or the RFC 2543 fallback). */
+  readonly key: string;
+  readonly state: TransactionState;
+  /** For a CANCEL: the INVITE server transaction it cancels, when one matched (section 9.2). */
+  readonly cancels?: ServerTransaction;
+  /** Hands a response to the transaction; ignored once it can no longer be sent (Completed, Terminated ...). */
+  respond(res: SipResponse): void;
+}
+
+export interface ClientTransactionHandlers {
+  /** Every response the TU must see: provisionals, the final, and (INVITE) 2xx retransmissions in Accepted. */
+  onResponse(res: SipResponse): void;
+  /** Timer B or F fired: no final response. */
+  onTimeout?(): void;
+  onTransportError?(): void;
+}
+
+export interface ClientTransaction {
+  readonly request: SipRequest;
+  readonly flow: Flow;
+  readonly key: string;
+  readonly state: TransactionState;
+}
+
+/** What a transaction needs from the layer that owns it: nothing more than these (no back-reference). */
+export interface TransactionContext {
+  clock: import('../../util/clock.js').Clock;
+  sender: MessageSender;
+  timers: import('./timer-config.js').TimerConfig;
+  /** Called once when the transaction reaches Terminated, so the layer can drop it from its table. */
+  onTerminated(key: string): void;
+  /** Runs a TU callback so that a throwing listener cannot corrupt transaction state. */
+  callOut(fn: () => void): void;
+}
