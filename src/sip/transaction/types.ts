@@ -1,5 +1,7 @@
+import type { Clock } from '../../util/clock.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
+import type { TimerConfig } from './timer-config.js';
 import type { TransactionState } from './transaction-state.js';
 
 /** What the transaction layer needs from the transport (section 18). `false` means a transport error. */
@@ -54,9 +56,9 @@ export interface ClientTransaction {
 
 /** What a transaction needs from the layer that owns it: nothing more than these (no back-reference). */
 export interface TransactionContext {
-  clock: import('../../util/clock.js').Clock;
+  clock: Clock;
   sender: MessageSender;
-  timers: import('./timer-config.js').TimerConfig;
+  timers: TimerConfig;
   /** Called once when the transaction reaches Terminated, so the layer can drop it from its table. */
   onTerminated(key: string): void;
   /** Runs a TU callback so that a throwing listener cannot corrupt transaction state. */
