@@ -1,0 +1,237 @@
+import type { Clock } from '../../util/clock.js';
+import { addressFamily, canonicalAddress, forbiddenDestination } from './address.js';
+import {
+  emptyStats,
+  errorFields,
+  type ListenerContext,
+  type TransportLog,
+  type TransportStats,
+} from './listener-context.js';
+import { formatListenSpec, type ListenSpec } from './listen-spec.js';
+import { DEFAULT_MAX_HEADER_BYTES } from './stream-framer.js';
+import { TcpListener } from './tcp.js';
+import type { Endpoint, Envelope, Flow, TransportProtocol } from './types.js';
+import { UdpListener } from './udp.js';
+import { UnrefClock } from './unref-clock.js';
+import { WsListener } from './ws.js';
+
+export { parseListenSpecs, formatListenSpec, type ListenSpec } from './listen-spec.js';
+export type { TransportLog, TransportStats } from './listener-context.js';
+
+export interface TransportLayerOptions {
+  listen: ListenSpec[];
+  onEnvelope: (env: Envelope) => void;
+  /** Called before anything else is done with a source; false drops it silently (a banned source). */
+  admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
+  /** Largest message accepted (UDP datagram, stream body, WebSocket message). */
+  maxMessageSize?: number;
+  tcpIdleTimeoutMs?: number;
+  /** Idle timeout for WebSocket connections; defaults to tcpIdleTimeoutMs. */
+  wsIdleTimeoutMs?: number;
+  /** Per listener, open plus connecting. */
+  maxConnections?: number;
+  /** Per connection, bytes waiting to be written (or queued before connect). */
+  maxBufferedBytesPerConnection?: number;
+  tcpConnectTimeoutMs?: number;
+  maxHeaderBytes?: number;
+  log?: TransportLog;
+  clock?: Clock;
+}
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 65_535;
+export const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+type Listener = UdpListener | TcpListener | WsListener;
+
+/**
+ * The SIP transport layer (RFC 3261 section 18): binds the configured UDP, TCP and WebSocket listeners, wraps
+ * every received message in an Envelope, and sends bytes along a Flow. It moves bytes only; nothing that
+ * arrives from the network or fails on a socket ever throws out of it.
+ */
+export class TransportLayer {
+  readonly #opts: TransportLayerOptions;
+  readonly #ctx: ListenerContext;
+  #udp: UdpListener[] = [];
+  #tcp: TcpListener[] = [];
+  #ws: WsListener[] = [];
+  #started = false;
+
+  constructor(opts: TransportLayerOptions) {
+    if (opts.listen.length === 0) throw new Error('TransportLayer: no listen specs');
+    this.#opts = opts;
+    const log: TransportLog = opts.log ?? (() => {});
+    const admit = opts.admit;
+    const onEnvelope = opts.onEnvelope;
+    this.#ctx = {
+      log,
+      clock: opts.clock ?? new UnrefClock(),
+      maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      stats: emptyStats(),
+      deliver: (env) => {
+        try {
+          onEnvelope(env);
+        } catch (err) {
+          log('warn', 'onEnvelope threw', {
+            protocol: env.protocol,
+            remote: env.remote,
+            ...errorFields(err),
+          });
+        }
+      },
+      admit: (remote, protocol) => {
+        if (!admit) return true;
+        try {
+          return admit(remote, protocol);
+        } catch (err) {
+          log('warn', 'admit threw; dropping', { remote, ...errorFields(err) });
+          return false;
+        }
+      },
+    };
+  }
+
+  /** Binds every listener; on any failure closes those already bound and rejects naming the spec. */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error('TransportLayer: already started');
+    this.#started = true;
+    const o = this.#opts;
+    const idle = o.tcpIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    const common = {
+      maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxBufferedBytes: o.maxBufferedBytesPerConnection ?? DEFAULT_MAX_BUFFERED_BYTES,
+    };
+    for (const spec of o.listen) {
+      if (spec.protocol === 'udp') this.#udp.push(new UdpListener(spec, this.#ctx));
+      else if (spec.protocol === 'tcp') {
+        this.#tcp.push(
+          new TcpListener(spec, this.#ctx, {
+            ...common,
+            idleTimeoutMs: idle,
+            connectTimeoutMs: o.tcpConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+            maxHeaderBytes: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+          }),
+        );
+      } else
+        this.#ws.push(
+          new WsListener(spec, this.#ctx, { ...common, idleTimeoutMs: o.wsIdleTimeoutMs ?? idle }),
+        );
+    }
+    try {
+      for (const l of this.#all()) {
+        try {
+          await l.listen();
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          const why = code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message;
+          throw new Error(`cannot listen on ${formatListenSpec(l.spec)}: ${why}${code ? ` (${code})` : ''}`, {
+            cause: err,
+          });
+        }
+        this.#ctx.log('info', 'listening', { on: formatListenSpec({ ...l.spec, port: l.local.port }) });
+      }
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Closes every listener and connection; afterwards counts() are all zero and no handles remain. */
+  async stop(): Promise<void> {
+    const all = this.#all();
+    this.#udp = [];
+    this.#tcp = [];
+    this.#ws = [];
+    this.#started = false;
+    await Promise.all(all.map((l) => l.close().catch(() => undefined)));
+  }
+
+  #all(): Listener[] {
+    return [...this.#udp, ...this.#tcp, ...this.#ws];
+  }
+
+  /**
+   * Sends `bytes` along `to`. True when written or queued (a TCP connect in progress); false when refused:
+   * a forbidden destination (broadcast, multicast, unspecified, port 0), no listener for the protocol, a dead
+   * WebSocket connection (we cannot connect to a browser), an oversize UDP datagram, or a full buffer.
+   */
+  send(bytes: Buffer, to: Flow): boolean {
+    try {
+      const ok = this.#send(bytes, to);
+      if (!ok) this.#ctx.stats.refusedSends++;
+      return ok;
+    } catch (err) {
+      this.#ctx.stats.refusedSends++;
+      this.#ctx.log('warn', 'send failed', { protocol: to.protocol, remote: to.remote, ...errorFields(err) });
+      return false;
+    }
+  }
+
+  #send(bytes: Buffer, to: Flow): boolean {
+    if (to.connectionId !== undefined && to.protocol !== 'udp') {
+      const listeners = to.protocol === 'tcp' ? this.#tcp : this.#ws;
+      for (const l of listeners) {
+        const r = l.sendOnConnection(bytes, to.connectionId);
+        if (r !== undefined) return r;
+      }
+      // A WebSocket peer can only be reached on its own connection (RFC 7118 section 5).
+      if (to.protocol === 'ws') return false;
+      // TCP: the connection is gone; RFC 3261 section 18.2.2 says to try a new one to the peer.
+    }
+    if (to.protocol === 'ws') return false;
+    const why = forbiddenDestination(to.remote.address, to.remote.port);
+    if (why) {
+      this.#ctx.log('debug', 'refusing to send', { protocol: to.protocol, remote: to.remote, why });
+      return false;
+    }
+    if (to.protocol === 'udp') {
+      if (bytes.length > this.#ctx.maxMessageSize) return false;
+      const l = pickListener(this.#udp, to);
+      return l ? l.send(bytes, to.remote) : false;
+    }
+    const l = pickListener(this.#tcp, to);
+    return l ? l.sendTo(bytes, to.remote) : false;
+  }
+
+  listening(): Array<{ protocol: TransportProtocol; address: string; port: number }> {
+    return this.#all()
+      .filter((l) => l.open)
+      .map((l) => ({ protocol: l.spec.protocol, address: l.local.address, port: l.local.port }));
+  }
+
+  /** The first listener's endpoint for `protocol`, for our Via sent-by and Contact. */
+  localEndpoint(protocol: TransportProtocol): Endpoint | undefined {
+    const l = this.#all().find((x) => x.open && x.spec.protocol === protocol);
+    return l ? { ...l.local } : undefined;
+  }
+
+  counts(): { udpSockets: number; tcpConnections: number; wsConnections: number; pendingConnects: number } {
+    return {
+      udpSockets: this.#udp.filter((l) => l.open).length,
+      tcpConnections: this.#tcp.reduce((n, l) => n + l.connectionCount(), 0),
+      wsConnections: this.#ws.reduce((n, l) => n + l.connectionCount(), 0),
+      pendingConnects: this.#tcp.reduce((n, l) => n + l.pendingCount(), 0),
+    };
+  }
+
+  /** Cumulative counters (refused sends, connect failures, framing errors ...); unlike counts(), kept by stop(). */
+  stats(): Readonly<TransportStats> {
+    return { ...this.#ctx.stats };
+  }
+}
+
+/** The listener bound to `to.local` when there is one, else the first of the destination's address family. */
+function pickListener<L extends UdpListener | TcpListener>(listeners: L[], to: Flow): L | undefined {
+  const open = listeners.filter((l) => l.open);
+  if (to.local) {
+    const want = canonicalAddress(to.local.address);
+    const exact = open.find(
+      (l) => l.local.port === to.local.port && canonicalAddress(l.local.address) === want,
+    );
+    if (exact && exact.family === addressFamily(to.remote.address)) return exact;
+  }
+  const family = addressFamily(to.remote.address);
+  return open.find((l) => l.family === family);
+}

@@ -1,0 +1,119 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { addressFamily, normalizeSocketAddress } from './address.js';
+import { errorFields, type ListenerContext } from './listener-context.js';
+import type { ListenSpec } from './listen-spec.js';
+import type { Endpoint } from './types.js';
+
+/** True for datagrams made only of CR/LF: the CRLF keep-alives some UAs send over UDP carry no message. */
+function isLineEndsOnly(b: Buffer): boolean {
+  for (const x of b) if (x !== 0x0d && x !== 0x0a) return false;
+  return true;
+}
+
+/** A STUN message (RFC 5389 section 6): first two bits zero and the magic cookie at offset 4. */
+function isStun(b: Buffer): boolean {
+  return b.length >= 20 && (b[0] ?? 0xff) < 0x04 && b.readUInt32BE(4) === 0x2112a442;
+}
+
+/** One UDP socket (RFC 3261 section 18.1.1 / 18.2.1): every datagram is one message. */
+export class UdpListener {
+  readonly spec: ListenSpec;
+  readonly family: 4 | 6;
+  readonly #ctx: ListenerContext;
+  #socket: Socket | undefined;
+  #local: Endpoint;
+
+  constructor(spec: ListenSpec, ctx: ListenerContext) {
+    this.spec = spec;
+    this.family = addressFamily(spec.address) === 6 ? 6 : 4;
+    this.#ctx = ctx;
+    this.#local = { address: spec.address, port: spec.port };
+  }
+
+  get local(): Endpoint {
+    return this.#local;
+  }
+
+  get open(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  listen(): Promise<void> {
+    // ipv6Only: so "udp:0.0.0.0:5060" and "udp:[::]:5060" can both be configured side by side.
+    const socket = createSocket(this.family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+    return new Promise<void>((resolve, reject) => {
+      const onBindError = (err: Error): void => {
+        socket.close();
+        reject(err);
+      };
+      socket.once('error', onBindError);
+      socket.bind(this.spec.port, this.spec.address, () => {
+        socket.off('error', onBindError);
+        socket.on('error', (err) => {
+          this.#ctx.stats.socketErrors++;
+          this.#ctx.log('warn', 'udp socket error', { local: this.#local, ...errorFields(err) });
+        });
+        socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, rinfo.port));
+        const a = socket.address();
+        this.#local = { address: this.spec.address, port: a.port };
+        this.#socket = socket;
+        resolve();
+      });
+    });
+  }
+
+  #onMessage(msg: Buffer, address: string, port: number): void {
+    try {
+      const remote = { address: normalizeSocketAddress(address), port };
+      if (!this.#ctx.admit(remote, 'udp')) {
+        this.#ctx.stats.droppedNotAdmitted++;
+        return;
+      }
+      if (msg.length > this.#ctx.maxMessageSize) {
+        this.#ctx.stats.droppedOversize++;
+        this.#ctx.log('debug', 'udp datagram too large, dropped', { remote, size: msg.length });
+        return;
+      }
+      // RFC 5626 section 4.4.2 keep-alives (STUN) and bare CRLF keep-alives are not SIP messages.
+      // TODO(rfc5626): answer STUN Binding requests so outbound-capable UAs see their flow as alive.
+      if (msg.length === 0 || isLineEndsOnly(msg) || isStun(msg)) return;
+      this.#ctx.stats.received++;
+      this.#ctx.deliver({
+        protocol: 'udp',
+        local: this.#local,
+        remote,
+        receivedAt: this.#ctx.clock.now(),
+        bytes: msg,
+      });
+    } catch (err) {
+      this.#ctx.log('warn', 'udp receive failed', errorFields(err));
+    }
+  }
+
+  /** Sends one datagram; errors arrive asynchronously and are logged. The caller has vetted the address. */
+  send(bytes: Buffer, remote: Endpoint): boolean {
+    const socket = this.#socket;
+    if (!socket) return false;
+    socket.send(bytes, remote.port, remote.address, (err) => {
+      if (err) {
+        this.#ctx.stats.socketErrors++;
+        this.#ctx.log('warn', 'udp send failed', { remote, ...errorFields(err) });
+      }
+    });
+    this.#ctx.stats.sent++;
+    return true;
+  }
+
+  close(): Promise<void> {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (!socket) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}
