@@ -100,7 +100,8 @@ export function canonicalHeaderName(name: string): string {
 }
 
 export class Headers {
-  #list: Array<[string, string]> = [];
+  /** Lines in order: canonical name, value, and the lower-cased name used for lookups (computed once). */
+  #list: Array<[name: string, value: string, key: string]> = [];
 
   constructor(entries: Iterable<readonly [string, string]> = []) {
     for (const [n, v] of entries) this.add(n, v);
@@ -108,17 +109,25 @@ export class Headers {
 
   /** First value of the header, or undefined. */
   get(name: string): string | undefined {
-    const key = canonicalHeaderName(name).toLowerCase();
-    for (const [n, v] of this.#list) if (n.toLowerCase() === key) return v;
+    const key = lookupKey(name);
+    for (const e of this.#list) if (e[2] === key) return e[1];
     return undefined;
   }
 
   /** Every header line of that name, in order (a line may itself hold a comma-separated list). */
   getAll(name: string): string[] {
-    const key = canonicalHeaderName(name).toLowerCase();
+    const key = lookupKey(name);
     const out: string[] = [];
-    for (const [n, v] of this.#list) if (n.toLowerCase() === key) out.push(v);
+    for (const e of this.#list) if (e[2] === key) out.push(e[1]);
     return out;
+  }
+
+  /** How many header lines of that name there are (RFC 3261 7.3.1: single-valued headers must appear once). */
+  count(name: string): number {
+    const key = lookupKey(name);
+    let n = 0;
+    for (const e of this.#list) if (e[2] === key) n++;
+    return n;
   }
 
   has(name: string): boolean {
@@ -127,43 +136,41 @@ export class Headers {
 
   /** Appends a header line. */
   add(name: string, value: string): this {
-    this.#list.push([canonicalHeaderName(name), value]);
+    this.#list.push(entry(name, value));
     return this;
   }
 
   /** Inserts a header line before the first line of that name (or at the end when there is none): Via, Record-Route. */
   prepend(name: string, value: string): this {
-    const canon = canonicalHeaderName(name);
-    const key = canon.toLowerCase();
-    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
-    if (i < 0) this.#list.push([canon, value]);
-    else this.#list.splice(i, 0, [canon, value]);
+    const e = entry(name, value);
+    const i = this.#list.findIndex((x) => x[2] === e[2]);
+    if (i < 0) this.#list.push(e);
+    else this.#list.splice(i, 0, e);
     return this;
   }
 
   /** Replaces all lines of that name with one line, kept at the position of the first. */
   set(name: string, value: string): this {
-    const canon = canonicalHeaderName(name);
-    const key = canon.toLowerCase();
-    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
+    const e = entry(name, value);
+    const i = this.#list.findIndex((x) => x[2] === e[2]);
     this.delete(name);
-    if (i < 0) this.#list.push([canon, value]);
-    else this.#list.splice(i, 0, [canon, value]);
+    if (i < 0) this.#list.push(e);
+    else this.#list.splice(i, 0, e);
     return this;
   }
 
   /** Replaces the first line of that name only (e.g. the top Via), keeping the rest. */
   setFirst(name: string, value: string): this {
-    const key = canonicalHeaderName(name).toLowerCase();
-    const i = this.#list.findIndex(([n]) => n.toLowerCase() === key);
+    const key = lookupKey(name);
+    const i = this.#list.findIndex((x) => x[2] === key);
     if (i < 0) this.add(name, value);
-    else this.#list[i] = [this.#list[i]![0], value];
+    else this.#list[i] = [this.#list[i]![0], value, key];
     return this;
   }
 
   delete(name: string): this {
-    const key = canonicalHeaderName(name).toLowerCase();
-    this.#list = this.#list.filter(([n]) => n.toLowerCase() !== key);
+    const key = lookupKey(name);
+    this.#list = this.#list.filter((x) => x[2] !== key);
     return this;
   }
 
@@ -172,10 +179,21 @@ export class Headers {
   }
 
   clone(): Headers {
-    return new Headers(this.#list);
+    const h = new Headers();
+    h.#list = this.#list.map((e) => [e[0], e[1], e[2]]);
+    return h;
   }
 
   get size(): number {
     return this.#list.length;
   }
+}
+
+function lookupKey(name: string): string {
+  return canonicalHeaderName(name).toLowerCase();
+}
+
+function entry(name: string, value: string): [string, string, string] {
+  const canon = canonicalHeaderName(name);
+  return [canon, value, canon.toLowerCase()];
 }

@@ -3,6 +3,8 @@
  * typed header values in the header-*.ts modules. Everything above sip/message works on these types only.
  */
 
+import type { Headers } from './headers.js';
+
 /** Header or URI parameters. Names are lower-cased; a parameter without `=value` maps to null. */
 export type Params = Map<string, string | null>;
 
@@ -63,7 +65,7 @@ export interface SipRequest {
   method: string;
   uri: Uri;
   version: string;
-  headers: import('./headers.js').Headers;
+  headers: Headers;
   body: Buffer;
 }
 
@@ -72,7 +74,7 @@ export interface SipResponse {
   version: string;
   status: number;
   reason: string;
-  headers: import('./headers.js').Headers;
+  headers: Headers;
   body: Buffer;
 }
 
@@ -90,5 +92,5 @@ export type ParseResult =
       status: number;
       reason: string;
       isRequest: boolean;
-      headers?: import('./headers.js').Headers;
+      headers?: Headers;
     };

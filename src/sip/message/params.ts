@@ -1,0 +1,66 @@
+/**
+ * Header parameters: `*( SEMI generic-param )` with generic-param = token [ EQUAL gen-value ] and
+ * gen-value = token / host / quoted-string (RFC 3261 section 25.1, used by From, To, Contact, Via, Route ...).
+ *
+ * Names are lower-cased (parameter names are case-insensitive, RFC 3261 7.3.1). Values are kept exactly as
+ * received, a quoted-string value with its quotes: formatting then reproduces it and `x="a"` stays distinct
+ * from `x=a`. Use `unquote()` (lexical.ts) to read the text of a quoted value such as `+sip.instance`.
+ */
+import { HOST, TOKEN, charClass, scanClass, scanQuoted, skipLws } from './lexical.js';
+import type { Params } from './types.js';
+
+/**
+ * Characters of an unquoted gen-value: token and host characters, plus `:` `[` `]` so that IPv6 addresses in
+ * `received=` (RFC 3261 20.42, written without brackets) and `maddr=[::1]` are accepted.
+ */
+const VALUE = (() => {
+  const t = charClass(':[]');
+  for (let c = 0; c < 128; c++) if (TOKEN[c] || HOST[c]) t[c] = 1;
+  return t;
+})();
+
+/**
+ * Parses `;name[=value]` parameters from s[pos] to the end of s, allowing LWS around `;` and `=` (SEMI and EQUAL
+ * are SWS-delimited). Returns undefined for an empty parameter (`;;`, RFC 4475 badinv01), a missing value after
+ * `=`, an unterminated quoted value, or anything that is not a parameter. A repeated name keeps its first value.
+ */
+export function parseHeaderParams(s: string, pos: number): Params | undefined {
+  const params: Params = new Map();
+  let i = skipLws(s, pos);
+  while (i < s.length) {
+    if (s.charCodeAt(i) !== 0x3b /* ; */) return undefined;
+    i = skipLws(s, i + 1);
+    const nameEnd = scanClass(s, i, TOKEN);
+    if (nameEnd === i) return undefined;
+    const name = s.slice(i, nameEnd).toLowerCase();
+    i = skipLws(s, nameEnd);
+    let value: string | null = null;
+    if (s.charCodeAt(i) === 0x3d /* = */) {
+      i = skipLws(s, i + 1);
+      let end: number;
+      if (s.charCodeAt(i) === 0x22) {
+        end = scanQuoted(s, i);
+        if (end < 0) return undefined;
+      } else {
+        end = scanClass(s, i, VALUE);
+        if (end === i) return undefined;
+      }
+      value = s.slice(i, end);
+      i = skipLws(s, end);
+    }
+    if (!params.has(name)) params.set(name, value);
+  }
+  return params;
+}
+
+/** `;name=value;flag` in map order; values are written as stored (quoted ones keep their quotes). */
+export function formatParams(params: Params): string {
+  let out = '';
+  for (const [name, value] of params) out += value === null ? `;${name}` : `;${name}=${value}`;
+  return out;
+}
+
+/** True when the value can be written unquoted as a gen-value (token / host); otherwise quote it first. */
+export function isPlainParamValue(v: string): boolean {
+  return v.length > 0 && scanClass(v, 0, VALUE) === v.length;
+}
