@@ -1,0 +1,120 @@
+import { devicePasswordProblem } from './password-policy.js';
+
+/** A problem found by a rule zod cannot express, with the path of the offending value. */
+export interface RawIssue {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * Rules across entries: duplicates and password strength. They run on the raw YAML data (defensively, since
+ * the structure may be wrong in places) so one pass reports them together with the schema errors.
+ */
+export function crossCheck(raw: unknown): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const tenants = field(raw, 'tenants');
+  if (!Array.isArray(tenants)) return issues;
+
+  const ids = new Map<string, number>();
+  const domains = new Map<string, number>();
+  tenants.forEach((t, ti) => {
+    const id = field(t, 'id');
+    if (typeof id === 'string')
+      duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);
+    const domain = field(t, 'domain');
+    if (typeof domain === 'string') {
+      const d = domain.trim().toLowerCase();
+      duplicate(
+        domains,
+        d,
+        ti,
+        ['tenants', ti, 'domain'],
+        `domain "${d}" is already used by tenants[${domains.get(d)}]`,
+        issues,
+      );
+    }
+
+    const workplaces = field(t, 'workplaces');
+    if (!Array.isArray(workplaces)) return;
+    const extensions = new Map<string, number>();
+    // Usernames are unique per tenant (they are the AOR user part), across all workplaces.
+    const usernames = new Map<string, string>();
+    workplaces.forEach((w, wi) => {
+      const wPath = ['tenants', ti, 'workplaces', wi];
+      const ext = field(w, 'extension');
+      const extension = typeof ext === 'string' ? ext : '';
+      if (extension !== '')
+        duplicate(
+          extensions,
+          extension,
+          wi,
+          [...wPath, 'extension'],
+          `duplicate extension "${extension}"`,
+          issues,
+        );
+
+      const packages = field(w, 'packages');
+      if (Array.isArray(packages)) {
+        const seen = new Set<unknown>();
+        packages.forEach((p, pi) => {
+          if (seen.has(p))
+            issues.push({ path: [...wPath, 'packages', pi], message: `package "${String(p)}" listed twice` });
+          seen.add(p);
+        });
+      }
+
+      const devices = field(w, 'devices');
+      if (!Array.isArray(devices)) return;
+      devices.forEach((d, di) => {
+        const dPath = [...wPath, 'devices', di];
+        const u = field(d, 'username');
+        const username = typeof u === 'string' ? u : '';
+        if (username !== '') {
+          const first = usernames.get(username);
+          if (first !== undefined) {
+            issues.push({
+              path: [...dPath, 'username'],
+              message: `duplicate device username "${username}" (also at ${first})`,
+            });
+          } else {
+            usernames.set(username, formatPath(dPath));
+          }
+        }
+        const password = field(d, 'password');
+        if (typeof password === 'string') {
+          const problem = devicePasswordProblem(password, { username, extension });
+          if (problem) issues.push({ path: [...dPath, 'password'], message: problem });
+        }
+      });
+    });
+  });
+  return issues;
+}
+
+function duplicate(
+  seen: Map<string, number>,
+  key: string,
+  index: number,
+  path: Array<string | number>,
+  message: string,
+  issues: RawIssue[],
+): void {
+  if (seen.has(key)) issues.push({ path, message });
+  else seen.set(key, index);
+}
+
+function field(obj: unknown, key: string): unknown {
+  return obj !== null && typeof obj === 'object' && !Array.isArray(obj)
+    ? (obj as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** tenants[0].workplaces[1].devices[0].password */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out;
+}

@@ -1,0 +1,5 @@
+export { parseProvisioning, ProvisioningError, formatIssue } from './parse.js';
+export type { ProvisioningIssue } from './parse.js';
+export { planProvisioning, applyProvisioning, formatChanges } from './plan.js';
+export { devicePasswordProblem, MIN_PASSWORD_LENGTH } from './password-policy.js';
+export * from './types.js';

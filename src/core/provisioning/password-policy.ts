@@ -1,0 +1,76 @@
+/**
+ * Device (SIP digest) password rules. Phones register from the open internet and digest passwords are
+ * brute-forced constantly, so provisioning refuses the weak ones instead of warning about them.
+ */
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+/** A small list of passwords attackers try first; compared case-insensitively. */
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set([
+  '1234567890',
+  '0123456789',
+  '12345678910',
+  '1q2w3e4r5t',
+  '1qaz2wsx3edc',
+  'qwertyuiop',
+  'qwertzuiop',
+  'asdfghjkl1',
+  'password1!',
+  'password12',
+  'password123',
+  'passw0rd123',
+  'p@ssw0rd123',
+  'passwort123',
+  'passwort1!',
+  'iloveyou123',
+  'sommer2024!',
+  'sommer2025!',
+  'winter2024!',
+  'welcome123',
+  'willkommen1',
+  'willkommen123',
+  'administrator',
+  'admin12345',
+  'changeme123',
+  'letmein123',
+  'sipphone123',
+  'telefon123',
+  'voip123456',
+  'secret1234',
+  'geheim1234',
+]);
+
+export interface PasswordContext {
+  username: string;
+  extension: string;
+}
+
+/** Why the password is refused, or undefined when it is acceptable. */
+export function devicePasswordProblem(password: string, ctx: PasswordContext): string | undefined {
+  const chars = [...password];
+  if (chars.length < MIN_PASSWORD_LENGTH) {
+    return `too weak (${chars.length} characters, at least ${MIN_PASSWORD_LENGTH})`;
+  }
+  if (chars.every((c) => c === chars[0])) return 'too weak (one character repeated)';
+  if (characterClasses(password) < 2) {
+    return 'too weak (use at least two of: lower-case, upper-case, digits, other characters)';
+  }
+  const lower = password.toLowerCase();
+  if (ctx.username !== '' && lower.includes(ctx.username.toLowerCase())) {
+    return 'too weak (contains the username)';
+  }
+  if (ctx.extension !== '' && lower.includes(ctx.extension.toLowerCase())) {
+    return 'too weak (contains the extension)';
+  }
+  if (COMMON_PASSWORDS.has(lower)) return 'too weak (a commonly used password)';
+  return undefined;
+}
+
+function characterClasses(s: string): number {
+  let n = 0;
+  if (/\p{Ll}/u.test(s)) n++;
+  if (/\p{Lu}/u.test(s)) n++;
+  if (/\p{Nd}/u.test(s)) n++;
+  if (/[^\p{Ll}\p{Lu}\p{Nd}]/u.test(s)) n++;
+  return n;
+}

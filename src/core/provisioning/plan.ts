@@ -1,0 +1,170 @@
+import type { DeviceRecord, Store, TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import { ProvisioningError } from './parse.js';
+import type { FieldChange, ProvisioningChange, ProvisioningDoc } from './types.js';
+
+/** A change together with the write that makes it; writes run in plan order. */
+interface PlannedChange {
+  change: ProvisioningChange;
+  write(store: Store): Promise<void>;
+}
+
+/** What applying `doc` would change, without writing anything (the dry run). */
+export async function planProvisioning(store: Store, doc: ProvisioningDoc): Promise<ProvisioningChange[]> {
+  return (await plan(store, doc)).map((p) => p.change);
+}
+
+/**
+ * Brings the store in line with `doc` in one transaction and returns what changed. Either every change lands
+ * or none does. Re-applying the same file returns [].
+ */
+export async function applyProvisioning(store: Store, doc: ProvisioningDoc): Promise<ProvisioningChange[]> {
+  return store.transaction(async (tx) => {
+    // Planned inside the transaction so the diff and the writes see the same state.
+    const planned = await plan(tx, doc);
+    for (const p of planned) await p.write(tx);
+    return planned.map((p) => p.change);
+  });
+}
+
+async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]> {
+  const out: PlannedChange[] = [];
+  const inFile = new Set(doc.tenants.map((t) => t.id));
+  const conflicts: ProvisioningError['issues'] = [];
+
+  for (const [ti, t] of doc.tenants.entries()) {
+    const owner = await store.directory.tenantByDomain(t.domain);
+    if (owner && owner.id !== t.id && !inFile.has(owner.id)) {
+      conflicts.push({
+        ...t.domainAt,
+        path: `tenants[${ti}].domain`,
+        message: `domain "${t.domain}" belongs to tenant "${owner.id}", which this file does not change`,
+      });
+      continue;
+    }
+
+    const tenant: TenantRecord = { id: t.id, name: t.name, domain: t.domain };
+    const current = await store.directory.tenant(t.id);
+    if (!current) {
+      out.push({
+        change: change('create', 'tenant', t.id, t.id),
+        write: (s) => s.provisioning.upsertTenant(tenant),
+      });
+    } else {
+      const fields = diff(current, tenant, ['name', 'domain']);
+      if (fields.length > 0) {
+        out.push({
+          change: change('update', 'tenant', t.id, t.id, fields),
+          write: (s) => s.provisioning.upsertTenant(tenant),
+        });
+      }
+    }
+    const realmChanged = current !== undefined && current.domain !== t.domain;
+
+    const haveWorkplaces = new Map(
+      (current ? await store.directory.workplaces(t.id) : []).map((w) => [w.extension, w]),
+    );
+    const haveDevices = new Map(
+      (current ? await store.directory.devices(t.id) : []).map((d) => [d.username, d]),
+    );
+    const wantWorkplaces = new Map<string, WorkplaceRecord>();
+    const wantDevices = new Map<string, DeviceRecord>();
+    for (const w of t.workplaces) {
+      const { devices, ...rest } = w;
+      wantWorkplaces.set(w.extension, { tenantId: t.id, ...rest });
+      for (const d of devices)
+        wantDevices.set(d.username, { tenantId: t.id, workplaceExtension: w.extension, ...d });
+    }
+
+    // Order matters for the foreign keys: devices go before their workplace may, and a device moved off a
+    // removed workplace is re-homed before that workplace (and its cascade) goes.
+    for (const [username] of haveDevices) {
+      if (!wantDevices.has(username)) {
+        out.push({
+          change: change('delete', 'device', t.id, username),
+          write: (s) => s.provisioning.removeDevice(t.id, username),
+        });
+      }
+    }
+    for (const [ext, want] of wantWorkplaces) {
+      const have = haveWorkplaces.get(ext);
+      const fields = have ? diff(have, want, ['name', 'email', 'language', 'packages']) : [];
+      if (!have || fields.length > 0) {
+        out.push({
+          change: change(have ? 'update' : 'create', 'workplace', t.id, ext, fields),
+          write: (s) => s.provisioning.upsertWorkplace(want),
+        });
+      }
+    }
+    for (const [username, want] of wantDevices) {
+      const have = haveDevices.get(username);
+      const fields: FieldChange[] = (have ? diff(have, want, ['workplaceExtension', 'kind']) : []).map((f) =>
+        f.field === 'workplaceExtension' ? { ...f, field: 'workplace' } : f,
+      );
+      if (have && (have.ha1Md5 !== want.ha1Md5 || have.ha1Sha256 !== want.ha1Sha256)) {
+        // HA1 depends on the realm: a new domain re-hashes every password even if none changed.
+        fields.push({ field: realmChanged ? 'realm' : 'password', secret: true });
+      }
+      if (!have || fields.length > 0) {
+        out.push({
+          change: change(have ? 'update' : 'create', 'device', t.id, username, fields),
+          write: (s) => s.provisioning.upsertDevice(want),
+        });
+      }
+    }
+    for (const [ext] of haveWorkplaces) {
+      if (!wantWorkplaces.has(ext)) {
+        out.push({
+          change: change('delete', 'workplace', t.id, ext),
+          write: (s) => s.provisioning.removeWorkplace(t.id, ext),
+        });
+      }
+    }
+  }
+
+  if (conflicts.length > 0) throw new ProvisioningError(conflicts, doc.file);
+  return out;
+}
+
+function change(
+  action: ProvisioningChange['action'],
+  entity: ProvisioningChange['entity'],
+  tenantId: string,
+  key: string,
+  fields: FieldChange[] = [],
+): ProvisioningChange {
+  return { action, entity, tenantId, key, fields };
+}
+
+function diff<T extends object>(have: T, want: T, keys: Array<keyof T & string>): FieldChange[] {
+  const out: FieldChange[] = [];
+  for (const k of keys) {
+    if (JSON.stringify(have[k]) !== JSON.stringify(want[k]))
+      out.push({ field: k, from: have[k], to: want[k] });
+  }
+  return out;
+}
+
+const SIGN = { create: '+', update: '~', delete: '-' } as const;
+
+/**
+ * One line per change: `+ tenant acme`, `~ workplace acme/100 name: "A" -> "B"`, `- device acme/103`,
+ * `~ device acme/100 password changed`. Secrets are never printed, only that they changed.
+ */
+export function formatChanges(changes: ProvisioningChange[]): string {
+  if (changes.length === 0) return 'no changes';
+  return changes
+    .map((c) => {
+      const name = c.entity === 'tenant' ? c.key : `${c.tenantId}/${c.key}`;
+      const fields = c.fields
+        .map((f) =>
+          f.secret
+            ? f.field === 'realm'
+              ? 'password re-hashed for the new domain'
+              : `${f.field} changed`
+            : `${f.field}: ${JSON.stringify(f.from ?? null)} -> ${JSON.stringify(f.to ?? null)}`,
+        )
+        .join(', ');
+      return `${SIGN[c.action]} ${c.entity} ${name}${fields ? ` ${fields}` : ''}`;
+    })
+    .join('\n');
+}
