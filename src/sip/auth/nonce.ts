@@ -1,0 +1,51 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Self-validating nonces (RFC 7616 section 5.4 suggests "time-stamp H(time-stamp ":" ETag ":" secret-data)"):
+ * base64url( timestamp(8) | random(16) | HMAC-SHA256(secret, realm | timestamp | random) ). A nonce we did not
+ * mint, or minted for another realm, fails the HMAC check without any table lookup.
+ */
+const TS_LEN = 8;
+const RAND_LEN = 16;
+const MAC_LEN = 32;
+const NONCE_BYTES = TS_LEN + RAND_LEN + MAC_LEN;
+/** base64url length of NONCE_BYTES (56 bytes, no padding). */
+const NONCE_CHARS = Math.ceil((NONCE_BYTES * 4) / 3);
+
+export type NonceCheck = { ok: true; issuedAt: number } | { ok: false };
+
+export class NonceCodec {
+  readonly #secret: Buffer;
+
+  constructor(secret: Buffer) {
+    this.#secret = secret;
+  }
+
+  mint(realm: string, now: number): string {
+    const head = Buffer.alloc(TS_LEN + RAND_LEN);
+    head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
+    randomBytes(RAND_LEN).copy(head, TS_LEN);
+    return Buffer.concat([head, this.#mac(realm, head)]).toString('base64url');
+  }
+
+  /** Verifies origin and realm binding; the caller decides about age. */
+  check(realm: string, nonce: string): NonceCheck {
+    if (typeof nonce !== 'string' || nonce.length !== NONCE_CHARS || !/^[A-Za-z0-9_-]+$/.test(nonce)) {
+      return { ok: false };
+    }
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== NONCE_BYTES) return { ok: false };
+    const head = raw.subarray(0, TS_LEN + RAND_LEN);
+    const mac = raw.subarray(TS_LEN + RAND_LEN);
+    if (!timingSafeEqual(mac, this.#mac(realm, head))) return { ok: false };
+    return { ok: true, issuedAt: Number(head.readBigUInt64BE(0)) };
+  }
+
+  #mac(realm: string, head: Buffer): Buffer {
+    const realmBytes = Buffer.from(realm, 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(realmBytes.length);
+    // Length-prefixed realm so that no (realm, head) pair can be re-split into another.
+    return createHmac('sha256', this.#secret).update(len).update(realmBytes).update(head).digest();
+  }
+}
