@@ -7,6 +7,7 @@
 #
 # Usage: export ZENTRALE_TEST_PG_URL=$(bash scripts/pg.sh start /tmp/zpg)
 # Env: PGPORT (default 55432), PG_BIN (default /usr/lib/postgresql/15/bin).
+# As root, the server runs as the postgres OS user, so DIR's parent must be reachable by it (/tmp is; /root is not).
 # Trust authentication on loopback only: this is for local and CI test runs, never for real data.
 set -euo pipefail
 
