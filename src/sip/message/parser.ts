@@ -28,6 +28,9 @@ export interface ParseOptions {
   maxSize?: number;
 }
 
+/** Reason of the defensive catch-all; the robustness tests assert it never shows up. */
+export const INTERNAL_ERROR_REASON = 'Internal Parser Error';
+
 type Failure = Extract<ParseResult, { ok: false }>;
 
 function fail(status: number, reason: string, isRequest: boolean, headers?: Headers): Failure {
@@ -50,7 +53,7 @@ export function parseMessage(bytes: Buffer, opts?: ParseOptions): ParseResult {
     return parseBounded(buf);
   } catch {
     // Defensive only: nothing below is expected to throw. A datagram must never take the process down.
-    return fail(400, 'Malformed Message', true);
+    return fail(400, INTERNAL_ERROR_REASON, true);
   }
 }
 

@@ -1,11 +1,16 @@
 /**
  * The SIP message model (RFC 3261 section 7). Parsing lives in parser.ts, serialization in serializer.ts,
- * typed header values in the header-*.ts modules. Everything above sip/message works on these types only.
+ * typed header values in uri.ts, name-addr.ts, via.ts, params.ts, cseq.ts and scalar-headers.ts, checks in
+ * validate.ts. Everything above sip/message works on these types only (index.ts re-exports the API).
  */
 
 import type { Headers } from './headers.js';
 
-/** Header or URI parameters. Names are lower-cased; a parameter without `=value` maps to null. */
+/**
+ * Header or URI parameters. Names are lower-cased; a parameter without `=value` maps to null. Values are kept as
+ * received: URI parameter values keep their %-escapes, quoted header parameter values keep their quotes
+ * (`unquote()` in lexical.ts reads them), so formatting reproduces what was received.
+ */
 export type Params = Map<string, string | null>;
 
 /** A sip: or sips: URI (RFC 3261 section 19.1). `user` and `password` keep their %-escapes as received. */
