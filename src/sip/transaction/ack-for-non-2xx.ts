@@ -27,7 +27,6 @@ export function ackForNon2xx(invite: SipRequest, res: SipResponse): SipRequest {
   if (callId !== undefined) headers.add('Call-ID', callId);
   const seq = cseqOf(invite.headers)?.seq ?? 1;
   headers.add('CSeq', `${seq} ACK`);
-  headers.add('Content-Length', '0');
   return {
     type: 'request',
     method: 'ACK',

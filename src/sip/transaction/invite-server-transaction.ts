@@ -1,6 +1,6 @@
+import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
-import { localResponse } from './local-response.js';
 import { tagOf } from './message-fields.js';
 import { TRYING_DELAY_MS } from './timer-config.js';
 import { TimerSet } from './timer-set.js';
@@ -60,7 +60,7 @@ export class InviteServerTransaction implements ServerTransaction {
     // response unless it knows that the TU will generate a provisional or final response within 200 ms".
     this.#timers.start('Trying', TRYING_DELAY_MS, () => {
       if (this.#state === S.Proceeding && !this.#lastProvisional)
-        this.respond(localResponse(this.request, 100, 'Trying'));
+        this.respond(createResponse(this.request, 100, 'Trying'));
     });
   }
 

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
+import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
-import { localResponse } from './local-response.js';
 import { tagOf } from './message-fields.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
@@ -107,9 +108,10 @@ export class TransactionLayer {
     if (this.#server.size >= this.#max) {
       // Bounded table: shed load statelessly rather than grow without limit (section 21.5.4).
       this.#stats.rejectedOverload++;
-      const res = localResponse(req, 503, 'Service Unavailable', [
-        ['Retry-After', String(OVERLOAD_RETRY_AFTER_S)],
-      ]);
+      const res = createResponse(req, 503, 'Service Unavailable', {
+        toTag: randomBytes(6).toString('hex'),
+        headers: [['Retry-After', String(OVERLOAD_RETRY_AFTER_S)]],
+      });
       this.#sender.sendResponse(res, flow);
       return;
     }
