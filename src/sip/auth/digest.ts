@@ -15,6 +15,11 @@ export interface DigestAuthenticatorOptions {
   secret?: Buffer;
   nonceTtlMs?: number;
   maxTrackedNonces?: number;
+  /**
+   * Challenges offered, in this order. Default SHA-256 then MD5, the RFC 8760 section 2.4 preference order. A
+   * server may put MD5 first for UAs that read only the first challenge and know only MD5 (sipp 3.6 is one).
+   */
+  algorithms?: DigestAlgorithm[];
 }
 
 export interface VerifyInput {
@@ -38,6 +43,7 @@ export class DigestAuthenticator {
   readonly #nonces: NonceCodec;
   readonly #tracker: NonceTracker;
   readonly #ttl: number;
+  readonly #algorithms: DigestAlgorithm[];
   readonly #opaqueKey: Buffer;
   /** Stand-ins for an unknown user's HA1, so that user sees the same work and the same answer as a wrong password. */
   readonly #dummyHa1: { md5: string; sha256: string };
@@ -47,6 +53,7 @@ export class DigestAuthenticator {
     const secret = opts.secret ?? randomBytes(32);
     this.#nonces = new NonceCodec(secret);
     this.#ttl = opts.nonceTtlMs ?? 300_000;
+    this.#algorithms = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : ['SHA-256', 'MD5'];
     this.#tracker = new NonceTracker(opts.maxTrackedNonces ?? 100_000, this.#ttl);
     this.#opaqueKey = createHmac('sha256', secret).update('zentrale-digest-opaque').digest();
     const seed = randomBytes(32);
@@ -67,7 +74,7 @@ export class DigestAuthenticator {
       .digest('base64url')
       .slice(0, 22);
     const stale = opts.stale === true;
-    return (['SHA-256', 'MD5'] as const).map((algorithm) =>
+    return this.#algorithms.map((algorithm) =>
       formatChallenge({ realm, nonce, opaque, algorithm, qop: 'auth', stale }),
     );
   }

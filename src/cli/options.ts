@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+
+/** Settings of `zentrale serve`, each from a flag or its environment variable (flag wins), else the default. */
+export interface ServeOptions {
+  dataDir: string;
+  database: string;
+  sip: string;
+  http: string;
+  provision: string | undefined;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  authFailThreshold: number;
+  authBanSeconds: number;
+  minExpires: number;
+  maxExpires: number;
+  digestAlgorithms: Array<'MD5' | 'SHA-256'>;
+}
+
+export const SERVE_DEFAULTS = {
+  data: './data',
+  sip: 'udp:127.0.0.1:5060,tcp:127.0.0.1:5060,ws:127.0.0.1:5066',
+  http: '127.0.0.1:8080',
+  logLevel: 'info',
+  authFailThreshold: '5',
+  authBanSeconds: '300',
+  minExpires: '60',
+  maxExpires: '3600',
+  // MD5 first: many deployed UAs (sipp 3.6 among them) answer only the first challenge and know only MD5.
+  // Phones that prefer SHA-256 still find it in the second challenge (RFC 8760 section 2.4).
+  digestAlgorithms: 'MD5,SHA-256',
+} as const;
+
+/** flag name -> environment variable */
+const ENV: Record<string, string> = {
+  data: 'ZENTRALE_DATA',
+  database: 'ZENTRALE_DATABASE',
+  sip: 'ZENTRALE_SIP',
+  http: 'ZENTRALE_HTTP',
+  provision: 'ZENTRALE_PROVISION',
+  'log-level': 'ZENTRALE_LOG_LEVEL',
+  'auth-fail-threshold': 'ZENTRALE_AUTH_FAIL_THRESHOLD',
+  'auth-ban-seconds': 'ZENTRALE_AUTH_BAN_SECONDS',
+  'min-expires': 'ZENTRALE_MIN_EXPIRES',
+  'max-expires': 'ZENTRALE_MAX_EXPIRES',
+  'digest-algorithms': 'ZENTRALE_DIGEST_ALGORITHMS',
+};
+
+export class UsageError extends Error {}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+
+export function parseServeOptions(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): ServeOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: Object.fromEntries(Object.keys(ENV).map((k) => [k, { type: 'string' as const }])),
+  });
+  const get = (flag: string): string | undefined => {
+    const v = values[flag];
+    if (typeof v === 'string') return v;
+    const e = env[ENV[flag]!];
+    return e === undefined || e === '' ? undefined : e;
+  };
+  const int = (flag: string, dflt: string, min: number, max: number): number => {
+    const raw = get(flag) ?? dflt;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new UsageError(`--${flag}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+    return Number(raw);
+  };
+  const dataDir = resolve(get('data') ?? SERVE_DEFAULTS.data);
+  const logLevel = get('log-level') ?? SERVE_DEFAULTS.logLevel;
+  if (!(LEVELS as readonly string[]).includes(logLevel))
+    throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got "${logLevel}"`);
+  const http = get('http') ?? SERVE_DEFAULTS.http;
+  parseHostPort(http, '--http');
+  const minExpires = int('min-expires', SERVE_DEFAULTS.minExpires, 1, 86_400);
+  const maxExpires = int('max-expires', SERVE_DEFAULTS.maxExpires, minExpires, 604_800);
+  const algs = (get('digest-algorithms') ?? SERVE_DEFAULTS.digestAlgorithms).split(',').map((a) => a.trim().toUpperCase());
+  if (algs.length === 0 || algs.some((a) => a !== 'MD5' && a !== 'SHA-256') || new Set(algs).size !== algs.length)
+    throw new UsageError(`--digest-algorithms: expected a list of MD5 and SHA-256, e.g. "MD5,SHA-256"`);
+  return {
+    digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
+    dataDir,
+    database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,
+    sip: get('sip') ?? SERVE_DEFAULTS.sip,
+    http,
+    provision: get('provision'),
+    logLevel: logLevel as ServeOptions['logLevel'],
+    authFailThreshold: int('auth-fail-threshold', SERVE_DEFAULTS.authFailThreshold, 1, 1_000_000),
+    authBanSeconds: int('auth-ban-seconds', SERVE_DEFAULTS.authBanSeconds, 0, 31_536_000),
+    minExpires,
+    maxExpires,
+  };
+}
+
+/** "127.0.0.1:8080", "[::1]:8080" */
+export function parseHostPort(s: string, what: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`${what}: expected host:port, got "${s}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}

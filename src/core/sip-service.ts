@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import type { ServerTransaction, TransactionUser } from '../sip/transaction/types.js';
+import type { Logger } from '../util/log.js';
+import type { Registrar } from './registrar/registrar.js';
+import type { RequestAuthenticator } from './security/request-authenticator.js';
+
+/** Methods this server implements today; the call engine adds INVITE & co. */
+export const ALLOW = 'REGISTER, OPTIONS';
+/** Option tags we support (for Require checks, RFC 3261 8.2.2.3): none yet beyond the base spec. */
+const SUPPORTED = new Set<string>();
+
+/**
+ * The transaction user of the PBX: the first stop for every new request. Dispatches by method, after the checks
+ * RFC 3261 section 8.2 orders before any processing (method, Require), and after authentication.
+ */
+export class PbxSipService implements TransactionUser {
+  readonly #auth: RequestAuthenticator;
+  readonly #registrar: Registrar;
+  readonly #log: Logger;
+  #inFlight = 0;
+
+  constructor(opts: { auth: RequestAuthenticator; registrar: Registrar; log: Logger }) {
+    this.#auth = opts.auth;
+    this.#registrar = opts.registrar;
+    this.#log = opts.log;
+  }
+
+  /** Requests being processed asynchronously right now (for the leak checks). */
+  inFlight(): number {
+    return this.#inFlight;
+  }
+
+  onRequest(tx: ServerTransaction): void {
+    this.#inFlight++;
+    this.#handle(tx)
+      .then((res) => {
+        if (res) tx.respond(res);
+      })
+      .catch((err: unknown) => {
+        this.#log.error(
+          { event: 'sip.request.error', callId: tx.request.headers.get('Call-ID'), err: String(err) },
+          'request failed',
+        );
+        tx.respond(createResponse(tx.request, 500, 'Server Internal Error', { toTag: newTag() }));
+      })
+      .finally(() => this.#inFlight--);
+  }
+
+  async #handle(tx: ServerTransaction): Promise<SipResponse | undefined> {
+    const req = tx.request;
+    const toTag = newTag();
+    if (req.method === 'CANCEL') {
+      // Nothing of ours can be cancelled yet: RFC 3261 9.2, no matching transaction → 481.
+      return createResponse(req, 481, 'Call/Transaction Does Not Exist', { toTag });
+    }
+    if (req.method === 'OPTIONS') return this.#options(req, toTag);
+
+    // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
+    const unsupported = requiredTags(req).filter((t) => !SUPPORTED.has(t));
+    if (unsupported.length > 0)
+      return createResponse(req, 420, 'Bad Extension', { toTag, headers: [['Unsupported', unsupported.join(', ')]] });
+
+    const auth = await this.#auth.authenticate(req, tx.flow, toTag);
+    if (!auth.ok) return auth.response;
+
+    if (req.method === 'REGISTER') {
+      return this.#registrar.handle({
+        tenantId: auth.tenant.id,
+        username: auth.device.username,
+        request: req,
+        flow: tx.flow,
+        toTag,
+      });
+    }
+    // RFC 3261 8.2.1: a method we do not implement → 501 (405 is for known methods not allowed here).
+    return createResponse(req, 501, 'Not Implemented', { toTag, headers: [['Allow', ALLOW]] });
+  }
+
+  #options(req: SipRequest, toTag: string): SipResponse {
+    return createResponse(req, 200, 'OK', {
+      toTag,
+      headers: [
+        ['Allow', ALLOW],
+        ['Accept', 'application/sdp'],
+        ...(SUPPORTED.size > 0 ? [['Supported', [...SUPPORTED].join(', ')] as [string, string]] : []),
+      ],
+    });
+  }
+}
+
+function requiredTags(req: SipRequest): string[] {
+  return req.headers
+    .getAll('Require')
+    .flatMap((line) => line.split(','))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t.length > 0);
+}
+
+export function newTag(): string {
+  return randomBytes(6).toString('hex');
+}

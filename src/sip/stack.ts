@@ -1,0 +1,155 @@
+import type { Clock } from '../util/clock.js';
+import {
+  createResponseFromHeaders,
+  formatVia,
+  parseMessage,
+  parseVias,
+  serializeMessage,
+  validateRequest,
+  validateResponse,
+  createResponse,
+  type SipRequest,
+  type SipResponse,
+} from './message/index.js';
+import { TransactionLayer } from './transaction/transaction-layer.js';
+import type { MessageSender, TransactionUser } from './transaction/types.js';
+import type { TimerConfig } from './transaction/timer-config.js';
+import { responseDestination, viaReceivedParams } from './transport/response-routing.js';
+import { TransportLayer, type ListenSpec, type TransportLog } from './transport/transport-layer.js';
+import type { Endpoint, Envelope, Flow, TransportProtocol } from './transport/types.js';
+
+/**
+ * The SIP stack: transport → parser → sanity checks → transaction layer → TU, and back. It knows nothing of a
+ * PBX. Every received message goes through `#receive`, which never throws: a malformed request gets a stateless
+ * 400 (or 505, 416 ...) when a response can be formed and is dropped otherwise; a malformed or unmatched response
+ * is dropped (RFC 3261 18.1.2, 17.1.3).
+ */
+export interface SipStackOptions {
+  listen: ListenSpec[];
+  clock: Clock;
+  tu: TransactionUser;
+  /** Cheap per-source check before parsing (bans). */
+  admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
+  timers?: Partial<TimerConfig>;
+  maxTransactions?: number;
+  log?: TransportLog;
+  onListenerError?: (err: unknown) => void;
+}
+
+export interface SipStackStats {
+  received: number;
+  malformed: number;
+  rejected: number;
+  droppedResponses: number;
+}
+
+export class SipStack implements MessageSender {
+  readonly transport: TransportLayer;
+  readonly transactions: TransactionLayer;
+  readonly #log: TransportLog;
+  readonly #stats: SipStackStats = { received: 0, malformed: 0, rejected: 0, droppedResponses: 0 };
+
+  constructor(opts: SipStackOptions) {
+    this.#log = opts.log ?? (() => undefined);
+    this.transport = new TransportLayer({
+      listen: opts.listen,
+      onEnvelope: (env) => this.#receive(env),
+      ...(opts.admit ? { admit: opts.admit } : {}),
+      log: this.#log,
+      clock: opts.clock,
+    });
+    this.transactions = new TransactionLayer({
+      clock: opts.clock,
+      sender: this,
+      tu: opts.tu,
+      ...(opts.timers ? { timers: opts.timers } : {}),
+      ...(opts.maxTransactions ? { maxTransactions: opts.maxTransactions } : {}),
+      ...(opts.onListenerError ? { onListenerError: opts.onListenerError } : {}),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.transport.start();
+  }
+
+  async stop(): Promise<void> {
+    this.transactions.close();
+    await this.transport.stop();
+  }
+
+  stats(): Readonly<SipStackStats> {
+    return this.#stats;
+  }
+
+  sendRequest(req: SipRequest, to: Flow): boolean {
+    return this.transport.send(serializeMessage(req), to);
+  }
+
+  /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
+  sendResponse(res: SipResponse, requestFlow: Flow): boolean {
+    const top = parseVias(res.headers.get('Via') ?? '')?.[0];
+    if (!top) return false;
+    return this.transport.send(serializeMessage(res), responseDestination(top, requestFlow));
+  }
+
+  #receive(env: Envelope): void {
+    this.#stats.received++;
+    try {
+      const flow: Flow = {
+        protocol: env.protocol,
+        local: env.local,
+        remote: env.remote,
+        ...(env.connectionId ? { connectionId: env.connectionId } : {}),
+      };
+      const parsed = parseMessage(env.bytes);
+      if (!parsed.ok) {
+        this.#stats.malformed++;
+        if (parsed.isRequest && parsed.headers) {
+          const res = createResponseFromHeaders(parsed.headers, parsed.status, parsed.reason);
+          if (res) this.sendResponse(res, flow);
+        }
+        this.#log('debug', 'malformed message', { remote: env.remote.address, reason: parsed.reason });
+        return;
+      }
+      const msg = parsed.message;
+      if (msg.type === 'response') {
+        if (!validateResponse(msg).ok) {
+          this.#stats.droppedResponses++;
+          return;
+        }
+        this.transactions.receiveResponse(msg, flow);
+        return;
+      }
+      const check = validateRequest(msg);
+      if (!check.ok) {
+        this.#stats.rejected++;
+        // No response to a bad ACK (RFC 3261 17.1.1.3: ACK has no response).
+        if (msg.method !== 'ACK') {
+          const res = createResponse(msg, check.status, check.reason, { headers: check.extraHeaders ?? [] });
+          this.sendResponse(res, flow);
+        }
+        return;
+      }
+      this.#stampVia(msg, flow);
+      this.transactions.receiveRequest(msg, flow);
+    } catch (err) {
+      // Defence in depth: nothing received may take the stack down.
+      this.#stats.malformed++;
+      this.#log('warn', 'error while handling a received message', { err: String(err) });
+    }
+  }
+
+  /** RFC 3261 18.2.1 and RFC 3581 section 4: add received / rport to the top Via of a received request. */
+  #stampVia(req: SipRequest, flow: Flow): void {
+    const first = req.headers.get('Via');
+    if (first === undefined) return;
+    const vias = parseVias(first);
+    const top = vias?.[0];
+    if (!vias || !top) return;
+    const add = viaReceivedParams(top, flow);
+    if (add.received === undefined && add.rport === undefined) return;
+    if (add.received !== undefined) top.params.set('received', add.received);
+    if (add.rport !== undefined) top.params.set('rport', add.rport);
+    req.headers.setFirst('Via', vias.map(formatVia).join(', '));
+  }
+}
