@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Headers } from './headers.js';
+import { formatNameAddr, parseContacts, parseNameAddr, parseNameAddrList, tagOf } from './name-addr.js';
+import { formatUri } from './uri.js';
+
+describe('parseNameAddr', () => {
+  const cases: Array<[string, string | undefined, string, Array<[string, string | null]>]> = [
+    ['"Alice" <sip:alice@example.com>;tag=1', 'Alice', 'sip:alice@example.com', [['tag', '1']]],
+    ['Alice Smith <sip:alice@example.com>', 'Alice Smith', 'sip:alice@example.com', []],
+    ['caller<sip:caller@example.com>;tag=323', 'caller', 'sip:caller@example.com', [['tag', '323']]],
+    ['<sip:a@b;lr>', undefined, 'sip:a@b;lr', []],
+    ['sip:a@b;tag=x', undefined, 'sip:a@b', [['tag', 'x']]],
+    ['sip:a@b ;  TAG = x', undefined, 'sip:a@b', [['tag', 'x']]],
+    ['"\\"q\\" \\\\" <sip:a@b>', '"q" \\', 'sip:a@b', []],
+    ['"" <sip:a@b>', '', 'sip:a@b', []],
+    ['<tel:+123>;x="a;b,c"', undefined, 'tel:+123', [['x', '"a;b,c"']]],
+    ['isbn:2983792873', undefined, 'isbn:2983792873', []],
+  ];
+  for (const [input, dn, uri, params] of cases) {
+    test(input, () => {
+      const na = parseNameAddr(input);
+      assert.ok(na);
+      assert.equal(na.displayName, dn);
+      assert.equal(formatUri(na.uri), uri);
+      assert.deepEqual([...na.params], params);
+    });
+  }
+
+  test('addr-spec: parameters after ; belong to the header (RFC 3261 20.10, RFC 4475 cparam01/02)', () => {
+    const a = parseNameAddr('sip:+19725552222@gw1.example.net;unknownparam')!;
+    assert.equal(a.params.get('unknownparam'), null);
+    const b = parseNameAddr('<sip:+19725552222@gw1.example.net;unknownparam>')!;
+    assert.equal(b.params.size, 0);
+    assert.equal(formatUri(b.uri), 'sip:+19725552222@gw1.example.net;unknownparam');
+  });
+
+  const invalid: Array<[string, string]> = [
+    ['"Mr. J. User <sip:j.user@example.com>', 'unterminated quote (quotbal)'],
+    ['Bell, Alexander <sip:a.g.bell@example.com>', 'comma in unquoted display name (baddn)'],
+    ['"Watson, Thomas" < sip:t.watson@example.org >', 'LWS inside <> (badaspec)'],
+    ['sip:user@example.com?Route=%3Csip:sip.example.com%3E', 'addr-spec with ? (regbadct)'],
+    ['"Joe" <sip:joe@example.org>;;;;', 'empty parameters (badinv01)'],
+    ['<sip:a@b', 'unterminated <'],
+    ['<sip:a@b>x', 'junk after >'],
+    ['<sip:a@b>;tag=', 'empty parameter value'],
+    ['<sip:a@b>;x="abc', 'unterminated quoted value'],
+    ['"A" sip:a@b', 'quoted display name without <>'],
+    ['', 'empty'],
+    ['sip:a@b, sip:c@d', 'two values where one is expected'],
+  ];
+  for (const [s, why] of invalid)
+    test(`rejects ${JSON.stringify(s)}: ${why}`, () => assert.equal(parseNameAddr(s), undefined));
+});
+
+describe('parseNameAddrList and parseContacts', () => {
+  test('commas inside quotes and <> do not split', () => {
+    const l = parseNameAddrList('"Doe, John" <sip:j,k@a;x=1>, <sip:b@c>;q=0.5, sip:d@e')!;
+    assert.deepEqual(
+      l.map((n) => [n.displayName, formatUri(n.uri)]),
+      [
+        ['Doe, John', 'sip:j,k@a;x=1'],
+        [undefined, 'sip:b@c'],
+        [undefined, 'sip:d@e'],
+      ],
+    );
+    assert.equal(l[1]!.params.get('q'), '0.5');
+  });
+
+  test('empty element is malformed', () =>
+    assert.equal(parseNameAddrList('<sip:a@b>,,<sip:c@d>'), undefined));
+
+  test('star only where allowed and alone', () => {
+    assert.equal(parseNameAddrList(' * ', { allowStar: true }), '*');
+    assert.equal(parseNameAddrList('*'), undefined);
+    assert.equal(parseContacts(new Headers([['Contact', '*']])), '*');
+    assert.equal(
+      parseContacts(
+        new Headers([
+          ['Contact', '*'],
+          ['m', '<sip:a@b>'],
+        ]),
+      ),
+      undefined,
+    );
+    assert.deepEqual(parseContacts(new Headers()), []);
+    const two = parseContacts(
+      new Headers([
+        ['Contact', '<sip:a@b>, <sip:c@d>'],
+        ['m', 'sip:e@f;expires=0'],
+      ]),
+    );
+    assert.ok(Array.isArray(two));
+    assert.equal(two.length, 3);
+  });
+});
+
+describe('formatNameAddr', () => {
+  test('always bracketed; display name quoted and escaped; params kept', () => {
+    const na = parseNameAddr('sip:+1@gw;unknownparam;expires=60')!;
+    assert.equal(formatNameAddr(na), '<sip:+1@gw>;unknownparam;expires=60');
+    const q = parseNameAddr('"J Rosenberg \\\\\\"" <sip:jdrosen@example.com>;tag=98asjd8')!;
+    assert.equal(q.displayName, 'J Rosenberg \\"');
+    assert.equal(formatNameAddr(q), '"J Rosenberg \\\\\\"" <sip:jdrosen@example.com>;tag=98asjd8');
+    assert.deepEqual(parseNameAddr(formatNameAddr(q)), q);
+  });
+
+  test('tagOf', () => {
+    assert.equal(tagOf(parseNameAddr('<sip:a@b>;TAG=Xy')!), 'Xy');
+    assert.equal(tagOf(parseNameAddr('<sip:a@b>')!), undefined);
+  });
+});

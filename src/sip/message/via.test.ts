@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { branchOf, formatVia, parseVia, parseVias, topVia } from './via.js';
+
+describe('parseVias', () => {
+  test('one value with port and params', () => {
+    const [v] = parseVias('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776;rport;received=2001:db8::9')!;
+    assert.deepEqual(v, {
+      protocol: 'SIP/2.0',
+      transport: 'UDP',
+      host: '192.0.2.1',
+      port: 5060,
+      params: new Map([
+        ['branch', 'z9hG4bK776'],
+        ['rport', null],
+        ['received', '2001:db8::9'],
+      ]),
+    });
+    assert.equal(branchOf(v!), 'z9hG4bK776');
+  });
+
+  test('LWS around every separator and several values on one line (RFC 4475 wsinv)', () => {
+    const vs = parseVias(
+      'SIP  / 2.0  / tcp     spindle.example.com   ; branch  =   z9hG4bK9ikj8  , SIP  /    2.0   / UDP  192.168.255.111   ; branch= z9hG4bK30239',
+    )!;
+    assert.deepEqual(
+      vs.map((v) => [v.transport, v.host, v.params.get('branch')]),
+      [
+        ['TCP', 'spindle.example.com', 'z9hG4bK9ikj8'],
+        ['UDP', '192.168.255.111', 'z9hG4bK30239'],
+      ],
+    );
+  });
+
+  test('IPv6 sent-by, upper-case host lowered, LWS around the port colon', () => {
+    const v = parseVia('SIP/2.0/WSS [2001:DB8::1] : 443;branch=z9hG4bKx')!;
+    assert.equal(v.host, '[2001:db8::1]');
+    assert.equal(v.port, 443);
+    assert.equal(v.transport, 'WSS');
+  });
+
+  const invalid: Array<[string, string]> = [
+    ['SIP/2.0/UDP 192.0.2.15;;,;,,', 'empty params and values (badinv01)'],
+    ['SIP/2.0/UDP', 'no sent-by'],
+    ['SIP/2.0/UDP192.0.2.1', 'no LWS before sent-by'],
+    ['SIP/2.0 UDP h', 'missing slash'],
+    ['SIP/2.0/UDP h:70000', 'port out of range'],
+    ['SIP/2.0/UDP h:', 'empty port'],
+    ['SIP/2.0/UDP h;branch=', 'empty value'],
+    ['SIP/2.0/UDP h junk', 'junk after sent-by'],
+    ['SIP/2.0/UDP [::1', 'unterminated IPv6'],
+    ['SIP/2.0/UDP h, ', 'trailing empty value'],
+    ['', 'empty'],
+  ];
+  for (const [s, why] of invalid)
+    test(`rejects ${JSON.stringify(s)}: ${why}`, () => assert.equal(parseVias(s), undefined));
+});
+
+describe('formatVia and topVia', () => {
+  test('round trip', () => {
+    const s = 'SIP/2.0/TLS [2001:db8::1]:5061;branch=z9hG4bKa;received=192.0.2.1;rport=5062;alias';
+    assert.equal(formatVia(parseVia(s)!), s);
+  });
+
+  test('topVia is the first value of the first line', () => {
+    assert.equal(topVia(['SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b', 'SIP/2.0/UDP c'])?.host, 'a');
+    assert.equal(topVia([]), undefined);
+  });
+});
