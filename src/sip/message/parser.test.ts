@@ -74,6 +74,7 @@ describe('parseMessage: start line', () => {
     ['SIP/2.0 700 high', 400, 'status code above 699'],
     ['SIP/2.0 2x0 bad', 400, 'status code not digits'],
     ['SIP/1.0 200 OK', 505, 'response with other version'],
+    ['SIP/2.0 200 O\rK', 400, 'bare CR in the reason phrase'],
   ];
   for (const [line, status, why] of bad) {
     test(`${line}: ${status} (${why})`, () => {

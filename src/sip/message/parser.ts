@@ -165,6 +165,8 @@ function checkVersion(v: string): boolean | undefined {
 }
 
 function parseStartLine(line: string, isRequest: boolean): StartLine {
+  // A bare CR would survive into the reason phrase or method and could end a line in another stack.
+  if (line.indexOf('\r') >= 0) return { kind: 'error', status: 400, reason: 'Bare CR in Start Line' };
   if (!isRequest) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     const sp1 = line.indexOf(' ');
