@@ -31,9 +31,10 @@ export async function startHttpServer(opts: {
   );
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return reply
-      .code(status)
-      .send({ error: status === 500 ? 'INTERNAL' : 'BAD_REQUEST', message: status === 500 ? 'internal error' : err.message });
+    return reply.code(status).send({
+      error: status === 500 ? 'INTERNAL' : 'BAD_REQUEST',
+      message: status === 500 ? 'internal error' : err.message,
+    });
   });
 
   await app.listen({ host: opts.host, port: opts.port });

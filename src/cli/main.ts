@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyProvisioning, formatChanges, parseProvisioning, planProvisioning, ProvisioningError } from '../core/provisioning/index.js';
+import {
+  applyProvisioning,
+  formatChanges,
+  parseProvisioning,
+  planProvisioning,
+  ProvisioningError,
+} from '../core/provisioning/index.js';
 import { openStore } from '../store/index.js';
 import { parseServeOptions, SERVE_DEFAULTS, UsageError } from './options.js';
 import { startServer } from './server.js';
@@ -49,9 +55,15 @@ async function provision(argv: string[]): Promise<void> {
   const doc = parseProvisioning(await readFile(file, 'utf8'), basename(file));
   const store = await openStore(url, { dataDir });
   try {
-    const changes = values['dry-run'] ? await planProvisioning(store, doc) : await applyProvisioning(store, doc);
+    const changes = values['dry-run']
+      ? await planProvisioning(store, doc)
+      : await applyProvisioning(store, doc);
     const text = formatChanges(changes);
-    process.stdout.write(values['dry-run'] ? `dry run, nothing applied:\n${text || 'no changes'}\n` : `${text || 'no changes'}\n`);
+    process.stdout.write(
+      values['dry-run']
+        ? `dry run, nothing applied:\n${text || 'no changes'}\n`
+        : `${text || 'no changes'}\n`,
+    );
   } finally {
     await store.close();
   }
@@ -80,7 +92,10 @@ main().catch((err: unknown) => {
     process.stderr.write(`zentrale: provisioning file rejected, nothing applied:\n${err.message}\n`);
     process.exit(2);
   }
-  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (
+    err instanceof UsageError ||
+    (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
     process.stderr.write(`zentrale: ${err.message}\n${USAGE}\n`);
     process.exit(2);
   }

@@ -78,8 +78,14 @@ export function parseServeOptions(
   parseHostPort(http, '--http');
   const minExpires = int('min-expires', SERVE_DEFAULTS.minExpires, 1, 86_400);
   const maxExpires = int('max-expires', SERVE_DEFAULTS.maxExpires, minExpires, 604_800);
-  const algs = (get('digest-algorithms') ?? SERVE_DEFAULTS.digestAlgorithms).split(',').map((a) => a.trim().toUpperCase());
-  if (algs.length === 0 || algs.some((a) => a !== 'MD5' && a !== 'SHA-256') || new Set(algs).size !== algs.length)
+  const algs = (get('digest-algorithms') ?? SERVE_DEFAULTS.digestAlgorithms)
+    .split(',')
+    .map((a) => a.trim().toUpperCase());
+  if (
+    algs.length === 0 ||
+    algs.some((a) => a !== 'MD5' && a !== 'SHA-256') ||
+    new Set(algs).size !== algs.length
+  )
     throw new UsageError(`--digest-algorithms: expected a list of MD5 and SHA-256, e.g. "MD5,SHA-256"`);
   return {
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,

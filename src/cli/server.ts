@@ -62,7 +62,14 @@ export async function startServer(o: StartOptions): Promise<Server> {
     };
     if (o.provision) {
       const summary = await provision(o.provision);
-      log.info({ event: 'provision.applied', file: o.provision, changes: summary.split('\n').filter(Boolean).length }, 'provisioning applied');
+      log.info(
+        {
+          event: 'provision.applied',
+          file: o.provision,
+          changes: summary.split('\n').filter(Boolean).length,
+        },
+        'provisioning applied',
+      );
     }
 
     const location = new LocationService({ store: store.registrations, clock });
@@ -95,7 +102,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       admit: (remote) => !throttle.isSourceBanned(remote.address),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.transport', ...fields }, msg),
-      onListenerError: (err) => log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
+      onListenerError: (err) =>
+        log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
     });
     await sip.start();
     stopAll.push(() => sip.stop());
@@ -130,7 +138,12 @@ export async function startServer(o: StartOptions): Promise<Server> {
     stopAll.push(() => httpServer.close());
 
     log.info(
-      { event: 'server.started', sip: sip.transport.listening(), http: `${http.host}:${httpServer.port}`, store: store.dialect },
+      {
+        event: 'server.started',
+        sip: sip.transport.listening(),
+        http: `${http.host}:${httpServer.port}`,
+        store: store.dialect,
+      },
       'zentrale is up',
     );
     return {

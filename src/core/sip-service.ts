@@ -59,7 +59,10 @@ export class PbxSipService implements TransactionUser {
     // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
     const unsupported = requiredTags(req).filter((t) => !SUPPORTED.has(t));
     if (unsupported.length > 0)
-      return createResponse(req, 420, 'Bad Extension', { toTag, headers: [['Unsupported', unsupported.join(', ')]] });
+      return createResponse(req, 420, 'Bad Extension', {
+        toTag,
+        headers: [['Unsupported', unsupported.join(', ')]],
+      });
 
     const auth = await this.#auth.authenticate(req, tx.flow, toTag);
     if (!auth.ok) return auth.response;

@@ -88,8 +88,9 @@ export class SipStack implements MessageSender {
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
   sendResponse(res: SipResponse, requestFlow: Flow): boolean {
     const top = parseVias(res.headers.get('Via') ?? '')?.[0];
-    if (!top) return false;
-    return this.transport.send(serializeMessage(res), responseDestination(top, requestFlow));
+    // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
+    const to = top ? responseDestination(top, requestFlow) : requestFlow;
+    return this.transport.send(serializeMessage(res), to);
   }
 
   #receive(env: Envelope): void {

@@ -66,7 +66,8 @@ export class Registrar {
     if (contacts === '*') {
       if (headerExpires !== 0) return reply(400, 'Wildcard Contact Needs Expires 0');
       const result = await this.#o.location.update(ctx.tenantId, ctx.username, (current) => {
-        if (current.some((b) => b.callId === callId && b.cseq >= cseq.seq)) return { result: 'stale' as const };
+        if (current.some((b) => b.callId === callId && b.cseq >= cseq.seq))
+          return { result: 'stale' as const };
         return { change: { upserts: [], removes: [], removeAll: true }, result: 'ok' as const };
       });
       if (result === 'stale') return reply(500, 'Out Of Order Request', [['Retry-After', '1']]);
@@ -90,7 +91,8 @@ export class Registrar {
       for (const w of wanted) {
         const existing = current.find((b) => b.contact === w.uri);
         // Step 7: same Call-ID with a CSeq not higher than the binding's: the update is aborted.
-        if (existing && existing.callId === callId && existing.cseq >= cseq.seq) return { result: 'stale' as const };
+        if (existing && existing.callId === callId && existing.cseq >= cseq.seq)
+          return { result: 'stale' as const };
         if (w.expires === 0) {
           if (existing) change.removes.push(w.uri);
           continue;
@@ -98,7 +100,9 @@ export class Registrar {
         change.upserts.push(this.#record(ctx, w, callId, cseq.seq, now));
       }
       // Past the cap, the bindings that would expire first give way.
-      const kept = current.filter((b) => !change.removes.includes(b.contact) && !wanted.some((w) => w.uri === b.contact));
+      const kept = current.filter(
+        (b) => !change.removes.includes(b.contact) && !wanted.some((w) => w.uri === b.contact),
+      );
       const overflow = kept.length + change.upserts.length - this.#o.maxContacts;
       if (overflow > 0) {
         kept.sort((a, b) => a.expiresAt - b.expiresAt);

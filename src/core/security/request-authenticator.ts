@@ -24,8 +24,7 @@ import type { AuthThrottle } from './auth-throttle.js';
  * - a banned (source, tenant, user) or source gets no answer at all.
  */
 export type AuthOutcome =
-  | { ok: true; tenant: TenantRecord; device: DeviceRecord }
-  | { ok: false; response: SipResponse | undefined };
+  { ok: true; tenant: TenantRecord; device: DeviceRecord } | { ok: false; response: SipResponse | undefined };
 
 export class RequestAuthenticator {
   readonly #digest: DigestAuthenticator;
@@ -33,7 +32,12 @@ export class RequestAuthenticator {
   readonly #throttle: AuthThrottle;
   readonly #log: Logger;
 
-  constructor(opts: { digest: DigestAuthenticator; directory: Directory; throttle: AuthThrottle; log: Logger }) {
+  constructor(opts: {
+    digest: DigestAuthenticator;
+    directory: Directory;
+    throttle: AuthThrottle;
+    log: Logger;
+  }) {
     this.#digest = opts.digest;
     this.#directory = opts.directory;
     this.#throttle = opts.throttle;
@@ -59,7 +63,10 @@ export class RequestAuthenticator {
       if (this.#throttle.isSourceBanned(source)) return { ok: false, response: undefined };
       const ban = this.#throttle.recordChallenge(source);
       if (ban) this.#logBan(source, domain, identityUser, ban, 'unanswered-challenges');
-      return { ok: false, response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, false) };
+      return {
+        ok: false,
+        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, false),
+      };
     }
 
     const authUser = credentials.params.get('username') ?? '';
@@ -82,12 +89,33 @@ export class RequestAuthenticator {
       return { ok: true, tenant, device };
     }
     if (result === 'stale') {
-      return { ok: false, response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, true) };
+      return {
+        ok: false,
+        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, true),
+      };
     }
     // One line per failure. The reason is for the operator's eyes only; the peer sees one answer for all.
-    const reason = result === 'replay' ? 'replay' : !tenant ? 'unknown-domain' : !device ? 'unknown-user' : !allowed ? 'identity-mismatch' : 'bad-credentials';
+    const reason =
+      result === 'replay'
+        ? 'replay'
+        : !tenant
+          ? 'unknown-domain'
+          : !device
+            ? 'unknown-user'
+            : !allowed
+              ? 'identity-mismatch'
+              : 'bad-credentials';
     this.#log.warn(
-      { event: 'auth.failure', source, port: flow.remote.port, tenant: domain, user: authUser, reason, method: req.method, callId: req.headers.get('Call-ID') },
+      {
+        event: 'auth.failure',
+        source,
+        port: flow.remote.port,
+        tenant: domain,
+        user: authUser,
+        reason,
+        method: req.method,
+        callId: req.headers.get('Call-ID'),
+      },
       'authentication failed',
     );
     const ban = this.#throttle.recordFailure(source, domain, authUser);
@@ -95,7 +123,14 @@ export class RequestAuthenticator {
     return { ok: false, response: createResponse(req, 403, 'Forbidden', { toTag }) };
   }
 
-  #challenge(req: SipRequest, status: number, header: string, realm: string, toTag: string, stale: boolean): SipResponse {
+  #challenge(
+    req: SipRequest,
+    status: number,
+    header: string,
+    realm: string,
+    toTag: string,
+    stale: boolean,
+  ): SipResponse {
     const headers: Array<[string, string]> = this.#digest.challenge(realm, { stale }).map((v) => [header, v]);
     return createResponse(req, status, undefined, { toTag, headers });
   }

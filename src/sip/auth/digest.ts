@@ -53,7 +53,8 @@ export class DigestAuthenticator {
     const secret = opts.secret ?? randomBytes(32);
     this.#nonces = new NonceCodec(secret);
     this.#ttl = opts.nonceTtlMs ?? 300_000;
-    this.#algorithms = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : ['SHA-256', 'MD5'];
+    this.#algorithms =
+      opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : ['SHA-256', 'MD5'];
     this.#tracker = new NonceTracker(opts.maxTrackedNonces ?? 100_000, this.#ttl);
     this.#opaqueKey = createHmac('sha256', secret).update('zentrale-digest-opaque').digest();
     const seed = randomBytes(32);

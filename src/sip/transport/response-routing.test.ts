@@ -16,12 +16,12 @@ function udpFlow(address: string, port: number): Flow {
 test('responseDestination: table', () => {
   const from = udpFlow('203.0.113.7', 40000);
   const table: Array<[string, ViaLike, Flow, { address: string; port: number }]> = [
-    ['sent-by host and port', via('198.51.100.2', 5070), from, { address: '198.51.100.2', port: 5070 }],
+    ['sent-by port, source address', via('198.51.100.2', 5070), from, { address: '203.0.113.7', port: 5070 }],
     [
       'sent-by without port: 5060',
       via('198.51.100.2', undefined),
       from,
-      { address: '198.51.100.2', port: 5060 },
+      { address: '203.0.113.7', port: 5060 },
     ],
     [
       'received wins over sent-by host',
@@ -42,19 +42,19 @@ test('responseDestination: table', () => {
       'empty rport: source port',
       via('10.0.0.2', 5060, [['rport', null]]),
       from,
-      { address: '10.0.0.2', port: 40000 },
+      { address: '203.0.113.7', port: 40000 },
     ],
     [
       'empty-string rport: source port',
       via('10.0.0.2', 5060, [['rport', '']]),
       from,
-      { address: '10.0.0.2', port: 40000 },
+      { address: '203.0.113.7', port: 40000 },
     ],
     [
       'bad rport value: sent-by port',
       via('10.0.0.2', 5062, [['rport', 'x']]),
       from,
-      { address: '10.0.0.2', port: 5062 },
+      { address: '203.0.113.7', port: 5062 },
     ],
     [
       'maddr is ignored (never multicast)',
@@ -63,19 +63,19 @@ test('responseDestination: table', () => {
         ['ttl', '1'],
       ]),
       from,
-      { address: '10.0.0.2', port: 5060 },
+      { address: '203.0.113.7', port: 5060 },
     ],
     [
-      'IPv6 sent-by loses its brackets',
-      via('[2001:db8::9]', 5060),
-      from,
-      { address: '2001:db8::9', port: 5060 },
+      'IPv6 source, sent-by port',
+      via('[2001:db8::9]', 5070),
+      udpFlow('2001:db8::9', 40000),
+      { address: '2001:db8::9', port: 5070 },
     ],
     [
       'param names compare case-insensitively',
       via('10.0.0.2', 5060, [['RPORT', '4']]),
       from,
-      { address: '10.0.0.2', port: 4 },
+      { address: '203.0.113.7', port: 4 },
     ],
   ];
   for (const [name, v, flow, remote] of table) {

@@ -28,15 +28,17 @@ const DEFAULT_SIP_PORT = 5060;
  * Where to send a response (RFC 3261 section 18.2.2, RFC 3581 section 4).
  * - Reliable transports: back on the connection the request arrived on, i.e. the request's flow unchanged.
  *   (If that connection is gone, TransportLayer.send falls back to connecting to flow.remote.)
- * - UDP: to the `received` address, else the sent-by host; to the `rport` port when it has a value, else the
+ * - UDP: to the request's source address. Section 18.2.1 sets `received` to the source whenever sent-by
+ *   differs from it, so "the received address, else sent-by" is always the source; taking it directly also
+ *   means a forged Via (or a malformed request we answer before stamping it) can never aim a response at a
+ *   third party. Then to the `rport` port when it has a value, else the
  *   request's source port when the Via carries an empty `rport` (the client asked for symmetric response
  *   routing), else the sent-by port, else 5060. `maddr` is ignored on purpose: we never answer to multicast.
  */
 export function responseDestination(via: ViaLike, requestFlow: Flow): Flow {
   if (isReliable(requestFlow.protocol)) return requestFlow;
-  const received = param(via.params, 'received');
   const rport = param(via.params, 'rport');
-  const address = received.value ? stripBrackets(received.value) : stripBrackets(via.host);
+  const address = requestFlow.remote.address;
   let port = portValue(rport.value);
   if (port === undefined && rport.present && !rport.value) port = requestFlow.remote.port;
   port ??= via.port ?? DEFAULT_SIP_PORT;

@@ -67,7 +67,8 @@ export async function runSipp(o: SippOptions): Promise<SippRun> {
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
   let messages = '';
-  for (const f of readdirSync(dir)) if (f.startsWith('messages')) messages += readFileSync(join(dir, f), 'utf8');
+  for (const f of readdirSync(dir))
+    if (f.startsWith('messages')) messages += readFileSync(join(dir, f), 'utf8');
   for (const f of readdirSync(dir)) if (f.startsWith('errors')) stderr += readFileSync(join(dir, f), 'utf8');
   rmSync(dir, { recursive: true, force: true });
   return { code, stdout, stderr, messages };
@@ -78,7 +79,10 @@ export function receivedResponses(messages: string): Array<{ status: number; tex
   const out: Array<{ status: number; text: string }> = [];
   const blocks = messages.split(/-{20,} [^\n]*\n/);
   for (const b of blocks) {
-    const m = /^(?:.*\n)?\s*(?:UDP|TCP) message received \[\d+\] bytes :\s*\n+(SIP\/2\.0 (\d{3})[^\n]*\n[\s\S]*)/m.exec(b);
+    const m =
+      /^(?:.*\n)?\s*(?:UDP|TCP) message received \[\d+\] bytes :\s*\n+(SIP\/2\.0 (\d{3})[^\n]*\n[\s\S]*)/m.exec(
+        b,
+      );
     if (m) out.push({ status: Number(m[2]), text: m[1]!.trim() });
   }
   return out;
