@@ -113,12 +113,11 @@ test('framer: header section longer than the max is an error, without waiting fo
 test('framer: default header max is 16 KiB, byte at a time', () => {
   const f = new StreamFramer();
   const line = Buffer.from('X: ' + 'a'.repeat(70) + '\r\n');
-  let evs: FramerEvent[] = [];
+  const evs: FramerEvent[] = [];
   for (let i = 0; i < 300 && evs.length === 0; i++)
     for (const b of line) evs.push(...f.push(Buffer.from([b])));
   assert.equal(evs[0]?.kind, 'error');
   assert.ok(f.bufferedBytes <= 16 * 1024 + 1);
-  evs = [];
 });
 
 test('framer: body longer than the max is an error as soon as Content-Length is read', () => {

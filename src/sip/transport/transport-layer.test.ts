@@ -218,10 +218,9 @@ test('admit=false drops silently on every transport', async () => {
     const c = await TcpClient.open(port('tcp')).catch(() => undefined);
     await c?.closed;
     await assert.rejects(openWs(port('ws')));
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => layer.stats().droppedNotAdmitted >= 3);
     s.close();
     assert.equal(inbox.items.length, 0);
-    assert.ok(layer.stats().droppedNotAdmitted >= 3);
     assert.deepEqual(layer.counts(), {
       udpSockets: 1,
       tcpConnections: 0,
@@ -330,6 +329,8 @@ test('stop() closes every socket and connection; counts are all 0', async () => 
   });
   await c.closed;
   await new Promise<void>((r) => (ws.readyState === ws.CLOSED ? r() : ws.once('close', () => r())));
-  const handles = process.getActiveResourcesInfo().filter((h) => /TCP|UDP/.test(h));
-  assert.deepEqual(handles, []);
+  // Handles close asynchronously after destroy(); none may stay for good (the process must exit by itself).
+  const handles = (): string[] => process.getActiveResourcesInfo().filter((h) => /TCP|UDP/.test(h));
+  await eventually(() => handles().length === 0).catch(() => undefined);
+  assert.deepEqual(handles(), []);
 });

@@ -17,6 +17,7 @@ import { WsListener } from './ws.js';
 
 export { parseListenSpecs, formatListenSpec, type ListenSpec } from './listen-spec.js';
 export type { TransportLog, TransportStats } from './listener-context.js';
+export { responseDestination, viaReceivedParams, type ViaLike } from './response-routing.js';
 
 export interface TransportLayerOptions {
   listen: ListenSpec[];

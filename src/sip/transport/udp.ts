@@ -1,18 +1,14 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { addressFamily, normalizeSocketAddress } from './address.js';
+import { addressFamily, forbiddenDestination, normalizeSocketAddress } from './address.js';
 import { errorFields, type ListenerContext } from './listener-context.js';
 import type { ListenSpec } from './listen-spec.js';
+import { isStunMessage, stunBindingResponse } from './stun-keepalive.js';
 import type { Endpoint } from './types.js';
 
 /** True for datagrams made only of CR/LF: the CRLF keep-alives some UAs send over UDP carry no message. */
 function isLineEndsOnly(b: Buffer): boolean {
   for (const x of b) if (x !== 0x0d && x !== 0x0a) return false;
   return true;
-}
-
-/** A STUN message (RFC 5389 section 6): first two bits zero and the magic cookie at offset 4. */
-function isStun(b: Buffer): boolean {
-  return b.length >= 20 && (b[0] ?? 0xff) < 0x04 && b.readUInt32BE(4) === 0x2112a442;
 }
 
 /** One UDP socket (RFC 3261 section 18.1.1 / 18.2.1): every datagram is one message. */
@@ -74,9 +70,14 @@ export class UdpListener {
         this.#ctx.log('debug', 'udp datagram too large, dropped', { remote, size: msg.length });
         return;
       }
-      // RFC 5626 section 4.4.2 keep-alives (STUN) and bare CRLF keep-alives are not SIP messages.
-      // TODO(rfc5626): answer STUN Binding requests so outbound-capable UAs see their flow as alive.
-      if (msg.length === 0 || isLineEndsOnly(msg) || isStun(msg)) return;
+      // RFC 5626 section 4.4.2: STUN keep-alives share the SIP port; answer Binding requests, never deliver.
+      if (isStunMessage(msg)) {
+        const res = stunBindingResponse(msg, remote);
+        if (res && !forbiddenDestination(remote.address, remote.port)) this.#socket?.send(res, port, address);
+        return;
+      }
+      // Bare CRLF keep-alives some UAs send over UDP carry no message.
+      if (msg.length === 0 || isLineEndsOnly(msg)) return;
       this.#ctx.stats.received++;
       this.#ctx.deliver({
         protocol: 'udp',
