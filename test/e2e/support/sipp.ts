@@ -23,6 +23,8 @@ export interface SippOptions {
   keys?: Record<string, string | number>;
   /** Local address to send from (any 127.0.0.0/8 address). */
   localIp?: string;
+  /** Local port; default: one sipp picks (so consecutive runs may bind different contacts). */
+  localPort?: number;
   calls?: number;
   rate?: number;
   timeoutS?: number;
@@ -41,7 +43,7 @@ export async function runSipp(o: SippOptions): Promise<SippRun> {
     '-i',
     o.localIp ?? '127.0.0.1',
     '-p',
-    '0',
+    String(o.localPort ?? 0),
     '-m',
     String(o.calls ?? 1),
     '-r',
