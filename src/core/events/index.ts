@@ -1,0 +1,3 @@
+export { EventBus } from './event-bus.js';
+export type { EventBusOptions, ListenerErrorHandler, Unsubscribe } from './event-bus.js';
+export type * from './types.js';

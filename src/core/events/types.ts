@@ -1,0 +1,89 @@
+/**
+ * The domain events core publishes. Presence, the call center, the API stream and call history all subscribe to
+ * these instead of reaching into calls, so the shapes are a contract: add fields and event types, never repurpose.
+ * Times are ms since the epoch, taken from the injected Clock by whoever emits.
+ */
+
+/** One end of a call as the PBX sees it. */
+export interface Party {
+  /** The workplace extension, when the party is one of the tenant's own workplaces. */
+  workplace?: string;
+  /** The device username, when a specific device is known (the one that called, or the one that answered). */
+  device?: string;
+  /** The number as it should be shown and dialled back: an extension, or an external number. */
+  number: string;
+  /** Display name, when known. */
+  name?: string;
+}
+
+/** Why a call ended; for answered calls always 'completed'. */
+export type CallEndReason =
+  'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed';
+
+interface CallEventBase {
+  tenantId: string;
+  /** The PBX's id for the call (not a SIP Call-ID: a call has one per leg). */
+  callId: string;
+  at: number;
+}
+
+export interface CallOffered extends CallEventBase {
+  type: 'call.offered';
+  caller: Party;
+  callee: Party;
+}
+
+export interface CallRinging extends CallEventBase {
+  type: 'call.ringing';
+  caller: Party;
+  callee: Party;
+  /** The device that is ringing, when known; a workplace with several devices emits one event per device. */
+  device?: string;
+}
+
+export interface CallAnswered extends CallEventBase {
+  type: 'call.answered';
+  caller: Party;
+  callee: Party;
+  /** The device that picked up. */
+  device?: string;
+}
+
+export interface CallHeld extends CallEventBase {
+  type: 'call.held';
+  by: Party;
+}
+
+export interface CallResumed extends CallEventBase {
+  type: 'call.resumed';
+  by: Party;
+}
+
+export interface CallTransferred extends CallEventBase {
+  type: 'call.transferred';
+  by: Party;
+  to: Party;
+  kind: 'blind' | 'attended';
+}
+
+export interface CallEnded extends CallEventBase {
+  type: 'call.ended';
+  caller: Party;
+  callee: Party;
+  reason: CallEndReason;
+  /** The final SIP status, when the call failed with one (486, 603, 404, ...). */
+  status?: number;
+  /** When the call was answered, if it was. */
+  answeredAt?: number;
+}
+
+export type CallEvent =
+  CallOffered | CallRinging | CallAnswered | CallHeld | CallResumed | CallTransferred | CallEnded;
+
+/** Every event on the bus. Later: presence.changed, agent.state, ... */
+export type DomainEvent = CallEvent;
+
+export type DomainEventType = DomainEvent['type'];
+
+/** The event type named `T`, e.g. `EventOf<'call.ended'>` is `CallEnded`. */
+export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
