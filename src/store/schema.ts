@@ -48,9 +48,31 @@ export interface RegistrationsTable {
   updated_at: number;
 }
 
+export interface CallHistoryTable {
+  id: string;
+  tenant_id: string;
+  call_id: string;
+  direction: string;
+  caller_number: string;
+  caller_name: string | null;
+  caller_workplace: string | null;
+  callee_number: string;
+  callee_name: string | null;
+  callee_workplace: string | null;
+  answered_by_device: string | null;
+  /** bigint ms since epoch, like every timestamp in the store. */
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number;
+  duration_s: number;
+  outcome: string;
+  status: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   workplaces: WorkplacesTable;
   devices: DevicesTable;
   registrations: RegistrationsTable;
+  call_history: CallHistoryTable;
 }

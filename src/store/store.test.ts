@@ -281,7 +281,7 @@ storeSuite(
         try {
           assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
           const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-          assert.deepEqual(names, ['0001-directory', '0002-registrations']);
+          assert.deepEqual(names, ['0001-directory', '0002-registrations', '0003-call-history']);
         } finally {
           raw.close();
           rmSync(dir, { recursive: true, force: true });

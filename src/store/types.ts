@@ -99,11 +99,59 @@ export interface ProvisioningStore {
   removeDevice(tenantId: string, username: string): Promise<void>;
 }
 
+/** Who called whom, seen from the tenant: between two workplaces, from outside, or to outside. */
+export type CallDirection = 'internal' | 'inbound' | 'outbound';
+
+/** One finished call in the tenant's journal. */
+export interface CallHistoryRecord {
+  /** Unique per record (a UUID); the store keeps the first record written under an id. */
+  id: string;
+  tenantId: string;
+  /** The PBX's call id, to correlate with logs and events. */
+  callId: string;
+  direction: CallDirection;
+  callerNumber: string;
+  callerName: string | null;
+  /** The caller's workplace extension, when the caller is one of the tenant's workplaces. */
+  callerWorkplace: string | null;
+  calleeNumber: string;
+  calleeName: string | null;
+  calleeWorkplace: string | null;
+  /** The device username that picked up, when known. */
+  answeredByDevice: string | null;
+  /** ms since epoch. */
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number;
+  /** Seconds from answer to end; 0 for unanswered calls. */
+  durationS: number;
+  /** Why the call ended (core's call.ended reason: 'completed', 'busy', 'no-answer', ...). */
+  outcome: string;
+  /** The final SIP status of a failed call, when there was one. */
+  status: number | null;
+}
+
+export interface CallHistoryListOptions {
+  /** At most this many records (default 50, at most 1000). */
+  limit?: number;
+  /** Only calls that started strictly before this time (ms), for paging back from the last record's startedAt. */
+  before?: number;
+  /** Only calls where this extension was the caller or the callee. */
+  workplace?: string;
+}
+
+export interface CallHistoryStore {
+  add(record: CallHistoryRecord): Promise<void>;
+  /** The tenant's calls, newest first (by startedAt, then id). */
+  list(tenantId: string, opts?: CallHistoryListOptions): Promise<CallHistoryRecord[]>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly directory: DirectoryStore;
   readonly registrations: RegistrationStore;
   readonly provisioning: ProvisioningStore;
+  readonly callHistory: CallHistoryStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { directory } from './0001-directory.js';
 import { registrations } from './0002-registrations.js';
+import { callHistory } from './0003-call-history.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -9,6 +10,7 @@ import { registrations } from './0002-registrations.js';
 export const migrations: Record<string, Migration> = {
   '0001-directory': directory,
   '0002-registrations': registrations,
+  '0003-call-history': callHistory,
 };
 
 export const migrationProvider: MigrationProvider = {
