@@ -25,9 +25,10 @@ export const SERVE_DEFAULTS = {
   authBanSeconds: '300',
   minExpires: '60',
   maxExpires: '3600',
-  // MD5 first: many deployed UAs (sipp 3.6 among them) answer only the first challenge and know only MD5.
-  // Phones that prefer SHA-256 still find it in the second challenge (RFC 8760 section 2.4).
-  digestAlgorithms: 'MD5,SHA-256',
+  // Challenges offered. MD5 alone by default: UAs built on older libre (baresip 1.0) fail the whole
+  // authentication when any challenge names an algorithm they lack, and sipp 3.6 answers only the first one.
+  // Both algorithms are always verified; "SHA-256,MD5" offers SHA-256 first as RFC 8760 section 2.4 prefers.
+  digestAlgorithms: 'MD5',
 } as const;
 
 /** flag name -> environment variable */

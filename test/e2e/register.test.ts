@@ -43,7 +43,8 @@ const reg = (
 describe('registrar with real sipp peers', () => {
   let t: TestServer;
   before(async () => {
-    t = await startTestServer();
+    // Both challenges offered, MD5 first (sipp 3.6 answers only the first); the WebSocket phone picks SHA-256.
+    t = await startTestServer({ args: ['--digest-algorithms', 'MD5,SHA-256'] });
   });
   after(async () => {
     await t.stop();

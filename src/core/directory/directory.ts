@@ -1,5 +1,5 @@
 import type { Clock } from '../../util/clock.js';
-import type { DeviceRecord, DirectoryStore, TenantRecord } from '../../store/types.js';
+import type { DeviceRecord, DirectoryStore, TenantRecord, WorkplaceRecord } from '../../store/types.js';
 
 /**
  * Read side of the directory for the SIP hot path: tenants by domain and devices by (tenant, username), cached
@@ -15,6 +15,7 @@ export class Directory {
   readonly #ttlMs: number;
   readonly #tenants = new Map<string, { at: number; value: TenantRecord | undefined }>();
   readonly #devices = new Map<string, { at: number; value: DeviceRecord | undefined }>();
+  readonly #tenantPlans = new Map<string, { at: number; value: TenantPlan | undefined }>();
   readonly #maxEntries: number;
 
   constructor(opts: { store: DirectoryStore; clock: Clock; ttlMs?: number; maxEntries?: number }) {
@@ -35,9 +36,22 @@ export class Directory {
     );
   }
 
+  /** The tenant's workplaces and their devices, for routing a call. Always scoped to one tenant. */
+  async plan(tenantId: string): Promise<TenantPlan> {
+    const p = await this.#cached(this.#tenantPlans, tenantId, async () => {
+      const [workplaces, devices] = await Promise.all([
+        this.#store.workplaces(tenantId),
+        this.#store.devices(tenantId),
+      ]);
+      return new TenantPlan(workplaces, devices);
+    });
+    return p ?? new TenantPlan([], []);
+  }
+
   invalidate(): void {
     this.#tenants.clear();
     this.#devices.clear();
+    this.#tenantPlans.clear();
   }
 
   async #cached<T>(
@@ -53,5 +67,30 @@ export class Directory {
     if (table.size >= this.#maxEntries) table.clear();
     table.set(key, { at: now, value });
     return value;
+  }
+}
+
+/** One tenant's number plan: workplaces by extension and the devices of each. */
+export class TenantPlan {
+  readonly extensions: ReadonlySet<string>;
+  readonly #workplaces = new Map<string, WorkplaceRecord>();
+  readonly #devices = new Map<string, DeviceRecord[]>();
+
+  constructor(workplaces: WorkplaceRecord[], devices: DeviceRecord[]) {
+    for (const w of workplaces) this.#workplaces.set(w.extension, w);
+    for (const d of devices) {
+      const list = this.#devices.get(d.workplaceExtension) ?? [];
+      list.push(d);
+      this.#devices.set(d.workplaceExtension, list);
+    }
+    this.extensions = new Set(this.#workplaces.keys());
+  }
+
+  workplace(extension: string): WorkplaceRecord | undefined {
+    return this.#workplaces.get(extension);
+  }
+
+  devicesOf(extension: string): readonly DeviceRecord[] {
+    return this.#devices.get(extension) ?? [];
   }
 }
