@@ -1,0 +1,452 @@
+/**
+ * A confirmed INVITE dialog (RFC 3261 section 12) in either role: its identity, route set, remote target and
+ * sequence numbers; requests inside it (12.2.1, 14 re-INVITE, 15 BYE) in both directions.
+ */
+import { randomInt } from 'node:crypto';
+import {
+  createResponse,
+  formatUri,
+  formatNameAddr,
+  parseContacts,
+  parseCSeq,
+  parseNameAddrList,
+  type SipRequest,
+  type SipResponse,
+} from '../message/index.js';
+import { TransactionState } from '../transaction/transaction-state.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import type { Flow } from '../transport/types.js';
+import {
+  addrWithTag,
+  buildRequest,
+  contactValue,
+  initialCSeq,
+  localResponse,
+  targetAndRoutes,
+  viaValue,
+} from '../ua/request-builder.js';
+import type { DialogContext } from './dialog-context.js';
+import { UaError } from './errors.js';
+import { Retransmit2xx, type Ack2xxOutcome } from './retransmit-2xx.js';
+
+export type DialogState = 'confirmed' | 'terminated';
+
+/**
+ * Why a dialog ended. 'remote-gone': an in-dialog request got 481 or 408 (RFC 3261 12.2.1.2: "the UAC SHOULD
+ * terminate the dialog").
+ */
+export type DialogTerminationReason = 'bye-received' | 'bye-sent' | 'ack-timeout' | 'closed' | 'remote-gone';
+
+export interface DialogId {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+}
+
+export interface RequestOptions {
+  body?: Buffer;
+  contentType?: string;
+  headers?: Array<[string, string]>;
+}
+
+export interface Dialog {
+  readonly id: DialogId;
+  readonly state: DialogState;
+  readonly localUri: string;
+  readonly remoteUri: string;
+  readonly remoteTarget: string;
+  readonly routeSet: string[];
+  /** Where in-dialog requests go: the flow the dialog was set up over (phones behind NAT, WebSocket). */
+  readonly flow: Flow;
+  /**
+   * An in-dialog request over a client transaction (12.2.1.1). Never rejects for a SIP failure: a timeout resolves
+   * with a locally made 408, a transport error with 503 (8.1.3.1). Our re-INVITEs are sent one at a time (14.1)
+   * and their 2xx is ACKed here. Rejects with UaError('invalid-state') on a terminated dialog.
+   */
+  request(method: string, o?: RequestOptions): Promise<SipResponse>;
+  /** Sends BYE (once), marks the dialog terminated at once; resolves when answered or timed out. */
+  bye(o?: { headers?: Array<[string, string]> }): Promise<void>;
+  /** In-dialog requests from the peer; the handler must respond via tx.respond (see UserAgentCore docs). */
+  onRequest(handler: (tx: ServerTransaction) => void): void;
+  /** Called once when the dialog ends; called at once if it already has. */
+  onTerminated(cb: (why: DialogTerminationReason) => void): void;
+}
+
+export interface DialogInit {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  routeSet: string[];
+  /** Undefined for a UAS: "the local sequence number MUST be empty" until we send a request (12.1.1). */
+  localSeq: number | undefined;
+  /** Undefined for a UAC (12.1.2). */
+  remoteSeq: number | undefined;
+  flow: Flow;
+}
+
+/** RFC 3261 12.1.1/12.1.2: every Record-Route value in order (a line may hold several), as name-addrs. */
+export function recordRoutes(headers: { getAll(name: string): string[] }): string[] {
+  const out: string[] = [];
+  for (const line of headers.getAll('Record-Route')) {
+    const list = parseNameAddrList(line);
+    if (list) for (const na of list) out.push(formatNameAddr(na));
+  }
+  return out;
+}
+
+/** The first Contact URI of a message (12.1.1/12.1.2 remote target), or undefined. */
+export function contactUri(headers: SipRequest['headers']): string | undefined {
+  const c = parseContacts(headers);
+  if (!c || c === '*' || c.length === 0) return undefined;
+  return formatUri(c[0]!.uri);
+}
+
+/** Methods whose request and 2xx refresh the remote target (RFC 3261 12.2, RFC 3311 UPDATE). */
+const TARGET_REFRESH = new Set(['INVITE', 'UPDATE']);
+
+export class DialogImpl implements Dialog {
+  readonly id: DialogId;
+  readonly localUri: string;
+  readonly remoteUri: string;
+  readonly flow: Flow;
+  #remoteTarget: string;
+  readonly #routeSet: string[];
+  #localSeq: number | undefined;
+  #remoteSeq: number | undefined;
+  #state: DialogState = 'confirmed';
+  readonly #ctx: DialogContext;
+  readonly #onEnded: (d: DialogImpl) => void;
+  #handler: ((tx: ServerTransaction) => void) | undefined;
+  readonly #terminatedCbs: Array<(why: DialogTerminationReason) => void> = [];
+  #why: DialogTerminationReason | undefined;
+  /** Our INVITE sent and not yet answered finally: a peer re-INVITE meanwhile is glare (14.2 → 491). */
+  #inviteOut = false;
+  /** Our re-INVITEs wait for each other (14.1: no new INVITE while one is in progress). */
+  #inviteChain: Promise<unknown> = Promise.resolve();
+  /** The peer's INVITE in progress (initial or re-INVITE), until its final response. */
+  #inviteIn: ServerTransaction | undefined;
+  /** Our 2xx to an INVITE waiting for its ACK (13.3.1.4). */
+  #pending2xx: Retransmit2xx | undefined;
+  /** Resolvers of our in-flight requests: close() settles them, since a closed transaction layer never will. */
+  readonly #inflight = new Set<(res: SipResponse | undefined) => void>();
+  #bye: Promise<void> | undefined;
+  #byeResponse: Promise<SipResponse> | undefined;
+
+  constructor(ctx: DialogContext, init: DialogInit, onEnded: (d: DialogImpl) => void) {
+    this.#ctx = ctx;
+    this.#onEnded = onEnded;
+    this.id = { callId: init.callId, localTag: init.localTag, remoteTag: init.remoteTag };
+    this.localUri = init.localUri;
+    this.remoteUri = init.remoteUri;
+    this.#remoteTarget = init.remoteTarget;
+    this.#routeSet = init.routeSet;
+    this.#localSeq = init.localSeq;
+    this.#remoteSeq = init.remoteSeq;
+    this.flow = init.flow;
+  }
+
+  get state(): DialogState {
+    return this.#state;
+  }
+  get remoteTarget(): string {
+    return this.#remoteTarget;
+  }
+  get routeSet(): string[] {
+    return [...this.#routeSet];
+  }
+  get terminationReason(): DialogTerminationReason | undefined {
+    return this.#why;
+  }
+
+  onRequest(handler: (tx: ServerTransaction) => void): void {
+    this.#handler = handler;
+  }
+
+  onTerminated(cb: (why: DialogTerminationReason) => void): void {
+    const why = this.#why;
+    if (why !== undefined) this.#ctx.callOut('dialog.onTerminated', () => cb(why));
+    else this.#terminatedCbs.push(cb);
+  }
+
+  request(method: string, o: RequestOptions = {}): Promise<SipResponse> {
+    const m = method.toUpperCase();
+    if (m === 'ACK' || m === 'CANCEL')
+      return Promise.reject(new TypeError(`${m} is not sent through Dialog.request`));
+    if (m === 'BYE') {
+      if (this.#byeResponse === undefined && this.#state === 'terminated')
+        return Promise.reject(new UaError('invalid-state', `dialog is terminated (${this.#why})`));
+      void this.bye(o);
+      return this.#byeResponse!;
+    }
+    if (this.#state === 'terminated')
+      return Promise.reject(new UaError('invalid-state', `dialog is terminated (${this.#why})`));
+    if (m !== 'INVITE') return this.#send(m, o);
+    const run = this.#inviteChain.then(() => {
+      if (this.#state === 'terminated')
+        throw new UaError('invalid-state', `dialog is terminated (${this.#why})`);
+      return this.#send(m, o);
+    });
+    this.#inviteChain = run.catch(() => undefined);
+    return run;
+  }
+
+  bye(o: { headers?: Array<[string, string]> } = {}): Promise<void> {
+    return this.#byeWith('bye-sent', o.headers);
+  }
+
+  /** Internal: BYE for a reason other than the app's wish (ack-timeout, a 2xx after CANCEL). */
+  byeWith(why: DialogTerminationReason, headers?: Array<[string, string]>): Promise<void> {
+    return this.#byeWith(why, headers);
+  }
+
+  #byeWith(why: DialogTerminationReason, headers: Array<[string, string]> | undefined): Promise<void> {
+    if (this.#bye) return this.#bye;
+    if (this.#state === 'terminated') return (this.#bye = Promise.resolve());
+    // RFC 3261 15: the BYE ends the dialog for us at once; its response only tells us the peer heard it.
+    this.#terminate(why);
+    this.#byeResponse = this.#send('BYE', headers ? { headers } : {});
+    this.#bye = this.#byeResponse.then(() => undefined);
+    return this.#bye;
+  }
+
+  /**
+   * The ACK for a 2xx to our INVITE (13.2.2.4): built like an in-dialog request but with the INVITE's CSeq
+   * number, a new branch, and no transaction. Returned so retransmitted 2xx get the very same ACK again.
+   */
+  sendAck(inviteCSeq: number, o: RequestOptions = {}): SipRequest | undefined {
+    const t = targetAndRoutes(this.#remoteTarget, this.#routeSet);
+    if (!t) return undefined;
+    const ack = buildRequest({
+      method: 'ACK',
+      requestUri: t.requestUri,
+      routes: t.routes,
+      via: viaValue(this.flow, this.#ctx.localEndpoint(this.flow.protocol)),
+      from: addrWithTag(this.localUri, this.id.localTag),
+      to: addrWithTag(this.remoteUri, this.id.remoteTag),
+      callId: this.id.callId,
+      cseq: inviteCSeq,
+      ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
+      ...o,
+    });
+    // CSeq method must be ACK but the number is the INVITE's (13.2.2.4).
+    ack.headers.set('CSeq', `${inviteCSeq} ACK`);
+    this.#ctx.sender.sendRequest(ack, this.flow);
+    return ack;
+  }
+
+  /**
+   * Sends our 2xx to an INVITE in this dialog (the initial one or a re-INVITE) and keeps it alive until the ACK
+   * (13.3.1.4). Resolves 'acked', 'timeout' after 64*T1, or 'stopped' when the dialog ended first.
+   */
+  send2xx(tx: ServerTransaction, res: SipResponse): Promise<Ack2xxOutcome> {
+    const cseq = parseCSeq(tx.request.headers.get('CSeq') ?? '')?.seq ?? 0;
+    this.#inviteIn = undefined;
+    this.#pending2xx?.stop();
+    return new Promise((resolve) => {
+      const r = new Retransmit2xx(this.#ctx, tx, res, cseq, (outcome) => {
+        if (this.#pending2xx === r) this.#pending2xx = undefined;
+        resolve(outcome);
+      });
+      this.#pending2xx = r;
+      r.start();
+    });
+  }
+
+  /** An ACK that matched this dialog (Call-ID and tags): it may be the one our pending 2xx waits for. */
+  receiveAck(req: SipRequest): void {
+    const seq = parseCSeq(req.headers.get('CSeq') ?? '')?.seq;
+    const p = this.#pending2xx;
+    // 13.3.1.4 / 17.1.1.3: the ACK carries the CSeq number of the INVITE it acknowledges.
+    if (p && seq === p.cseq) p.ack();
+  }
+
+  /** A new request that matched this dialog (12.2.2). */
+  receiveRequest(tx: ServerTransaction): void {
+    const req = tx.request;
+    const cseq = parseCSeq(req.headers.get('CSeq') ?? '');
+    if (!cseq) {
+      tx.respond(createResponse(req, 400, 'Bad CSeq'));
+      return;
+    }
+    // 12.2.2: "If the remote sequence number was not empty, but the sequence number of the request is lower than
+    // the remote sequence number, the request is out of order and MUST be rejected with a 500".
+    if (this.#remoteSeq !== undefined && cseq.seq < this.#remoteSeq) {
+      tx.respond(createResponse(req, 500, 'Out Of Order CSeq'));
+      return;
+    }
+    this.#remoteSeq = cseq.seq;
+    if (this.#state === 'terminated') {
+      tx.respond(createResponse(req, 481));
+      return;
+    }
+    if (req.method === 'BYE') return this.#receiveBye(tx);
+    if (req.method === 'INVITE') {
+      // 14.2: "A UAS that receives a second INVITE before it sends the final response to a first INVITE with a
+      // lower CSeq sequence number on the same dialog MUST return a 500 ... with a Retry-After header field".
+      if (this.#inviteInProgress()) {
+        const retry = String(randomInt(0, 11));
+        tx.respond(createResponse(req, 500, 'Server Internal Error', { headers: [['Retry-After', retry]] }));
+        return;
+      }
+      // 14.2: "A UAS that receives an INVITE on a dialog while an INVITE it had sent on that dialog is in
+      // progress MUST return a 491 (Request Pending)".
+      if (this.#inviteOut) {
+        tx.respond(createResponse(req, 491));
+        return;
+      }
+      this.#inviteIn = tx;
+    }
+    // 12.2.2: a target refresh request replaces the remote target with its Contact.
+    if (TARGET_REFRESH.has(req.method)) {
+      const c = contactUri(req.headers);
+      if (c !== undefined) this.#remoteTarget = c;
+    }
+    const handler = this.#handler;
+    if (!handler) {
+      tx.respond(createResponse(req, 501, 'Not Implemented'));
+      return;
+    }
+    const wrapped = req.method === 'INVITE' ? this.#wrapReInvite(tx) : tx;
+    this.#ctx.callOut('dialog.onRequest', () => handler(wrapped));
+  }
+
+  /** Ends the dialog without sending anything (UA core close). Settles our in-flight requests. */
+  close(): void {
+    this.#terminate('closed');
+    for (const settle of [...this.#inflight]) settle(undefined);
+  }
+
+  #inviteInProgress(): boolean {
+    const t = this.#inviteIn;
+    if (t && t.state === TransactionState.Proceeding) return true;
+    return this.#pending2xx !== undefined;
+  }
+
+  #receiveBye(tx: ServerTransaction): void {
+    const handler = this.#handler;
+    if (handler) this.#ctx.callOut('dialog.onRequest', () => handler(tx));
+    else tx.respond(createResponse(tx.request, 200));
+    this.#terminate('bye-received');
+  }
+
+  /** The peer's re-INVITE as the handler sees it: a 2xx gets our Contact and is kept alive until the ACK. */
+  #wrapReInvite(tx: ServerTransaction): ServerTransaction {
+    const respond = (res: SipResponse): void => {
+      if (res.status >= 200 && res.status < 300 && this.#state === 'confirmed') {
+        if (!res.headers.has('Contact'))
+          res.headers.add('Contact', contactValue(tx.flow, this.#ctx.localEndpoint(tx.flow.protocol)));
+        void this.send2xx(tx, res).then((outcome) => {
+          // 13.3.1.4: no ACK for the 2xx → "the session SHOULD be terminated ... with a BYE".
+          if (outcome === 'timeout') void this.#byeWith('ack-timeout', undefined);
+        });
+        return;
+      }
+      tx.respond(res);
+    };
+    return {
+      get request() {
+        return tx.request;
+      },
+      get flow() {
+        return tx.flow;
+      },
+      get key() {
+        return tx.key;
+      },
+      get state() {
+        return tx.state;
+      },
+      respond,
+    };
+  }
+
+  #send(method: string, o: RequestOptions): Promise<SipResponse> {
+    const t = targetAndRoutes(this.#remoteTarget, this.#routeSet);
+    // 12.2.1.1: the local sequence number is incremented by one for each new request (random start if empty).
+    this.#localSeq = this.#localSeq === undefined ? initialCSeq() : this.#localSeq + 1;
+    const cseq = this.#localSeq;
+    const local = this.#ctx.localEndpoint(this.flow.protocol);
+    const req = buildRequest({
+      method,
+      requestUri: t?.requestUri ?? { scheme: 'sip', host: 'invalid', params: new Map(), headers: new Map() },
+      routes: t?.routes ?? [],
+      via: viaValue(this.flow, local),
+      from: addrWithTag(this.localUri, this.id.localTag),
+      to: addrWithTag(this.remoteUri, this.id.remoteTag),
+      callId: this.id.callId,
+      cseq,
+      ...(TARGET_REFRESH.has(method) ? { contact: contactValue(this.flow, local) } : {}),
+      ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+    });
+    if (method === 'INVITE') this.#inviteOut = true;
+    return new Promise<SipResponse>((resolve) => {
+      let done = false;
+      let ack: SipRequest | undefined;
+      const settle = (res: SipResponse | undefined): void => {
+        if (done) return;
+        done = true;
+        this.#inflight.delete(settle);
+        if (method === 'INVITE') this.#inviteOut = false;
+        resolve(res ?? localResponse(req, 503, 'Dialog Closed'));
+      };
+      this.#inflight.add(settle);
+      if (!t) {
+        settle(localResponse(req, 416, 'Bad Remote Target'));
+        return;
+      }
+      try {
+        this.#ctx.transactions.sendRequest(req, this.flow, {
+          onResponse: (res) => {
+            if (res.status < 200) return;
+            if (method === 'INVITE' && res.status < 300) {
+              // 13.2.2.4: every 2xx (retransmissions included) is answered by the same ACK.
+              if (ack) {
+                this.#ctx.sender.sendRequest(ack, this.flow);
+                return;
+              }
+              const c = contactUri(res.headers);
+              if (c !== undefined) this.#remoteTarget = c; // 12.2.1.2: target refresh
+              ack = this.sendAck(cseq);
+            }
+            if (done) return;
+            settle(res);
+            this.#afterResponse(method, res.status);
+          },
+          onTimeout: () => {
+            settle(localResponse(req, 408));
+            this.#afterResponse(method, 408);
+          },
+          onTransportError: () => settle(localResponse(req, 503, 'Transport Error')),
+        });
+      } catch (err) {
+        this.#ctx.log('warn', 'in-dialog request not sent', { method, err: String(err) });
+        settle(localResponse(req, 503, 'Transport Error'));
+      }
+    });
+  }
+
+  /** 12.2.1.2: "If the response for a request within a dialog is a 481 or a 408, the UAC SHOULD terminate". */
+  #afterResponse(method: string, status: number): void {
+    if (method !== 'BYE' && (status === 481 || status === 408)) this.#terminate('remote-gone');
+  }
+
+  #terminate(why: DialogTerminationReason): void {
+    if (this.#state === 'terminated') return;
+    this.#state = 'terminated';
+    this.#why = why;
+    this.#pending2xx?.stop();
+    // 15.1.2: on BYE the UAS "SHOULD terminate any pending requests received for that dialog" with a 487.
+    const inv = this.#inviteIn;
+    this.#inviteIn = undefined;
+    if (inv && inv.state === TransactionState.Proceeding) inv.respond(createResponse(inv.request, 487));
+    this.#onEnded(this);
+    const cbs = this.#terminatedCbs.splice(0);
+    for (const cb of cbs) this.#ctx.callOut('dialog.onTerminated', () => cb(why));
+  }
+}

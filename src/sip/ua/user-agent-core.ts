@@ -1,0 +1,234 @@
+/**
+ * The SIP user-agent core for INVITE sessions (RFC 3261 sections 8, 9, 12-15; RFC 6026). It sits between the
+ * transaction layer and the application: in-dialog requests, ACKs and CANCELs are handled here; every
+ * out-of-dialog request goes to `app.onRequest`, which may turn an INVITE into an IncomingInvite.
+ */
+import type { Clock } from '../../util/clock.js';
+import { createResponse, parseNameAddr, parseUri, tagOf, type SipRequest } from '../message/index.js';
+import { DEFAULT_TIMERS, type TimerConfig } from '../transaction/timer-config.js';
+import type { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { MessageSender, ServerTransaction, TransactionUser } from '../transaction/types.js';
+import type { Endpoint, Flow, TransportProtocol } from '../transport/types.js';
+import { UaTimers, type DialogContext, type UaLog } from '../dialog/dialog-context.js';
+import type { DialogImpl } from '../dialog/dialog.js';
+import { DialogTable } from '../dialog/dialog-table.js';
+import { IncomingInviteImpl, type IncomingInvite } from './incoming-invite.js';
+import { OutgoingInviteImpl, type OutgoingInvite } from './outgoing-invite.js';
+import { buildRequest, contactValue, initialCSeq, newCallId, newTag, viaValue } from './request-builder.js';
+
+export interface UserAgentCoreOptions {
+  clock: Clock;
+  /** To create client transactions. */
+  transactions: TransactionLayer;
+  /** For what goes outside transactions: the ACK to a 2xx and 2xx retransmissions (SipStack implements it). */
+  sender: MessageSender;
+  /** Our address for Via/Contact per transport (TransportLayer.localEndpoint); the flow's local end otherwise. */
+  localEndpoint(protocol: TransportProtocol): Endpoint | undefined;
+  /** Out-of-dialog requests (REGISTER, OPTIONS, INVITE, ...); in-dialog ones are handled by the UA core. */
+  app: { onRequest(tx: ServerTransaction): void };
+  /** Server / User-Agent header value. */
+  userAgent?: string;
+  /** Must equal the transaction layer's (2xx retransmission and ACK wait derive from T1/T2). */
+  timers?: Partial<TimerConfig>;
+  log?: UaLog;
+}
+
+export interface InviteOptions {
+  flow: Flow;
+  requestUri: string;
+  /** name-addr without tag: the UA core adds one. */
+  from: string;
+  to: string;
+  body?: Buffer;
+  contentType?: string;
+  headers?: Array<[string, string]>;
+  callId?: string;
+}
+
+export interface UserAgentCoreCounts {
+  dialogs: number;
+  /** Incoming INVITEs without a final response (or waiting for the ACK), outgoing ones without a final. */
+  pendingInvites: number;
+  /** Timers the UA core holds (2xx retransmission, ACK wait, CANCEL guard). */
+  timers: number;
+}
+
+export class UserAgentCore implements TransactionUser {
+  readonly #app: UserAgentCoreOptions['app'];
+  readonly #ctx: DialogContext;
+  readonly #uaTimers: UaTimers;
+  readonly #dialogs = new DialogTable();
+  readonly #incoming = new Set<IncomingInviteImpl>();
+  /** incomingInvite(tx) is idempotent per transaction, and a CANCEL may create the object before the app does. */
+  readonly #byTx = new WeakMap<ServerTransaction, IncomingInviteImpl>();
+  readonly #outgoing = new Set<OutgoingInviteImpl>();
+  #closed = false;
+
+  constructor(opts: UserAgentCoreOptions) {
+    this.#app = opts.app;
+    this.#uaTimers = new UaTimers(opts.clock);
+    const log: UaLog = opts.log ?? (() => undefined);
+    this.#ctx = {
+      transactions: opts.transactions,
+      sender: opts.sender,
+      timers: this.#uaTimers,
+      timerConfig: { ...DEFAULT_TIMERS, ...opts.timers },
+      localEndpoint: (p) => opts.localEndpoint(p),
+      userAgent: opts.userAgent,
+      log,
+      callOut: (what, fn) => {
+        try {
+          fn();
+        } catch (err) {
+          // A throwing listener must not corrupt UA state (style: mediasoup); it is logged and swallowed.
+          log('error', 'listener threw', { listener: what, err: String(err) });
+        }
+      },
+    };
+  }
+
+  onRequest(tx: ServerTransaction): void {
+    if (this.#closed) {
+      tx.respond(createResponse(tx.request, 503, undefined, { toTag: newTag() }));
+      return;
+    }
+    const req = tx.request;
+    if (req.method === 'CANCEL') return this.#onCancel(tx);
+    const toTag = tagOfHeader(req, 'To');
+    if (toTag === undefined) {
+      this.#ctx.callOut('app.onRequest', () => this.#app.onRequest(tx));
+      return;
+    }
+    // 12.2.2: a request with a To tag is matched to a dialog by Call-ID, To tag (local) and From tag (remote).
+    const d = this.#findDialog(req, toTag);
+    if (d) {
+      d.receiveRequest(tx);
+      return;
+    }
+    // 12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
+    // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
+    tx.respond(createResponse(req, 481));
+  }
+
+  onAck(req: SipRequest, _flow: Flow): void {
+    const toTag = tagOfHeader(req, 'To');
+    if (toTag === undefined) return;
+    this.#findDialog(req, toTag)?.receiveAck(req);
+  }
+
+  /** Takes over an out-of-dialog INVITE the app received, to answer it as UAS. Idempotent per transaction. */
+  incomingInvite(tx: ServerTransaction): IncomingInvite {
+    return this.#incomingFor(tx);
+  }
+
+  /** Sends an initial INVITE as UAC (8.1.1, 13.2.1). */
+  invite(o: InviteOptions): OutgoingInvite {
+    const requestUri = parseUri(o.requestUri);
+    if (!requestUri) throw new TypeError(`invite(): bad Request-URI ${o.requestUri}`);
+    if (!parseNameAddr(o.from) || !parseNameAddr(o.to)) throw new TypeError('invite(): bad From or To');
+    const local = this.#ctx.localEndpoint(o.flow.protocol);
+    const req = buildRequest({
+      method: 'INVITE',
+      requestUri,
+      routes: [],
+      via: viaValue(o.flow, local),
+      from: `${o.from};tag=${newTag()}`,
+      to: o.to,
+      callId: o.callId ?? newCallId(),
+      cseq: initialCSeq(),
+      contact: contactValue(o.flow, local),
+      ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+    });
+    const inv = new OutgoingInviteImpl(this.#ctx, req, o.flow, {
+      addDialog: (d) => this.#addDialog(d),
+      removeDialog: (d) => this.#dialogs.delete(d),
+      settled: (x) => this.#outgoing.delete(x),
+    });
+    if (this.#closed) {
+      inv.close();
+      return inv;
+    }
+    this.#outgoing.add(inv);
+    inv.start();
+    return inv;
+  }
+
+  counts(): UserAgentCoreCounts {
+    let pendingIn = 0;
+    for (const i of this.#incoming) if (i.pending) pendingIn++;
+    return {
+      dialogs: this.#dialogs.size,
+      pendingInvites: pendingIn + this.#outgoing.size,
+      timers: this.#uaTimers.size,
+    };
+  }
+
+  /**
+   * Ends everything without sending BYEs (the stack is going away): dialogs terminate with 'closed', pending
+   * accept() promises reject, outgoing results resolve with a local 503, timers are cleared. Idempotent.
+   */
+  close(): void {
+    this.#closed = true;
+    for (const i of [...this.#incoming]) i.close();
+    this.#incoming.clear();
+    for (const o of [...this.#outgoing]) o.close();
+    this.#outgoing.clear();
+    for (const d of this.#dialogs.all()) d.close();
+    this.#uaTimers.clearAll();
+  }
+
+  #incomingFor(tx: ServerTransaction): IncomingInviteImpl {
+    let inv = this.#byTx.get(tx);
+    if (inv) return inv;
+    if (tx.request.method !== 'INVITE') throw new TypeError('incomingInvite() takes an INVITE transaction');
+    inv = new IncomingInviteImpl(this.#ctx, tx, {
+      addDialog: (d) => this.#addDialog(d),
+      removeDialog: (d) => this.#dialogs.delete(d),
+      settled: (x) => this.#incoming.delete(x),
+    });
+    this.#byTx.set(tx, inv);
+    this.#incoming.add(inv);
+    if (this.#closed) inv.close();
+    return inv;
+  }
+
+  #addDialog(d: DialogImpl): void {
+    if (this.#closed) {
+      d.close();
+      return;
+    }
+    this.#dialogs.add(d);
+  }
+
+  /** 9.2: the CANCEL goes to the INVITE it targets; none (or a finished one) → 481. */
+  #onCancel(tx: ServerTransaction): void {
+    const target = tx.cancels;
+    if (!target || target.request.method !== 'INVITE') {
+      tx.respond(createResponse(tx.request, 481, undefined, { toTag: newTag() }));
+      return;
+    }
+    if (tagOfHeader(target.request, 'To') !== undefined) {
+      // A re-INVITE: 9.2 applies the same way, but the dialog's handler owns the response; a 487 ends it.
+      tx.respond(createResponse(tx.request, 200));
+      target.respond(createResponse(target.request, 487));
+      return;
+    }
+    // The app may not have called incomingInvite() yet: create the object now so it learns of the CANCEL.
+    this.#incomingFor(target).receiveCancel(tx);
+  }
+
+  #findDialog(req: SipRequest, toTag: string): DialogImpl | undefined {
+    const callId = req.headers.get('Call-ID');
+    const fromTag = tagOfHeader(req, 'From');
+    if (callId === undefined || fromTag === undefined) return undefined;
+    return this.#dialogs.get(callId, toTag, fromTag);
+  }
+}
+
+function tagOfHeader(req: SipRequest, name: 'From' | 'To'): string | undefined {
+  const na = parseNameAddr(req.headers.get(name) ?? '');
+  return na ? tagOf(na) : undefined;
+}
