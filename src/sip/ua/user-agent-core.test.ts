@@ -1,58 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createResponse, type SipRequest, type SipResponse } from '../message/index.js';
-import type { ServerTransaction } from '../transaction/types.js';
-import type { Dialog } from '../dialog/dialog.js';
-import type { IncomingInvite } from './incoming-invite.js';
+import type { SipRequest, SipResponse } from '../message/index.js';
+import { SDP, assertClean, bTakesInvites, establish, invite } from './test-helpers.js';
 import { Net } from './test-net.js';
-
-const SDP = Buffer.from(
-  'v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n',
-);
-
-/** B answers every INVITE with an IncomingInvite (and 180 unless told otherwise). */
-function bTakesInvites(net: Net, o: { ring?: boolean } = {}): IncomingInvite[] {
-  const got: IncomingInvite[] = [];
-  net.b.onApp = (tx) => {
-    if (tx.request.method !== 'INVITE') return;
-    const inv = net.b.ua.incomingInvite(tx);
-    got.push(inv);
-    if (o.ring !== false) inv.progress(180);
-  };
-  return got;
-}
-
-function invite(net: Net, headers?: Array<[string, string]>) {
-  return net.a.ua.invite({
-    flow: net.a.flowTo(net.b),
-    requestUri: 'sip:bob@10.0.0.2',
-    from: '"Alice" <sip:alice@example.com>',
-    to: '<sip:bob@example.com>',
-    body: SDP,
-    contentType: 'application/sdp',
-    ...(headers ? { headers } : {}),
-  });
-}
-
-async function establish(net: Net): Promise<{ a: Dialog; b: Dialog }> {
-  const got = bTakesInvites(net);
-  const out = invite(net);
-  await net.drain();
-  const accepted = got[0]!.accept({ body: SDP, contentType: 'application/sdp' });
-  await net.drain();
-  const r = await out.result;
-  assert.equal(r.response.status, 200);
-  return { a: r.dialog!, b: await accepted };
-}
-
-function assertClean(net: Net): void {
-  for (const p of [net.a, net.b]) {
-    assert.deepEqual(p.ua.counts(), { dialogs: 0, pendingInvites: 0, timers: 0 }, `ua ${p.name}`);
-    assert.deepEqual(p.transactions.counts(), { client: 0, server: 0 }, `transactions ${p.name}`);
-  }
-  assert.equal(net.clock.pendingTimers(), 0, 'clock timers');
-  assert.deepEqual(net.errors, []);
-}
 
 describe('UserAgentCore: basic call', () => {
   it('INVITE → 180 → 200 → ACK confirms the dialog on both sides', async () => {
@@ -147,5 +97,3 @@ describe('UserAgentCore: basic call', () => {
     assertClean(net);
   });
 });
-
-export { createResponse, type ServerTransaction };
