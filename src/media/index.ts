@@ -1,0 +1,4 @@
+// The media layer's public surface: the B2BUA imports from here (or from media-engine.ts / sdp/sdp.ts directly).
+export * from './media-engine.js';
+export * from './sdp/sdp.js';
+export { isSendableMediaAddress } from './net/address.js';

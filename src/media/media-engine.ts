@@ -1,0 +1,127 @@
+import type { Clock } from '../util/clock.js';
+import { UdpMediaEngine } from './udp-media-engine.js';
+
+/**
+ * The media plane behind one narrow interface (ARCHITECTURE.md): the B2BUA anchors every call's media here.
+ * This module runs in-process on UDP sockets; an external relay (rtpengine) can implement the same interface.
+ */
+
+export type MediaLogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type MediaLog = (level: MediaLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+
+export interface MediaEngineOptions {
+  clock: Clock;
+  /** Address the sockets bind to, e.g. 127.0.0.1 or 0.0.0.0. */
+  address: string;
+  /** Address written into our SDP when it differs from the bind address (bind 0.0.0.0, advertise a public IP). */
+  advertisedAddress?: string;
+  portMin: number;
+  portMax: number;
+  /** No RTP received for this long fires onInactive; 0 disables. Default 60_000. */
+  inactivityTimeoutMs?: number;
+  /**
+   * After latching onto a source, a packet from another source re-latches only when the current one has been
+   * silent this long (protects against RTP injection / "RTP bleed" while allowing a NAT rebinding). Default 2_000.
+   */
+  relatchAfterMs?: number;
+  log?: MediaLog;
+}
+
+export type MediaErrorCode =
+  'PORTS_EXHAUSTED' | 'ENGINE_CLOSED' | 'ENDPOINT_CLOSED' | 'FOREIGN_ENDPOINT' | 'BAD_RANGE';
+
+/** Errors carry a code; tests and callers match on the code, never on the message text. */
+export class MediaError extends Error {
+  readonly code: MediaErrorCode;
+  constructor(code: MediaErrorCode, message: string) {
+    super(message);
+    this.name = 'MediaError';
+    this.code = code;
+  }
+}
+
+export interface MediaEngine {
+  /** Binds an even RTP port and RTP+1 for RTCP from the range (skips busy ports; throws PORTS_EXHAUSTED). */
+  allocate(label: string): Promise<MediaEndpoint>;
+  /**
+   * Forwards RTP and RTCP both ways between two endpoints (each side's packets go out of the other endpoint's
+   * sockets to that side's remote). An endpoint is in at most one bridge: bridging it again closes the old one.
+   * When the legs negotiated different G.711 laws or payload numbers, packets are translated in place.
+   */
+  bridge(a: MediaEndpoint, b: MediaEndpoint): MediaBridge;
+  /**
+   * Streams 20 ms G.711 frames (PCMU or PCMA per the endpoint's negotiated codec, PCMU/0 if none) into one
+   * endpoint: music on hold, tones, announcements. While a player runs, RTP bridged towards that endpoint is
+   * suppressed; a new play() on the same endpoint stops the previous player.
+   */
+  play(to: MediaEndpoint, source: AudioSource, o?: { loop?: boolean }): MediaPlayer;
+  counts(): { endpoints: number; bridges: number; players: number; boundPorts: number };
+  /** Closes every endpoint, bridge and player; resolves once every socket is closed. */
+  close(): Promise<void>;
+}
+
+export interface MediaAddress {
+  address: string;
+  port: number;
+}
+
+export interface MediaCodec {
+  payloadType: number;
+  encoding: 'PCMU' | 'PCMA';
+  telephoneEventPt?: number;
+}
+
+export interface MediaEndpointStats {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  /** Clock time of the last RTP packet accepted from the remote. */
+  lastPacketAt: number | undefined;
+  /** Packets refused: from a foreign source after latching, or not RTP version 2. */
+  packetsDropped: number;
+}
+
+export interface MediaEndpoint {
+  readonly label: string;
+  readonly local: { address: string; rtpPort: number; rtcpPort: number };
+  /**
+   * Remote RTP address from the peer's SDP (c=/m= lines); RTCP = rtp+1 unless a=rtcp says otherwise (RFC 3605).
+   * A new address resets latching. An unsendable address (0.0.0.0 hold, multicast, port 0) is remembered but
+   * nothing is sent there.
+   */
+  setRemote(rtp: MediaAddress, rtcp?: MediaAddress): void;
+  /** Symmetric RTP (RFC 4961): true once packets from a source other than the SDP address redirected our sending. */
+  readonly latched: boolean;
+  /** Where RTP currently goes (SDP remote or latched source), if anywhere. */
+  readonly sendingTo: MediaAddress | undefined;
+  readonly codec: MediaCodec | undefined;
+  setCodec(c: MediaCodec): void;
+  /** RFC 4733 events received on this endpoint (reported once on the end bit). */
+  onDtmf(cb: (digit: string, durationMs: number) => void): void;
+  /** No RTP received for inactivityTimeoutMs (armed once media flowed or a remote is set); fires once per silence. */
+  onInactive(cb: () => void): void;
+  /** Overrides the engine's inactivity timeout for this leg (0 disables, e.g. while the phone holds with inactive). */
+  setInactivityTimeout(ms: number): void;
+  stats(): MediaEndpointStats;
+  readonly closed: boolean;
+  close(): void;
+}
+
+export interface MediaBridge {
+  close(): void;
+}
+
+export interface MediaPlayer {
+  stop(): void;
+  /** Called once when a non-looping source ran out (not on stop()). */
+  onEnded(cb: () => void): void;
+}
+
+export interface AudioSource {
+  /** 8 kHz signed 16-bit mono PCM */
+  samples: Int16Array;
+}
+
+export function createMediaEngine(options: MediaEngineOptions): MediaEngine {
+  return new UdpMediaEngine(options);
+}

@@ -1,0 +1,399 @@
+import type { Socket, RemoteInfo } from 'node:dgram';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { ALAW_TO_ULAW, ULAW_TO_ALAW } from './codec/g711.js';
+import type {
+  MediaAddress,
+  MediaCodec,
+  MediaEndpoint,
+  MediaEndpointStats,
+  MediaLog,
+} from './media-engine.js';
+import { isSendableMediaAddress } from './net/address.js';
+import { DtmfDetector } from './rtp/dtmf-detector.js';
+import { rtpPayloadEnd, rtpPayloadOffset } from './rtp/rtp-header.js';
+
+/** What an endpoint needs from its engine; passed in so the endpoint holds no reference to the whole engine. */
+export interface EndpointContext {
+  clock: Clock;
+  log: MediaLog;
+  inactivityTimeoutMs: number;
+  relatchAfterMs: number;
+  /** Called once when the endpoint closes; the engine releases the ports and waits for the sockets. */
+  released(endpoint: UdpMediaEndpoint, socketsClosed: Promise<void>): void;
+}
+
+/** The part of a player the endpoint drives: it stops players when it closes. */
+export interface EndpointPlayer {
+  stop(): void;
+}
+
+const ERROR_LOG_INTERVAL_MS = 5_000;
+
+/**
+ * One leg's media anchor: an RTP socket on an even port and an RTCP socket on the next one (RFC 3550 section
+ * 11). The hot path (#onRtp/#forwardRtp) allocates nothing itself: the Buffer dgram hands us is translated in
+ * place when needed and sent on.
+ */
+export class UdpMediaEndpoint implements MediaEndpoint {
+  readonly label: string;
+  readonly local: { address: string; rtpPort: number; rtcpPort: number };
+  readonly #rtp: Socket;
+  readonly #rtcp: Socket;
+  readonly #ctx: EndpointContext;
+
+  // Addresses from SDP.
+  #sdpRtp: MediaAddress | undefined;
+  #sdpRtcpExplicit = false;
+  // Where we send; kept as flat fields so the hot path compares strings and numbers only.
+  #rtpAddr: string | undefined;
+  #rtpPort = 0;
+  #rtcpAddr: string | undefined;
+  #rtcpPort = 0;
+  #rtpLearned = false;
+  #rtcpLearned = false;
+  #latched = false;
+  #lastFromTarget = 0;
+
+  #codec: MediaCodec | undefined;
+  #peer: UdpMediaEndpoint | undefined;
+  #bridgeCloser: (() => void) | undefined;
+  // Translation applied to packets we receive before they leave through the peer (set by #updateTranslation).
+  #xAudioPt = -1;
+  #xAudioPtTo = -1;
+  #xTable: Uint8Array | undefined;
+  #xEventPt = -1;
+  #xEventPtTo = -1; // -2: drop, the peer did not negotiate telephone-event
+
+  #player: EndpointPlayer | undefined;
+  #dtmf: DtmfDetector | undefined;
+  #dtmfListeners: Array<(digit: string, durationMs: number) => void> = [];
+  #inactiveListeners: Array<() => void> = [];
+  #inactivityMs: number;
+  #inactivityTimer: TimerHandle | undefined;
+  #armedAt: number | undefined;
+
+  #packetsIn = 0;
+  #packetsOut = 0;
+  #bytesIn = 0;
+  #packetsDropped = 0;
+  #lastPacketAt: number | undefined;
+  #lastErrorLogAt = -Infinity;
+  #closed = false;
+
+  constructor(
+    label: string,
+    local: { address: string; rtpPort: number; rtcpPort: number },
+    rtp: Socket,
+    rtcp: Socket,
+    ctx: EndpointContext,
+  ) {
+    this.label = label;
+    this.local = Object.freeze({ ...local });
+    this.#rtp = rtp;
+    this.#rtcp = rtcp;
+    this.#ctx = ctx;
+    this.#inactivityMs = ctx.inactivityTimeoutMs;
+    rtp.on('message', this.#onRtp);
+    rtcp.on('message', this.#onRtcp);
+    rtp.on('error', this.#onSocketError);
+    rtcp.on('error', this.#onSocketError);
+  }
+
+  get latched(): boolean {
+    return this.#latched;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get sendingTo(): MediaAddress | undefined {
+    return this.#rtpAddr === undefined ? undefined : { address: this.#rtpAddr, port: this.#rtpPort };
+  }
+
+  get codec(): MediaCodec | undefined {
+    return this.#codec;
+  }
+
+  setRemote(rtp: MediaAddress, rtcp?: MediaAddress): void {
+    if (this.#closed) return;
+    const explicit = rtcp !== undefined;
+    const same =
+      this.#sdpRtp?.address === rtp.address &&
+      this.#sdpRtp.port === rtp.port &&
+      explicit === this.#sdpRtcpExplicit &&
+      (!rtcp || (rtcp.address === this.#rtcpAddr && rtcp.port === this.#rtcpPort));
+    // A re-INVITE repeating the same SDP (session refresh) must not undo the NAT latch.
+    if (same) return;
+    this.#sdpRtp = { address: rtp.address, port: rtp.port };
+    this.#sdpRtcpExplicit = explicit;
+    this.#latched = false;
+    this.#rtpLearned = false;
+    this.#rtcpLearned = false;
+    const rtcpTarget = rtcp ?? { address: rtp.address, port: rtp.port + 1 };
+    // RFC 3264 8.4 / RFC 2543 hold (c=0.0.0.0), port 0 and multicast: remember, but send nothing there.
+    if (isSendableMediaAddress(rtp.address, rtp.port)) {
+      this.#rtpAddr = rtp.address;
+      this.#rtpPort = rtp.port;
+    } else {
+      this.#rtpAddr = undefined;
+      this.#rtpPort = 0;
+    }
+    if (isSendableMediaAddress(rtcpTarget.address, rtcpTarget.port)) {
+      this.#rtcpAddr = rtcpTarget.address;
+      this.#rtcpPort = rtcpTarget.port;
+    } else {
+      this.#rtcpAddr = undefined;
+      this.#rtcpPort = 0;
+    }
+    this.#ctx.log('debug', 'media remote set', { label: this.label, rtp: `${rtp.address}:${rtp.port}` });
+    if (this.#armedAt === undefined) this.#armedAt = this.#ctx.clock.now();
+    this.#armInactivity();
+  }
+
+  setCodec(c: MediaCodec): void {
+    this.#codec = { ...c };
+    this.#updateTranslation();
+    if (this.#peer) this.#peer.#updateTranslation();
+  }
+
+  onDtmf(cb: (digit: string, durationMs: number) => void): void {
+    this.#dtmfListeners.push(cb);
+    this.#dtmf ??= new DtmfDetector((digit, ms) => {
+      for (const l of this.#dtmfListeners) this.#safely(() => l(digit, ms), 'dtmf listener');
+    });
+  }
+
+  onInactive(cb: () => void): void {
+    this.#inactiveListeners.push(cb);
+  }
+
+  setInactivityTimeout(ms: number): void {
+    this.#inactivityMs = Math.max(0, ms);
+    this.#ctx.clock.clearTimeout(this.#inactivityTimer);
+    this.#inactivityTimer = undefined;
+    this.#armInactivity();
+  }
+
+  stats(): MediaEndpointStats {
+    return {
+      packetsIn: this.#packetsIn,
+      packetsOut: this.#packetsOut,
+      bytesIn: this.#bytesIn,
+      lastPacketAt: this.#lastPacketAt,
+      packetsDropped: this.#packetsDropped,
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.clock.clearTimeout(this.#inactivityTimer);
+    this.#inactivityTimer = undefined;
+    this.#bridgeCloser?.();
+    this.#player?.stop();
+    this.#player = undefined;
+    const closed = Promise.all([closeSocket(this.#rtp), closeSocket(this.#rtcp)]).then(() => undefined);
+    this.#ctx.released(this, closed);
+  }
+
+  // ---- engine-internal API (bridge and player) ----
+
+  /** @internal Connects this endpoint's inbound packets to `peer`'s outbound side. */
+  attachPeer(peer: UdpMediaEndpoint | undefined, closer: (() => void) | undefined): void {
+    this.#peer = peer;
+    this.#bridgeCloser = closer;
+    this.#updateTranslation();
+  }
+
+  /** @internal */
+  get peer(): UdpMediaEndpoint | undefined {
+    return this.#peer;
+  }
+
+  /** @internal A player takes over this endpoint's outbound RTP. Returns the player it replaced. */
+  attachPlayer(p: EndpointPlayer | undefined): EndpointPlayer | undefined {
+    const old = this.#player;
+    this.#player = p;
+    return old;
+  }
+
+  /** @internal */
+  get player(): EndpointPlayer | undefined {
+    return this.#player;
+  }
+
+  /** @internal Sends a locally generated RTP packet to the remote (player). */
+  sendRtp(packet: Uint8Array): void {
+    if (this.#closed || this.#rtpAddr === undefined) return;
+    this.#packetsOut++;
+    this.#rtp.send(packet, this.#rtpPort, this.#rtpAddr);
+  }
+
+  // ---- hot path ----
+
+  readonly #onRtp = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (this.#closed) return;
+    const now = this.#ctx.clock.now();
+    if (
+      !this.#acceptRtpFrom(rinfo.address, rinfo.port, now) ||
+      (msg[0]! & 0xc0) !== 0x80 ||
+      msg.length < 12
+    ) {
+      this.#packetsDropped++;
+      return;
+    }
+    this.#packetsIn++;
+    this.#bytesIn += msg.length;
+    this.#lastPacketAt = now;
+    if (this.#inactivityTimer === undefined) this.#armInactivity();
+    const pt = msg[1]! & 0x7f;
+    if (this.#dtmf !== undefined && this.#codec?.telephoneEventPt === pt) this.#dtmf.push(msg);
+    const peer = this.#peer;
+    if (peer === undefined || peer.#player !== undefined || peer.#rtpAddr === undefined) return;
+    if (this.#xAudioPt >= 0) {
+      if (pt === this.#xAudioPt) {
+        if (this.#xTable !== undefined) {
+          const off = rtpPayloadOffset(msg);
+          const end = off < 0 ? -1 : rtpPayloadEnd(msg, off);
+          if (end < 0) return;
+          const t = this.#xTable;
+          for (let i = off; i < end; i++) msg[i] = t[msg[i]!]!;
+        }
+        msg[1] = (msg[1]! & 0x80) | this.#xAudioPtTo;
+      } else if (pt === this.#xEventPt) {
+        if (this.#xEventPtTo === -2) return;
+        msg[1] = (msg[1]! & 0x80) | this.#xEventPtTo;
+      }
+    }
+    peer.#packetsOut++;
+    peer.#rtp.send(msg, peer.#rtpPort, peer.#rtpAddr);
+  };
+
+  readonly #onRtcp = (msg: Buffer, rinfo: RemoteInfo): void => {
+    if (this.#closed) return;
+    if (!this.#acceptRtcpFrom(rinfo.address, rinfo.port)) return;
+    const peer = this.#peer;
+    if (peer === undefined || peer.#rtcpAddr === undefined) return;
+    peer.#rtcp.send(msg, peer.#rtcpPort, peer.#rtcpAddr);
+  };
+
+  /**
+   * Symmetric RTP (RFC 4961; the "latching" of draft-ietf-mmusic-latching / RFC 7362): a phone behind NAT sends
+   * from an address its SDP cannot know, so the first source we hear becomes our target. Afterwards other sources
+   * are refused unless the current one has been silent for relatchAfterMs (NAT rebinding), so a stray sender
+   * cannot hijack the stream.
+   */
+  #acceptRtpFrom(address: string, port: number, now: number): boolean {
+    if (port === this.#rtpPort && address === this.#rtpAddr) {
+      this.#rtpLearned = true;
+      this.#lastFromTarget = now;
+      return true;
+    }
+    if (this.#rtpLearned && now - this.#lastFromTarget < this.#ctx.relatchAfterMs) return false;
+    if (!isSendableMediaAddress(address, port)) return false;
+    this.#rtpAddr = address;
+    this.#rtpPort = port;
+    this.#rtpLearned = true;
+    this.#lastFromTarget = now;
+    this.#latched = true;
+    // Without an explicit a=rtcp, RTCP follows the latched RTP source on port+1 until RTCP itself is heard.
+    if (!this.#rtcpLearned && !this.#sdpRtcpExplicit && port < 65535) {
+      this.#rtcpAddr = address;
+      this.#rtcpPort = port + 1;
+    }
+    this.#ctx.log('info', 'media latched', {
+      label: this.label,
+      sdp: this.#sdpRtp ? `${this.#sdpRtp.address}:${this.#sdpRtp.port}` : undefined,
+      source: `${address}:${port}`,
+    });
+    return true;
+  }
+
+  #acceptRtcpFrom(address: string, port: number): boolean {
+    if (port === this.#rtcpPort && address === this.#rtcpAddr) {
+      this.#rtcpLearned = true;
+      return true;
+    }
+    if (this.#rtcpLearned) return false;
+    // RTCP from the RTP peer's address (any port) is accepted and latched once.
+    if (this.#rtpAddr !== undefined && address !== this.#rtpAddr && this.#sdpRtp?.address !== address)
+      return false;
+    if (!isSendableMediaAddress(address, port)) return false;
+    this.#rtcpAddr = address;
+    this.#rtcpPort = port;
+    this.#rtcpLearned = true;
+    return true;
+  }
+
+  #updateTranslation(): void {
+    this.#xAudioPt = -1;
+    this.#xTable = undefined;
+    this.#xEventPt = -1;
+    const from = this.#codec;
+    const to = this.#peer === undefined ? undefined : this.#peer.#codec;
+    if (!from || !to) return; // unknown codecs: relay transparently
+    if (from.payloadType === to.payloadType && from.encoding === to.encoding) {
+      if (from.telephoneEventPt === to.telephoneEventPt || from.telephoneEventPt === undefined) return;
+    }
+    this.#xAudioPt = from.payloadType;
+    this.#xAudioPtTo = to.payloadType;
+    if (from.encoding !== to.encoding) this.#xTable = from.encoding === 'PCMU' ? ULAW_TO_ALAW : ALAW_TO_ULAW;
+    if (from.telephoneEventPt !== undefined) {
+      this.#xEventPt = from.telephoneEventPt;
+      this.#xEventPtTo = to.telephoneEventPt ?? -2;
+    }
+  }
+
+  // ---- inactivity ----
+
+  #armInactivity(): void {
+    if (this.#closed || this.#inactivityMs <= 0 || this.#inactivityTimer !== undefined) return;
+    const since = this.#lastPacketAt ?? this.#armedAt;
+    if (since === undefined) return; // neither media nor a remote yet
+    const due = since + this.#inactivityMs;
+    this.#inactivityTimer = this.#ctx.clock.setTimeout(this.#checkInactivity, due - this.#ctx.clock.now());
+  }
+
+  // One timer per silence period instead of one per packet: it re-checks the last packet time when it fires.
+  readonly #checkInactivity = (): void => {
+    this.#inactivityTimer = undefined;
+    if (this.#closed || this.#inactivityMs <= 0) return;
+    const now = this.#ctx.clock.now();
+    const since = this.#lastPacketAt ?? this.#armedAt ?? now;
+    if (now - since < this.#inactivityMs) {
+      this.#armInactivity();
+      return;
+    }
+    this.#ctx.log('info', 'media inactive', { label: this.label, silentMs: now - since });
+    // Fire once per silence; the next packet re-arms (#onRtp) because the timer is now unset.
+    const listeners = [...this.#inactiveListeners];
+    for (const l of listeners) this.#safely(l, 'inactive listener');
+  };
+
+  readonly #onSocketError = (err: Error): void => {
+    const now = this.#ctx.clock.now();
+    // Send errors (EHOSTUNREACH, ENETUNREACH...) may repeat for every packet: log at most every 5 s.
+    if (now - this.#lastErrorLogAt < ERROR_LOG_INTERVAL_MS) return;
+    this.#lastErrorLogAt = now;
+    this.#ctx.log('warn', 'media socket error', { label: this.label, err: err.message });
+  };
+
+  #safely(fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#ctx.log('error', `${what} threw`, { label: this.label, err: (err as Error).message });
+    }
+  }
+}
+
+function closeSocket(s: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      s.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
