@@ -3,6 +3,7 @@ export {
   UserAgentCore,
   type UserAgentCoreOptions,
   type InviteOptions,
+  type OutOfDialogRequestOptions,
   type UserAgentCoreCounts,
 } from './user-agent-core.js';
 export type { IncomingInvite } from './incoming-invite.js';

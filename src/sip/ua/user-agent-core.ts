@@ -4,7 +4,14 @@
  * out-of-dialog request goes to `app.onRequest`, which may turn an INVITE into an IncomingInvite.
  */
 import type { Clock } from '../../util/clock.js';
-import { createResponse, parseNameAddr, parseUri, tagOf, type SipRequest } from '../message/index.js';
+import {
+  createResponse,
+  parseNameAddr,
+  parseUri,
+  tagOf,
+  type SipRequest,
+  type SipResponse,
+} from '../message/index.js';
 import { DEFAULT_TIMERS, type TimerConfig } from '../transaction/timer-config.js';
 import type { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { MessageSender, ServerTransaction, TransactionUser } from '../transaction/types.js';
@@ -14,7 +21,15 @@ import type { DialogImpl } from '../dialog/dialog.js';
 import { DialogTable } from '../dialog/dialog-table.js';
 import { IncomingInviteImpl, type IncomingInvite } from './incoming-invite.js';
 import { OutgoingInviteImpl, type OutgoingInvite } from './outgoing-invite.js';
-import { buildRequest, contactValue, initialCSeq, newCallId, newTag, viaValue } from './request-builder.js';
+import {
+  buildRequest,
+  contactValue,
+  initialCSeq,
+  localResponse,
+  newCallId,
+  newTag,
+  viaValue,
+} from './request-builder.js';
 
 export interface UserAgentCoreOptions {
   clock: Clock;
@@ -43,6 +58,12 @@ export interface InviteOptions {
   contentType?: string;
   headers?: Array<[string, string]>;
   callId?: string;
+}
+
+export interface OutOfDialogRequestOptions extends InviteOptions {
+  method: string;
+  /** Add our Contact (e.g. for an out-of-dialog NOTIFY or MESSAGE that expects replies there). */
+  contact?: boolean;
 }
 
 export interface UserAgentCoreCounts {
@@ -154,6 +175,49 @@ export class UserAgentCore implements TransactionUser {
     this.#outgoing.add(inv);
     inv.start();
     return inv;
+  }
+
+  /**
+   * An out-of-dialog non-INVITE request (OPTIONS, MESSAGE, NOTIFY ...) over a client transaction (8.1). Never
+   * rejects for a SIP failure: Timer F → a local 408, transport error → 503 (8.1.3.1).
+   */
+  request(o: OutOfDialogRequestOptions): Promise<SipResponse> {
+    const method = o.method.toUpperCase();
+    if (method === 'INVITE' || method === 'ACK' || method === 'CANCEL')
+      throw new TypeError(`request(): use invite() / the dialog for ${method}`);
+    const requestUri = parseUri(o.requestUri);
+    if (!requestUri) throw new TypeError(`request(): bad Request-URI ${o.requestUri}`);
+    if (!parseNameAddr(o.from) || !parseNameAddr(o.to)) throw new TypeError('request(): bad From or To');
+    const local = this.#ctx.localEndpoint(o.flow.protocol);
+    const req = buildRequest({
+      method,
+      requestUri,
+      routes: [],
+      via: viaValue(o.flow, local),
+      from: `${o.from};tag=${newTag()}`,
+      to: o.to,
+      callId: o.callId ?? newCallId(),
+      cseq: initialCSeq(),
+      ...(o.contact ? { contact: contactValue(o.flow, local) } : {}),
+      ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
+      ...(o.body !== undefined ? { body: o.body } : {}),
+      ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+      ...(o.headers ? { headers: o.headers } : {}),
+    });
+    return new Promise((resolve) => {
+      try {
+        this.#ctx.transactions.sendRequest(req, o.flow, {
+          onResponse: (res) => {
+            if (res.status >= 200) resolve(res);
+          },
+          onTimeout: () => resolve(localResponse(req, 408)),
+          onTransportError: () => resolve(localResponse(req, 503, 'Transport Error')),
+        });
+      } catch (err) {
+        this.#ctx.log('warn', 'request not sent', { method, err: String(err) });
+        resolve(localResponse(req, 503, 'Transport Error'));
+      }
+    });
   }
 
   counts(): UserAgentCoreCounts {
