@@ -245,6 +245,58 @@ describe('Dialog: in-dialog requests (RFC 3261 12.2, 14)', () => {
     assertClean(net);
   });
 
+  it('a second INVITE while the first is unanswered gets 500 with Retry-After (14.2)', async () => {
+    const net = new TestNet();
+    const { a, b } = await establish(net);
+    const held: Array<Parameters<Parameters<Dialog['onRequest']>[0]>[0]> = [];
+    b.onRequest((tx) => held.push(tx));
+    const first = sendFromA(net, handMade(net, a, 'INVITE', { cseq: 2 ** 31 }));
+    await net.drain();
+    const second = sendFromA(net, handMade(net, a, 'INVITE', { cseq: 2 ** 31 + 1 }));
+    await net.drain();
+    const r2 = await second;
+    assert.equal(r2.status, 500);
+    const retry = Number(r2.headers.get('Retry-After'));
+    assert.ok(retry >= 0 && retry <= 10);
+    held[0]!.respond(createResponse(held[0]!.request, 488));
+    await net.drain();
+    assert.equal((await first).status, 488);
+    await hangUp(net, a);
+    await net.finish();
+    assertClean(net);
+  });
+
+  it('a forked second 2xx (another To tag) is ACKed and BYEd; the first dialog stays', async () => {
+    const net = new TestNet();
+    const got = bTakesInvites(net);
+    const out = invite(net);
+    await net.drain();
+    const accepted = got[0]!.accept({});
+    await net.drain();
+    const a = (await out.result).dialog!;
+    // A copy of B's 2xx as a second fork would send it: another To tag, another Contact.
+    const ok = net.sent('b', 200)[0] as SipResponse;
+    const fork = createResponse(net.sent('a', 'INVITE')[0] as SipRequest, 200, 'OK', {
+      toTag: 'fork2',
+      headers: [['Contact', '<sip:fork2@10.0.0.2:5060>']],
+    });
+    assert.equal(fork.headers.get('CSeq'), ok.headers.get('CSeq'));
+    net.a.receive(fork, { protocol: 'udp', local: net.a.ep, remote: net.b.ep });
+    await net.drain();
+    const acks = net.sent('a', 'ACK') as SipRequest[];
+    assert.equal(acks.length, 2);
+    assert.match(acks[1]!.headers.get('To')!, /tag=fork2/);
+    assert.equal(hostOf(acks[1]!), '10.0.0.2');
+    const byes = net.sent('a', 'BYE') as SipRequest[];
+    assert.equal(byes.length, 1);
+    assert.match(byes[0]!.headers.get('To')!, /tag=fork2/);
+    assert.equal(a.state, 'confirmed');
+    assert.equal(net.a.ua.counts().dialogs, 1);
+    await hangUp(net, await accepted);
+    await net.finish();
+    assertClean(net);
+  });
+
   it('a CANCEL that matches no transaction gets 481 (9.2)', async () => {
     const net = new TestNet();
     const { a } = await establish(net);
