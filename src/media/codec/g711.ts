@@ -27,7 +27,7 @@ export function ulawToLinear(code: number): number {
   const exponent = (u >> 4) & 0x07;
   const mantissa = u & 0x0f;
   const magnitude = (((mantissa << 3) + ULAW_BIAS) << exponent) - ULAW_BIAS;
-  return u & 0x80 ? -magnitude : magnitude;
+  return (u & 0x80 ? -magnitude : magnitude) | 0; // | 0: no negative zero
 }
 
 const ALAW_SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];

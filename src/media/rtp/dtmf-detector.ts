@@ -17,6 +17,9 @@ export class DtmfDetector {
   #event = -1;
   #duration = 0;
   #ended = false;
+  /** Recently finished events (timestamps, same SSRC), so a reordered late end packet is not a new event. */
+  readonly #recent = [-1, -1, -1, -1];
+  #recentPos = 0;
 
   constructor(emit: DtmfListener, clockRate = 8000) {
     this.#emit = emit;
@@ -31,7 +34,10 @@ export class DtmfDetector {
     if (!e) return;
     const same = h.ssrc === this.#ssrc && h.timestamp === this.#timestamp;
     if (!same) {
+      if (h.ssrc === this.#ssrc && this.#recent.includes(h.timestamp)) return;
+      if (this.#event >= 0) this.#remember(this.#timestamp);
       if (this.#event >= 0 && !this.#ended) this.#report(this.#event, this.#duration);
+      if (h.ssrc !== this.#ssrc) this.#recent.fill(-1);
       this.#ssrc = h.ssrc;
       this.#timestamp = h.timestamp;
       this.#event = e.event;
@@ -45,6 +51,11 @@ export class DtmfDetector {
       this.#ended = true;
       this.#report(e.event, this.#duration);
     }
+  }
+
+  #remember(timestamp: number): void {
+    this.#recent[this.#recentPos] = timestamp;
+    this.#recentPos = (this.#recentPos + 1) % this.#recent.length;
   }
 
   #report(event: number, duration: number): void {
