@@ -83,7 +83,7 @@ export class IncomingInviteImpl implements IncomingInvite {
       createResponse(this.request, status, undefined, {
         toTag: this.localTag,
         copyRecordRoute: true,
-        headers: [...this.#ourHeaders(), ...(o.headers ?? [])],
+        headers: this.#withOurHeaders(o.headers),
         ...(o.body !== undefined ? { body: o.body } : {}),
         ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
       }),
@@ -101,7 +101,7 @@ export class IncomingInviteImpl implements IncomingInvite {
     const res = createResponse(req, 200, 'OK', {
       toTag: this.localTag,
       copyRecordRoute: true,
-      headers: [...this.#ourHeaders(), ...(o.headers ?? [])],
+      headers: this.#withOurHeaders(o.headers),
       ...(o.body !== undefined ? { body: o.body } : {}),
       ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
     });
@@ -116,6 +116,7 @@ export class IncomingInviteImpl implements IncomingInvite {
         if (outcome === 'timeout') {
           // 13.3.1.4: "If the server retransmits the 2xx response for 64*T1 seconds without receiving an ACK,
           // the dialog is confirmed, but the session SHOULD be terminated. This is accomplished with a BYE".
+          this.#ctx.log('warn', 'no ACK for 2xx, sending BYE', { callId: dialog.id.callId });
           void dialog.byeWith('ack-timeout');
           reject(new UaError('ack-timeout', 'no ACK for the 2xx within 64*T1', 408));
         } else if (outcome === 'stopped' && dialog.terminationReason === 'closed') {
@@ -157,6 +158,7 @@ export class IncomingInviteImpl implements IncomingInvite {
       createResponse(cancel.request, 200, 'OK', { toTag: this.localTag, headers: this.#serverHeader() }),
     );
     if (this.#state !== 'proceeding') return;
+    this.#ctx.log('debug', 'INVITE cancelled', { callId: this.request.headers.get('Call-ID') });
     this.#state = 'canceled';
     this.#hooks.settled(this);
     this.#tx.respond(
@@ -203,9 +205,16 @@ export class IncomingInviteImpl implements IncomingInvite {
     );
   }
 
-  #ourHeaders(): Array<[string, string]> {
+  /** Our Contact (12.1.1: a dialog-creating response must carry one) unless the app supplies its own. */
+  #withOurHeaders(extra: Array<[string, string]> | undefined): Array<[string, string]> {
+    const own = extra ?? [];
+    const hasContact = own.some(([n]) => n.toLowerCase() === 'contact' || n.toLowerCase() === 'm');
     const contact = contactValue(this.flow, this.#ctx.localEndpoint(this.flow.protocol));
-    return [['Contact', contact], ...this.#serverHeader()];
+    return [
+      ...(hasContact ? [] : [['Contact', contact] as [string, string]]),
+      ...this.#serverHeader(),
+      ...own,
+    ];
   }
 
   #serverHeader(): Array<[string, string]> {

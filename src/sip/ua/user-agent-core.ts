@@ -2,6 +2,17 @@
  * The SIP user-agent core for INVITE sessions (RFC 3261 sections 8, 9, 12-15; RFC 6026). It sits between the
  * transaction layer and the application: in-dialog requests, ACKs and CANCELs are handled here; every
  * out-of-dialog request goes to `app.onRequest`, which may turn an INVITE into an IncomingInvite.
+ *
+ * Wiring with SipStack: the stack takes its TU at construction and the UA core needs the stack's transaction
+ * layer and sender, so give the stack a TU that forwards to the UA core made right after it:
+ *
+ *   const ref: { ua?: UserAgentCore } = {};
+ *   const stack = new SipStack({ ..., tu: { onRequest: (tx) => ref.ua?.onRequest(tx),
+ *                                           onAck: (r, f) => ref.ua?.onAck(r, f) } });
+ *   ref.ua = new UserAgentCore({ clock, transactions: stack.transactions, sender: stack,
+ *                                localEndpoint: (p) => stack.transport.localEndpoint(p), app: pbxService });
+ *
+ * Close the UA core before stopping the stack.
  */
 import type { Clock } from '../../util/clock.js';
 import {
@@ -128,6 +139,10 @@ export class UserAgentCore implements TransactionUser {
     }
     // 12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
     // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
+    this.#ctx.log('debug', 'in-dialog request for no dialog', {
+      method: req.method,
+      callId: req.headers.get('Call-ID'),
+    });
     tx.respond(createResponse(req, 481));
   }
 
