@@ -3,16 +3,7 @@
  * sequence numbers; requests inside it (12.2.1, 14 re-INVITE, 15 BYE) in both directions.
  */
 import { randomInt } from 'node:crypto';
-import {
-  createResponse,
-  formatUri,
-  formatNameAddr,
-  parseContacts,
-  parseCSeq,
-  parseNameAddrList,
-  type SipRequest,
-  type SipResponse,
-} from '../message/index.js';
+import { createResponse, parseCSeq, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionState } from '../transaction/transaction-state.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
@@ -26,86 +17,23 @@ import {
   viaValue,
 } from '../ua/request-builder.js';
 import type { DialogContext } from './dialog-context.js';
+import { contactUri } from './route-set.js';
+import type {
+  Dialog,
+  DialogId,
+  DialogInit,
+  DialogState,
+  DialogTerminationReason,
+  RequestOptions,
+} from './types.js';
 import { UaError } from './errors.js';
 import { Retransmit2xx, type Ack2xxOutcome } from './retransmit-2xx.js';
 
-export type DialogState = 'confirmed' | 'terminated';
-
-/**
- * Why a dialog ended. 'remote-gone': an in-dialog request got 481 or 408 (RFC 3261 12.2.1.2: "the UAC SHOULD
- * terminate the dialog").
- */
-export type DialogTerminationReason = 'bye-received' | 'bye-sent' | 'ack-timeout' | 'closed' | 'remote-gone';
-
-export interface DialogId {
-  readonly callId: string;
-  readonly localTag: string;
-  readonly remoteTag: string;
-}
-
-export interface RequestOptions {
-  body?: Buffer;
-  contentType?: string;
-  headers?: Array<[string, string]>;
-}
-
-export interface Dialog {
-  readonly id: DialogId;
-  readonly state: DialogState;
-  readonly localUri: string;
-  readonly remoteUri: string;
-  readonly remoteTarget: string;
-  readonly routeSet: string[];
-  /** Where in-dialog requests go: the flow the dialog was set up over (phones behind NAT, WebSocket). */
-  readonly flow: Flow;
-  /**
-   * An in-dialog request over a client transaction (12.2.1.1). Never rejects for a SIP failure: a timeout resolves
-   * with a locally made 408, a transport error with 503 (8.1.3.1). Our re-INVITEs are sent one at a time (14.1)
-   * and their 2xx is ACKed here. Rejects with UaError('invalid-state') on a terminated dialog.
-   */
-  request(method: string, o?: RequestOptions): Promise<SipResponse>;
-  /** Sends BYE (once), marks the dialog terminated at once; resolves when answered or timed out. */
-  bye(o?: { headers?: Array<[string, string]> }): Promise<void>;
-  /** In-dialog requests from the peer; the handler must respond via tx.respond (see UserAgentCore docs). */
-  onRequest(handler: (tx: ServerTransaction) => void): void;
-  /** Called once when the dialog ends; called at once if it already has. */
-  onTerminated(cb: (why: DialogTerminationReason) => void): void;
-}
-
-export interface DialogInit {
-  callId: string;
-  localTag: string;
-  remoteTag: string;
-  localUri: string;
-  remoteUri: string;
-  remoteTarget: string;
-  routeSet: string[];
-  /** Undefined for a UAS: "the local sequence number MUST be empty" until we send a request (12.1.1). */
-  localSeq: number | undefined;
-  /** Undefined for a UAC (12.1.2). */
-  remoteSeq: number | undefined;
-  flow: Flow;
-}
-
-/** RFC 3261 12.1.1/12.1.2: every Record-Route value in order (a line may hold several), as name-addrs. */
-export function recordRoutes(headers: { getAll(name: string): string[] }): string[] {
-  const out: string[] = [];
-  for (const line of headers.getAll('Record-Route')) {
-    const list = parseNameAddrList(line);
-    if (list) for (const na of list) out.push(formatNameAddr(na));
-  }
-  return out;
-}
-
-/** The first Contact URI of a message (12.1.1/12.1.2 remote target), or undefined. */
-export function contactUri(headers: SipRequest['headers']): string | undefined {
-  const c = parseContacts(headers);
-  if (!c || c === '*' || c.length === 0) return undefined;
-  return formatUri(c[0]!.uri);
-}
-
 /** Methods whose request and 2xx refresh the remote target (RFC 3261 12.2, RFC 3311 UPDATE). */
 const TARGET_REFRESH = new Set(['INVITE', 'UPDATE']);
+
+export type { Dialog, DialogId, DialogInit, DialogState, DialogTerminationReason, RequestOptions };
+export { contactUri, recordRoutes } from './route-set.js';
 
 export class DialogImpl implements Dialog {
   readonly id: DialogId;

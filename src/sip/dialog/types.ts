@@ -1,0 +1,62 @@
+/** The dialog as the application sees it (RFC 3261 section 12). */
+import type { SipResponse } from '../message/index.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import type { Flow } from '../transport/types.js';
+
+export type DialogState = 'confirmed' | 'terminated';
+
+/**
+ * Why a dialog ended. 'remote-gone': an in-dialog request got 481 or 408 (RFC 3261 12.2.1.2: "the UAC SHOULD
+ * terminate the dialog").
+ */
+export type DialogTerminationReason = 'bye-received' | 'bye-sent' | 'ack-timeout' | 'closed' | 'remote-gone';
+
+export interface DialogId {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+}
+
+export interface RequestOptions {
+  body?: Buffer;
+  contentType?: string;
+  headers?: Array<[string, string]>;
+}
+
+export interface Dialog {
+  readonly id: DialogId;
+  readonly state: DialogState;
+  readonly localUri: string;
+  readonly remoteUri: string;
+  readonly remoteTarget: string;
+  readonly routeSet: string[];
+  /** Where in-dialog requests go: the flow the dialog was set up over (phones behind NAT, WebSocket). */
+  readonly flow: Flow;
+  /**
+   * An in-dialog request over a client transaction (12.2.1.1). Never rejects for a SIP failure: a timeout resolves
+   * with a locally made 408, a transport error with 503 (8.1.3.1). Our re-INVITEs are sent one at a time (14.1)
+   * and their 2xx is ACKed here. Rejects with UaError('invalid-state') on a terminated dialog.
+   */
+  request(method: string, o?: RequestOptions): Promise<SipResponse>;
+  /** Sends BYE (once), marks the dialog terminated at once; resolves when answered or timed out. */
+  bye(o?: { headers?: Array<[string, string]> }): Promise<void>;
+  /** In-dialog requests from the peer; the handler must respond via tx.respond (see UserAgentCore docs). */
+  onRequest(handler: (tx: ServerTransaction) => void): void;
+  /** Called once when the dialog ends; called at once if it already has. */
+  onTerminated(cb: (why: DialogTerminationReason) => void): void;
+}
+
+export interface DialogInit {
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  routeSet: string[];
+  /** Undefined for a UAS: "the local sequence number MUST be empty" until we send a request (12.1.1). */
+  localSeq: number | undefined;
+  /** Undefined for a UAC (12.1.2). */
+  remoteSeq: number | undefined;
+  flow: Flow;
+}
