@@ -82,6 +82,44 @@ describe('UserAgentCore: basic call', () => {
     });
   }
 
+  it('a retry after 407 keeps Call-ID and From tag with CSeq + 1 (RFC 3261 22.2)', async () => {
+    const net = new Net();
+    const got = bTakesInvites(net, { ring: false });
+    const first = invite(net);
+    await net.drain();
+    got[0]!.reject(407, { headers: [['Proxy-Authenticate', 'Digest realm="x", nonce="n"']] });
+    await net.drain();
+    const r1 = await first.result;
+    assert.equal(r1.response.status, 407);
+    const req1 = first.request;
+    const seq1 = Number(req1.headers.get('CSeq')!.split(' ')[0]);
+    const tag1 = /tag=([^;]+)/.exec(req1.headers.get('From')!)![1]!;
+    const second = net.a.ua.invite({
+      flow: net.a.flowTo(net.b),
+      requestUri: 'sip:bob@10.0.0.2',
+      from: '"Alice" <sip:alice@example.com>',
+      to: '<sip:bob@example.com>',
+      callId: req1.headers.get('Call-ID')!,
+      fromTag: tag1,
+      cseq: seq1 + 1,
+      headers: [['Proxy-Authorization', 'Digest username="a"']],
+    });
+    await net.drain();
+    assert.equal(got.length, 2);
+    assert.equal(got[1]!.request.headers.get('Call-ID'), req1.headers.get('Call-ID'));
+    assert.equal(got[1]!.request.headers.get('CSeq'), `${seq1 + 1} INVITE`);
+    const accepted = got[1]!.accept({});
+    await net.drain();
+    const a = (await second.result).dialog!;
+    assert.equal(a.id.localTag, tag1);
+    await accepted;
+    const bye = a.bye();
+    await net.drain();
+    await bye;
+    await net.finish();
+    assertClean(net);
+  });
+
   it('reject(486) gives the caller a 486 and no dialog', async () => {
     const net = new Net();
     const got = bTakesInvites(net);

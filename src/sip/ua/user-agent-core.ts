@@ -69,6 +69,12 @@ export interface InviteOptions {
   contentType?: string;
   headers?: Array<[string, string]>;
   callId?: string;
+  /**
+   * For a retry after 401/407 (RFC 3261 22.2, 8.1.3.5): the same Call-ID and From tag as the challenged request,
+   * CSeq one higher. Without them, a fresh From tag and a random CSeq are used.
+   */
+  fromTag?: string;
+  cseq?: number;
 }
 
 export interface OutOfDialogRequestOptions extends InviteOptions {
@@ -168,10 +174,10 @@ export class UserAgentCore implements TransactionUser {
       requestUri,
       routes: [],
       via: viaValue(o.flow, local),
-      from: `${o.from};tag=${newTag()}`,
+      from: `${o.from};tag=${o.fromTag ?? newTag()}`,
       to: o.to,
       callId: o.callId ?? newCallId(),
-      cseq: initialCSeq(),
+      cseq: o.cseq ?? initialCSeq(),
       contact: contactValue(o.flow, local),
       ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
@@ -209,10 +215,10 @@ export class UserAgentCore implements TransactionUser {
       requestUri,
       routes: [],
       via: viaValue(o.flow, local),
-      from: `${o.from};tag=${newTag()}`,
+      from: `${o.from};tag=${o.fromTag ?? newTag()}`,
       to: o.to,
       callId: o.callId ?? newCallId(),
-      cseq: initialCSeq(),
+      cseq: o.cseq ?? initialCSeq(),
       ...(o.contact ? { contact: contactValue(o.flow, local) } : {}),
       ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
       ...(o.body !== undefined ? { body: o.body } : {}),
