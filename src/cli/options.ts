@@ -14,6 +14,11 @@ export interface ServeOptions {
   minExpires: number;
   maxExpires: number;
   digestAlgorithms: Array<'MD5' | 'SHA-256'>;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  /** Address the RTP relay binds and advertises; default: the host of the first --sip listener. */
+  mediaAddress: string | undefined;
+  ringTimeoutSeconds: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -29,6 +34,8 @@ export const SERVE_DEFAULTS = {
   // authentication when any challenge names an algorithm they lack, and sipp 3.6 answers only the first one.
   // Both algorithms are always verified; "SHA-256,MD5" offers SHA-256 first as RFC 8760 section 2.4 prefers.
   digestAlgorithms: 'MD5',
+  rtpPorts: '20000-29999',
+  ringTimeout: '30',
 } as const;
 
 /** flag name -> environment variable */
@@ -44,6 +51,9 @@ const ENV: Record<string, string> = {
   'min-expires': 'ZENTRALE_MIN_EXPIRES',
   'max-expires': 'ZENTRALE_MAX_EXPIRES',
   'digest-algorithms': 'ZENTRALE_DIGEST_ALGORITHMS',
+  'rtp-ports': 'ZENTRALE_RTP_PORTS',
+  'media-address': 'ZENTRALE_MEDIA_ADDRESS',
+  'ring-timeout': 'ZENTRALE_RING_TIMEOUT',
 };
 
 export class UsageError extends Error {}
@@ -88,7 +98,16 @@ export function parseServeOptions(
     new Set(algs).size !== algs.length
   )
     throw new UsageError(`--digest-algorithms: expected a list of MD5 and SHA-256, e.g. "MD5,SHA-256"`);
+  const rtp = /^(\d{1,5})-(\d{1,5})$/.exec(get('rtp-ports') ?? SERVE_DEFAULTS.rtpPorts);
+  const rtpMin = rtp ? Number(rtp[1]) : NaN;
+  const rtpMax = rtp ? Number(rtp[2]) : NaN;
+  if (!rtp || rtpMin < 1024 || rtpMax > 65535 || rtpMax - rtpMin < 3)
+    throw new UsageError(`--rtp-ports: expected a range like 20000-29999 within 1024-65535`);
   return {
+    rtpPortMin: rtpMin,
+    rtpPortMax: rtpMax,
+    mediaAddress: get('media-address'),
+    ringTimeoutSeconds: int('ring-timeout', SERVE_DEFAULTS.ringTimeout, 1, 600),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { startHttpServer } from '../api/http-server.js';
+import { CallEngine } from '../core/calls/call-engine.js';
 import { Directory } from '../core/directory/directory.js';
+import { EventBus } from '../core/events/event-bus.js';
+import { CallHistoryRecorder } from '../core/history/index.js';
+import { createMediaEngine, type MediaEngine } from '../media/index.js';
+import { UserAgentCore } from '../sip/ua/index.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -27,6 +32,8 @@ export interface Server {
   readonly location: LocationService;
   readonly sip: SipStack;
   readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly media: MediaEngine;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -95,27 +102,82 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     const service = new PbxSipService({ auth, registrar, log });
     const sipLog = log.child({ layer: 'sip' });
+    const bus = new EventBus({
+      onError: (err, e) => log.error({ event: 'bus.listener.error', type: e.type, err: String(err) }, 'listener threw'),
+    });
+    const history = new CallHistoryRecorder({ bus, store: store.callHistory, log });
+    stopAll.push(() => history.stop());
+    // The UA core sits between the transaction layer and the PBX service: it keeps dialogs and hands the rest on.
+    // The stack needs its TU at construction and the UA core needs the stack's transaction layer, hence the relay.
+    let ua: UserAgentCore | undefined;
     const sip = new SipStack({
       listen,
       clock,
-      tu: service,
+      tu: {
+        onRequest: (tx) => ua?.onRequest(tx),
+        onAck: (req, flow) => ua?.onAck(req, flow),
+      },
       admit: (remote) => !throttle.isSourceBanned(remote.address),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.transport', ...fields }, msg),
       onListenerError: (err) =>
         log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
     });
+    ua = new UserAgentCore({
+      clock,
+      transactions: sip.transactions,
+      sender: sip,
+      localEndpoint: (p) => sip.transport.localEndpoint(p),
+      app: service,
+      userAgent: 'Zentrale',
+      ...(o.sipTimers ? { timers: o.sipTimers } : {}),
+      log: (level, msg, fields) => sipLog[level]({ event: 'sip.ua', ...fields }, msg),
+    });
     await sip.start();
     stopAll.push(() => sip.stop());
+    const mediaLog = log.child({ layer: 'media' });
+    const media = createMediaEngine({
+      clock,
+      address: o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
+      portMin: o.rtpPortMin,
+      portMax: o.rtpPortMax,
+      log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
+    });
+    stopAll.push(() => media.close());
+    const calls = new CallEngine({
+      ua,
+      media,
+      directory,
+      location,
+      bus,
+      clock,
+      log,
+      ringTimeoutMs: o.ringTimeoutSeconds * 1000,
+    });
+    service.setInviteHandler(calls);
+    const uaRef = ua;
+    stopAll.push(async () => {
+      // Hang up live calls, but never let a dead phone hold up the shutdown.
+      await Promise.race([calls.closeAll(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      uaRef.close();
+    });
 
     // The clock's timer count at rest: location sweep only. Leak checks compare against it.
     const counts = (): Record<string, number> => {
       const t = sip.transport.counts();
       const x = sip.transactions.counts();
+      const u = uaRef.counts();
+      const m = media.counts();
       return {
         serverTransactions: x.server,
         clientTransactions: x.client,
-        dialogs: 0,
+        dialogs: u.dialogs,
+        pendingInvites: u.pendingInvites,
+        calls: calls.count(),
+        mediaEndpoints: m.endpoints,
+        mediaBridges: m.bridges,
+        mediaPlayers: m.players,
+        mediaPorts: m.boundPorts,
         requestsInFlight: service.inFlight(),
         timers: clock.pendingTimers(),
         udpSockets: t.udpSockets,
@@ -151,6 +213,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       location,
       sip,
       clock,
+      bus,
+      media,
       httpPort: httpServer.port,
       counts,
       provision,

@@ -2,11 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import type { ServerTransaction, TransactionUser } from '../sip/transaction/types.js';
 import type { Logger } from '../util/log.js';
+import type { DeviceRecord, TenantRecord } from '../store/types.js';
 import type { Registrar } from './registrar/registrar.js';
 import type { RequestAuthenticator } from './security/request-authenticator.js';
 
-/** Methods this server implements today; the call engine adds INVITE & co. */
-export const ALLOW = 'REGISTER, OPTIONS';
+/** Methods this server implements. */
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER';
+
+/** Where authenticated INVITEs go (the call engine); it answers through the transaction itself. */
+export interface InviteHandler {
+  handleInvite(tx: ServerTransaction, tenant: TenantRecord, device: DeviceRecord): Promise<void>;
+}
 /** Option tags we support (for Require checks, RFC 3261 8.2.2.3): none yet beyond the base spec. */
 const SUPPORTED = new Set<string>();
 
@@ -18,12 +24,19 @@ export class PbxSipService implements TransactionUser {
   readonly #auth: RequestAuthenticator;
   readonly #registrar: Registrar;
   readonly #log: Logger;
+  #invites: InviteHandler | undefined;
   #inFlight = 0;
 
-  constructor(opts: { auth: RequestAuthenticator; registrar: Registrar; log: Logger }) {
+  constructor(opts: { auth: RequestAuthenticator; registrar: Registrar; log: Logger; invites?: InviteHandler }) {
     this.#auth = opts.auth;
     this.#registrar = opts.registrar;
     this.#log = opts.log;
+    this.#invites = opts.invites;
+  }
+
+  /** Wires the call engine in (it is built after the SIP stack it needs). */
+  setInviteHandler(h: InviteHandler): void {
+    this.#invites = h;
   }
 
   /** Requests being processed asynchronously right now (for the leak checks). */
@@ -75,6 +88,10 @@ export class PbxSipService implements TransactionUser {
         flow: tx.flow,
         toTag,
       });
+    }
+    if (req.method === 'INVITE' && this.#invites) {
+      await this.#invites.handleInvite(tx, auth.tenant, auth.device);
+      return undefined;
     }
     // RFC 3261 8.2.1: a method we do not implement → 501 (405 is for known methods not allowed here).
     return createResponse(req, 501, 'Not Implemented', { toTag, headers: [['Allow', ALLOW]] });

@@ -32,6 +32,7 @@ function failingOnDevice(store: Store, n: number): Store {
     dialect: s.dialect,
     directory: s.directory,
     registrations: s.registrations,
+    callHistory: s.callHistory,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

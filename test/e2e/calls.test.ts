@@ -1,0 +1,93 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BaresipPhone, toneRatio } from './support/baresip.js';
+import { assertBaseline, DEMO_DOMAIN, startTestServer, type TestServer } from './support/server.js';
+
+const PASSWORDS: Record<string, string> = {
+  '100': 'demo-Heiden-Pa55word',
+  '101': 'demo-Brandt-Pa55word',
+};
+
+/** 1 s of the recording after the first half second: the tone share at `hz`. */
+function heard(phone: BaresipPhone, hz: number): number {
+  const rec = phone.lastRecording();
+  assert.ok(rec, 'a recording');
+  const seg = rec.samples.subarray(rec.rate / 2, rec.rate / 2 + rec.rate);
+  assert.ok(seg.length >= rec.rate * 0.8, `recording long enough (${rec.samples.length} samples)`);
+  return toneRatio(seg, rec.rate, hz);
+}
+
+describe('internal calls between real phones (baresip)', () => {
+  let t: TestServer;
+  let a: BaresipPhone;
+  let b: BaresipPhone;
+  before(async () => {
+    t = await startTestServer();
+    a = new BaresipPhone({ name: 'a', user: '100', password: PASSWORDS['100']!, domain: DEMO_DOMAIN, proxy: t.udp, basePort: 26000, toneHz: 1000 });
+    b = new BaresipPhone({ name: 'b', user: '101', password: PASSWORDS['101']!, domain: DEMO_DOMAIN, proxy: t.udp, basePort: 26040, toneHz: 440 });
+    await Promise.all([a.start(), b.start()]);
+    await Promise.all([a.waitRegistered(), b.waitRegistered()]);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await t?.stop();
+  });
+  afterEach(async () => {
+    await assertBaseline(t, 8000);
+  });
+
+  it('A calls B, B answers, audio flows both ways through the relay', async () => {
+    a.clearRecordings();
+    b.clearRecordings();
+    const incoming = b.waitFor('CALL_INCOMING');
+    assert.equal((await a.command('dial', `sip:101@${DEMO_DOMAIN}`)).ok, true);
+    const inc = await incoming;
+    assert.match(inc.peeruri ?? '', /sip:100@/, 'caller id is the calling workplace');
+    const est = a.waitFor('CALL_ESTABLISHED');
+    await b.command('accept');
+    await est;
+    await sleep(2500);
+    assert.equal(t.server.counts().mediaBridges, 1);
+    const closed = b.waitFor('CALL_CLOSED');
+    await a.command('hangup');
+    await closed;
+    await sleep(300);
+    const bHears1000 = heard(b, 1000);
+    const aHears440 = heard(a, 440);
+    assert.ok(bHears1000 > 0.5, `B hears A's 1000 Hz (share ${bHears1000.toFixed(3)})`);
+    assert.ok(heard(b, 440) < 0.1, 'B does not hear its own tone');
+    assert.ok(aHears440 > 0.5, `A hears B's 440 Hz (share ${aHears440.toFixed(3)})`);
+    const ended = await t.server.store.callHistory.list('demo');
+    assert.equal(ended[0]?.outcome, 'completed');
+  });
+
+  it('B declines: A hears busy (486), nothing is left behind', async () => {
+    const incoming = b.waitFor('CALL_INCOMING');
+    await a.command('dial', `sip:101@${DEMO_DOMAIN}`);
+    await incoming;
+    const closed = a.waitFor('CALL_CLOSED');
+    await b.command('hangup');
+    const e = await closed;
+    assert.match(e.param ?? '', /486/);
+  });
+
+  it('A cancels while B rings: B stops ringing', async () => {
+    const incoming = b.waitFor('CALL_INCOMING');
+    await a.command('dial', `sip:101@${DEMO_DOMAIN}`);
+    await incoming;
+    const bClosed = b.waitFor('CALL_CLOSED');
+    await a.command('hangup');
+    await bClosed;
+  });
+
+  it('unknown extension: 404; an extension without registered devices: 480', async () => {
+    const c1 = a.waitFor('CALL_CLOSED');
+    await a.command('dial', `sip:999@${DEMO_DOMAIN}`);
+    assert.match((await c1).param ?? '', /404/);
+    await sleep(1100);
+    const c2 = a.waitFor('CALL_CLOSED');
+    await a.command('dial', `sip:103@${DEMO_DOMAIN}`);
+    assert.match((await c2).param ?? '', /480/);
+  });
+});
