@@ -62,6 +62,7 @@ export class DialogImpl implements Dialog {
   readonly #inflight = new Set<(res: SipResponse | undefined) => void>();
   #bye: Promise<void> | undefined;
   #byeResponse: Promise<SipResponse> | undefined;
+  #lastAck: SipRequest | undefined;
 
   constructor(ctx: DialogContext, init: DialogInit, onEnded: (d: DialogImpl) => void) {
     this.#ctx = ctx;
@@ -84,6 +85,10 @@ export class DialogImpl implements Dialog {
   }
   get routeSet(): string[] {
     return [...this.#routeSet];
+  }
+  /** The ACK that confirmed our latest 2xx: it carries the SDP answer when our 2xx held the offer (late offer). */
+  get lastAck(): SipRequest | undefined {
+    return this.#lastAck;
   }
   get terminationReason(): DialogTerminationReason | undefined {
     return this.#why;
@@ -188,7 +193,10 @@ export class DialogImpl implements Dialog {
     const seq = parseCSeq(req.headers.get('CSeq') ?? '')?.seq;
     const p = this.#pending2xx;
     // 13.3.1.4 / 17.1.1.3: the ACK carries the CSeq number of the INVITE it acknowledges.
-    if (p && seq === p.cseq) p.ack();
+    if (p && seq === p.cseq) {
+      this.#lastAck = req;
+      p.ack();
+    }
   }
 
   /** A new request that matched this dialog (12.2.2). */

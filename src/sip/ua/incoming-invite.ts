@@ -23,6 +23,8 @@ export interface IncomingInvite {
   /** Our To tag, the same in every response (and in the 200 to a CANCEL, 9.2). */
   readonly localTag: string;
   readonly canceled: boolean;
+  /** The ACK for our 2xx once it arrived: with an offerless INVITE (late offer) it holds the SDP answer. */
+  readonly ack: SipRequest | undefined;
   /** 101-199, with our Contact and the Record-Route copied (a dialog-creating response, 12.1.1). */
   progress(status: number, o?: RequestOptions): void;
   /**
@@ -55,6 +57,7 @@ export class IncomingInviteImpl implements IncomingInvite {
   #state: State = 'proceeding';
   readonly #cancelCbs: Array<() => void> = [];
   #rejectAccept: ((err: UaError) => void) | undefined;
+  #dialog: DialogImpl | undefined;
 
   constructor(ctx: DialogContext, tx: ServerTransaction, hooks: IncomingInviteHooks) {
     this.#ctx = ctx;
@@ -67,6 +70,9 @@ export class IncomingInviteImpl implements IncomingInvite {
   }
   get flow(): Flow {
     return this.#tx.flow;
+  }
+  get ack(): SipRequest | undefined {
+    return this.#dialog?.lastAck;
   }
   get canceled(): boolean {
     return this.#state === 'canceled';
@@ -106,6 +112,7 @@ export class IncomingInviteImpl implements IncomingInvite {
       ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
     });
     const dialog = this.#createDialog();
+    this.#dialog = dialog;
     this.#hooks.addDialog(dialog);
     return new Promise<Dialog>((resolve, reject) => {
       this.#rejectAccept = reject;

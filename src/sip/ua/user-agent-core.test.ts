@@ -49,6 +49,7 @@ describe('UserAgentCore: basic call', () => {
     assert.notEqual(acks[0]!.headers.get('Via'), inv.headers.get('Via'), 'the 2xx ACK has a new branch');
     assert.equal(net.a.ua.counts().dialogs, 1);
     assert.equal(net.b.ua.counts().dialogs, 1);
+    assert.equal(got[0]!.ack?.headers.get('CSeq'), `${seq} ACK`, 'the app can read the ACK (late offer)');
 
     const bye = ad.bye();
     await net.drain();
