@@ -121,6 +121,32 @@ describe('UserAgentCore: basic call', () => {
     assertClean(net);
   });
 
+  it('a throwing listener is logged and changes nothing; incomingInvite() is idempotent', async () => {
+    const net = new Net();
+    const got = bTakesInvites(net);
+    const out = invite(net);
+    out.onProvisional(() => {
+      throw new Error('boom');
+    });
+    const seen: number[] = [];
+    out.onProvisional((r) => seen.push(r.status));
+    await net.drain();
+    assert.deepEqual(seen, [180], 'later listeners still run');
+    assert.equal(net.errors.length, 1);
+    net.errors.length = 0;
+    const tx = net.b.appRequests[0]!;
+    assert.equal(net.b.ua.incomingInvite(tx), got[0]);
+    const accepted = got[0]!.accept({});
+    await net.drain();
+    const a = (await out.result).dialog!;
+    await accepted;
+    const bye = a.bye();
+    await net.drain();
+    await bye;
+    await net.finish();
+    assertClean(net);
+  });
+
   it('reject(486) gives the caller a 486 and no dialog', async () => {
     const net = new Net();
     const got = bTakesInvites(net);
