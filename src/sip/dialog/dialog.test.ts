@@ -297,6 +297,21 @@ describe('Dialog: in-dialog requests (RFC 3261 12.2, 14)', () => {
     assertClean(net);
   });
 
+  it('crossing BYEs: both sides end, the late one gets 481, nothing leaks', async () => {
+    const net = new TestNet();
+    const { a, b } = await establish(net);
+    const why: string[] = [];
+    a.onTerminated((w) => why.push(`a:${w}`));
+    b.onTerminated((w) => why.push(`b:${w}`));
+    const pa = a.request('BYE');
+    const pb = b.request('BYE');
+    await net.drain();
+    assert.deepEqual([(await pa).status, (await pb).status], [481, 481]);
+    assert.deepEqual(why, ['a:bye-sent', 'b:bye-sent']);
+    await net.finish();
+    assertClean(net);
+  });
+
   it('a CANCEL that matches no transaction gets 481 (9.2)', async () => {
     const net = new TestNet();
     const { a } = await establish(net);
