@@ -103,7 +103,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const service = new PbxSipService({ auth, registrar, log });
     const sipLog = log.child({ layer: 'sip' });
     const bus = new EventBus({
-      onError: (err, e) => log.error({ event: 'bus.listener.error', type: e.type, err: String(err) }, 'listener threw'),
+      onError: (err, e) =>
+        log.error({ event: 'bus.listener.error', type: e.type, err: String(err) }, 'listener threw'),
     });
     const history = new CallHistoryRecorder({ bus, store: store.callHistory, log });
     stopAll.push(() => history.stop());

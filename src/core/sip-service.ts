@@ -27,7 +27,12 @@ export class PbxSipService implements TransactionUser {
   #invites: InviteHandler | undefined;
   #inFlight = 0;
 
-  constructor(opts: { auth: RequestAuthenticator; registrar: Registrar; log: Logger; invites?: InviteHandler }) {
+  constructor(opts: {
+    auth: RequestAuthenticator;
+    registrar: Registrar;
+    log: Logger;
+    invites?: InviteHandler;
+  }) {
     this.#auth = opts.auth;
     this.#registrar = opts.registrar;
     this.#log = opts.log;

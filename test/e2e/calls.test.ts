@@ -1,4 +1,4 @@
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
@@ -24,8 +24,24 @@ describe('internal calls between real phones (baresip)', () => {
   let b: BaresipPhone;
   before(async () => {
     t = await startTestServer();
-    a = new BaresipPhone({ name: 'a', user: '100', password: PASSWORDS['100']!, domain: DEMO_DOMAIN, proxy: t.udp, basePort: 26000, toneHz: 1000 });
-    b = new BaresipPhone({ name: 'b', user: '101', password: PASSWORDS['101']!, domain: DEMO_DOMAIN, proxy: t.udp, basePort: 26040, toneHz: 440 });
+    a = new BaresipPhone({
+      name: 'a',
+      user: '100',
+      password: PASSWORDS['100']!,
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: 26000,
+      toneHz: 1000,
+    });
+    b = new BaresipPhone({
+      name: 'b',
+      user: '101',
+      password: PASSWORDS['101']!,
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: 26040,
+      toneHz: 440,
+    });
     await Promise.all([a.start(), b.start()]);
     await Promise.all([a.waitRegistered(), b.waitRegistered()]);
   });
@@ -33,8 +49,14 @@ describe('internal calls between real phones (baresip)', () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await t?.stop();
   });
+  beforeEach(() => {
+    a.clearEvents();
+    b.clearEvents();
+  });
   afterEach(async () => {
     await assertBaseline(t, 8000);
+    // sndfile names recordings by the second: keep calls at least a second apart.
+    await sleep(1000);
   });
 
   it('A calls B, B answers, audio flows both ways through the relay', async () => {

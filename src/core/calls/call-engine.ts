@@ -7,7 +7,13 @@ import {
   type MediaEngine,
   type RemoteMedia,
 } from '../../media/index.js';
-import { createResponse, isSipUri, quote, type SipRequest, type SipResponse } from '../../sip/message/index.js';
+import {
+  createResponse,
+  isSipUri,
+  quote,
+  type SipRequest,
+  type SipResponse,
+} from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { Dialog, IncomingInvite, OutgoingInvite, UserAgentCore } from '../../sip/ua/index.js';
@@ -91,7 +97,9 @@ export class CallEngine {
 
     if (route.kind === 'invalid') {
       log.info({ event: 'call.rejected', dialled, reason: route.reason }, 'no route');
-      incoming.reject(404, { reason: route.reason === 'unknown feature code' ? 'Unknown Feature Code' : 'Not Found' });
+      incoming.reject(404, {
+        reason: route.reason === 'unknown feature code' ? 'Unknown Feature Code' : 'Not Found',
+      });
       return;
     }
     if (route.kind === 'feature') {
@@ -215,17 +223,27 @@ class Call {
             this.#emit('call.ringing', binding.username);
           }
         });
-        void branch.invite.result.then((r) => this.#onBranchFinal(branch, r.response.status, r.response.body, r.dialog));
+        void branch.invite.result.then((r) =>
+          this.#onBranchFinal(branch, r.response.status, r.response.body, r.dialog),
+        );
       }
     } catch (err) {
       this.#log.error({ event: 'call.error', err: String(err) }, 'call setup failed');
       await this.#finish(503, 'failed');
       return;
     }
-    this.#ringTimer = o.clock.setTimeout(() => void this.#finish(480, 'no-answer', 'No Answer'), o.ringTimeoutMs);
+    this.#ringTimer = o.clock.setTimeout(
+      () => void this.#finish(480, 'no-answer', 'No Answer'),
+      o.ringTimeoutMs,
+    );
   }
 
-  async #onBranchFinal(branch: Branch, status: number, body: Buffer, dialog: Dialog | undefined): Promise<void> {
+  async #onBranchFinal(
+    branch: Branch,
+    status: number,
+    body: Buffer,
+    dialog: Dialog | undefined,
+  ): Promise<void> {
     branch.done = true;
     branch.status = status;
     if (status >= 200 && status < 300) {
@@ -300,16 +318,29 @@ class Call {
     });
   }
 
-  async #relayReinvite(tx: ServerTransaction, to: Dialog, fromEp: MediaEndpoint, toEp: MediaEndpoint): Promise<void> {
+  async #relayReinvite(
+    tx: ServerTransaction,
+    to: Dialog,
+    fromEp: MediaEndpoint,
+    toEp: MediaEndpoint,
+  ): Promise<void> {
     const offer = tx.request.body.toString('utf8');
     const rtp = offer ? mediaOf(offer) : undefined;
     if (rtp) fromEp.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
-    const res = await to.request('INVITE', offer ? { body: Buffer.from(rewriteSdp(offer, toEp)), contentType: 'application/sdp' } : {});
+    const res = await to.request(
+      'INVITE',
+      offer ? { body: Buffer.from(rewriteSdp(offer, toEp)), contentType: 'application/sdp' } : {},
+    );
     const answer = res.body.toString('utf8');
     if (res.status >= 200 && res.status < 300 && answer) {
       const artp = mediaOf(answer);
       if (artp) toEp.setRemote({ address: artp.address, port: artp.port }, artp.rtcp);
-      tx.respond(responseFor(tx.request, 200, { body: Buffer.from(rewriteSdp(answer, fromEp)), contentType: 'application/sdp' }));
+      tx.respond(
+        responseFor(tx.request, 200, {
+          body: Buffer.from(rewriteSdp(answer, fromEp)),
+          contentType: 'application/sdp',
+        }),
+      );
     } else {
       tx.respond(responseFor(tx.request, res.status >= 300 ? res.status : 488));
     }
@@ -323,7 +354,10 @@ class Call {
     this.#end(reason, status);
   }
 
-  async hangup(reason: 'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed'): Promise<void> {
+  async hangup(
+    reason:
+      'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed',
+  ): Promise<void> {
     if (this.#state === 'ringing') return this.#finish(503, reason);
     if (this.#state === 'answered') {
       await Promise.all([this.#callerDialog?.bye(), this.#calleeDialog?.bye()]);
@@ -371,7 +405,11 @@ function decodeUser(user: string): string {
   }
 }
 
-function responseFor(req: SipRequest, status: number, o: { body?: Buffer; contentType?: string } = {}): SipResponse {
+function responseFor(
+  req: SipRequest,
+  status: number,
+  o: { body?: Buffer; contentType?: string } = {},
+): SipResponse {
   return createResponse(req, status, undefined, o);
 }
 

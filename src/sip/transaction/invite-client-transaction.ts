@@ -1,7 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
 import { ackForNon2xx } from './ack-for-non-2xx.js';
-import { TIMER_D_UNRELIABLE_MS } from './timer-config.js';
+import { timerD } from './timer-config.js';
 import { TimerSet } from './timer-set.js';
 import { TransactionState as S, assertTransition, type TransitionTable } from './transaction-state.js';
 import type { ClientTransaction, ClientTransactionHandlers, TransactionContext } from './types.js';
@@ -110,7 +110,7 @@ export class InviteClientTransaction implements ClientTransaction {
         // with a value of at least 32 seconds for unreliable transports, and a value of zero seconds for reliable
         // transports." The zero case is handled after the ACK is sent (see receiveResponse).
         if (!isReliable(this.flow.protocol)) {
-          this.#timers.start('D', TIMER_D_UNRELIABLE_MS, () => this.#transition(S.Terminated));
+          this.#timers.start('D', timerD(this.#ctx.timers), () => this.#transition(S.Terminated));
         }
         break;
       case S.Accepted:

@@ -16,8 +16,13 @@ export const DEFAULT_TIMERS: Readonly<TimerConfig> = Object.freeze({ T1: 500, T2
  */
 export const TRYING_DELAY_MS = 200;
 
-/** Timer D: "at least 32 seconds for unreliable transports" (section 17.1.1.2). */
-export const TIMER_D_UNRELIABLE_MS = 32_000;
+/**
+ * Timer D: "at least 32 seconds for unreliable transports" (section 17.1.1.2), which is 64*T1 with the default
+ * T1. Derived from T1 so that tests running with a shortened T1 do not wait 32 s for every failed INVITE.
+ */
+export function timerD(t: TimerConfig): number {
+  return 64 * t.T1;
+}
 
 export function resolveTimers(partial: Partial<TimerConfig> | undefined): TimerConfig {
   const t = { ...DEFAULT_TIMERS, ...partial };

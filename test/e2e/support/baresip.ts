@@ -180,6 +180,11 @@ export class BaresipPhone {
     return f ? readWav(readFileSync(join(this.recDir, f))) : undefined;
   }
 
+  /** Forgets queued events (call before each test so a stale CALL_CLOSED cannot satisfy a wait). */
+  clearEvents(): void {
+    this.events.length = 0;
+  }
+
   clearRecordings(): void {
     for (const f of readdirSync(this.recDir)) rmSync(join(this.recDir, f));
   }
