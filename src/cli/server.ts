@@ -110,13 +110,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
     stopAll.push(() => history.stop());
     // The UA core sits between the transaction layer and the PBX service: it keeps dialogs and hands the rest on.
     // The stack needs its TU at construction and the UA core needs the stack's transaction layer, hence the relay.
-    let ua: UserAgentCore | undefined;
+    const late: { ua?: UserAgentCore } = {};
     const sip = new SipStack({
       listen,
       clock,
       tu: {
-        onRequest: (tx) => ua?.onRequest(tx),
-        onAck: (req, flow) => ua?.onAck(req, flow),
+        onRequest: (tx) => late.ua?.onRequest(tx),
+        onAck: (req, flow) => late.ua?.onAck(req, flow),
       },
       admit: (remote) => !throttle.isSourceBanned(remote.address),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
@@ -124,7 +124,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       onListenerError: (err) =>
         log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
     });
-    ua = new UserAgentCore({
+    const ua = new UserAgentCore({
       clock,
       transactions: sip.transactions,
       sender: sip,
@@ -134,6 +134,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.ua', ...fields }, msg),
     });
+    late.ua = ua;
     await sip.start();
     stopAll.push(() => sip.stop());
     const mediaLog = log.child({ layer: 'media' });

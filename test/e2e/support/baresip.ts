@@ -125,7 +125,8 @@ export class BaresipPhone {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const r = await this.command('reginfo');
-      if (/\bOK\b/.test(r.data.replace(/\x1b\[[0-9;]*m/g, ''))) return;
+      // The reply carries ANSI colour codes around the status.
+      if (/\bOK\b/.test(stripAnsi(r.data))) return;
       if (Date.now() > deadline) throw new Error(`${this.#opts.name} not registered: ${r.data}\n${this.log}`);
       await sleep(100);
     }
@@ -294,4 +295,8 @@ export function toneRatio(x: Int16Array, rate: number, f: number): number {
   }
   const p = s1 * s1 + s2 * s2 - c * s1 * s2;
   return energy === 0 ? 0 : (2 * p) / (n * n) / (energy / n);
+}
+
+function stripAnsi(s: string): string {
+  return s.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '');
 }
