@@ -19,6 +19,8 @@ export interface ServeOptions {
   /** Address the RTP relay binds and advertises; default: the host of the first --sip listener. */
   mediaAddress: string | undefined;
   ringTimeoutSeconds: number;
+  /** Bound on live server transactions (past it: 503 + Retry-After). UDP ones live 32 s after their answer. */
+  maxTransactions: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -36,6 +38,8 @@ export const SERVE_DEFAULTS = {
   digestAlgorithms: 'MD5',
   rtpPorts: '20000-29999',
   ringTimeout: '30',
+  // 32 s of Timer J at 2 transactions per registration: 200k covers ~3000 registrations/s.
+  maxTransactions: '200000',
 } as const;
 
 /** flag name -> environment variable */
@@ -54,6 +58,7 @@ const ENV: Record<string, string> = {
   'rtp-ports': 'ZENTRALE_RTP_PORTS',
   'media-address': 'ZENTRALE_MEDIA_ADDRESS',
   'ring-timeout': 'ZENTRALE_RING_TIMEOUT',
+  'max-transactions': 'ZENTRALE_MAX_TRANSACTIONS',
 };
 
 export class UsageError extends Error {}
@@ -108,6 +113,7 @@ export function parseServeOptions(
     rtpPortMax: rtpMax,
     mediaAddress: get('media-address'),
     ringTimeoutSeconds: int('ring-timeout', SERVE_DEFAULTS.ringTimeout, 1, 600),
+    maxTransactions: int('max-transactions', SERVE_DEFAULTS.maxTransactions, 100, 10_000_000),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -119,6 +119,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         onAck: (req, flow) => late.ua?.onAck(req, flow),
       },
       admit: (remote) => !throttle.isSourceBanned(remote.address),
+      maxTransactions: o.maxTransactions,
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.transport', ...fields }, msg),
       onListenerError: (err) =>

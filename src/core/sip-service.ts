@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../util/random-id.js';
 import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import type { ServerTransaction, TransactionUser } from '../sip/transaction/types.js';
 import type { Logger } from '../util/log.js';
@@ -123,5 +123,5 @@ function requiredTags(req: SipRequest): string[] {
 }
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBase64url } from '../../util/random-id.js';
 
 /** RFC 3261 section 8.1.1.7: branches minted by RFC 3261 elements start with this cookie. */
 export const MAGIC_COOKIE = 'z9hG4bK';
@@ -8,7 +8,7 @@ export const MAGIC_COOKIE = 'z9hG4bK';
  * unique across space and time as section 8.1.1.7 requires (never Math.random: branches feed transaction matching).
  */
 export function newBranch(): string {
-  return MAGIC_COOKIE + randomBytes(12).toString('base64url');
+  return MAGIC_COOKIE + randomBase64url(12);
 }
 
 /**

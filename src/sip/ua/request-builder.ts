@@ -2,7 +2,8 @@
  * Building the requests a UA sends (RFC 3261 8.1.1, 12.2.1.1, 13.2.2.4) and the identifiers they carry. Pure
  * functions: no state, no I/O; randomness from node:crypto (tags, Call-IDs and branches feed matching).
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { randomBase64url, randomHex } from '../../util/random-id.js';
 import {
   Headers,
   createResponse,
@@ -18,12 +19,12 @@ import type { Endpoint, Flow } from '../transport/types.js';
 
 /** RFC 3261 19.3: a tag needs at least 32 bits of randomness; we use 64. */
 export function newTag(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** RFC 3261 8.1.1.4: globally unique over space and time. */
 export function newCallId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBase64url(16);
 }
 
 /** RFC 3261 8.1.1.5: the initial CSeq "MUST be less than 2**31". */
