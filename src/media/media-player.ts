@@ -8,11 +8,14 @@ export const FRAME_MS = 20;
 export const FRAME_SAMPLES = 160; // 20 ms at 8 kHz (RFC 3551 section 4.5.14: PCMU/PCMA default ptime 20)
 /** At most this many frames are sent back to back after a late timer; beyond that we skip (no bursts). */
 const MAX_CATCH_UP_FRAMES = 3;
-/**
- * dgram may still read a Buffer after send() returns, so frames rotate through a small ring instead of reusing
- * one buffer; 8 frames = 160 ms, far longer than a UDP send stays queued on loopback or a LAN.
- */
-const RING_SIZE = 8;
+/** Frame buffers kept per player; more are made only if sends stay queued longer than this many frames. */
+const POOL_SIZE = 4;
+
+/** A reusable packet buffer with its send-completion callback made once, so sending allocates nothing. */
+interface PooledBuffer {
+  buf: Buffer;
+  release: () => void;
+}
 
 export interface PlayerOptions {
   endpoint: UdpMediaEndpoint;
@@ -34,9 +37,9 @@ export interface PlayerOptions {
 export class UdpMediaPlayer implements MediaPlayer {
   readonly #o: PlayerOptions;
   readonly #packetizer: RtpPacketizer;
-  readonly #ring: Buffer[] = [];
+  /** Free buffers: dgram may read a Buffer after send() returns, so one goes back only from its send callback. */
+  readonly #free: PooledBuffer[] = [];
   readonly #frame = new Uint8Array(FRAME_SAMPLES);
-  #ringPos = 0;
   #pos = 0;
   #framesDone = 0;
   #startedAt = 0;
@@ -47,7 +50,7 @@ export class UdpMediaPlayer implements MediaPlayer {
   constructor(o: PlayerOptions) {
     this.#o = o;
     this.#packetizer = new RtpPacketizer({ payloadType: o.payloadType, samplesPerFrame: FRAME_SAMPLES });
-    for (let i = 0; i < RING_SIZE; i++) this.#ring.push(Buffer.alloc(RTP_HEADER_LENGTH + FRAME_SAMPLES));
+    for (let i = 0; i < POOL_SIZE; i++) this.#free.push(this.#newBuffer());
   }
 
   get ssrc(): number {
@@ -86,6 +89,14 @@ export class UdpMediaPlayer implements MediaPlayer {
     this.#timer = this.#o.clock.setTimeout(this.#tick, Math.max(0, next - now));
   };
 
+  #newBuffer(): PooledBuffer {
+    const b: PooledBuffer = {
+      buf: Buffer.alloc(RTP_HEADER_LENGTH + FRAME_SAMPLES),
+      release: () => this.#free.push(b),
+    };
+    return b;
+  }
+
   #sendFrame(): void {
     const { encoded, silence, loop } = this.#o;
     const frame = this.#frame;
@@ -105,9 +116,8 @@ export class UdpMediaPlayer implements MediaPlayer {
       return;
     }
     frame.fill(silence, n);
-    const buf = this.#ring[this.#ringPos]!;
-    this.#ringPos = (this.#ringPos + 1) % RING_SIZE;
-    this.#o.endpoint.sendRtp(this.#packetizer.packetize(frame, buf));
+    const b = this.#free.pop() ?? this.#newBuffer();
+    if (!this.#o.endpoint.sendRtp(this.#packetizer.packetize(frame, b.buf), b.release)) this.#free.push(b);
     this.#framesDone++;
     if (!loop && this.#pos >= encoded.length) this.#finish(true);
   }

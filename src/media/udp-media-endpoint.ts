@@ -43,7 +43,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
 
   // Addresses from SDP.
   #sdpRtp: MediaAddress | undefined;
-  #sdpRtcpExplicit = false;
+  #sdpRtcp: MediaAddress | undefined;
   // Where we send; kept as flat fields so the hot path compares strings and numbers only.
   #rtpAddr: string | undefined;
   #rtpPort = 0;
@@ -117,16 +117,15 @@ export class UdpMediaEndpoint implements MediaEndpoint {
 
   setRemote(rtp: MediaAddress, rtcp?: MediaAddress): void {
     if (this.#closed) return;
-    const explicit = rtcp !== undefined;
     const same =
       this.#sdpRtp?.address === rtp.address &&
       this.#sdpRtp.port === rtp.port &&
-      explicit === this.#sdpRtcpExplicit &&
-      (!rtcp || (rtcp.address === this.#rtcpAddr && rtcp.port === this.#rtcpPort));
+      this.#sdpRtcp?.address === rtcp?.address &&
+      this.#sdpRtcp?.port === rtcp?.port;
     // A re-INVITE repeating the same SDP (session refresh) must not undo the NAT latch.
     if (same) return;
     this.#sdpRtp = { address: rtp.address, port: rtp.port };
-    this.#sdpRtcpExplicit = explicit;
+    this.#sdpRtcp = rtcp === undefined ? undefined : { address: rtcp.address, port: rtcp.port };
     this.#latched = false;
     this.#rtpLearned = false;
     this.#rtcpLearned = false;
@@ -223,11 +222,15 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     return this.#player;
   }
 
-  /** @internal Sends a locally generated RTP packet to the remote (player). */
-  sendRtp(packet: Uint8Array): void {
-    if (this.#closed || this.#rtpAddr === undefined) return;
+  /**
+   * @internal Sends a locally generated RTP packet to the remote (player). Returns false when nothing was sent;
+   * otherwise `sent` runs once dgram no longer needs the buffer (it may read it after send() returns).
+   */
+  sendRtp(packet: Uint8Array, sent: () => void): boolean {
+    if (this.#closed || this.#rtpAddr === undefined) return false;
     this.#packetsOut++;
-    this.#rtp.send(packet, this.#rtpPort, this.#rtpAddr);
+    this.#rtp.send(packet, this.#rtpPort, this.#rtpAddr, sent);
+    return true;
   }
 
   // ---- hot path ----
@@ -298,7 +301,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     this.#lastFromTarget = now;
     this.#latched = true;
     // Without an explicit a=rtcp, RTCP follows the latched RTP source on port+1 until RTCP itself is heard.
-    if (!this.#rtcpLearned && !this.#sdpRtcpExplicit && port < 65535) {
+    if (!this.#rtcpLearned && this.#sdpRtcp === undefined && port < 65535) {
       this.#rtcpAddr = address;
       this.#rtcpPort = port + 1;
     }
