@@ -259,6 +259,21 @@ describe('MediaEngine.bridge', () => {
     done();
   });
 
+  it('a non-RTP datagram (STUN, garbage) is dropped and does not latch', async () => {
+    const e = engine();
+    const { a, pa, pb, done } = await call(e);
+    const stranger = await FakePhone.create();
+    stranger.send(a, Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8]));
+    stranger.send(a, Buffer.from([0x80]));
+    pa.send(a, rtp(1));
+    await pb.until(() => pb.gotRtp.length === 1);
+    assert.equal(a.latched, false);
+    assert.equal(a.stats().packetsDropped, 2);
+    assert.equal(a.sendingTo?.port, pa.rtpPort);
+    stranger.close();
+    done();
+  });
+
   it('re-latches after the latched source went silent (NAT rebinding)', async () => {
     const e = engine({ relatchAfterMs: 50 });
     const { a, pa, pb, done } = await call(e);

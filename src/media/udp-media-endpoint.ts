@@ -238,10 +238,11 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   readonly #onRtp = (msg: Buffer, rinfo: RemoteInfo): void => {
     if (this.#closed) return;
     const now = this.#ctx.clock.now();
+    // Version check first: a non-RTP datagram (STUN keep-alive, garbage) must not move the latch.
     if (
-      !this.#acceptRtpFrom(rinfo.address, rinfo.port, now) ||
+      msg.length < 12 ||
       (msg[0]! & 0xc0) !== 0x80 ||
-      msg.length < 12
+      !this.#acceptRtpFrom(rinfo.address, rinfo.port, now)
     ) {
       this.#packetsDropped++;
       return;
