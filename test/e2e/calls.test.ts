@@ -84,6 +84,41 @@ describe('internal calls between real phones (baresip)', () => {
     assert.equal(ended[0]?.outcome, 'completed');
   });
 
+  it('A holds: B hears music on hold instead of A, and the hold is published', async () => {
+    b.clearRecordings();
+    const held: string[] = [];
+    const off = t.server.bus.on('call.held', (e) => held.push(e.by.number));
+    try {
+      const incoming = b.waitFor('CALL_INCOMING');
+      await a.command('dial', `sip:101@${DEMO_DOMAIN}`);
+      await incoming;
+      const est = a.waitFor('CALL_ESTABLISHED');
+      await b.command('accept');
+      await est;
+      await sleep(1500);
+      assert.equal((await a.command('hold')).ok, true);
+      await sleep(2500);
+      const closed = b.waitFor('CALL_CLOSED');
+      await a.command('hangup');
+      await closed;
+      await sleep(300);
+    } finally {
+      off();
+    }
+    assert.deepEqual(held, ['100']);
+    const rec = b.lastRecording();
+    assert.ok(rec);
+    const before = rec.samples.subarray(rec.rate / 2, rec.rate);
+    const during = rec.samples.subarray(
+      rec.samples.length - rec.rate * 1.2,
+      rec.samples.length - rec.rate * 0.2,
+    );
+    assert.ok(toneRatio(before, rec.rate, 1000) > 0.5, 'before the hold B hears A');
+    const rms = Math.sqrt(during.reduce((acc, v) => acc + v * v, 0) / during.length);
+    assert.ok(toneRatio(during, rec.rate, 1000) < 0.1, 'during the hold B no longer hears A');
+    assert.ok(rms > 300, `during the hold B hears music (rms ${rms.toFixed(0)})`);
+  });
+
   it('B declines: A hears busy (486), nothing is left behind', async () => {
     const incoming = b.waitFor('CALL_INCOMING');
     await a.command('dial', `sip:101@${DEMO_DOMAIN}`);

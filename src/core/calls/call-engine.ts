@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { musicOnHold } from '../../media/audio/music-on-hold.js';
 import {
+  answerFor,
   negotiatedCodec,
   remoteRtpOf,
   rewriteSdp,
   type MediaEndpoint,
   type MediaEngine,
+  type MediaPlayer,
   type RemoteMedia,
+  type Answer,
 } from '../../media/index.js';
 import {
   createResponse,
@@ -44,6 +48,8 @@ export interface CallEngineOptions {
   features?: FeatureCodeRegistry;
   /** How long the callee's devices ring before the caller gets 480. */
   ringTimeoutMs?: number;
+  /** No RTP from a side of an answered call for this long ends the call (0: never). */
+  mediaTimeoutMs?: number;
 }
 
 interface Branch {
@@ -65,7 +71,12 @@ export class CallEngine {
   readonly #calls = new Set<Call>();
 
   constructor(opts: CallEngineOptions) {
-    this.#o = { ringTimeoutMs: 30_000, ...opts, features: opts.features ?? new FeatureCodeRegistry() };
+    this.#o = {
+      ringTimeoutMs: 30_000,
+      mediaTimeoutMs: 60_000,
+      ...opts,
+      features: opts.features ?? new FeatureCodeRegistry(),
+    };
   }
 
   /** Live calls, for the leak checks. */
@@ -154,6 +165,8 @@ class Call {
   #callerDialog: Dialog | undefined;
   #calleeDialog: Dialog | undefined;
   #bridge: { close(): void } | undefined;
+  /** Music on hold playing towards the other side, keyed by the endpoint of the side that holds. */
+  readonly #holds = new Map<MediaEndpoint, MediaPlayer>();
 
   constructor(x: {
     id: string;
@@ -293,12 +306,17 @@ class Call {
       this.#end('failed');
       return;
     }
-    this.#wire(this.#callerDialog, calleeDialog, callerEp, winner.endpoint);
-    this.#wire(calleeDialog, this.#callerDialog, winner.endpoint, callerEp);
+    const answeredBy: Party = { ...this.callee, device: winner.binding.username };
+    this.#wire(this.#callerDialog, calleeDialog, callerEp, winner.endpoint, this.caller);
+    this.#wire(calleeDialog, this.#callerDialog, winner.endpoint, callerEp, answeredBy);
   }
 
-  /** In-dialog requests from one side: BYE ends the call; re-INVITE (hold/resume) is relayed to the other side. */
-  #wire(from: Dialog, to: Dialog, fromEp: MediaEndpoint, toEp: MediaEndpoint): void {
+  /**
+   * In-dialog requests from one side: BYE ends the call; a re-INVITE is answered here (the other side's dialog
+   * is untouched). Hold (sendonly / inactive / c=0.0.0.0, RFC 3264 section 8.4) starts music on hold towards the
+   * other party; resume (sendrecv again) stops it and the relay carries both voices again.
+   */
+  #wire(from: Dialog, to: Dialog, fromEp: MediaEndpoint, toEp: MediaEndpoint, side: Party): void {
     from.onTerminated(() => {
       if (this.#state === 'ended') return;
       void to.bye();
@@ -311,39 +329,63 @@ class Call {
         return;
       }
       if (m === 'INVITE') {
-        void this.#relayReinvite(tx, to, fromEp, toEp);
+        this.#onReinvite(tx, fromEp, toEp, side);
         return;
       }
       tx.respond(responseFor(tx.request, 501));
     });
+    // Media that stops flowing for good (a phone that vanished without BYE) ends the call.
+    fromEp.onInactive(() => {
+      if (this.#state !== 'answered') return;
+      this.#log.info({ event: 'call.media-timeout', side: side.number }, 'no RTP, ending call');
+      void this.hangup('completed');
+    });
   }
 
-  async #relayReinvite(
-    tx: ServerTransaction,
-    to: Dialog,
-    fromEp: MediaEndpoint,
-    toEp: MediaEndpoint,
-  ): Promise<void> {
+  #onReinvite(tx: ServerTransaction, fromEp: MediaEndpoint, toEp: MediaEndpoint, side: Party): void {
     const offer = tx.request.body.toString('utf8');
-    const rtp = offer ? mediaOf(offer) : undefined;
-    if (rtp) fromEp.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
-    const res = await to.request(
-      'INVITE',
-      offer ? { body: Buffer.from(rewriteSdp(offer, toEp)), contentType: 'application/sdp' } : {},
-    );
-    const answer = res.body.toString('utf8');
-    if (res.status >= 200 && res.status < 300 && answer) {
-      const artp = mediaOf(answer);
-      if (artp) toEp.setRemote({ address: artp.address, port: artp.port }, artp.rtcp);
-      tx.respond(
-        responseFor(tx.request, 200, {
-          body: Buffer.from(rewriteSdp(answer, fromEp)),
-          contentType: 'application/sdp',
-        }),
-      );
-    } else {
-      tx.respond(responseFor(tx.request, res.status >= 300 ? res.status : 488));
+    let ans: Answer;
+    try {
+      // An offerless re-INVITE would need our offer in the 200 and the answer in the ACK: not supported yet.
+      if (!offer) throw new Error('no offer');
+      ans = answerFor(offer, fromEp);
+    } catch {
+      tx.respond(responseFor(tx.request, 488));
+      return;
     }
+    if (!ans.codec || !ans.remote) {
+      tx.respond(responseFor(tx.request, 488));
+      return;
+    }
+    fromEp.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
+    fromEp.setCodec(ans.codec);
+    const holding = ans.direction === 'recvonly' || ans.direction === 'inactive';
+    const o = this.#o;
+    const held = this.#holds.get(fromEp);
+    if (holding && !held) {
+      this.#holds.set(fromEp, o.media.play(toEp, musicOnHold(), { loop: true }));
+      // A holding phone may send nothing at all: that silence is not a dead call.
+      fromEp.setInactivityTimeout(0);
+      o.bus.emit({
+        type: 'call.held',
+        tenantId: this.tenant.id,
+        callId: this.id,
+        at: o.clock.now(),
+        by: side,
+      });
+    } else if (!holding && held) {
+      held.stop();
+      this.#holds.delete(fromEp);
+      fromEp.setInactivityTimeout(o.mediaTimeoutMs);
+      o.bus.emit({
+        type: 'call.resumed',
+        tenantId: this.tenant.id,
+        callId: this.id,
+        at: o.clock.now(),
+        by: side,
+      });
+    }
+    tx.respond(responseFor(tx.request, 200, { body: Buffer.from(ans.sdp), contentType: 'application/sdp' }));
   }
 
   /** Ends a call that was not answered: cancels branches, answers the caller (unless it cancelled). */
@@ -369,6 +411,8 @@ class Call {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
     this.#o.clock.clearTimeout(this.#ringTimer);
+    for (const p of this.#holds.values()) p.stop();
+    this.#holds.clear();
     this.#bridge?.close();
     this.#callerEndpoint?.close();
     for (const b of this.#branches) b.endpoint.close();
