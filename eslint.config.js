@@ -18,7 +18,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/sip/**/*.ts', 'src/util/**/*.ts'],
+    files: ['src/sip/**/*.ts', 'src/media/**/*.ts', 'src/util/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
