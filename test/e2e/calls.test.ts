@@ -119,6 +119,60 @@ describe('internal calls between real phones (baresip)', () => {
     assert.ok(rms > 300, `during the hold B hears music (rms ${rms.toFixed(0)})`);
   });
 
+  it('B transfers A blind to C (REFER): A and C talk, B is released', async () => {
+    const c = new BaresipPhone({
+      name: 'c',
+      user: '102',
+      password: 'demo-Krueger-Pa55word',
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: 26080,
+      toneHz: 700,
+      answer: 'auto',
+    });
+    await c.start();
+    try {
+      await c.waitRegistered();
+      a.clearRecordings();
+      c.clearRecordings();
+      const transferred: string[] = [];
+      const off = t.server.bus.on('call.transferred', (e) =>
+        transferred.push(`${e.by.number}->${e.to.number}`),
+      );
+      const incoming = b.waitFor('CALL_INCOMING');
+      await a.command('dial', `sip:101@${DEMO_DOMAIN}`);
+      await incoming;
+      const est = a.waitFor('CALL_ESTABLISHED');
+      await b.command('accept');
+      await est;
+      await sleep(1200);
+      const cEst = c.waitFor('CALL_ESTABLISHED');
+      const bClosed = b.waitFor('CALL_CLOSED');
+      assert.equal((await b.command('transfer', `sip:102@${DEMO_DOMAIN}`)).ok, true);
+      await cEst;
+      await bClosed;
+      await sleep(2500);
+      const aClosed = a.waitFor('CALL_CLOSED');
+      const cClosed = c.waitFor('CALL_CLOSED');
+      await c.command('hangup');
+      await Promise.all([aClosed, cClosed]);
+      off();
+      await sleep(300);
+      assert.deepEqual(transferred, ['101->102']);
+      const cRec = c.lastRecording()!;
+      const cHeard = cRec.samples.subarray(cRec.rate / 2, cRec.rate * 1.5);
+      assert.ok(toneRatio(cHeard, cRec.rate, 1000) > 0.5, 'C hears A');
+      const aRec = a.lastRecording()!;
+      const aLast = aRec.samples.subarray(
+        aRec.samples.length - cRec.rate * 1.2,
+        aRec.samples.length - cRec.rate * 0.2,
+      );
+      assert.ok(toneRatio(aLast, aRec.rate, 700) > 0.5, 'A hears C at the end');
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('B declines: A hears busy (486), nothing is left behind', async () => {
     const incoming = b.waitFor('CALL_INCOMING');
     await a.command('dial', `sip:101@${DEMO_DOMAIN}`);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
+import { ringbackTone } from '../../media/audio/tone.js';
 import {
   answerFor,
   negotiatedCodec,
+  offerFor,
   remoteRtpOf,
   rewriteSdp,
   type MediaEndpoint,
@@ -13,6 +15,8 @@ import {
 } from '../../media/index.js';
 import {
   createResponse,
+  parseNameAddr,
+  reasonPhrase,
   isSipUri,
   quote,
   type SipRequest,
@@ -151,8 +155,8 @@ export class CallEngine {
 class Call {
   readonly id: string;
   readonly tenant: TenantRecord;
-  readonly caller: Party;
-  readonly callee: Party;
+  caller: Party;
+  callee: Party;
   readonly #incoming: IncomingInvite;
   readonly #o: EngineDeps;
   readonly #log: Logger;
@@ -162,8 +166,9 @@ class Call {
   #callerEndpoint: MediaEndpoint | undefined;
   #ringTimer: TimerHandle | undefined;
   #answeredAt: number | undefined;
-  #callerDialog: Dialog | undefined;
-  #calleeDialog: Dialog | undefined;
+  /** The two connected sides once answered: [caller side, callee side] (either may change by transfer). */
+  #legs: [Leg, Leg] | undefined;
+  #transferring = false;
   #bridge: { close(): void } | undefined;
   /** Music on hold playing towards the other side, keyed by the endpoint of the side that holds. */
   readonly #holds = new Map<MediaEndpoint, MediaPlayer>();
@@ -292,11 +297,11 @@ class Call {
       }
     }
     this.#bridge = this.#o.media.bridge(callerEp, winner.endpoint);
-    this.#calleeDialog = calleeDialog;
     this.#answeredAt = this.#o.clock.now();
     this.#emit('call.answered', winner.binding.username);
+    let callerDialog: Dialog;
     try {
-      this.#callerDialog = await this.#incoming.accept({
+      callerDialog = await this.#incoming.accept({
         body: Buffer.from(rewriteSdp(answerSdp, callerEp)),
         contentType: 'application/sdp',
       });
@@ -306,9 +311,21 @@ class Call {
       this.#end('failed');
       return;
     }
-    const answeredBy: Party = { ...this.callee, device: winner.binding.username };
-    this.#wire(this.#callerDialog, calleeDialog, callerEp, winner.endpoint, this.caller);
-    this.#wire(calleeDialog, this.#callerDialog, winner.endpoint, callerEp, answeredBy);
+    const callerLeg: Leg = { dialog: callerDialog, ep: callerEp, party: this.caller, role: 'caller' };
+    const calleeLeg: Leg = {
+      dialog: calleeDialog,
+      ep: winner.endpoint,
+      party: { ...this.callee, device: winner.binding.username },
+      role: 'callee',
+    };
+    this.#legs = [callerLeg, calleeLeg];
+    this.#wire(callerLeg);
+    this.#wire(calleeLeg);
+  }
+
+  #other(leg: Leg): Leg {
+    const [a, b] = this.#legs!;
+    return leg === a ? b : a;
   }
 
   /**
@@ -316,30 +333,172 @@ class Call {
    * is untouched). Hold (sendonly / inactive / c=0.0.0.0, RFC 3264 section 8.4) starts music on hold towards the
    * other party; resume (sendrecv again) stops it and the relay carries both voices again.
    */
-  #wire(from: Dialog, to: Dialog, fromEp: MediaEndpoint, toEp: MediaEndpoint, side: Party): void {
-    from.onTerminated(() => {
-      if (this.#state === 'ended') return;
-      void to.bye();
+  #wire(leg: Leg): void {
+    leg.dialog.onTerminated(() => {
+      // A transferor hanging up after its REFER does not end the call it handed on.
+      if (this.#state === 'ended' || leg.gone) return;
+      void this.#other(leg).dialog.bye();
       this.#end('completed');
     });
-    from.onRequest((tx) => {
+    leg.dialog.onRequest((tx) => {
       const m = tx.request.method;
       if (m === 'BYE') {
         tx.respond(okFor(tx.request));
         return;
       }
       if (m === 'INVITE') {
-        this.#onReinvite(tx, fromEp, toEp, side);
+        this.#onReinvite(tx, leg.ep, this.#other(leg).ep, leg.party);
+        return;
+      }
+      if (m === 'REFER') {
+        void this.#onRefer(tx, leg);
         return;
       }
       tx.respond(responseFor(tx.request, 501));
     });
     // Media that stops flowing for good (a phone that vanished without BYE) ends the call.
-    fromEp.onInactive(() => {
-      if (this.#state !== 'answered') return;
-      this.#log.info({ event: 'call.media-timeout', side: side.number }, 'no RTP, ending call');
+    leg.ep.onInactive(() => {
+      if (this.#state !== 'answered' || leg.gone) return;
+      this.#log.info({ event: 'call.media-timeout', side: leg.party.number }, 'no RTP, ending call');
       void this.hangup('completed');
     });
+  }
+
+  /**
+   * Blind transfer (RFC 3515): the transferor's REFER names a workplace of the same tenant; its peer (the
+   * transferee) hears ringback while the target's devices ring, then is bridged to whoever answers. Progress goes
+   * to the transferor as NOTIFY with a message/sipfrag body; on success its leg is released with BYE.
+   */
+  async #onRefer(tx: ServerTransaction, transferor: Leg): Promise<void> {
+    const o = this.#o;
+    const referTo = parseNameAddr(tx.request.headers.get('Refer-To') ?? '');
+    if (!referTo || !isSipUri(referTo.uri)) {
+      tx.respond(responseFor(tx.request, 400));
+      return;
+    }
+    if ([...referTo.uri.headers.keys()].some((k) => k.toLowerCase() === 'replaces')) {
+      tx.respond(createResponse(tx.request, 501, 'Attended Transfer Not Supported Yet'));
+      return;
+    }
+    if (this.#transferring) {
+      tx.respond(createResponse(tx.request, 491, 'Transfer In Progress'));
+      return;
+    }
+    const plan = await o.directory.plan(this.tenant.id);
+    const route = resolveDialString({
+      dialled: decodeUser(referTo.uri.user ?? ''),
+      extensions: plan.extensions,
+      registry: o.features,
+    });
+    const target = route.kind === 'workplace' ? plan.workplace(route.extension) : undefined;
+    if (!target) {
+      tx.respond(createResponse(tx.request, 404, 'Transfer Target Not Found'));
+      return;
+    }
+    const bindings = plan
+      .devicesOf(target.extension)
+      .flatMap((d) => o.location.lookup(this.tenant.id, d.username));
+    if (bindings.length === 0) {
+      tx.respond(createResponse(tx.request, 480, 'Transfer Target Not Registered'));
+      return;
+    }
+    this.#transferring = true;
+    // From here the transferor may hang up at any time without ending the call it hands on.
+    transferor.gone = true;
+    tx.respond(responseFor(tx.request, 202));
+    const transferee = this.#other(transferor);
+    void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
+    // The transferee hears ringback (replacing any music on hold the transferor started).
+    this.#holds.delete(transferor.ep);
+    const ringback = o.media.play(transferee.ep, ringbackTone(), { loop: true });
+    const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
+    const won = await this.#ring(bindings, transferee.party, targetParty);
+    ringback.stop();
+    this.#transferring = false;
+    if (this.#state !== 'answered') {
+      if (won.winner) void won.winner.dialog.bye();
+      won.winner?.ep.close();
+      return;
+    }
+    if (!won.winner) {
+      void notifySipfrag(transferor.dialog, `SIP/2.0 ${won.status} ${reasonPhrase(won.status)}`, true);
+      if (transferor.dialog.state === 'terminated') {
+        void this.hangup('completed');
+      } else {
+        // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
+        transferor.gone = false;
+        this.#bridge = o.media.bridge(transferee.ep, transferor.ep);
+      }
+      return;
+    }
+    const w = won.winner;
+    this.#bridge = o.media.bridge(transferee.ep, w.ep);
+    const newLeg: Leg = {
+      dialog: w.dialog,
+      ep: w.ep,
+      party: { ...targetParty, device: w.device },
+      role: transferor.role,
+    };
+    this.#legs = transferor.role === 'caller' ? [newLeg, transferee] : [transferee, newLeg];
+    if (transferor.role === 'caller') this.caller = targetParty;
+    else this.callee = targetParty;
+    this.#wire(newLeg);
+    void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => transferor.dialog.bye());
+    transferor.ep.close();
+    o.bus.emit({
+      type: 'call.transferred',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at: o.clock.now(),
+      by: transferor.party,
+      to: newLeg.party,
+      kind: 'blind',
+    });
+  }
+
+  /** Rings every binding with our own offer; the first to answer wins, the others are cancelled. */
+  async #ring(
+    bindings: RegistrationRecord[],
+    from: Party,
+    to: Party,
+  ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
+    const o = this.#o;
+    const branches = await Promise.all(
+      bindings.map(async (binding) => {
+        const ep = await o.media.allocate(`${this.id}:${binding.username}`);
+        const invite = o.ua.invite({
+          flow: flowOf(binding),
+          requestUri: binding.contact,
+          from: nameAddr(from, this.tenant.domain),
+          to: nameAddr(to, this.tenant.domain),
+          body: Buffer.from(offerFor(ep)),
+          contentType: 'application/sdp',
+        });
+        return { binding, ep, invite };
+      }),
+    );
+    const timer = o.clock.setTimeout(() => branches.forEach((b) => b.invite.cancel()), o.ringTimeoutMs);
+    const statuses: number[] = [];
+    let winner: { dialog: Dialog; ep: MediaEndpoint; device: string } | undefined;
+    await Promise.all(
+      branches.map(async (b) => {
+        const r = await b.invite.result;
+        statuses.push(r.response.status);
+        if (r.dialog && !winner) {
+          winner = { dialog: r.dialog, ep: b.ep, device: b.binding.username };
+          const media = mediaOf(r.response.body.toString('utf8'));
+          const codec = media ? negotiatedCodec(media) : undefined;
+          if (media) b.ep.setRemote({ address: media.address, port: media.port }, media.rtcp);
+          if (codec) b.ep.setCodec(codec);
+          for (const other of branches) if (other !== b) other.invite.cancel(COMPLETED_ELSEWHERE);
+          return;
+        }
+        if (r.dialog) void r.dialog.bye();
+        b.ep.close();
+      }),
+    );
+    o.clock.clearTimeout(timer);
+    return winner ? { winner, status: 200 } : { status: bestFinalStatus(statuses) };
   }
 
   #onReinvite(tx: ServerTransaction, fromEp: MediaEndpoint, toEp: MediaEndpoint, side: Party): void {
@@ -402,7 +561,7 @@ class Call {
   ): Promise<void> {
     if (this.#state === 'ringing') return this.#finish(503, reason);
     if (this.#state === 'answered') {
-      await Promise.all([this.#callerDialog?.bye(), this.#calleeDialog?.bye()]);
+      await Promise.all((this.#legs ?? []).map((l) => (l.gone ? undefined : l.dialog.bye())));
       this.#end('completed');
     }
   }
@@ -416,6 +575,7 @@ class Call {
     this.#bridge?.close();
     this.#callerEndpoint?.close();
     for (const b of this.#branches) b.endpoint.close();
+    for (const l of this.#legs ?? []) l.ep.close();
     this.#o.bus.emit({
       type: 'call.ended',
       tenantId: this.tenant.id,
@@ -430,6 +590,34 @@ class Call {
     this.#log.info({ event: 'call.ended', reason, status }, 'call ended');
     this.#onEnd();
   }
+}
+
+interface Leg {
+  dialog: Dialog;
+  ep: MediaEndpoint;
+  party: Party;
+  role: 'caller' | 'callee';
+  /** Transferred away: its dialog ending no longer ends the call. */
+  gone?: boolean;
+}
+
+function nameAddr(p: Party, domain: string): string {
+  return `${p.name ? `${quote(p.name)} ` : ''}<sip:${p.number}@${domain}>`;
+}
+
+/** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
+function notifySipfrag(dialog: Dialog, statusLine: string, final: boolean): Promise<SipResponse | undefined> {
+  if (dialog.state === 'terminated') return Promise.resolve(undefined);
+  return dialog
+    .request('NOTIFY', {
+      headers: [
+        ['Event', 'refer'],
+        ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+      ],
+      body: Buffer.from(`${statusLine}\r\n`),
+      contentType: 'message/sipfrag;version=2.0',
+    })
+    .catch(() => undefined);
 }
 
 function flowOf(b: RegistrationRecord): Flow {
