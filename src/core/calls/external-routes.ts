@@ -1,0 +1,31 @@
+import type { Endpoint, Flow } from '../../sip/transport/types.js';
+
+/**
+ * The seam between the call engine and SIP trunks (features/trunks implements it; the composition root passes
+ * it in), so core never imports a feature. Every lookup is scoped to a tenant.
+ */
+export interface TrunkTarget {
+  trunkId: string;
+  /** Where the INVITE goes: the carrier's host:port over its transport. */
+  flow: Flow;
+  requestUri: string;
+  /** name-addr without tag, presenting the workplace's external number (or the trunk's default). */
+  from: string;
+  to: string;
+  headers?: Array<[string, string]>;
+}
+
+export type InboundRoute =
+  | { kind: 'workplace'; tenantId: string; trunkId: string; extension: string; callerNumber: string }
+  | { kind: 'unknown-number'; tenantId: string; trunkId: string };
+
+export interface ExternalRoutes {
+  /** The trunk an outbound call of this tenant's workplace to `number` takes, or undefined (no trunk). */
+  outbound(tenantId: string, callerExtension: string, number: string): Promise<TrunkTarget | undefined>;
+  /**
+   * Whether an out-of-dialog request from `source` comes from one of the tenants' trunks (matched by the
+   * configured peer address); if so, where the dialled number (the Request-URI user) goes. Undefined: not a trunk,
+   * the request must be authenticated like any device's.
+   */
+  inbound(source: Endpoint, dialled: string, fromUser: string): Promise<InboundRoute | undefined>;
+}
