@@ -15,10 +15,18 @@ export interface Clock {
   pendingTimers(): number;
 }
 
-/** The real clock: wall time and Node timers, with a count of the pending ones. */
+/**
+ * The real clock: wall time and Node timers, with a count of the pending ones. With `unref`, its timers never keep
+ * the process alive on their own (for housekeeping such as idle timeouts that stop() clears anyway).
+ */
 export class SystemClock implements Clock {
   #timers = new Map<number, NodeJS.Timeout>();
   #next = 1;
+  readonly #unref: boolean;
+
+  constructor(opts: { unref?: boolean } = {}) {
+    this.#unref = opts.unref ?? false;
+  }
 
   now(): number {
     return Date.now();
@@ -30,6 +38,7 @@ export class SystemClock implements Clock {
       this.#timers.delete(id);
       fn();
     }, ms);
+    if (this.#unref) t.unref();
     this.#timers.set(id, t);
     return { id };
   }

@@ -1,4 +1,3 @@
-import type { Clock } from '../../util/clock.js';
 import { addressFamily, canonicalAddress, forbiddenDestination } from './address.js';
 import {
   emptyStats,
@@ -12,7 +11,7 @@ import { DEFAULT_MAX_HEADER_BYTES } from './stream-framer.js';
 import { TcpListener } from './tcp.js';
 import type { Endpoint, Envelope, Flow, TransportProtocol } from './types.js';
 import { UdpListener } from './udp.js';
-import { UnrefClock } from './unref-clock.js';
+import { SystemClock, type Clock } from '../../util/clock.js';
 import { WsListener } from './ws.js';
 
 export { parseListenSpecs, formatListenSpec, type ListenSpec } from './listen-spec.js';
@@ -68,7 +67,7 @@ export class TransportLayer {
     const onEnvelope = opts.onEnvelope;
     this.#ctx = {
       log,
-      clock: opts.clock ?? new UnrefClock(),
+      clock: opts.clock ?? new SystemClock({ unref: true }),
       maxMessageSize: opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
       stats: emptyStats(),
       deliver: (env) => {
