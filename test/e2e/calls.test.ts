@@ -2,11 +2,13 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
+import { ScriptedPhone } from './support/scripted-phone.js';
 import { assertBaseline, DEMO_DOMAIN, startTestServer, type TestServer } from './support/server.js';
 
 const PASSWORDS: Record<string, string> = {
   '100': 'demo-Heiden-Pa55word',
   '101': 'demo-Brandt-Pa55word',
+  '103': 'demo-Vogel-Pa55word',
 };
 
 /** 1 s of the recording after the first half second: the tone share at `hz`. */
@@ -170,6 +172,72 @@ describe('internal calls between real phones (baresip)', () => {
       assert.ok(toneRatio(aLast, aRec.rate, 700) > 0.5, 'A hears C at the end');
     } finally {
       await c.stop();
+    }
+  });
+
+  it("attended transfer (REFER with Replaces): A and C end up talking, both of the transferor's legs released", async () => {
+    const c = new BaresipPhone({
+      name: 'c2',
+      user: '102',
+      password: 'demo-Krueger-Pa55word',
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: 26120,
+      toneHz: 700,
+      answer: 'auto',
+    });
+    // The transferor is a scripted phone (baresip 1.0 has no attended transfer) registered as 103.
+    const x = new ScriptedPhone({
+      user: '103',
+      password: PASSWORDS['103']!,
+      domain: DEMO_DOMAIN,
+      server: t.udp,
+    });
+    await Promise.all([c.start(), x.start()]);
+    try {
+      await c.waitRegistered();
+      assert.equal(await x.register(), 200);
+      a.clearRecordings();
+      c.clearRecordings();
+      const kinds: string[] = [];
+      const off = t.server.bus.on('call.transferred', (e) => kinds.push(e.kind));
+      const answered = x.answerNext();
+      await a.command('dial', `sip:103@${DEMO_DOMAIN}`);
+      const withA = await answered;
+      const withC = await x.call('102');
+      await c.waitFor('CALL_ESTABLISHED');
+      assert.equal(t.server.counts().calls, 2);
+      const refer = await x.attendedTransfer(withA, withC, '102');
+      assert.equal(refer.status, 202);
+      await sleep(2500);
+      off();
+      assert.deepEqual(kinds, ['attended']);
+      assert.equal(withA.state, 'terminated', 'transferor released from the call with A');
+      assert.equal(withC.state, 'terminated', 'transferor released from the call with C');
+      assert.ok(
+        x.notifies.some((n) => n.startsWith('SIP/2.0 200')),
+        'NOTIFY sipfrag 200',
+      );
+      assert.equal(t.server.counts().calls, 1);
+      const aClosed = a.waitFor('CALL_CLOSED');
+      const cClosed = c.waitFor('CALL_CLOSED');
+      await a.command('hangup');
+      await Promise.all([aClosed, cClosed]);
+      await sleep(300);
+      const aRec = a.lastRecording()!;
+      const aLast = aRec.samples.subarray(
+        aRec.samples.length - aRec.rate * 1.2,
+        aRec.samples.length - aRec.rate * 0.2,
+      );
+      assert.ok(toneRatio(aLast, aRec.rate, 700) > 0.5, 'A hears C');
+      const cRec = c.lastRecording()!;
+      const cLast = cRec.samples.subarray(
+        cRec.samples.length - cRec.rate * 1.2,
+        cRec.samples.length - cRec.rate * 0.2,
+      );
+      assert.ok(toneRatio(cLast, cRec.rate, 1000) > 0.5, 'C hears A');
+    } finally {
+      await Promise.all([c.stop(), x.stop()]);
     }
   });
 

@@ -73,6 +73,8 @@ type EngineDeps = Required<CallEngineOptions>;
 export class CallEngine {
   readonly #o: EngineDeps;
   readonly #calls = new Set<Call>();
+  /** Connected legs by dialog id, so a REFER with Replaces can find the call it names (same tenant only). */
+  readonly #legsByDialog = new Map<string, { call: Call; leg: Leg }>();
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -146,6 +148,11 @@ export class CallEngine {
       engine: o,
       log,
       onEnd: () => this.#calls.delete(call),
+      dialogs: {
+        add: (leg, c) => this.#legsByDialog.set(dialogKey(leg.dialog.id), { call: c, leg }),
+        remove: (leg) => this.#legsByDialog.delete(dialogKey(leg.dialog.id)),
+        find: (id) => this.#legsByDialog.get(dialogKey(id)),
+      },
     });
     this.#calls.add(call);
     await call.start(offer, bindings);
@@ -161,6 +168,7 @@ class Call {
   readonly #o: EngineDeps;
   readonly #log: Logger;
   readonly #onEnd: () => void;
+  readonly #dialogs: LegRegistry;
   #state: CallState = 'ringing';
   #branches: Branch[] = [];
   #callerEndpoint: MediaEndpoint | undefined;
@@ -182,6 +190,7 @@ class Call {
     engine: EngineDeps;
     log: Logger;
     onEnd: () => void;
+    dialogs: LegRegistry;
   }) {
     this.id = x.id;
     this.tenant = x.tenant;
@@ -191,6 +200,7 @@ class Call {
     this.#o = x.engine;
     this.#log = x.log.child({ call: x.id });
     this.#onEnd = x.onEnd;
+    this.#dialogs = x.dialogs;
   }
 
   #emit(type: 'call.offered' | 'call.ringing' | 'call.answered', device?: string): void {
@@ -334,9 +344,11 @@ class Call {
    * other party; resume (sendrecv again) stops it and the relay carries both voices again.
    */
   #wire(leg: Leg): void {
+    this.#dialogs.add(leg, this);
     leg.dialog.onTerminated(() => {
-      // A transferor hanging up after its REFER does not end the call it handed on.
-      if (this.#state === 'ended' || leg.gone) return;
+      // A transferor hanging up after its REFER does not end the call it handed on, and a leg handed over to
+      // another call (attended transfer) belongs to that call now.
+      if (this.#state === 'ended' || leg.gone || leg.moved) return;
       void this.#other(leg).dialog.bye();
       this.#end('completed');
     });
@@ -358,7 +370,7 @@ class Call {
     });
     // Media that stops flowing for good (a phone that vanished without BYE) ends the call.
     leg.ep.onInactive(() => {
-      if (this.#state !== 'answered' || leg.gone) return;
+      if (this.#state !== 'answered' || leg.gone || leg.moved) return;
       this.#log.info({ event: 'call.media-timeout', side: leg.party.number }, 'no RTP, ending call');
       void this.hangup('completed');
     });
@@ -376,12 +388,13 @@ class Call {
       tx.respond(responseFor(tx.request, 400));
       return;
     }
-    if ([...referTo.uri.headers.keys()].some((k) => k.toLowerCase() === 'replaces')) {
-      tx.respond(createResponse(tx.request, 501, 'Attended Transfer Not Supported Yet'));
-      return;
-    }
+    const replaces = [...referTo.uri.headers].find(([k]) => k.toLowerCase() === 'replaces')?.[1];
     if (this.#transferring) {
       tx.respond(createResponse(tx.request, 491, 'Transfer In Progress'));
+      return;
+    }
+    if (replaces !== undefined) {
+      this.#attendedTransfer(tx, transferor, replaces);
       return;
     }
     const plan = await o.directory.plan(this.tenant.id);
@@ -454,6 +467,70 @@ class Call {
       to: newLeg.party,
       kind: 'blind',
     });
+  }
+
+  /**
+   * Attended transfer (RFC 3515 with RFC 3891 Replaces in the Refer-To): the transferor talks to the transferee in
+   * this call and to the target in another call of the same tenant, whose dialog the Replaces names. The target's
+   * leg moves into this call in the transferor's place, the transferee is bridged to it, and both of the
+   * transferor's legs are released.
+   */
+  #attendedTransfer(tx: ServerTransaction, transferor: Leg, replaces: string): void {
+    const o = this.#o;
+    const id = parseReplaces(decodeUser(replaces));
+    // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one.
+    const found = id
+      ? (this.#dialogs.find({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }) ??
+        this.#dialogs.find({ callId: id.callId, localTag: id.fromTag, remoteTag: id.toTag }))
+      : undefined;
+    if (!found || found.call === this || found.call.tenant.id !== this.tenant.id) {
+      tx.respond(createResponse(tx.request, 481, 'Replaced Dialog Not Found'));
+      return;
+    }
+    const target = found.call.handOver(found.leg);
+    if (!target) {
+      tx.respond(createResponse(tx.request, 481, 'Replaced Dialog Not Connected'));
+      return;
+    }
+    tx.respond(responseFor(tx.request, 202));
+    const transferee = this.#other(transferor);
+    transferor.gone = true;
+    for (const p of this.#holds.values()) p.stop();
+    this.#holds.clear();
+    this.#bridge = o.media.bridge(transferee.ep, target.ep);
+    const newLeg: Leg = { ...target, role: transferor.role, moved: false };
+    this.#legs = transferor.role === 'caller' ? [newLeg, transferee] : [transferee, newLeg];
+    if (transferor.role === 'caller') this.caller = newLeg.party;
+    else this.callee = newLeg.party;
+    this.#wire(newLeg);
+    void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => transferor.dialog.bye());
+    transferor.ep.close();
+    o.bus.emit({
+      type: 'call.transferred',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at: o.clock.now(),
+      by: transferor.party,
+      to: newLeg.party,
+      kind: 'attended',
+    });
+  }
+
+  /**
+   * Gives up `leg` (whose dialog a transferor's Replaces named) to another call: returns the other side of this
+   * call — the party the transferor consulted — and ends this call, releasing `leg` with BYE.
+   */
+  handOver(leg: Leg): Leg | undefined {
+    if (this.#state !== 'answered' || !this.#legs) return undefined;
+    const target = this.#other(leg);
+    target.moved = true;
+    this.#dialogs.remove(target);
+    leg.gone = true;
+    for (const p of this.#holds.values()) p.stop();
+    this.#holds.clear();
+    void leg.dialog.bye();
+    this.#end('completed');
+    return target;
   }
 
   /** Rings every binding with our own offer; the first to answer wins, the others are cancelled. */
@@ -573,9 +650,15 @@ class Call {
     for (const p of this.#holds.values()) p.stop();
     this.#holds.clear();
     this.#bridge?.close();
-    this.#callerEndpoint?.close();
-    for (const b of this.#branches) b.endpoint.close();
-    for (const l of this.#legs ?? []) l.ep.close();
+    // A leg handed over to another call (attended transfer) keeps its media endpoint.
+    const kept = new Set((this.#legs ?? []).filter((l) => l.moved).map((l) => l.ep));
+    const endpoints = [
+      this.#callerEndpoint,
+      ...this.#branches.map((b) => b.endpoint),
+      ...(this.#legs ?? []).map((l) => l.ep),
+    ];
+    for (const ep of endpoints) if (ep && !kept.has(ep)) ep.close();
+    for (const l of this.#legs ?? []) this.#dialogs.remove(l);
     this.#o.bus.emit({
       type: 'call.ended',
       tenantId: this.tenant.id,
@@ -599,6 +682,36 @@ interface Leg {
   role: 'caller' | 'callee';
   /** Transferred away: its dialog ending no longer ends the call. */
   gone?: boolean;
+  /** Handed over to another call by an attended transfer. */
+  moved?: boolean;
+}
+
+interface LegRegistry {
+  add(leg: Leg, call: Call): void;
+  remove(leg: Leg): void;
+  find(id: { callId: string; localTag: string; remoteTag: string }): { call: Call; leg: Leg } | undefined;
+}
+
+function dialogKey(id: { callId: string; localTag: string; remoteTag: string }): string {
+  return `${id.callId}\u0000${id.localTag}\u0000${id.remoteTag}`;
+}
+
+/** RFC 3891 section 6.1: `call-id;to-tag=...;from-tag=...[;early-only]`. */
+export function parseReplaces(
+  v: string,
+): { callId: string; toTag: string; fromTag: string; earlyOnly: boolean } | undefined {
+  const [callId, ...params] = v.split(';').map((x) => x.trim());
+  if (!callId) return undefined;
+  let toTag: string | undefined;
+  let fromTag: string | undefined;
+  let earlyOnly = false;
+  for (const p of params) {
+    const [k, val] = p.split('=').map((x) => x.trim());
+    if (k?.toLowerCase() === 'to-tag') toTag = val;
+    else if (k?.toLowerCase() === 'from-tag') fromTag = val;
+    else if (k?.toLowerCase() === 'early-only') earlyOnly = true;
+  }
+  return toTag && fromTag ? { callId, toTag, fromTag, earlyOnly } : undefined;
 }
 
 function nameAddr(p: Party, domain: string): string {
