@@ -4,6 +4,8 @@ import type {
   Database,
   DevicesTable,
   RegistrationsTable,
+  TrunkDidsTable,
+  TrunksTable,
   WorkplacesTable,
 } from './schema.js';
 import type {
@@ -19,6 +21,9 @@ import type {
   RegistrationStore,
   Store,
   TenantRecord,
+  TrunkDidRecord,
+  TrunkRecord,
+  TrunkStore,
   WorkplaceRecord,
 } from './types.js';
 
@@ -34,6 +39,7 @@ export class KyselyStore implements Store {
   readonly registrations: RegistrationStore;
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
+  readonly trunks: TrunkStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -51,6 +57,7 @@ export class KyselyStore implements Store {
     this.registrations = new KyselyRegistrationStore(db);
     this.provisioning = new KyselyProvisioningStore(db);
     this.callHistory = new KyselyCallHistoryStore(db);
+    this.trunks = new KyselyTrunkStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -282,6 +289,132 @@ class KyselyProvisioningStore implements ProvisioningStore {
       .where('username', '=', username)
       .execute();
   }
+
+  async upsertTrunk(t: TrunkRecord): Promise<void> {
+    const row = fromTrunk(t);
+    const { tenant_id: _t, id: _i, ...rest } = row;
+    await this.#db
+      .insertInto('trunks')
+      .values(row)
+      .onConflict((oc) => oc.columns(['tenant_id', 'id']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async removeTrunk(tenantId: string, trunkId: string): Promise<void> {
+    // Its DIDs go by the foreign key's cascade; deleted explicitly too, so it holds without foreign keys.
+    await this.#db
+      .deleteFrom('trunk_dids')
+      .where('tenant_id', '=', tenantId)
+      .where('trunk_id', '=', trunkId)
+      .execute();
+    await this.#db.deleteFrom('trunks').where('tenant_id', '=', tenantId).where('id', '=', trunkId).execute();
+  }
+
+  async upsertDid(d: TrunkDidRecord): Promise<void> {
+    const row = fromDid(d);
+    const { number: _n, ...rest } = row;
+    await this.#db
+      .insertInto('trunk_dids')
+      .values(row)
+      .onConflict((oc) => oc.column('number').doUpdateSet(rest))
+      .execute();
+  }
+
+  async removeDid(tenantId: string, number: string): Promise<void> {
+    await this.#db
+      .deleteFrom('trunk_dids')
+      .where('tenant_id', '=', tenantId)
+      .where('number', '=', number)
+      .execute();
+  }
+}
+
+class KyselyTrunkStore implements TrunkStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async listAll(): Promise<TrunkRecord[]> {
+    const rows = await this.#db.selectFrom('trunks').selectAll().orderBy('tenant_id').orderBy('id').execute();
+    return rows.map(toTrunk);
+  }
+
+  async forTenant(tenantId: string): Promise<TrunkRecord[]> {
+    const rows = await this.#db
+      .selectFrom('trunks')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id')
+      .execute();
+    return rows.map(toTrunk);
+  }
+
+  async didLookup(number: string): Promise<TrunkDidRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('trunk_dids')
+      .selectAll()
+      .where('number', '=', number)
+      .executeTakeFirst();
+    return row && toDid(row);
+  }
+
+  async dids(tenantId: string): Promise<TrunkDidRecord[]> {
+    const rows = await this.#db
+      .selectFrom('trunk_dids')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('number')
+      .execute();
+    return rows.map(toDid);
+  }
+
+  async allDids(): Promise<TrunkDidRecord[]> {
+    const rows = await this.#db.selectFrom('trunk_dids').selectAll().orderBy('number').execute();
+    return rows.map(toDid);
+  }
+}
+
+function toTrunk(row: Selectable<TrunksTable>): TrunkRecord {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    peerHost: row.peer_host,
+    peerPort: row.peer_port,
+    transport: row.transport,
+    regUsername: row.reg_username,
+    regPassword: row.reg_password,
+    regExpires: row.reg_expires,
+    outboundPrefix: row.outbound_prefix,
+    numberFormat: row.number_format,
+    countryCode: row.country_code,
+    defaultCallerId: row.default_caller_id,
+  };
+}
+
+function fromTrunk(t: TrunkRecord): Selectable<TrunksTable> {
+  return {
+    tenant_id: t.tenantId,
+    id: t.id,
+    peer_host: t.peerHost,
+    peer_port: t.peerPort,
+    transport: t.transport,
+    reg_username: t.regUsername,
+    reg_password: t.regPassword,
+    reg_expires: t.regExpires,
+    outbound_prefix: t.outboundPrefix,
+    number_format: t.numberFormat,
+    country_code: t.countryCode,
+    default_caller_id: t.defaultCallerId,
+  };
+}
+
+function toDid(row: Selectable<TrunkDidsTable>): TrunkDidRecord {
+  return { number: row.number, tenantId: row.tenant_id, trunkId: row.trunk_id, extension: row.extension };
+}
+
+function fromDid(d: TrunkDidRecord): Selectable<TrunkDidsTable> {
+  return { number: d.number, tenant_id: d.tenantId, trunk_id: d.trunkId, extension: d.extension };
 }
 
 const CALL_HISTORY_DEFAULT_LIMIT = 50;
@@ -379,6 +512,8 @@ function toWorkplace(row: Selectable<WorkplacesTable>): WorkplaceRecord {
     email: row.email,
     language: row.language,
     packages: parsePackages(row.packages),
+    // Only when set, so records of workplaces without one read as before the column existed.
+    ...(row.external_number !== null ? { externalNumber: row.external_number } : {}),
   };
 }
 
@@ -398,6 +533,7 @@ function fromWorkplace(w: WorkplaceRecord): Selectable<WorkplacesTable> {
     email: w.email,
     language: w.language,
     packages: JSON.stringify(w.packages),
+    external_number: w.externalNumber ?? null,
   };
 }
 

@@ -17,6 +17,8 @@ export interface WorkplacesTable {
   language: string;
   /** JSON array of package names: a list column that means the same in SQLite and PostgreSQL. */
   packages: string;
+  /** E.164 number presented on outbound trunk calls, or null (the trunk's default). Added by 0004-trunks. */
+  external_number: string | null;
 }
 
 export interface DevicesTable {
@@ -69,10 +71,35 @@ export interface CallHistoryTable {
   status: number | null;
 }
 
+export interface TrunksTable {
+  tenant_id: string;
+  id: string;
+  peer_host: string;
+  peer_port: number;
+  transport: string;
+  reg_username: string | null;
+  /** As given by the carrier: it is sent to the carrier, so no hash can replace it. */
+  reg_password: string | null;
+  reg_expires: number | null;
+  outbound_prefix: string;
+  number_format: string;
+  country_code: string | null;
+  default_caller_id: string | null;
+}
+
+export interface TrunkDidsTable {
+  number: string;
+  tenant_id: string;
+  trunk_id: string;
+  extension: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   workplaces: WorkplacesTable;
   devices: DevicesTable;
   registrations: RegistrationsTable;
   call_history: CallHistoryTable;
+  trunks: TrunksTable;
+  trunk_dids: TrunkDidsTable;
 }

@@ -281,7 +281,12 @@ storeSuite(
         try {
           assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
           const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-          assert.deepEqual(names, ['0001-directory', '0002-registrations', '0003-call-history']);
+          assert.deepEqual(names, [
+            '0001-directory',
+            '0002-registrations',
+            '0003-call-history',
+            '0004-trunks',
+          ]);
         } finally {
           raw.close();
           rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,11 @@ export interface WorkplaceRecord {
   email: string | null;
   language: string; // 'de' | 'en'
   packages: string[]; // booked add-on packages, e.g. ["group"]
+  /**
+   * E.164 number this workplace presents on outbound trunk calls. Read back only when set (absent = the trunk's
+   * default caller id); an upsert without it clears it.
+   */
+  externalNumber?: string | null;
 }
 
 export interface DeviceRecord {
@@ -53,6 +58,50 @@ export interface RegistrationRecord {
   flowConnectionId: string | null;
   userAgent: string | null;
   updatedAt: number;
+}
+
+/** A SIP trunk of one tenant: where the carrier is, how we register to it, how numbers are sent. */
+export interface TrunkRecord {
+  tenantId: string;
+  /** Unique within the tenant. */
+  id: string;
+  /** IP literal (IPv6 without brackets) or host name. */
+  peerHost: string;
+  peerPort: number;
+  transport: string; // 'udp' | 'tcp'
+  /** Registration to the carrier; all three null when we do not register. */
+  regUsername: string | null;
+  /** Stored as given (it must be sent to the carrier, so HA1 is not possible). Never print it. */
+  regPassword: string | null;
+  regExpires: number | null;
+  /** What users dial before an external number. */
+  outboundPrefix: string;
+  numberFormat: string; // 'e164' | 'national'
+  /** Without '+', e.g. "49"; needed for e164. */
+  countryCode: string | null;
+  /** E.164, presented when the calling workplace has no external number. */
+  defaultCallerId: string | null;
+}
+
+/** An inbound number: calls from the trunk to `number` reach the workplace `extension` of the same tenant. */
+export interface TrunkDidRecord {
+  /** E.164 with '+'; unique across all tenants (a number belongs to one tenant). */
+  number: string;
+  tenantId: string;
+  trunkId: string;
+  extension: string;
+}
+
+export interface TrunkStore {
+  /** Every tenant's trunks, for matching inbound traffic by peer address and keeping registrations. */
+  listAll(): Promise<TrunkRecord[]>;
+  forTenant(tenantId: string): Promise<TrunkRecord[]>;
+  /** Which tenant, trunk and workplace an E.164 number (with '+') belongs to. */
+  didLookup(number: string): Promise<TrunkDidRecord | undefined>;
+  /** The tenant's DIDs, by number. */
+  dids(tenantId: string): Promise<TrunkDidRecord[]>;
+  /** Every DID of every tenant, by number. */
+  allDids(): Promise<TrunkDidRecord[]>;
 }
 
 export interface DirectorySnapshot {
@@ -97,6 +146,13 @@ export interface ProvisioningStore {
   upsertDevice(device: DeviceRecord): Promise<void>;
   /** Removes the device and its registrations. */
   removeDevice(tenantId: string, username: string): Promise<void>;
+  upsertTrunk(trunk: TrunkRecord): Promise<void>;
+  /** Removes the trunk and its DIDs. */
+  removeTrunk(tenantId: string, trunkId: string): Promise<void>;
+  /** Inserts or replaces the number (moving it to this tenant/trunk); trunk and workplace must exist. */
+  upsertDid(did: TrunkDidRecord): Promise<void>;
+  /** Removes the number only if it belongs to `tenantId`. */
+  removeDid(tenantId: string, number: string): Promise<void>;
 }
 
 /** Who called whom, seen from the tenant: between two workplaces, from outside, or to outside. */
@@ -152,6 +208,7 @@ export interface Store {
   readonly registrations: RegistrationStore;
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
+  readonly trunks: TrunkStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

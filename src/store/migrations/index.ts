@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { directory } from './0001-directory.js';
 import { registrations } from './0002-registrations.js';
 import { callHistory } from './0003-call-history.js';
+import { trunks } from './0004-trunks.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   '0001-directory': directory,
   '0002-registrations': registrations,
   '0003-call-history': callHistory,
+  '0004-trunks': trunks,
 };
 
 export const migrationProvider: MigrationProvider = {
