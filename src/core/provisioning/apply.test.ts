@@ -33,12 +33,17 @@ function failingOnDevice(store: Store, n: number): Store {
     directory: s.directory,
     registrations: s.registrations,
     callHistory: s.callHistory,
+    trunks: s.trunks,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),
       upsertWorkplace: (w) => s.provisioning.upsertWorkplace(w),
       removeWorkplace: (t, e) => s.provisioning.removeWorkplace(t, e),
       removeDevice: (t, u) => s.provisioning.removeDevice(t, u),
+      upsertTrunk: (t) => s.provisioning.upsertTrunk(t),
+      removeTrunk: (t, id) => s.provisioning.removeTrunk(t, id),
+      upsertDid: (d) => s.provisioning.upsertDid(d),
+      removeDid: (t, n) => s.provisioning.removeDid(t, n),
       upsertDevice: async (d) => {
         if (++writes === n) throw new Error('disk on fire');
         await s.provisioning.upsertDevice(d);

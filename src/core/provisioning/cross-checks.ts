@@ -17,7 +17,10 @@ export function crossCheck(raw: unknown): RawIssue[] {
 
   const ids = new Map<string, number>();
   const domains = new Map<string, number>();
+  // A number belongs to one tenant: DIDs are unique across the whole file.
+  const dids = new Map<string, string>();
   tenants.forEach((t, ti) => {
+    checkTrunks(t, ti, dids, issues);
     const id = field(t, 'id');
     if (typeof id === 'string')
       duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);
@@ -89,6 +92,60 @@ export function crossCheck(raw: unknown): RawIssue[] {
     });
   });
   return issues;
+}
+
+/**
+ * A tenant's trunks: ids unique in the tenant, a country code wherever numbers are sent as E.164, DIDs unique in
+ * the file and pointing at one of the tenant's extensions.
+ */
+function checkTrunks(t: unknown, ti: number, dids: Map<string, string>, issues: RawIssue[]): void {
+  const trunks = field(t, 'trunks');
+  if (!Array.isArray(trunks)) return;
+  const workplaces = field(t, 'workplaces');
+  const extensions = new Set(
+    (Array.isArray(workplaces) ? workplaces : [])
+      .map((w) => field(w, 'extension'))
+      .filter((e) => typeof e === 'string'),
+  );
+  const trunkIds = new Map<string, number>();
+  trunks.forEach((tr, tri) => {
+    const tPath = ['tenants', ti, 'trunks', tri];
+    const id = field(tr, 'id');
+    if (typeof id === 'string')
+      duplicate(trunkIds, id, tri, [...tPath, 'id'], `duplicate trunk id "${id}"`, issues);
+    const format = field(tr, 'numberFormat') ?? 'e164';
+    if (format === 'e164' && field(tr, 'countryCode') === undefined) {
+      issues.push({
+        path: [...tPath, 'numberFormat'],
+        message:
+          'numberFormat e164 needs countryCode (e.g. countryCode: "49") to turn national numbers into E.164',
+      });
+    }
+    const list = field(tr, 'dids');
+    if (!Array.isArray(list)) return;
+    list.forEach((d, di) => {
+      const dPath = [...tPath, 'dids', di];
+      const number = field(d, 'number');
+      if (typeof number === 'string') {
+        const first = dids.get(number);
+        if (first !== undefined) {
+          issues.push({
+            path: [...dPath, 'number'],
+            message: `DID "${number}" is already used (at ${first})`,
+          });
+        } else {
+          dids.set(number, formatPath(dPath));
+        }
+      }
+      const ext = field(d, 'extension');
+      if (typeof ext === 'string' && !extensions.has(ext)) {
+        issues.push({
+          path: [...dPath, 'extension'],
+          message: `no workplace with extension "${ext}" in this tenant`,
+        });
+      }
+    });
+  });
 }
 
 function duplicate(

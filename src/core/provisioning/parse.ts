@@ -3,6 +3,7 @@ import type { Document, Node } from 'yaml';
 import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
+import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
 import type { FileInput } from './schema.js';
 import type { PackageName, ProvisioningDoc, SourcePosition } from './types.js';
@@ -122,7 +123,30 @@ function toDoc(
           ha1Md5: computeHa1('MD5', d.username, t.domain, d.password),
           ha1Sha256: computeHa1('SHA-256', d.username, t.domain, d.password),
         })),
+        externalNumber: w.externalNumber ?? null,
       })),
+      trunks: t.trunks.map((tr, tri) => {
+        // The schema has checked the syntax; parsePeer cannot fail here.
+        const peer = parsePeer(tr.peer)!;
+        return {
+          id: tr.id,
+          peerHost: peer.host,
+          peerPort: peer.port,
+          transport: tr.transport,
+          register: tr.register
+            ? { username: tr.register.username, password: tr.register.password, expires: tr.register.expires }
+            : null,
+          outboundPrefix: tr.outboundPrefix,
+          numberFormat: tr.numberFormat,
+          countryCode: tr.countryCode ?? null,
+          dids: tr.dids.map((d, di) => ({
+            number: d.number,
+            extension: d.extension,
+            numberAt: position(['tenants', ti, 'trunks', tri, 'dids', di, 'number']),
+          })),
+          defaultCallerId: tr.defaultCallerId ?? null,
+        };
+      }),
     })),
   };
 }

@@ -1,6 +1,13 @@
-import type { DeviceRecord, Store, TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import type {
+  DeviceRecord,
+  Store,
+  TenantRecord,
+  TrunkDidRecord,
+  TrunkRecord,
+  WorkplaceRecord,
+} from '../../store/types.js';
 import { ProvisioningError } from './parse.js';
-import type { FieldChange, ProvisioningChange, ProvisioningDoc } from './types.js';
+import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
 
 /** A change together with the write that makes it; writes run in plan order. */
 interface PlannedChange {
@@ -75,8 +82,39 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
         wantDevices.set(d.username, { tenantId: t.id, workplaceExtension: w.extension, ...d });
     }
 
+    const haveTrunks = new Map((current ? await store.trunks.forTenant(t.id) : []).map((tr) => [tr.id, tr]));
+    const haveDids = new Map((current ? await store.trunks.dids(t.id) : []).map((d) => [d.number, d]));
+    const wantTrunks = new Map<string, TrunkRecord>();
+    const wantDids = new Map<string, TrunkDidRecord>();
+    for (const [tri, tr] of t.trunks.entries()) {
+      wantTrunks.set(tr.id, trunkRecord(t.id, tr));
+      for (const [di, d] of tr.dids.entries()) {
+        wantDids.set(d.number, { number: d.number, tenantId: t.id, trunkId: tr.id, extension: d.extension });
+        // A number belongs to one tenant. Another tenant in this file may give it up in the same run.
+        const owner = await store.trunks.didLookup(d.number);
+        if (owner && owner.tenantId !== t.id && !inFile.has(owner.tenantId)) {
+          conflicts.push({
+            ...d.numberAt,
+            path: `tenants[${ti}].trunks[${tri}].dids[${di}].number`,
+            message: `DID "${d.number}" belongs to tenant "${owner.tenantId}", which this file does not change`,
+          });
+        }
+      }
+    }
+
     // Order matters for the foreign keys: devices go before their workplace may, and a device moved off a
-    // removed workplace is re-homed before that workplace (and its cascade) goes.
+    // removed workplace is re-homed before that workplace (and its cascade) goes. DIDs hang off a trunk and a
+    // workplace: removed ones go first, new ones after their trunk and workplace exist, and a DID moved off a
+    // removed trunk or workplace is re-homed before that goes.
+    for (const [number] of haveDids) {
+      if (!wantDids.has(number)) {
+        out.push({
+          change: change('delete', 'did', t.id, number),
+          // Scoped to this tenant: if another tenant in the file took the number over, that write stands.
+          write: (s) => s.provisioning.removeDid(t.id, number),
+        });
+      }
+    }
     for (const [username] of haveDevices) {
       if (!wantDevices.has(username)) {
         out.push({
@@ -87,7 +125,9 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     }
     for (const [ext, want] of wantWorkplaces) {
       const have = haveWorkplaces.get(ext);
-      const fields = have ? diff(have, want, ['name', 'email', 'language', 'packages']) : [];
+      const fields = have
+        ? diff(have, want, ['name', 'email', 'language', 'packages', 'externalNumber'])
+        : [];
       if (!have || fields.length > 0) {
         out.push({
           change: change(have ? 'update' : 'create', 'workplace', t.id, ext, fields),
@@ -111,6 +151,40 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
         });
       }
     }
+    for (const [id, want] of wantTrunks) {
+      const have = haveTrunks.get(id);
+      const fields: FieldChange[] = have ? diff(trunkView(have), trunkView(want), TRUNK_FIELDS) : [];
+      // The carrier's password is stored as given (it is sent), but never printed: only that it changed.
+      if (have && have.regPassword !== want.regPassword) fields.push({ field: 'password', secret: true });
+      if (!have || fields.length > 0) {
+        out.push({
+          change: change(have ? 'update' : 'create', 'trunk', t.id, id, fields),
+          write: (s) => s.provisioning.upsertTrunk(want),
+        });
+      }
+    }
+    for (const [number, want] of wantDids) {
+      const have = haveDids.get(number);
+      const fields = have
+        ? diff(have, want, ['trunkId', 'extension']).map((f) =>
+            f.field === 'trunkId' ? { ...f, field: 'trunk' } : f,
+          )
+        : [];
+      if (!have || fields.length > 0) {
+        out.push({
+          change: change(have ? 'update' : 'create', 'did', t.id, number, fields),
+          write: (s) => s.provisioning.upsertDid(want),
+        });
+      }
+    }
+    for (const [id] of haveTrunks) {
+      if (!wantTrunks.has(id)) {
+        out.push({
+          change: change('delete', 'trunk', t.id, id),
+          write: (s) => s.provisioning.removeTrunk(t.id, id),
+        });
+      }
+    }
     for (const [ext] of haveWorkplaces) {
       if (!wantWorkplaces.has(ext)) {
         out.push({
@@ -125,6 +199,48 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
   return out;
 }
 
+function trunkRecord(tenantId: string, tr: ProvisionedTrunk): TrunkRecord {
+  return {
+    tenantId,
+    id: tr.id,
+    peerHost: tr.peerHost,
+    peerPort: tr.peerPort,
+    transport: tr.transport,
+    regUsername: tr.register?.username ?? null,
+    regPassword: tr.register?.password ?? null,
+    regExpires: tr.register?.expires ?? null,
+    outboundPrefix: tr.outboundPrefix,
+    numberFormat: tr.numberFormat,
+    countryCode: tr.countryCode,
+    defaultCallerId: tr.defaultCallerId,
+  };
+}
+
+/** A trunk as the file spells it, for the plan's diff; the password is left out on purpose. */
+function trunkView(t: TrunkRecord) {
+  return {
+    peer: `${t.peerHost.includes(':') ? `[${t.peerHost}]` : t.peerHost}:${t.peerPort}`,
+    transport: t.transport,
+    registerUsername: t.regUsername,
+    registerExpires: t.regExpires,
+    outboundPrefix: t.outboundPrefix,
+    numberFormat: t.numberFormat,
+    countryCode: t.countryCode,
+    defaultCallerId: t.defaultCallerId,
+  };
+}
+
+const TRUNK_FIELDS: Array<keyof ReturnType<typeof trunkView>> = [
+  'peer',
+  'transport',
+  'registerUsername',
+  'registerExpires',
+  'outboundPrefix',
+  'numberFormat',
+  'countryCode',
+  'defaultCallerId',
+];
+
 function change(
   action: ProvisioningChange['action'],
   entity: ProvisioningChange['entity'],
@@ -138,7 +254,8 @@ function change(
 function diff<T extends object>(have: T, want: T, keys: Array<keyof T & string>): FieldChange[] {
   const out: FieldChange[] = [];
   for (const k of keys) {
-    if (JSON.stringify(have[k]) !== JSON.stringify(want[k]))
+    // Absent and null mean the same (the store reads an unset external number back as absent).
+    if (JSON.stringify(have[k] ?? null) !== JSON.stringify(want[k] ?? null))
       out.push({ field: k, from: have[k], to: want[k] });
   }
   return out;

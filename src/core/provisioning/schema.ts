@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DEVICE_KINDS, LANGUAGES, PACKAGES } from './types.js';
+import { parsePeer } from './peer.js';
+import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
 
 /**
  * The file format as zod schemas. Objects are strict so a misspelt key is an error rather than silently
@@ -18,6 +19,20 @@ function digitString(what: string) {
     })
     .regex(/^[0-9]{2,8}$/, `${what} must be 2 to 8 digits`);
 }
+
+/** A string YAML might read as a number (`+4930...`, `0`, `49`): say that it must be quoted. */
+function quoted() {
+  return z.string({
+    error: (iss) =>
+      typeof iss.input === 'number'
+        ? `must be a quoted string, e.g. "${iss.input}" (YAML reads ${iss.input} as a number)`
+        : undefined,
+  });
+}
+
+/** E.164 with '+': country code and number, at most 15 digits. */
+const e164 = () =>
+  quoted().regex(/^\+[1-9][0-9]{2,14}$/, 'must be an E.164 number with "+", e.g. "+4930123456100"');
 
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `at most ${max} characters`);
@@ -49,6 +64,46 @@ export const workplaceSchema = z.strictObject({
     .array(z.enum(PACKAGES, { error: `unknown package (known: ${PACKAGES.join(', ')})` }))
     .default([]),
   devices: z.array(deviceSchema).default([]),
+  externalNumber: e164().nullish(),
+});
+
+export const didSchema = z.strictObject({
+  number: e164(),
+  extension: digitString('extension'),
+});
+
+export const registerSchema = z.strictObject({
+  username: quoted().min(1, 'must not be empty').max(128, 'at most 128 characters'),
+  // Given by the carrier: its strength is not ours to judge. Kept as given (it is sent), never printed.
+  password: quoted().min(1, 'must not be empty').max(256, 'at most 256 characters'),
+  expires: z
+    .number({ error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(60, 'at least 60 seconds')
+    .max(86_400, 'at most 86400 seconds')
+    .default(600),
+});
+
+export const trunkSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})$/, 'must be 1 to 63 of: a-z 0-9 -, not starting with -'),
+  peer: z
+    .string()
+    .refine((s) => parsePeer(s) !== undefined, 'must be host:port (an IP address or host name; IPv6 in [ ])'),
+  transport: z
+    .enum(TRUNK_TRANSPORTS, { error: `must be one of: ${TRUNK_TRANSPORTS.join(', ')}` })
+    .default('udp'),
+  register: registerSchema.optional(),
+  outboundPrefix: quoted()
+    .regex(/^[0-9]{0,4}$/, 'must be 0 to 4 digits')
+    .default('0'),
+  numberFormat: z
+    .enum(NUMBER_FORMATS, { error: `must be one of: ${NUMBER_FORMATS.join(', ')}` })
+    .default('e164'),
+  countryCode: quoted()
+    .regex(/^[1-9][0-9]{0,2}$/, 'must be 1 to 3 digits without "+", e.g. "49"')
+    .optional(),
+  dids: z.array(didSchema).default([]),
+  defaultCallerId: e164().optional(),
 });
 
 export const tenantSchema = z.strictObject({
@@ -56,6 +111,7 @@ export const tenantSchema = z.strictObject({
   name: text(200),
   domain: z.string().trim().toLowerCase().regex(DOMAIN_RE, 'not a valid domain name (e.g. acme.example)'),
   workplaces: z.array(workplaceSchema).default([]),
+  trunks: z.array(trunkSchema).default([]),
 });
 
 export const fileSchema = z.strictObject({
@@ -65,9 +121,15 @@ export const fileSchema = z.strictObject({
 export type FileInput = z.output<typeof fileSchema>;
 
 /** The keys each kind of object accepts, to suggest the right one for an unknown key. */
-export const ALLOWED_KEYS: Record<'root' | 'tenants' | 'workplaces' | 'devices', readonly string[]> = {
+export const ALLOWED_KEYS: Record<
+  'root' | 'tenants' | 'workplaces' | 'devices' | 'trunks' | 'register' | 'dids',
+  readonly string[]
+> = {
   root: Object.keys(fileSchema.shape),
   tenants: Object.keys(tenantSchema.shape),
   workplaces: Object.keys(workplaceSchema.shape),
   devices: Object.keys(deviceSchema.shape),
+  trunks: Object.keys(trunkSchema.shape),
+  register: Object.keys(registerSchema.shape),
+  dids: Object.keys(didSchema.shape),
 };

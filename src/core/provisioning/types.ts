@@ -1,4 +1,7 @@
-/** The validated content of a provisioning file: typed, normalised, and without any plain-text password. */
+/**
+ * The validated content of a provisioning file: typed, normalised, and without any plain-text device password.
+ * The one exception is a trunk's registration password: we send it to the carrier, so it is kept as given.
+ */
 
 export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -9,6 +12,13 @@ export type PackageName = (typeof PACKAGES)[number];
 
 export const DEVICE_KINDS = ['deskphone', 'softphone', 'webrtc'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export const TRUNK_TRANSPORTS = ['udp', 'tcp'] as const;
+export type TrunkTransport = (typeof TRUNK_TRANSPORTS)[number];
+
+/** How the dialled number is sent to the carrier: `+4930123` (e164) or `030123` (national). */
+export const NUMBER_FORMATS = ['e164', 'national'] as const;
+export type NumberFormat = (typeof NUMBER_FORMATS)[number];
 
 export interface SourcePosition {
   line: number;
@@ -31,6 +41,32 @@ export interface ProvisionedWorkplace {
   /** Sorted, without duplicates. */
   packages: PackageName[];
   devices: ProvisionedDevice[];
+  /** E.164 number presented on outbound trunk calls; null: the trunk's default caller id. */
+  externalNumber: string | null;
+}
+
+export interface ProvisionedDid {
+  /** E.164 with '+'. */
+  number: string;
+  extension: string;
+  /** Where the number was written, for errors found only against the store (number owned by another tenant). */
+  numberAt: SourcePosition;
+}
+
+export interface ProvisionedTrunk {
+  id: string;
+  /** IP literal (IPv6 without brackets) or host name, lower-case. */
+  peerHost: string;
+  peerPort: number;
+  transport: TrunkTransport;
+  /** We REGISTER to the carrier with these; the password is the carrier's, kept as given and never printed. */
+  register: { username: string; password: string; expires: number } | null;
+  outboundPrefix: string;
+  numberFormat: NumberFormat;
+  /** Without '+', e.g. "49"; required for e164. */
+  countryCode: string | null;
+  dids: ProvisionedDid[];
+  defaultCallerId: string | null;
 }
 
 export interface ProvisionedTenant {
@@ -39,6 +75,7 @@ export interface ProvisionedTenant {
   /** Lower-case. */
   domain: string;
   workplaces: ProvisionedWorkplace[];
+  trunks: ProvisionedTrunk[];
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
   domainAt: SourcePosition;
 }
@@ -58,9 +95,9 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device';
+  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did';
   tenantId: string;
-  /** Tenant id, workplace extension or device username. */
+  /** Tenant id, workplace extension, device username, trunk id or DID number. */
   key: string;
   /** What differs, for updates; empty for create and delete. */
   fields: FieldChange[];
