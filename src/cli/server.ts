@@ -7,6 +7,8 @@ import { EventBus } from '../core/events/event-bus.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
 import { createMediaEngine, type MediaEngine } from '../media/index.js';
 import { UserAgentCore } from '../sip/ua/index.js';
+import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
+import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -61,10 +63,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
   };
   try {
     const directory = new Directory({ store: store.directory, clock });
+    // Services built later (trunks) refresh their caches after an in-process provisioning run.
+    let afterProvision: () => Promise<void> = async () => undefined;
     const provision = async (file: string): Promise<string> => {
       const doc = parseProvisioning(await readFile(file, 'utf8'), basename(file));
       const changes = await applyProvisioning(store, doc);
       directory.invalidate();
+      await afterProvision();
       return formatChanges(changes);
     };
     if (o.provision) {
@@ -147,7 +152,22 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
     });
     stopAll.push(() => media.close());
+    const trunks = new TrunkRoutes({ store, clock });
+    const trunkRegs = new TrunkRegistrations({
+      store: store.trunks,
+      send: (r) => ua.request(r),
+      clock,
+      contactFor: (p) => sip.transport.localEndpoint(p),
+      log: (level, msg, fields) => sipLog[level]({ event: 'trunk.register', ...fields }, msg),
+    });
+    await trunkRegs.start();
+    stopAll.push(() => trunkRegs.stop());
+    afterProvision = async () => {
+      trunks.invalidate();
+      await trunkRegs.reload();
+    };
     const calls = new CallEngine({
+      external: trunks,
       ua,
       media,
       directory,

@@ -12,6 +12,8 @@ export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER';
 /** Where authenticated INVITEs go (the call engine); it answers through the transaction itself. */
 export interface InviteHandler {
   handleInvite(tx: ServerTransaction, tenant: TenantRecord, device: DeviceRecord): Promise<void>;
+  /** Takes an INVITE from a configured trunk peer (no digest: the peer address is the trust); false: not a trunk. */
+  fromTrunk?(tx: ServerTransaction): Promise<boolean>;
 }
 /** Option tags we support (for Require checks, RFC 3261 8.2.2.3): none yet beyond the base spec. */
 const SUPPORTED = new Set<string>();
@@ -81,6 +83,9 @@ export class PbxSipService implements TransactionUser {
         toTag,
         headers: [['Unsupported', unsupported.join(', ')]],
       });
+
+    if (req.method === 'INVITE' && this.#invites?.fromTrunk && (await this.#invites.fromTrunk(tx)))
+      return undefined;
 
     const auth = await this.#auth.authenticate(req, tx.flow, toTag);
     if (!auth.ok) return auth.response;

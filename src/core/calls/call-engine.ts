@@ -28,11 +28,12 @@ import type { Dialog, IncomingInvite, OutgoingInvite, UserAgentCore } from '../.
 import type { DeviceRecord, RegistrationRecord, TenantRecord } from '../../store/types.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import type { Directory } from '../directory/directory.js';
+import type { Directory, TenantPlan } from '../directory/directory.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { Party } from '../events/types.js';
 import type { LocationService } from '../registrar/location-service.js';
 import { FeatureCodeRegistry, resolveDialString } from '../routing/index.js';
+import type { ExternalRoutes, InboundRoute } from './external-routes.js';
 import { bestFinalStatus, reasonForStatus } from './final-status.js';
 
 /**
@@ -50,6 +51,8 @@ export interface CallEngineOptions {
   clock: Clock;
   log: Logger;
   features?: FeatureCodeRegistry;
+  /** SIP trunks (features/trunks): outbound targets and inbound DIDs. Without it external numbers get 403. */
+  external?: ExternalRoutes;
   /** How long the callee's devices ring before the caller gets 480. */
   ringTimeoutMs?: number;
   /** No RTP from a side of an answered call for this long ends the call (0: never). */
@@ -57,7 +60,7 @@ export interface CallEngineOptions {
 }
 
 interface Branch {
-  binding: RegistrationRecord;
+  target: Target;
   invite: OutgoingInvite;
   endpoint: MediaEndpoint;
   done: boolean;
@@ -68,7 +71,7 @@ type CallState = 'ringing' | 'answered' | 'ended';
 
 const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
 
-type EngineDeps = Required<CallEngineOptions>;
+type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & { external: ExternalRoutes | undefined };
 
 export class CallEngine {
   readonly #o: EngineDeps;
@@ -82,6 +85,7 @@ export class CallEngine {
       mediaTimeoutMs: 60_000,
       ...opts,
       features: opts.features ?? new FeatureCodeRegistry(),
+      external: opts.external,
     };
   }
 
@@ -109,7 +113,13 @@ export class CallEngine {
       ...(callerWp ? { name: callerWp.name } : {}),
     };
     const dialled = isSipUri(req.uri) ? decodeUser(req.uri.user ?? '') : '';
-    const route = resolveDialString({ dialled, extensions: plan.extensions, registry: o.features });
+    const externalPrefix = await o.external?.externalPrefix?.(tenant.id);
+    const route = resolveDialString({
+      dialled,
+      extensions: plan.extensions,
+      registry: o.features,
+      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
+    });
     const log = o.log.child({ tenant: tenant.id, callId: req.headers.get('Call-ID') });
 
     if (route.kind === 'invalid') {
@@ -124,21 +134,106 @@ export class CallEngine {
       return;
     }
     if (route.kind === 'external') {
-      incoming.reject(403, { reason: 'No Trunk For External Calls' });
+      const trunk = await o.external?.outbound(tenant.id, device.workplaceExtension, route.number);
+      if (!trunk) {
+        incoming.reject(403, { reason: 'No Trunk For External Calls' });
+        return;
+      }
+      const target: Target = {
+        label: trunk.trunkId,
+        flow: trunk.flow,
+        requestUri: trunk.requestUri,
+        from: trunk.from,
+        to: trunk.to,
+        headers: trunk.headers ?? [],
+      };
+      await this.#start(incoming, tenant, caller, { number: route.number }, [target], log);
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
     const callee: Party = { workplace: calleeWp.extension, number: calleeWp.extension, name: calleeWp.name };
+    await this.#start(
+      incoming,
+      tenant,
+      caller,
+      callee,
+      this.#devicesOf(plan, tenant.id, calleeWp.extension),
+      log,
+    );
+  }
 
+  /** Routes the INVITE when it comes from a tenant's trunk peer; false when it does not (then it needs digest). */
+  async fromTrunk(tx: ServerTransaction): Promise<boolean> {
+    const ext = this.#o.external;
+    if (!ext) return false;
+    const req = tx.request;
+    const dialled = isSipUri(req.uri) ? decodeUser(req.uri.user ?? '') : '';
+    const from = parseNameAddr(req.headers.get('From') ?? '');
+    const fromUser = from && isSipUri(from.uri) ? decodeUser(from.uri.user ?? '') : '';
+    const route = await ext.inbound(tx.flow.remote, dialled, fromUser);
+    if (!route) return false;
+    await this.handleTrunkInvite(tx, route);
+    return true;
+  }
+
+  /**
+   * An INVITE from a tenant's trunk (the caller is not authenticated: the peer address is the trust, checked by
+   * ExternalRoutes.inbound). It reaches the workplace its DID names, in that tenant only.
+   */
+  async handleTrunkInvite(tx: ServerTransaction, route: InboundRoute): Promise<void> {
+    const o = this.#o;
+    const incoming = o.ua.incomingInvite(tx);
+    const tenant = await o.directory.tenantById(route.tenantId);
+    const log = o.log.child({
+      tenant: route.tenantId,
+      callId: tx.request.headers.get('Call-ID'),
+      trunk: route.trunkId,
+    });
+    if (!tenant || route.kind === 'unknown-number') {
+      log.info({ event: 'call.rejected', reason: 'unknown DID' }, 'no route');
+      incoming.reject(404, { reason: 'Number Not Assigned' });
+      return;
+    }
+    const plan = await o.directory.plan(tenant.id);
+    const wp = plan.workplace(route.extension);
+    if (!wp) {
+      incoming.reject(404, { reason: 'Number Not Assigned' });
+      return;
+    }
+    const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
+    await this.#start(
+      incoming,
+      tenant,
+      { number: route.callerNumber },
+      callee,
+      this.#devicesOf(plan, tenant.id, wp.extension),
+      log,
+    );
+  }
+
+  #devicesOf(plan: TenantPlan, tenantId: string, extension: string): Target[] {
+    return plan
+      .devicesOf(extension)
+      .flatMap((d) => this.#o.location.lookup(tenantId, d.username))
+      .map(deviceTarget);
+  }
+
+  async #start(
+    incoming: IncomingInvite,
+    tenant: TenantRecord,
+    caller: Party,
+    callee: Party,
+    targets: Target[],
+    log: Logger,
+  ): Promise<void> {
+    const o = this.#o;
+    const req = incoming.request;
     const offer = req.body.length > 0 ? req.body.toString('utf8') : '';
     if (!offer || !mediaOf(offer)) {
       // Late offer (INVITE without SDP) is not supported yet.
       incoming.reject(488, { reason: 'SDP Offer Required' });
       return;
     }
-    const bindings = plan
-      .devicesOf(calleeWp.extension)
-      .flatMap((d) => o.location.lookup(tenant.id, d.username));
     const call = new Call({
       id: randomBytes(8).toString('hex'),
       tenant,
@@ -155,7 +250,7 @@ export class CallEngine {
       },
     });
     this.#calls.add(call);
-    await call.start(offer, bindings);
+    await call.start(offer, targets);
   }
 }
 
@@ -215,10 +310,10 @@ class Call {
     });
   }
 
-  async start(offer: string, bindings: RegistrationRecord[]): Promise<void> {
+  async start(offer: string, targets: Target[]): Promise<void> {
     this.#emit('call.offered');
     this.#incoming.onCancel(() => void this.#finish(487, 'cancelled'));
-    if (bindings.length === 0) {
+    if (targets.length === 0) {
       this.#incoming.reject(480, { reason: 'Not Registered' });
       this.#end('unavailable', 480);
       return;
@@ -228,27 +323,29 @@ class Call {
       this.#callerEndpoint = await o.media.allocate(`${this.id}:caller`);
       const rtp = mediaOf(offer)!;
       this.#callerEndpoint.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
-      for (const binding of bindings) {
-        const endpoint = await o.media.allocate(`${this.id}:${binding.username}`);
+      for (const target of targets) {
+        const endpoint = await o.media.allocate(`${this.id}:${target.label}`);
         const branch: Branch = {
-          binding,
+          target,
           endpoint,
           done: false,
           invite: o.ua.invite({
-            flow: flowOf(binding),
-            requestUri: binding.contact,
-            from: `${this.caller.name ? `${quote(this.caller.name)} ` : ''}<sip:${this.caller.number}@${this.tenant.domain}>`,
-            to: `${this.callee.name ? `${quote(this.callee.name)} ` : ''}<sip:${this.callee.number}@${this.tenant.domain}>`,
+            flow: target.flow,
+            requestUri: target.requestUri,
+            from: target.from ?? nameAddr(this.caller, this.tenant.domain),
+            to: target.to ?? nameAddr(this.callee, this.tenant.domain),
             body: Buffer.from(rewriteSdp(offer, endpoint)),
             contentType: 'application/sdp',
-            headers: [['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`]],
+            headers: target.headers ?? [
+              ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
+            ],
           }),
         };
         this.#branches.push(branch);
         branch.invite.onProvisional((res) => {
           if (res.status >= 180 && this.#state === 'ringing') {
             this.#incoming.progress(180);
-            this.#emit('call.ringing', binding.username);
+            this.#emit('call.ringing', target.device);
           }
         });
         void branch.invite.result.then((r) =>
@@ -308,7 +405,7 @@ class Call {
     }
     this.#bridge = this.#o.media.bridge(callerEp, winner.endpoint);
     this.#answeredAt = this.#o.clock.now();
-    this.#emit('call.answered', winner.binding.username);
+    this.#emit('call.answered', winner.target.device);
     let callerDialog: Dialog;
     try {
       callerDialog = await this.#incoming.accept({
@@ -325,7 +422,7 @@ class Call {
     const calleeLeg: Leg = {
       dialog: calleeDialog,
       ep: winner.endpoint,
-      party: { ...this.callee, device: winner.binding.username },
+      party: { ...this.callee, ...(winner.target.device ? { device: winner.target.device } : {}) },
       role: 'callee',
     };
     this.#legs = [callerLeg, calleeLeg];
@@ -425,7 +522,7 @@ class Call {
     this.#holds.delete(transferor.ep);
     const ringback = o.media.play(transferee.ep, ringbackTone(), { loop: true });
     const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    const won = await this.#ring(bindings, transferee.party, targetParty);
+    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty);
     ringback.stop();
     this.#transferring = false;
     if (this.#state !== 'answered') {
@@ -533,25 +630,25 @@ class Call {
     return target;
   }
 
-  /** Rings every binding with our own offer; the first to answer wins, the others are cancelled. */
+  /** Rings every target with our own offer; the first to answer wins, the others are cancelled. */
   async #ring(
-    bindings: RegistrationRecord[],
+    targets: Target[],
     from: Party,
     to: Party,
   ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
     const o = this.#o;
     const branches = await Promise.all(
-      bindings.map(async (binding) => {
-        const ep = await o.media.allocate(`${this.id}:${binding.username}`);
+      targets.map(async (target) => {
+        const ep = await o.media.allocate(`${this.id}:${target.label}`);
         const invite = o.ua.invite({
-          flow: flowOf(binding),
-          requestUri: binding.contact,
+          flow: target.flow,
+          requestUri: target.requestUri,
           from: nameAddr(from, this.tenant.domain),
           to: nameAddr(to, this.tenant.domain),
           body: Buffer.from(offerFor(ep)),
           contentType: 'application/sdp',
         });
-        return { binding, ep, invite };
+        return { target, ep, invite };
       }),
     );
     const timer = o.clock.setTimeout(() => branches.forEach((b) => b.invite.cancel()), o.ringTimeoutMs);
@@ -562,7 +659,7 @@ class Call {
         const r = await b.invite.result;
         statuses.push(r.response.status);
         if (r.dialog && !winner) {
-          winner = { dialog: r.dialog, ep: b.ep, device: b.binding.username };
+          winner = { dialog: r.dialog, ep: b.ep, device: b.target.label };
           const media = mediaOf(r.response.body.toString('utf8'));
           const codec = media ? negotiatedCodec(media) : undefined;
           if (media) b.ep.setRemote({ address: media.address, port: media.port }, media.rtcp);
@@ -731,6 +828,23 @@ function notifySipfrag(dialog: Dialog, statusLine: string, final: boolean): Prom
       contentType: 'message/sipfrag;version=2.0',
     })
     .catch(() => undefined);
+}
+
+/** Where one branch of a call goes: a registered device, or a trunk. */
+interface Target {
+  /** For labels and logs: the device username or the trunk id. */
+  label: string;
+  /** The device that rings, when the target is one. */
+  device?: string;
+  flow: Flow;
+  requestUri: string;
+  from?: string;
+  to?: string;
+  headers?: Array<[string, string]>;
+}
+
+function deviceTarget(b: RegistrationRecord): Target {
+  return { label: b.username, device: b.username, flow: flowOf(b), requestUri: b.contact };
 }
 
 function flowOf(b: RegistrationRecord): Flow {

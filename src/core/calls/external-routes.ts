@@ -20,6 +20,8 @@ export type InboundRoute =
   | { kind: 'unknown-number'; tenantId: string; trunkId: string };
 
 export interface ExternalRoutes {
+  /** What this tenant's users dial before an outside number ('0' by default), when a trunk sets it. */
+  externalPrefix?(tenantId: string): Promise<string | undefined>;
   /** The trunk an outbound call of this tenant's workplace to `number` takes, or undefined (no trunk). */
   outbound(tenantId: string, callerExtension: string, number: string): Promise<TrunkTarget | undefined>;
   /**

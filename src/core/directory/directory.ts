@@ -30,6 +30,10 @@ export class Directory {
     return this.#cached(this.#tenants, key, () => this.#store.tenantByDomain(key));
   }
 
+  async tenantById(id: string): Promise<TenantRecord | undefined> {
+    return this.#cached(this.#tenants, `id\u0000${id}`, () => this.#store.tenant(id));
+  }
+
   async device(tenantId: string, username: string): Promise<DeviceRecord | undefined> {
     return this.#cached(this.#devices, `${tenantId}\u0000${username}`, () =>
       this.#store.device(tenantId, username),

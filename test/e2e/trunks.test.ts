@@ -1,0 +1,112 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runSipp } from './support/sipp.js';
+import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/trunks.yaml', import.meta.url));
+const DOMAIN = 'acme.zentrale.test';
+const CARRIER_IP = '127.0.0.7';
+const CARRIER_PORT = 25670;
+const DEVICE_PORT = 25680;
+
+/** Registers acme/100 from DEVICE_PORT (so its contact is known) and starts a sipp that answers one call there. */
+async function deviceReady(t: TestServer, user = '100', password = 'acme-Heiden-Pa55word') {
+  const reg = await runSipp({
+    scenario: 'register-auth.xml',
+    target: t.udp,
+    localPort: DEVICE_PORT,
+    keys: { user, domain: DOMAIN, expires: 300 },
+    extra: ['-au', user, '-ap', password],
+  });
+  assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+  return runSipp({
+    scenario: 'device-answer.xml',
+    target: t.udp,
+    localPort: DEVICE_PORT,
+    keys: { user },
+    timeoutS: 10,
+  });
+}
+
+describe('SIP trunks with a sipp carrier', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer({ args: ['--provision', FIXTURE] });
+  });
+  after(async () => {
+    await t.stop();
+  });
+  afterEach(async () => {
+    await assertBaseline(t, 8000);
+  });
+
+  it('an inbound call from the carrier to a DID reaches the workplace the DID names', async () => {
+    const device = deviceReady(t);
+    await sleep(300);
+    const carrier = await runSipp({
+      scenario: 'trunk-carrier-uac.xml',
+      target: t.udp,
+      localIp: CARRIER_IP,
+      localPort: CARRIER_PORT,
+      keys: { did: '+4930555100' },
+    });
+    assert.equal(carrier.code, 0, carrier.stdout + carrier.stderr);
+    const d = await device;
+    assert.equal(d.code, 0, d.stdout + d.stderr);
+    const [rec] = await t.server.store.callHistory.list('acme');
+    assert.equal(rec?.direction, 'inbound');
+    assert.equal(rec?.callerNumber, '+493012345678');
+    assert.equal(rec?.outcome, 'completed');
+  });
+
+  it("an outbound call leaves through the trunk in E.164, presenting the workplace's external number", async () => {
+    const carrier = runSipp({
+      scenario: 'trunk-carrier-uas.xml',
+      target: t.udp,
+      localIp: CARRIER_IP,
+      localPort: CARRIER_PORT,
+      timeoutS: 10,
+      trace: true,
+    });
+    await sleep(300);
+    const caller = await runSipp({
+      scenario: 'device-call.xml',
+      target: t.udp,
+      keys: { user: '100', domain: DOMAIN, dial: '00301234' },
+      extra: ['-au', '100', '-ap', 'acme-Heiden-Pa55word'],
+    });
+    const c = await carrier;
+    assert.equal(caller.code, 0, `${caller.stderr}\ncarrier saw:\n${c.messages}${c.stderr}`);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+  });
+
+  it('an unauthenticated INVITE from an address that is no trunk is challenged, not routed', async () => {
+    const stranger = await runSipp({
+      scenario: 'trunk-carrier-uac.xml',
+      target: t.udp,
+      localIp: '127.0.0.8',
+      keys: { did: '+4930555100' },
+      timeoutS: 4,
+      trace: true,
+    });
+    assert.notEqual(stranger.code, 0);
+    assert.match(stranger.messages, /SIP\/2\.0 407 /);
+    assert.equal(t.server.counts().calls, 0);
+  });
+
+  it("a DID of the tenant is not reachable by another tenant's workplace dialling the extension", async () => {
+    // other/100 dials 100: its own tenant's extension, i.e. itself, never acme's 100.
+    const r = await runSipp({
+      scenario: 'device-call.xml',
+      target: t.udp,
+      keys: { user: '100', domain: 'other.zentrale.test', dial: '101' },
+      extra: ['-au', '100', '-ap', 'other-Lorenz-Pa55word'],
+      timeoutS: 4,
+      trace: true,
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.messages, /SIP\/2\.0 404 /);
+  });
+});
