@@ -9,6 +9,7 @@ const PASSWORDS: Record<string, string> = {
   '100': 'demo-Heiden-Pa55word',
   '101': 'demo-Brandt-Pa55word',
   '103': 'demo-Vogel-Pa55word',
+  '104': 'demo-Schaefer-Pa55word',
 };
 
 /** 1 s of the recording after the first half second: the tone share at `hz`. */
@@ -238,6 +239,53 @@ describe('internal calls between real phones (baresip)', () => {
       assert.ok(toneRatio(cLast, cRec.rate, 1000) > 0.5, 'C hears A');
     } finally {
       await Promise.all([c.stop(), x.stop()]);
+    }
+  });
+
+  it('INVITE with Replaces: a new phone takes over an answered leg, the replaced phone gets BYE', async () => {
+    const x = new ScriptedPhone({
+      user: '103',
+      password: PASSWORDS['103']!,
+      domain: DEMO_DOMAIN,
+      server: t.udp,
+    });
+    const y = new ScriptedPhone({
+      user: '104',
+      password: PASSWORDS['104']!,
+      domain: DEMO_DOMAIN,
+      server: t.udp,
+    });
+    await Promise.all([x.start(), y.start()]);
+    try {
+      assert.equal(await x.register(), 200);
+      const answered = x.answerNext();
+      const est = a.waitFor('CALL_ESTABLISHED');
+      await a.command('dial', `sip:103@${DEMO_DOMAIN}`);
+      const withA = await answered;
+      await est;
+      const kinds: string[] = [];
+      const off = t.server.bus.on('call.transferred', (e) =>
+        kinds.push(`${e.kind}:${e.by.number}->${e.to.number}`),
+      );
+      // A tag that names no dialog: 481, nothing disturbed.
+      await assert.rejects(
+        y.call('103', [['Replaces', `${withA.id.callId};to-tag=nope;from-tag=${withA.id.localTag}`]]),
+        /481/,
+      );
+      assert.equal(withA.state, 'confirmed');
+      const withY = await y.call('103', [['Replaces', ScriptedPhone.replacesFor(withA)]]);
+      await sleep(500);
+      off();
+      assert.equal(withA.state, 'terminated', 'the replaced phone got BYE');
+      assert.equal(withY.state, 'confirmed');
+      assert.deepEqual(kinds, ['attended:103->104']);
+      assert.equal(t.server.counts().calls, 1);
+      assert.equal(t.server.counts().mediaBridges, 1);
+      const closed = a.waitFor('CALL_CLOSED');
+      await withY.bye();
+      await closed;
+    } finally {
+      await Promise.all([x.stop(), y.stop()]);
     }
   });
 

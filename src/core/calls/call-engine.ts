@@ -16,6 +16,7 @@ import {
   deviceTarget,
   dialogKey,
   mediaOf,
+  parseReplaces,
 } from './call-parts.js';
 import { Call } from './call.js';
 import type { CallEngineOptions } from './call-parts.js';
@@ -66,6 +67,11 @@ export class CallEngine {
       number: device.workplaceExtension,
       ...(callerWp ? { name: callerWp.name } : {}),
     };
+    const replaces = req.headers.get('Replaces');
+    if (replaces !== undefined) {
+      await this.#replace(incoming, tenant, caller, replaces);
+      return;
+    }
     const dialled = isSipUri(req.uri) ? decodeUser(req.uri.user ?? '') : '';
     const externalPrefix = await o.external?.externalPrefix?.(tenant.id);
     const route = resolveDialString({
@@ -114,6 +120,34 @@ export class CallEngine {
       this.#devicesOf(plan, tenant.id, calleeWp.extension),
       log,
     );
+  }
+
+  /**
+   * INVITE with Replaces (RFC 3891): the new caller takes the place of the leg the header names, in that call;
+   * the replaced phone gets BYE. Only legs of the caller's own tenant can be named; anything else is 481, so the
+   * answer reveals nothing about other tenants' calls.
+   */
+  async #replace(
+    incoming: IncomingInvite,
+    tenant: TenantRecord,
+    caller: Party,
+    header: string,
+  ): Promise<void> {
+    const id = parseReplaces(header);
+    // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one.
+    const found = id
+      ? this.#legsByDialog.get(dialogKey({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }))
+      : undefined;
+    if (!id || !found || found.call.tenant.id !== tenant.id) {
+      incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
+      return;
+    }
+    // Section 3: early-only names a dialog that must still be early; ours are all confirmed.
+    if (id.earlyOnly) {
+      incoming.reject(486, { reason: 'Dialog Already Answered' });
+      return;
+    }
+    await found.call.replaceLeg(found.leg, incoming, caller);
   }
 
   /** Routes the INVITE when it comes from a tenant's trunk peer; false when it does not (then it needs digest). */

@@ -403,6 +403,62 @@ export class Call {
    * Gives up `leg` (whose dialog a transferor's Replaces named) to another call: returns the other side of this
    * call — the party the transferor consulted — and ends this call, releasing `leg` with BYE.
    */
+  /** INVITE with Replaces naming `leg`: the new caller takes its place; the replaced phone gets BYE. */
+  async replaceLeg(leg: Leg, incoming: IncomingInvite, party: Party): Promise<void> {
+    const o = this.#o;
+    if (this.#state !== 'answered' || leg.gone) {
+      incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
+      return;
+    }
+    const offer = incoming.request.body.toString('utf8');
+    const ep = await o.media.allocate(`${this.id}:${party.device ?? party.number}`);
+    let ans: Answer;
+    try {
+      ans = answerFor(offer, ep);
+      if (!ans.codec || !ans.remote) throw new Error('no common codec');
+    } catch {
+      ep.close();
+      incoming.reject(488);
+      return;
+    }
+    ep.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
+    ep.setCodec(ans.codec);
+    let dialog: Dialog;
+    try {
+      dialog = await incoming.accept({ body: Buffer.from(ans.sdp), contentType: 'application/sdp' });
+    } catch {
+      ep.close();
+      return;
+    }
+    if (this.#state !== 'answered' || leg.gone) {
+      void dialog.bye();
+      ep.close();
+      return;
+    }
+    const other = this.#other(leg);
+    leg.gone = true;
+    for (const p of this.#holds.values()) p.stop();
+    this.#holds.clear();
+    const newLeg: Leg = { dialog, ep, party, role: leg.role };
+    this.#legs = leg.role === 'caller' ? [newLeg, other] : [other, newLeg];
+    if (leg.role === 'caller') this.caller = party;
+    else this.callee = party;
+    this.#bridge = o.media.bridge(other.ep, ep);
+    this.#wire(newLeg);
+    this.#dialogs.remove(leg);
+    void leg.dialog.bye();
+    leg.ep.close();
+    o.bus.emit({
+      type: 'call.transferred',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at: o.clock.now(),
+      by: leg.party,
+      to: party,
+      kind: 'attended',
+    });
+  }
+
   handOver(leg: Leg): Leg | undefined {
     if (this.#state !== 'answered' || !this.#legs) return undefined;
     const target = this.#other(leg);

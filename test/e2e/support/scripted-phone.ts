@@ -125,7 +125,7 @@ export class ScriptedPhone {
   }
 
   /** Calls `user` through the server (answering the 407 challenge); resolves with the confirmed dialog. */
-  async call(user: string): Promise<Dialog> {
+  async call(user: string, extraHeaders: Array<[string, string]> = []): Promise<Dialog> {
     const base = {
       flow: this.#serverFlow,
       requestUri: `sip:${user}@${this.#o.domain}`,
@@ -136,18 +136,26 @@ export class ScriptedPhone {
       callId: randomBytes(8).toString('hex'),
       fromTag: randomBytes(4).toString('hex'),
     };
-    const first = await this.#ua.invite({ ...base, cseq: 1 }).result;
+    const first = await this.#ua.invite({ ...base, cseq: 1, headers: extraHeaders }).result;
     let r = first;
     if (first.response.status === 407) {
       r = await this.#ua.invite({
         ...base,
         cseq: 2,
-        headers: [['Proxy-Authorization', this.#answer(first.response, 'INVITE', base.requestUri)]],
+        headers: [
+          ...extraHeaders,
+          ['Proxy-Authorization', this.#answer(first.response, 'INVITE', base.requestUri)],
+        ],
       }).result;
     }
     if (!r.dialog) throw new Error(`call to ${user} failed: ${r.response.status}`);
     this.#serve(r.dialog);
     return r.dialog;
+  }
+
+  /** The Replaces header value (RFC 3891) naming `d` as the server sees it: its local tag is our remote tag. */
+  static replacesFor(d: Dialog): string {
+    return `${d.id.callId};to-tag=${d.id.remoteTag};from-tag=${d.id.localTag}`;
   }
 
   /** REFER on `onDialog` asking the server to connect its peer with the peer of `replace` (RFC 3891). */
