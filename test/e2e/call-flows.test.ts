@@ -90,6 +90,15 @@ describe('call flows against sipp phones', () => {
     assert.equal(rec?.outcome, 'no-answer');
   });
 
+  it('the caller cancels while the device rings: 487 to the caller, CANCEL to the device', async () => {
+    const b = await desk(t, DESKS.b, 'device-cancelled.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-cancel.xml'), 'caller');
+    ok(await b.done, 'desk-b');
+    const [rec] = await t.server.store.callHistory.list('acme');
+    assert.equal(rec?.outcome, 'cancelled');
+  });
+
   it('busy: the device answers 486 and so does the call', async () => {
     const a = await desk(t, DESKS.a, 'device-busy.xml');
     await sleep(200);
