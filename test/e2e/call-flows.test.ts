@@ -11,6 +11,7 @@ const DOMAIN = 'acme.zentrale.test';
 const DESKS = {
   a: { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25700 },
   b: { user: 'desk-b', password: 'acme-DeskB-Pa55word', port: 25702 },
+  c: { user: 'desk-c', password: 'acme-DeskC-Pa55word', port: 25704 },
 };
 
 /**
@@ -35,11 +36,16 @@ async function desk(
   };
 }
 
-function call(t: TestServer, scenario: string, dial = '201'): Promise<SippRun> {
+function call(
+  t: TestServer,
+  scenario: string,
+  dial = '201',
+  more: Record<string, string> = {},
+): Promise<SippRun> {
   return runSipp({
     scenario,
     target: t.udp,
-    keys: { user: '100', domain: DOMAIN, dial },
+    keys: { user: '100', domain: DOMAIN, dial, ...more },
     extra: ['-au', '100', '-ap', 'acme-Heiden-Pa55word'],
     timeoutS: 10,
   });
@@ -104,6 +110,15 @@ describe('call flows against sipp phones', () => {
     await sleep(200);
     ok(await call(t, 'device-call-486.xml'), 'caller');
     ok(await a.done, 'desk-a');
+  });
+
+  it('blind transfer by REFER: the callee ends up with the target, the transferor gets NOTIFY 100/200 and BYE', async () => {
+    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    const c = await desk(t, DESKS.c, 'device-answer-hangup.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-refer.xml', '201', { target: '202' }), 'caller (transferor)');
+    ok(await c.done, 'desk-c (target: answers, hangs up)');
+    ok(await a.done, 'desk-a (transferee: gets BYE when the target hangs up)');
   });
 
   it('unknown extension: 404', async () => {
