@@ -1,5 +1,6 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSipp, type SippRun } from './support/sipp.js';
@@ -8,29 +9,58 @@ import { assertBaseline, startTestServer, type TestServer } from './support/serv
 /** sipp scenarios for the call engine's signalling: forking, cancel, busy, no answer, hold. */
 const FIXTURE = fileURLToPath(new URL('./fixtures/calls.yaml', import.meta.url));
 const DOMAIN = 'acme.zentrale.test';
-const DESKS = {
-  a: { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25700 },
-  b: { user: 'desk-b', password: 'acme-DeskB-Pa55word', port: 25702 },
-  c: { user: 'desk-c', password: 'acme-DeskC-Pa55word', port: 25704 },
+const OTHER_DOMAIN = 'other.zentrale.test';
+interface Desk {
+  user: string;
+  password: string;
+  port: number;
+  domain: string;
+}
+const DESKS: Record<'a' | 'b' | 'c' | 'otherA', Desk> = {
+  a: { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25700, domain: DOMAIN },
+  b: { user: 'desk-b', password: 'acme-DeskB-Pa55word', port: 25702, domain: DOMAIN },
+  c: { user: 'desk-c', password: 'acme-DeskC-Pa55word', port: 25704, domain: DOMAIN },
+  /** Tenant "other": same username and extension (201) as acme's desk-a, its own domain and password. */
+  otherA: { user: 'desk-a', password: 'other-DeskA-Pa55word', port: 25710, domain: OTHER_DOMAIN },
 };
+const CALLERS = {
+  acme: { user: '100', password: 'acme-Heiden-Pa55word', domain: DOMAIN },
+  other: { user: '100', password: 'other-Kunz-Pa55word', domain: OTHER_DOMAIN },
+};
+
+/** Registers a desk (digest) from its fixed port, so its contact is predictable. */
+async function register(t: TestServer, d: Desk): Promise<void> {
+  const reg = await runSipp({
+    scenario: 'register-auth.xml',
+    target: t.udp,
+    localPort: d.port,
+    keys: { user: d.user, domain: d.domain, expires: 300 },
+    extra: ['-au', d.user, '-ap', d.password],
+  });
+  assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+}
+
+/**
+ * Takes over a registered desk's port once its sipp has left and records the start line of every datagram that
+ * reaches it, so a test can show that the server never sent that desk an INVITE.
+ */
+async function watch(d: Desk): Promise<{ requests: string[]; close(): Promise<void> }> {
+  const sock = createSocket('udp4');
+  const requests: string[] = [];
+  sock.on('message', (m: Buffer) => requests.push(m.toString('utf8').split('\r\n', 1)[0]!));
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(d.port, '127.0.0.1', () => resolve());
+  });
+  return { requests, close: () => new Promise<void>((resolve) => sock.close(() => resolve())) };
+}
 
 /**
  * Registers a desk from its fixed port, then starts a sipp playing `scenario` there; `done` settles when that
  * sipp exits (wrapped, since an async function would otherwise wait for the inner promise).
  */
-async function desk(
-  t: TestServer,
-  d: (typeof DESKS)['a'],
-  scenario: string,
-): Promise<{ done: Promise<SippRun> }> {
-  const reg = await runSipp({
-    scenario: 'register-auth.xml',
-    target: t.udp,
-    localPort: d.port,
-    keys: { user: d.user, domain: DOMAIN, expires: 300 },
-    extra: ['-au', d.user, '-ap', d.password],
-  });
-  assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+async function desk(t: TestServer, d: Desk, scenario: string): Promise<{ done: Promise<SippRun> }> {
+  await register(t, d);
   return {
     done: runSipp({ scenario, target: t.udp, localPort: d.port, keys: { user: d.user }, timeoutS: 10 }),
   };
@@ -41,13 +71,16 @@ function call(
   scenario: string,
   dial = '201',
   more: Record<string, string> = {},
+  o: { caller?: (typeof CALLERS)['acme']; password?: string; localIp?: string } = {},
 ): Promise<SippRun> {
+  const c = o.caller ?? CALLERS.acme;
   return runSipp({
     scenario,
     target: t.udp,
-    keys: { user: '100', domain: DOMAIN, dial, ...more },
-    extra: ['-au', '100', '-ap', 'acme-Heiden-Pa55word'],
+    keys: { user: c.user, domain: c.domain, dial, ...more },
+    extra: ['-au', c.user, '-ap', o.password ?? c.password],
     timeoutS: 10,
+    ...(o.localIp ? { localIp: o.localIp } : {}),
   });
 }
 
@@ -57,7 +90,7 @@ async function unregisterDesks(t: TestServer): Promise<void> {
       scenario: 'unregister-all.xml',
       target: t.udp,
       localPort: d.port,
-      keys: { user: d.user, domain: DOMAIN, expires: 0 },
+      keys: { user: d.user, domain: d.domain, expires: 0 },
       extra: ['-au', d.user, '-ap', d.password],
     });
   }
@@ -130,5 +163,71 @@ describe('call flows against sipp phones', () => {
     await sleep(200);
     ok(await call(t, 'device-call-hold.xml'), 'caller');
     ok(await a.done, 'desk-a');
+  });
+
+  it('an INVITE without credentials gets 407 and no call; a wrong password gets 403; no device rings', async () => {
+    await register(t, DESKS.a);
+    const before = (await t.server.store.callHistory.list('acme')).length;
+    const desk = await watch(DESKS.a);
+    try {
+      // From addresses no trunk peer uses, so nothing but digest could let these calls in.
+      ok(
+        await call(t, 'call-invite-unauthenticated.xml', '201', {}, { localIp: '127.0.0.2' }),
+        'no credentials',
+      );
+      ok(
+        await call(
+          t,
+          'call-invite-wrong-password.xml',
+          '201',
+          {},
+          {
+            localIp: '127.0.0.3',
+            password: 'wrong-Password-123',
+          },
+        ),
+        'wrong password',
+      );
+      assert.equal(t.server.counts().calls, 0);
+      await sleep(300);
+      assert.deepEqual(desk.requests, [], 'desk-a got nothing');
+    } finally {
+      await desk.close();
+    }
+    assert.equal((await t.server.store.callHistory.list('acme')).length, before);
+    assert.ok(
+      t.logs.some(
+        (l) =>
+          l.event === 'auth.failure' &&
+          l.method === 'INVITE' &&
+          l.source === '127.0.0.3' &&
+          l.tenant === DOMAIN &&
+          l.user === '100',
+      ),
+      'the wrong password is logged as auth.failure',
+    );
+  });
+
+  it("a tenant's extension is unreachable from another tenant's workplace", async () => {
+    // acme's desks are registered (and silently watched); tenant "other" has 100 and 201 too, but no 202.
+    await register(t, DESKS.a);
+    await register(t, DESKS.b);
+    await register(t, DESKS.c);
+    const acmeBefore = (await t.server.store.callHistory.list('acme')).length;
+    const other = await desk(t, DESKS.otherA, 'device-busy.xml');
+    const desks = [await watch(DESKS.a), await watch(DESKS.b), await watch(DESKS.c)];
+    try {
+      await sleep(200);
+      // 202 exists only in acme: from other it is an unknown number.
+      ok(await call(t, 'device-call-404.xml', '202', {}, { caller: CALLERS.other }), 'other 100 dials 202');
+      // 201 exists in both: other's own 201 rings (and is busy), never acme's.
+      ok(await call(t, 'device-call-486.xml', '201', {}, { caller: CALLERS.other }), 'other 100 dials 201');
+      ok(await other.done, "other's desk-a");
+      await sleep(300);
+      for (const [i, d] of desks.entries()) assert.deepEqual(d.requests, [], `acme desk ${i} got nothing`);
+    } finally {
+      for (const d of desks) await d.close();
+    }
+    assert.equal((await t.server.store.callHistory.list('acme')).length, acmeBefore);
   });
 });
