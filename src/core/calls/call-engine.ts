@@ -6,8 +6,9 @@ import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
-import { FeatureCodeRegistry, resolveDialString } from '../routing/index.js';
+import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
+import type { FeatureHandler, ServiceNumbers } from './service-handlers.js';
 import {
   type EngineDeps,
   type Leg,
@@ -33,6 +34,9 @@ export class CallEngine {
   readonly #calls = new Set<Call>();
   /** Connected legs by dialog id, so a REFER with Replaces can find the call it names (same tenant only). */
   readonly #legsByDialog = new Map<string, { call: Call; leg: Leg }>();
+  /** Feature-code handlers by the id the code was registered under (FeatureCodeRegistry). */
+  readonly #featureHandlers = new Map<string, FeatureHandler>();
+  #serviceNumbers: ServiceNumbers[] = [];
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -42,6 +46,22 @@ export class CallEngine {
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
     };
+  }
+
+  /** The registry services add their codes to (the dial plan resolves against it). */
+  get features(): FeatureCodeRegistry {
+    return this.#o.features;
+  }
+
+  /** Registers the handler of a feature-code id; the code itself goes into `features`. */
+  onFeature(id: string, handler: FeatureHandler): void {
+    if (this.#featureHandlers.has(id)) throw new Error(`feature handler ${id} is already registered`);
+    this.#featureHandlers.set(id, handler);
+  }
+
+  /** Adds a source of service numbers (asked, in order, before a dialled string is taken as unknown). */
+  addServiceNumbers(s: ServiceNumbers): void {
+    this.#serviceNumbers.push(s);
   }
 
   /** Live calls, for the leak checks. */
@@ -82,6 +102,11 @@ export class CallEngine {
     });
     const log = o.log.child({ tenant: tenant.id, callId: req.headers.get('Call-ID') });
 
+    if (
+      route.kind === 'invalid' &&
+      (await this.#toService(incoming, tenant, caller, normaliseDialString(dialled), log))
+    )
+      return;
     if (route.kind === 'invalid') {
       log.info({ event: 'call.rejected', dialled, reason: route.reason }, 'no route');
       incoming.reject(404, {
@@ -90,7 +115,21 @@ export class CallEngine {
       return;
     }
     if (route.kind === 'feature') {
-      incoming.reject(404, { reason: 'Feature Not Available' });
+      const handler = this.#featureHandlers.get(route.handler);
+      if (!handler) {
+        incoming.reject(404, { reason: 'Feature Not Available' });
+        return;
+      }
+      log.info({ event: 'call.feature', code: route.code, handler: route.handler }, 'feature code');
+      await handler({
+        tenant,
+        device,
+        caller,
+        code: route.code,
+        ...(route.argument !== undefined ? { argument: route.argument } : {}),
+        incoming,
+        log,
+      });
       return;
     }
     if (route.kind === 'external') {
@@ -148,6 +187,24 @@ export class CallEngine {
       return;
     }
     await found.call.replaceLeg(found.leg, incoming, caller);
+  }
+
+  /** Hands a call to a service number's owner; false when no service owns `dialled` in this tenant. */
+  async #toService(
+    incoming: IncomingInvite,
+    tenant: TenantRecord,
+    caller: Party,
+    dialled: string,
+    log: Logger,
+  ): Promise<boolean> {
+    for (const s of this.#serviceNumbers) {
+      const handler = await s.lookup(tenant.id, dialled);
+      if (handler) {
+        await handler({ tenant, caller, number: dialled, incoming, log });
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Routes the INVITE when it comes from a tenant's trunk peer; false when it does not (then it needs digest). */

@@ -1,0 +1,43 @@
+import type { IncomingInvite } from '../../sip/ua/index.js';
+import type { DeviceRecord, TenantRecord } from '../../store/types.js';
+import type { Logger } from '../../util/log.js';
+import type { Party } from '../events/types.js';
+
+/**
+ * The seams through which services (pickup, call center, ...) take INVITEs the dial plan gives them, so core never
+ * imports a feature: the composition root registers each service's handlers with the CallEngine.
+ */
+
+/** An INVITE from one of the tenant's own devices that dialled a feature code (e.g. `*97` + `101`). */
+export interface FeatureInvocation {
+  tenant: TenantRecord;
+  device: DeviceRecord;
+  /** The dialling workplace as a party (number = its extension). */
+  caller: Party;
+  /** The code as registered, e.g. '*97'. */
+  code: string;
+  /** The digits after a code that takes an argument. */
+  argument?: string;
+  /** The INVITE: the handler must answer it (accept, reject) exactly once. */
+  incoming: IncomingInvite;
+  log: Logger;
+}
+
+/** Handles one registered feature-code id; it owns the INVITE from here on. */
+export type FeatureHandler = (inv: FeatureInvocation) => Promise<void>;
+
+/** A call to a number a service owns (e.g. a call-center group's extension), from a device or a trunk. */
+export interface ServiceCall {
+  tenant: TenantRecord;
+  caller: Party;
+  /** The dialled number, as the dial plan normalised it. */
+  number: string;
+  incoming: IncomingInvite;
+  log: Logger;
+}
+
+/** Numbers that are not workplaces but belong to a service. Every lookup is scoped to a tenant. */
+export interface ServiceNumbers {
+  /** The handler for `number` in this tenant, or undefined when the number is not a service's. */
+  lookup(tenantId: string, number: string): Promise<((call: ServiceCall) => Promise<void>) | undefined>;
+}
