@@ -71,14 +71,14 @@ function call(
   scenario: string,
   dial = '201',
   more: Record<string, string> = {},
-  o: { caller?: (typeof CALLERS)['acme']; password?: string; localIp?: string } = {},
+  o: { caller?: (typeof CALLERS)['acme']; password?: string; localIp?: string; extra?: string[] } = {},
 ): Promise<SippRun> {
   const c = o.caller ?? CALLERS.acme;
   return runSipp({
     scenario,
     target: t.udp,
     keys: { user: c.user, domain: c.domain, dial, ...more },
-    extra: ['-au', c.user, '-ap', o.password ?? c.password],
+    extra: ['-au', c.user, '-ap', o.password ?? c.password, ...(o.extra ?? [])],
     timeoutS: 10,
     ...(o.localIp ? { localIp: o.localIp } : {}),
   });
@@ -152,6 +152,31 @@ describe('call flows against sipp phones', () => {
     ok(await call(t, 'device-call-refer.xml', '201', { target: '202' }), 'caller (transferor)');
     ok(await c.done, 'desk-c (target: answers, hangs up)');
     ok(await a.done, 'desk-a (transferee: gets BYE when the target hangs up)');
+  });
+
+  it('attended transfer by REFER with Replaces: transferee and target connected, both transferor legs released', async () => {
+    // One transferor, two sipp processes (3PCC twins): the consultation call to 202 tells the first call its tags.
+    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    const c = await desk(t, DESKS.c, 'device-answer-hangup.xml');
+    const transfers: Array<{ kind: string; by: string; to: string }> = [];
+    const off = t.server.bus.on('call.transferred', (e) =>
+      transfers.push({ kind: e.kind, by: e.by.number, to: e.to.number }),
+    );
+    await sleep(200);
+    // A Call-ID without '@': in a URI header value it would have to be escaped, and sipp cannot do that.
+    const twin = ['-3pcc', '127.0.0.1:25790', '-cid_str', '%u-%p-attended'];
+    const consult = call(t, 'transferor-consult.xml', '202', {}, { extra: twin });
+    await sleep(300);
+    ok(
+      await call(t, 'transferor-refer-replaces.xml', '201', { target: '202' }, { extra: twin }),
+      'transferor',
+    );
+    ok(await consult, 'transferor (consultation call, released with BYE)');
+    ok(await c.done, 'desk-c (target: answers the consultation, hangs up on the transferee)');
+    ok(await a.done, 'desk-a (transferee: gets BYE when the target hangs up)');
+    off();
+    // The first call (100 → 201) now has 202 in the transferor's place.
+    assert.deepEqual(transfers, [{ kind: 'attended', by: '100', to: '202' }]);
   });
 
   it('unknown extension: 404', async () => {
