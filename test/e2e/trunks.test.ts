@@ -1,5 +1,6 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSipp } from './support/sipp.js';
@@ -108,5 +109,58 @@ describe('SIP trunks with a sipp carrier', () => {
     });
     assert.notEqual(r.code, 0);
     assert.match(r.messages, /SIP\/2\.0 404 /);
+  });
+});
+
+describe('a carrier that challenges outbound INVITEs', () => {
+  it("answers the carrier's challenge with the trunk's account (same Call-ID, CSeq + 1) and the call goes through", async () => {
+    // The carrier listens before the server starts, since the trunk registers at once.
+    const carrier = runSipp({
+      scenario: 'trunk-carrier-auth-uas.xml',
+      target: '127.0.0.1:5060',
+      localIp: '127.0.0.9',
+      localPort: 25672,
+      calls: 2,
+      timeoutS: 10,
+      trace: true,
+    });
+    await sleep(300);
+    const t = await startTestServer({
+      args: ['--provision', fileURLToPath(new URL('./fixtures/trunks-auth.yaml', import.meta.url))],
+    });
+    try {
+      await sleep(300);
+      // The baseline is taken once the trunk's REGISTER transaction has finished (it was in flight at start).
+      t.baseline = t.server.counts();
+      const caller = await runSipp({
+        scenario: 'device-call.xml',
+        target: t.udp,
+        keys: { user: '100', domain: DOMAIN, dial: '00301234' },
+        extra: ['-au', '100', '-ap', 'acme-Heiden-Pa55word'],
+      });
+      const c = await carrier;
+      assert.equal(caller.code, 0, `${caller.stderr}\ncarrier saw:\n${c.messages}${c.stderr}`);
+      assert.equal(c.code, 0, c.stdout + c.stderr + c.messages);
+      // Two INVITEs of one Call-ID: the challenged one (CSeq n) and the answer (CSeq n+1, Authorization).
+      const invites = [...c.messages.matchAll(/^INVITE [\s\S]*?^CSeq: *(\d+) INVITE/gm)].map((m) =>
+        Number(m[1]),
+      );
+      assert.equal(invites.length, 2, c.messages);
+      assert.equal(invites[1], invites[0]! + 1);
+      // The digest, computed here independently (RFC 7616 section 3.4.1, MD5, qop=auth).
+      const auth = /^Authorization: Digest ([^\r\n]*)/m.exec(c.messages)?.[1] ?? '';
+      const p = Object.fromEntries(
+        [...auth.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1], m[2] ?? m[3]]),
+      );
+      const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+      const ha1 = md5(`4930555:carrier.test:carrier-Secret-2026`);
+      const ha2 = md5(`INVITE:${p.uri}`);
+      assert.equal(p.username, '4930555');
+      assert.equal(p.uri, 'sip:+49301234@127.0.0.9:25672');
+      assert.equal(p.response, md5(`${ha1}:4f1a9c2e7d3b5a60:${p.nc}:${p.cnonce}:auth:${ha2}`));
+      await assertBaseline(t, 8000);
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -145,6 +145,7 @@ export class CallEngine {
         from: trunk.from,
         to: trunk.to,
         headers: trunk.headers ?? [],
+        ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
       };
       await this.#start(incoming, tenant, caller, { number: route.number }, [target], log);
       return;

@@ -1,7 +1,13 @@
 import { remoteRtpOf, type MediaEndpoint, type MediaEngine, type RemoteMedia } from '../../media/index.js';
 import { createResponse, quote, type SipRequest, type SipResponse } from '../../sip/message/index.js';
 import type { Flow } from '../../sip/transport/types.js';
-import type { Dialog, OutgoingInvite, UserAgentCore } from '../../sip/ua/index.js';
+import {
+  inviteWithCredentials,
+  type Dialog,
+  type InviteOptions,
+  type OutgoingInvite,
+  type UserAgentCore,
+} from '../../sip/ua/index.js';
 import type { RegistrationRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
@@ -120,6 +126,13 @@ export interface Target {
   from?: string;
   to?: string;
   headers?: Array<[string, string]>;
+  /** Answers a digest challenge to the INVITE with these (a carrier's account). */
+  credentials?: { username: string; password: string };
+}
+
+/** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
+export function inviteTo(ua: UserAgentCore, target: Target, o: InviteOptions): OutgoingInvite {
+  return target.credentials ? inviteWithCredentials(ua, o, target.credentials) : ua.invite(o);
 }
 
 export function deviceTarget(b: RegistrationRecord): Target {

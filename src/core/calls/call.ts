@@ -28,6 +28,7 @@ import {
   type Target,
   decodeUser,
   deviceTarget,
+  inviteTo,
   mediaOf,
   nameAddr,
   notifySipfrag,
@@ -115,7 +116,7 @@ export class Call {
           target,
           endpoint,
           done: false,
-          invite: o.ua.invite({
+          invite: inviteTo(o.ua, target, {
             flow: target.flow,
             requestUri: target.requestUri,
             from: target.from ?? nameAddr(this.caller, this.tenant.domain),

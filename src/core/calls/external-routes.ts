@@ -13,6 +13,8 @@ export interface TrunkTarget {
   from: string;
   to: string;
   headers?: Array<[string, string]>;
+  /** The carrier account that answers a digest challenge to the INVITE (the trunk's registration credentials). */
+  credentials?: { username: string; password: string };
 }
 
 export type InboundRoute =

@@ -1,9 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { computeDigestResponse } from '../../sip/auth/digest-response.js';
-import { parseAuthValue } from '../../sip/auth/auth-header.js';
-import { computeHa1 } from '../../sip/auth/ha1.js';
-import type { DigestAlgorithm } from '../../sip/auth/ha1.js';
+import { challengeIsStale, digestAuthorization } from '../../sip/auth/digest-client.js';
 import type { SipResponse } from '../../sip/message/types.js';
 import type { Endpoint, Flow, TransportProtocol } from '../../sip/transport/types.js';
 import type { TrunkRecord, TrunkStore } from '../../store/types.js';
@@ -289,54 +286,11 @@ export class TrunkRegistrations {
 
   /** The Authorization (or Proxy-Authorization) answering the best challenge we support, or undefined. */
   #authorize(t: TrunkRecord, res: SipResponse, uri: string): [string, string] | undefined {
-    const proxy = res.status === 407;
-    const challenges = res.headers
-      .getAll(proxy ? 'Proxy-Authenticate' : 'WWW-Authenticate')
-      .map(parseAuthValue)
-      .filter((c) => c !== undefined && c.scheme.toLowerCase() === 'digest');
-    const usable = challenges
-      .map((c) => {
-        const algorithm = (c!.params.get('algorithm') ?? 'MD5').toUpperCase();
-        return algorithm === 'MD5' || algorithm === 'SHA-256'
-          ? { params: c!.params, algorithm: algorithm as DigestAlgorithm }
-          : undefined;
-      })
-      .filter((c) => c !== undefined);
-    // SHA-256 when offered (RFC 8760), MD5 otherwise.
-    const c = usable.find((u) => u.algorithm === 'SHA-256') ?? usable[0];
-    if (!c) return undefined;
-    const realm = c.params.get('realm');
-    const nonce = c.params.get('nonce');
-    if (realm === undefined || nonce === undefined) return undefined;
-    const qops = c.params
-      .get('qop')
-      ?.split(',')
-      .map((q) => q.trim().toLowerCase());
-    if (qops && !qops.includes('auth')) return undefined;
-    const username = t.regUsername!;
-    const ha1 = computeHa1(c.algorithm, username, realm, t.regPassword!);
-    const cnonce = randomHex(8);
-    const nc = '00000001';
-    const response = computeDigestResponse({
-      algorithm: c.algorithm,
-      ha1,
-      nonce,
-      method: 'REGISTER',
-      uri,
-      ...(qops ? { qop: 'auth' as const, nc, cnonce } : {}),
-    });
-    const parts = [
-      `username=${quote(username)}`,
-      `realm=${quote(realm)}`,
-      `nonce=${quote(nonce)}`,
-      `uri=${quote(uri)}`,
-      `response=${quote(response)}`,
-      `algorithm=${c.algorithm}`,
-    ];
-    if (qops) parts.push('qop=auth', `nc=${nc}`, `cnonce=${quote(cnonce)}`);
-    const opaque = c.params.get('opaque');
-    if (opaque !== undefined) parts.push(`opaque=${quote(opaque)}`);
-    return [proxy ? 'Proxy-Authorization' : 'Authorization', `Digest ${parts.join(', ')}`];
+    return digestAuthorization(
+      res,
+      { method: 'REGISTER', uri },
+      { username: t.regUsername!, password: t.regPassword! },
+    );
   }
 
   async #flow(t: TrunkRecord): Promise<Flow> {
@@ -353,22 +307,11 @@ function keyOf(t: TrunkRecord): string {
   return JSON.stringify([t.peerHost, t.peerPort, t.transport, t.regUsername, t.regPassword, t.regExpires]);
 }
 
-function challengeIsStale(res: SipResponse): boolean {
-  const name = res.status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-  return res.headers
-    .getAll(name)
-    .some((v) => parseAuthValue(v)?.params.get('stale')?.toLowerCase() === 'true');
-}
-
 /** The interval the registrar granted: our Contact's expires param, else the Expires header, else what we asked. */
 function grantedExpires(res: SipResponse, asked: number): number {
   const fromContact = /;\s*expires\s*=\s*([0-9]+)/i.exec(res.headers.getAll('Contact').join(','))?.[1];
   const v = Number(fromContact ?? res.headers.get('Expires') ?? asked);
   return Number.isInteger(v) && v > 0 ? v : asked;
-}
-
-function quote(s: string): string {
-  return `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 function uriHost(host: string): string {

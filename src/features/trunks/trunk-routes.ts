@@ -103,6 +103,9 @@ export class TrunkRoutes implements ExternalRoutes {
       from: identity,
       to: `<sip:${formatted}@${host}>`,
       headers: [['P-Asserted-Identity', identity]],
+      ...(trunk.regUsername && trunk.regPassword
+        ? { credentials: { username: trunk.regUsername, password: trunk.regPassword } }
+        : {}),
     };
   }
 

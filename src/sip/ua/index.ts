@@ -9,3 +9,4 @@ export {
 export type { IncomingInvite } from './incoming-invite.js';
 export type { OutgoingInvite, OutgoingInviteResult } from './outgoing-invite.js';
 export * from '../dialog/index.js';
+export { inviteWithCredentials } from './authenticated-invite.js';
