@@ -130,7 +130,14 @@ describe('call pickup with real phones', () => {
 
   before(async () => {
     t = await startTestServer({ args: ['--provision', FIXTURE, '--ring-timeout', '20'] });
-    const make = (name: string, user: string, password: string, basePort: number, toneHz: number) =>
+    const make = (
+      name: string,
+      user: string,
+      password: string,
+      basePort: number,
+      toneHz: number,
+      audioCodecs?: string,
+    ) =>
       (phones[name] = new BaresipPhone({
         name,
         user,
@@ -139,9 +146,11 @@ describe('call pickup with real phones', () => {
         proxy: t.udp,
         basePort,
         toneHz,
+        ...(audioCodecs ? { audioCodecs } : {}),
       }));
     make('karin', '100', 'acme-Heiden-Pa55word', 26200, 1000);
-    make('paul', 'picker', 'acme-Paul-Pa55word', 26240, 440);
+    // The picker speaks PCMA only while the callers offer PCMU first: the relay translates between the laws.
+    make('paul', 'picker', 'acme-Paul-Pa55word', 26240, 440, 'PCMA');
     make('bea', '204', 'acme-Berger-Pa55word', 26280, 700);
     make('noraDesk', 'nora-desk', 'acme-Nora-D-Pa55word', 26320, 300);
     make('noraSoft', 'nora-soft', 'acme-Nora-S-Pa55word', 26360, 550);
@@ -188,6 +197,8 @@ describe('call pickup with real phones', () => {
     );
     const a = await answered;
     assert.deepEqual([a.callee.workplace, a.device], ['203', 'picker']);
+    const line = t.logs.find((l) => l['event'] === 'call.picked-up' && l['call'] === callId);
+    assert.deepEqual([line?.['callerCodec'], line?.['pickerCodec']], ['PCMU', 'PCMA'], 'two G.711 laws');
     ok(await desk.done, 'desk-a (CANCEL with Reason "Call completed elsewhere")');
     // While connected: the picker's leg is what a BLF watcher of 203 would see; a Replaces with early-only
     // naming that confirmed dialog is refused with 486 (RFC 3891 section 3).

@@ -602,7 +602,17 @@ export class Call {
       kind,
     });
     this.#emit('call.answered', picker.device);
-    this.#log.info({ event: 'call.picked-up', kind, by: picker.device, from: rung.workplace }, 'picked up');
+    this.#log.info(
+      {
+        event: 'call.picked-up',
+        kind,
+        by: picker.device,
+        from: rung.workplace,
+        callerCodec: callerAns.codec?.encoding,
+        pickerCodec: pickerAns.codec?.encoding,
+      },
+      'picked up',
+    );
     const [callerSide, pickerSide] = await Promise.allSettled([
       this.#incoming.accept({ body: Buffer.from(callerAns.sdp), contentType: 'application/sdp' }),
       incoming.accept({
