@@ -305,7 +305,13 @@ describe('call pickup with real phones', () => {
         const p = await picked;
         assert.deepEqual([p.kind, p.from.workplace], ['group', picked201 ? '201' : '202']);
         assert.equal(t.server.calls.count(), 2, 'the other call still rings');
-        await sleep(2000);
+        await sleep(1500);
+        // A picked-up call is an ordinary answered call: the picker can hold it.
+        const held = nextEvent(t, 'call.held');
+        assert.equal((await paul!.command('hold')).ok, true);
+        const h = await held;
+        assert.deepEqual([h.callId, h.by.workplace], [p.callId, '203']);
+        await sleep(500);
         const winnerDown = winner.waitFor('CALL_CLOSED');
         await paul!.command('hangup');
         await winnerDown;

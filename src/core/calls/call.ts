@@ -569,10 +569,12 @@ export class Call {
       incoming.reject(480, { reason: 'Call No Longer Ringing' });
       return;
     }
-    const pickerAns = answerOn(incoming.request.body.toString('utf8'), pickerEp);
+    const offer = incoming.request.body.toString('utf8');
+    const pickerAns = offer ? answerOn(offer, pickerEp) : undefined;
     if (!pickerAns) {
       pickerEp.close();
-      incoming.reject(488, { reason: 'No Common Codec' });
+      // Late offer (INVITE without SDP) is not supported, as for any call.
+      incoming.reject(488, { reason: offer ? 'No Common Codec' : 'SDP Offer Required' });
       return;
     }
     const callerAns = answerOn(this.#incoming.request.body.toString('utf8'), callerEp);
