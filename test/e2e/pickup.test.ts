@@ -236,6 +236,37 @@ describe('call pickup with real phones', () => {
     assert.equal(rec?.outcome, 'completed');
   });
 
+  it('a picked-up call can be transferred on (blind transfer by the picker)', async () => {
+    const { karin, paul, noraDesk } = phones as Record<string, BaresipPhone>;
+    const desk = await ringingDesk(t, DESK_A, 'device-cancelled-elsewhere.xml');
+    const ringing = nextEvent(t, 'call.ringing', (e) => e.callee.workplace === '201');
+    await karin!.command('dial', `sip:201@${DOMAIN}`);
+    const { callId } = await ringing;
+    const up = Promise.all([karin!.waitFor('CALL_ESTABLISHED'), paul!.waitFor('CALL_ESTABLISHED')]);
+    await paul!.command('dial', `sip:*97201@${DOMAIN}`);
+    await up;
+    ok(await desk.done, 'desk-a');
+    await sleep(1000);
+    const transferred = nextEvent(t, 'call.transferred');
+    const noraRings = noraDesk!.waitFor('CALL_INCOMING');
+    const paulDown = paul!.waitFor('CALL_CLOSED');
+    assert.equal((await paul!.command('transfer', `sip:205@${DOMAIN}`)).ok, true);
+    await noraRings;
+    const noraUp = noraDesk!.waitFor('CALL_ESTABLISHED');
+    await noraDesk!.command('accept');
+    await noraUp;
+    await paulDown;
+    const e = await transferred;
+    assert.deepEqual([e.callId, e.kind, e.by.workplace, e.to.workplace], [callId, 'blind', '203', '205']);
+    await sleep(2000);
+    const karinDown = karin!.waitFor('CALL_CLOSED');
+    await noraDesk!.command('hangup');
+    await karinDown;
+    await sleep(300);
+    const share = heard(noraDesk!, 1000);
+    assert.ok(share > 0.5, `the transfer target hears the caller's 1000 Hz (share ${share.toFixed(3)})`);
+  });
+
   for (const orientation of ['RFC 3891 (to-tag = ours)', 'swapped (to-tag = the device’s)'] as const) {
     it(`INVITE with Replaces naming the ringing branch picks up, ${orientation}; another tenant gets 481`, async () => {
       const { karin } = phones as Record<string, BaresipPhone>;
