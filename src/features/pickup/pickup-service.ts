@@ -65,9 +65,19 @@ export class PickupService {
       id: 'pickup.pull',
       description: "Call pull: moves the workplace's own call from another of its devices to this one",
     });
-    engine.onFeature('pickup.directed', (inv) => this.#directed(inv));
-    engine.onFeature('pickup.group', (inv) => this.#group(inv));
-    engine.onFeature('pickup.pull', (inv) => engine.pull(inv));
+    engine.onFeature('pickup.directed', (inv) => this.#guard(inv, () => this.#directed(inv)));
+    engine.onFeature('pickup.group', (inv) => this.#guard(inv, () => this.#group(inv)));
+    engine.onFeature('pickup.pull', (inv) => this.#guard(inv, () => engine.pull(inv)));
+  }
+
+  /** A failure inside (the store unreachable, say) still answers the INVITE; reject() after an answer is a no-op. */
+  async #guard(inv: FeatureInvocation, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      inv.log.error({ event: 'pickup.error', code: inv.code, err: String(err) }, 'pickup failed');
+      inv.incoming.reject(500, { reason: 'Pickup Failed' });
+    }
   }
 
   stop(): void {

@@ -181,6 +181,18 @@ describe('PickupService', () => {
     assert.deepEqual(engine.taken, ['group second by 102', 'group first by 102']);
   });
 
+  it('a failing store still gets the INVITE a final answer (500), nothing taken', async () => {
+    call(bus, 't1', 'c1', '101').ringing(T0);
+    settings = new Proxy(settings, {
+      get: () => {
+        throw new Error('database unreachable');
+      },
+    });
+    assert.deepEqual(await dial('pickup.group', 't1', '102'), ['500 Pickup Failed']);
+    assert.deepEqual(await dial('pickup.directed', 't1', '100', '101'), ['500 Pickup Failed']);
+    assert.deepEqual(engine.taken, []);
+  });
+
   it('*11 hands the dialling device to the engine', async () => {
     assert.deepEqual(await dial('pickup.pull', 't1', '100'), []);
     assert.deepEqual(engine.taken, ['pull by 100-desk']);
