@@ -9,6 +9,7 @@ import { createMediaEngine, type MediaEngine } from '../media/index.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
+import { PickupService } from '../features/pickup/pickup-service.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -36,6 +37,8 @@ export interface Server {
   readonly clock: Clock;
   readonly bus: EventBus;
   readonly media: MediaEngine;
+  /** The call engine (tests read pickup identifiers from it; the BLF service asks it for them). */
+  readonly calls: CallEngine;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -178,6 +181,14 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
     });
     service.setInviteHandler(calls);
+    // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.
+    const pickup = new PickupService({
+      engine: calls,
+      bus,
+      settings: (tenantId) => store.pickup.settings(tenantId),
+      isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
+    });
+    stopAll.push(() => pickup.stop());
     const uaRef = ua;
     stopAll.push(async () => {
       // Hang up live calls, but never let a dead phone hold up the shutdown.
@@ -238,6 +249,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       bus,
       media,
+      calls,
       httpPort: httpServer.port,
       counts,
       provision,

@@ -25,7 +25,9 @@ import type {
   TrunkRecord,
   TrunkStore,
   WorkplaceRecord,
+  PickupStore,
 } from './types.js';
+import { KyselyPickupStore } from './pickup-store.js';
 
 type Dialect = Store['dialect'];
 
@@ -40,6 +42,7 @@ export class KyselyStore implements Store {
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
+  readonly pickup: PickupStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -58,6 +61,7 @@ export class KyselyStore implements Store {
     this.provisioning = new KyselyProvisioningStore(db);
     this.callHistory = new KyselyCallHistoryStore(db);
     this.trunks = new KyselyTrunkStore(db);
+    this.pickup = new KyselyPickupStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -474,6 +478,8 @@ function toCallHistory(row: Selectable<CallHistoryTable>): CallHistoryRecord {
     durationS: row.duration_s,
     outcome: row.outcome,
     status: row.status,
+    // Only when set, so records of calls that were not picked up read as before the columns existed.
+    ...(row.pickup_kind !== null ? { pickup: { kind: row.pickup_kind, from: row.pickup_from ?? '' } } : {}),
   };
 }
 
@@ -501,6 +507,8 @@ function fromCallHistory(r: CallHistoryRecord): Selectable<CallHistoryTable> {
     duration_s: r.durationS,
     outcome: r.outcome,
     status: r.status,
+    pickup_kind: r.pickup?.kind ?? null,
+    pickup_from: r.pickup?.from ?? null,
   };
 }
 

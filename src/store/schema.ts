@@ -69,6 +69,9 @@ export interface CallHistoryTable {
   duration_s: number;
   outcome: string;
   status: number | null;
+  /** 0006: which pickup took the call ('directed', 'group', 'replaces', 'pull') and from which workplace. */
+  pickup_kind: string | null;
+  pickup_from: string | null;
 }
 
 export interface TrunksTable {
@@ -102,4 +105,25 @@ export interface Database {
   call_history: CallHistoryTable;
   trunks: TrunksTable;
   trunk_dids: TrunkDidsTable;
+  pickup_settings: PickupSettingsTable;
+  pickup_groups: PickupGroupsTable;
+  pickup_group_members: PickupGroupMembersTable;
+}
+
+export interface PickupSettingsTable {
+  tenant_id: string;
+  pickup_order: string;
+}
+
+export interface PickupGroupsTable {
+  tenant_id: string;
+  name: string;
+  position: number;
+}
+
+export interface PickupGroupMembersTable {
+  tenant_id: string;
+  extension: string;
+  group_name: string;
+  position: number;
 }

@@ -185,6 +185,8 @@ export interface CallHistoryRecord {
   outcome: string;
   /** The final SIP status of a failed call, when there was one. */
   status: number | null;
+  /** Present when the call was picked up: how, and from which workplace (or, for a pull, device). */
+  pickup?: { kind: string; from: string };
 }
 
 export interface CallHistoryListOptions {
@@ -202,6 +204,20 @@ export interface CallHistoryStore {
   list(tenantId: string, opts?: CallHistoryListOptions): Promise<CallHistoryRecord[]>;
 }
 
+/** A tenant's call pickup configuration (provisioning `pickupGroups`, `pickupOrder`). */
+export interface PickupSettingsRecord {
+  order: 'newest' | 'oldest';
+  /** Groups in file order; members are workplace extensions of the tenant, each in at most one group. */
+  groups: Array<{ name: string; members: string[] }>;
+}
+
+export interface PickupStore {
+  /** The tenant's settings; `{ order: 'newest', groups: [] }` when none are stored. */
+  settings(tenantId: string): Promise<PickupSettingsRecord>;
+  /** Replaces the tenant's settings whole; members must be workplaces of the tenant. */
+  replace(tenantId: string, s: PickupSettingsRecord): Promise<void>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly directory: DirectoryStore;
@@ -209,6 +225,7 @@ export interface Store {
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
+  readonly pickup: PickupStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

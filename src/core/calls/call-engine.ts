@@ -8,7 +8,7 @@ import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
-import type { FeatureHandler, ServiceNumbers } from './service-handlers.js';
+import type { FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import {
   type EngineDeps,
   type Leg,
@@ -174,20 +174,85 @@ export class CallEngine {
     header: string,
   ): Promise<void> {
     const id = parseReplaces(header);
-    // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one.
+    // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one; phones that build
+    // the header from dialog-info (BLF) differ in orientation, so the swapped form is accepted too.
     const found = id
-      ? this.#legsByDialog.get(dialogKey({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }))
+      ? (this.#legsByDialog.get(
+          dialogKey({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }),
+        ) ??
+        this.#legsByDialog.get(dialogKey({ callId: id.callId, localTag: id.fromTag, remoteTag: id.toTag })))
       : undefined;
+    if (id && !found) {
+      // A ringing call's branch (a BLF key picking up): its early dialog is ours as UAC, so section 3 lets us
+      // replace it — the caller is answered, every branch cancelled. Same tenant only.
+      const ringing = [...this.#calls].find((c) => c.tenant.id === tenant.id && c.ringingBranchNamed(id));
+      if (ringing) {
+        await ringing.takeRinging(incoming, caller, 'replaces');
+        return;
+      }
+    }
     if (!id || !found || found.call.tenant.id !== tenant.id) {
       incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
       return;
     }
-    // Section 3: early-only names a dialog that must still be early; ours are all confirmed.
+    // Section 3: early-only names a dialog that must still be early; this one is confirmed.
     if (id.earlyOnly) {
       incoming.reject(486, { reason: 'Dialog Already Answered' });
       return;
     }
     await found.call.replaceLeg(found.leg, incoming, caller);
+  }
+
+  /**
+   * Takes the ringing call `callId` of the picker's tenant (directed or group pickup; the pickup feature chose
+   * it). Answers the picker's INVITE exactly once: 480 when the call no longer rings (answered meanwhile,
+   * another tenant's, unknown).
+   */
+  async pickUp(inv: FeatureInvocation, callId: string, kind: 'directed' | 'group'): Promise<void> {
+    const call = this.#callById(inv.tenant.id, callId);
+    if (!call || call.state !== 'ringing') {
+      inv.incoming.reject(480, { reason: 'Call No Longer Ringing' });
+      return;
+    }
+    await call.takeRinging(inv.incoming, inv.caller, kind);
+  }
+
+  /**
+   * Call pull (`*11`): the dialling workplace's own answered call, held by another of its devices, moves to the
+   * dialling device (the newest such call when there are several); the other party stays connected. 480 when
+   * the workplace has no call on another device.
+   */
+  async pull(inv: FeatureInvocation): Promise<void> {
+    const workplace = inv.device.workplaceExtension;
+    let best: { call: Call; leg: Leg } | undefined;
+    for (const call of this.#calls) {
+      if (call.tenant.id !== inv.tenant.id) continue;
+      const leg = call.legOf(workplace, inv.device.username);
+      if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
+    }
+    if (!best) {
+      inv.incoming.reject(480, { reason: 'No Call To Pull' });
+      return;
+    }
+    await best.call.replaceLeg(best.leg, inv.incoming, inv.caller, 'pull');
+  }
+
+  /**
+   * The SIP identifiers of the leg an INVITE with Replaces will name to pick up (ringing) or take over (answered)
+   * call `callId` at `workplace`, from that workplace's device's point of view (RFC 4235: local = the device's
+   * side). For dialog-info (BLF). Undefined when the call is unknown, another tenant's, or not at `workplace`.
+   */
+  pickupLegOf(
+    tenantId: string,
+    callId: string,
+    workplace: string,
+  ): { callId: string; localTag: string; remoteTag: string } | undefined {
+    return this.#callById(tenantId, callId)?.pickupLegOf(workplace);
+  }
+
+  #callById(tenantId: string, callId: string): Call | undefined {
+    for (const c of this.#calls) if (c.id === callId && c.tenant.id === tenantId) return c;
+    return undefined;
   }
 
   /** Hands a call to a service number's owner; false when no service owns `dialled` in this tenant. */

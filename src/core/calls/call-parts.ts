@@ -43,6 +43,8 @@ export interface Branch {
   endpoint: MediaEndpoint;
   done: boolean;
   status?: number;
+  /** The device's To tags from its 18x (the early dialogs an INVITE with Replaces may name). */
+  earlyTags: string[];
 }
 
 export type CallState = 'ringing' | 'answered' | 'ended';

@@ -9,7 +9,7 @@ import {
   type MediaPlayer,
   type Answer,
 } from '../../media/index.js';
-import { createResponse, parseNameAddr, reasonPhrase, isSipUri } from '../../sip/message/index.js';
+import { createResponse, parseNameAddr, reasonPhrase, isSipUri, tagOf } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
@@ -36,6 +36,14 @@ import {
   responseFor,
   parseReplaces,
 } from './call-parts.js';
+import {
+  type PickupKind,
+  type PickupLeg,
+  answerOn,
+  branchIds,
+  connectedIdentityHeaders,
+  namesBranch,
+} from './pickup.js';
 /**
  * One call: the caller's leg (our UAS dialog), the branches ringing while it is offered, and once answered two
  * connected legs whose media the relay bridges. Hold, blind and attended transfer act on the legs; what ending
@@ -116,6 +124,7 @@ export class Call {
           target,
           endpoint,
           done: false,
+          earlyTags: [],
           invite: inviteTo(o.ua, target, {
             flow: target.flow,
             requestUri: target.requestUri,
@@ -130,6 +139,9 @@ export class Call {
         };
         this.#branches.push(branch);
         branch.invite.onProvisional((res) => {
+          const to = parseNameAddr(res.headers.get('To') ?? '');
+          const tag = to && tagOf(to);
+          if (tag && !branch.earlyTags.includes(tag)) branch.earlyTags.push(tag);
           if (res.status >= 180 && this.#state === 'ringing') {
             this.#incoming.progress(180);
             this.#emit('call.ringing', target.device);
@@ -404,8 +416,16 @@ export class Call {
    * Gives up `leg` (whose dialog a transferor's Replaces named) to another call: returns the other side of this
    * call — the party the transferor consulted — and ends this call, releasing `leg` with BYE.
    */
-  /** INVITE with Replaces naming `leg`: the new caller takes its place; the replaced phone gets BYE. */
-  async replaceLeg(leg: Leg, incoming: IncomingInvite, party: Party): Promise<void> {
+  /**
+   * INVITE with Replaces naming `leg` (or a call pull, `*11`, taking the workplace's call to another of its
+   * devices): the new phone takes its place; the replaced phone gets BYE.
+   */
+  async replaceLeg(
+    leg: Leg,
+    incoming: IncomingInvite,
+    party: Party,
+    kind: 'replaces' | 'pull' = 'replaces',
+  ): Promise<void> {
     const o = this.#o;
     if (this.#state !== 'answered' || leg.gone) {
       incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
@@ -426,7 +446,11 @@ export class Call {
     ep.setCodec(ans.codec);
     let dialog: Dialog;
     try {
-      dialog = await incoming.accept({ body: Buffer.from(ans.sdp), contentType: 'application/sdp' });
+      dialog = await incoming.accept({
+        body: Buffer.from(ans.sdp),
+        contentType: 'application/sdp',
+        headers: connectedIdentityHeaders(this.#other(leg).party, this.tenant.domain),
+      });
     } catch {
       ep.close();
       return;
@@ -449,6 +473,18 @@ export class Call {
     this.#dialogs.remove(leg);
     void leg.dialog.bye();
     leg.ep.close();
+    if (kind === 'pull') {
+      o.bus.emit({
+        type: 'call.picked-up',
+        tenantId: this.tenant.id,
+        callId: this.id,
+        at: o.clock.now(),
+        by: party,
+        from: leg.party,
+        kind: 'pull',
+      });
+      return;
+    }
     o.bus.emit({
       type: 'call.transferred',
       tenantId: this.tenant.id,
@@ -458,6 +494,149 @@ export class Call {
       to: party,
       kind: 'attended',
     });
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  get answeredAt(): number | undefined {
+    return this.#answeredAt;
+  }
+
+  /** Does the Replaces header name an early dialog of one of this ringing call's branches? */
+  ringingBranchNamed(id: { callId: string; toTag: string; fromTag: string }): boolean {
+    return this.#state === 'ringing' && this.#branches.some((b) => namesBranch(b, id));
+  }
+
+  /** The connected leg of `workplace` on a device other than `exceptDevice` (a call pull's source). */
+  legOf(workplace: string, exceptDevice: string): Leg | undefined {
+    if (this.#state !== 'answered' || !this.#legs) return undefined;
+    return this.#legs.find(
+      (l) => !l.gone && l.party.workplace === workplace && l.party.device !== exceptDevice,
+    );
+  }
+
+  /**
+   * The leg an INVITE with Replaces would name to take this call from `workplace`, as that workplace's device
+   * sees it (RFC 4235: local = the device's side). Ringing: an early branch dialog to one of its devices (Call-ID
+   * of the branch, local = the device's To tag, remote = our From tag). Answered: its connected leg.
+   */
+  pickupLegOf(workplace: string): PickupLeg | undefined {
+    if (this.#state === 'ringing') {
+      if (this.callee.workplace !== workplace) return undefined;
+      for (const b of this.#branches) {
+        const tag = b.earlyTags[0];
+        if (b.done || !b.target.device || tag === undefined) continue;
+        const ids = branchIds(b);
+        return { callId: ids.callId, localTag: tag, remoteTag: ids.fromTag };
+      }
+      return undefined;
+    }
+    if (this.#state !== 'answered' || !this.#legs) return undefined;
+    const leg = this.#legs.find((l) => !l.gone && l.party.workplace === workplace);
+    if (!leg) return undefined;
+    const id = leg.dialog.id;
+    return { callId: id.callId, localTag: id.remoteTag, remoteTag: id.localTag };
+  }
+
+  /**
+   * Pickup of this ringing call by another phone (`*97`, `*98`, INVITE with Replaces naming a branch). The
+   * picker's INVITE is answered from a new media endpoint, the caller's pending INVITE with 200 from its own
+   * endpoint (each side negotiates its own codec; the relay translates G.711 laws), every branch gets CANCEL
+   * ("Call completed elsewhere", so phones do not log a missed call), and the call goes on as an answered call
+   * between the caller and the picker. The picker's 200 OK names the real caller (connectedIdentityHeaders).
+   */
+  async takeRinging(
+    incoming: IncomingInvite,
+    picker: Party,
+    kind: Exclude<PickupKind, 'pull'>,
+  ): Promise<void> {
+    const o = this.#o;
+    const callerEp = this.#callerEndpoint;
+    if (this.#state !== 'ringing' || !callerEp) {
+      incoming.reject(480, { reason: 'Call No Longer Ringing' });
+      return;
+    }
+    let pickerEp: MediaEndpoint;
+    try {
+      pickerEp = await o.media.allocate(`${this.id}:${picker.device ?? picker.number}`);
+    } catch {
+      incoming.reject(503, { reason: 'No Media Ports' });
+      return;
+    }
+    if (this.#state !== 'ringing') {
+      pickerEp.close();
+      incoming.reject(480, { reason: 'Call No Longer Ringing' });
+      return;
+    }
+    const offer = incoming.request.body.toString('utf8');
+    const pickerAns = offer ? answerOn(offer, pickerEp) : undefined;
+    if (!pickerAns) {
+      pickerEp.close();
+      // Late offer (INVITE without SDP) is not supported, as for any call.
+      incoming.reject(488, { reason: offer ? 'No Common Codec' : 'SDP Offer Required' });
+      return;
+    }
+    const callerAns = answerOn(this.#incoming.request.body.toString('utf8'), callerEp);
+    if (!callerAns) {
+      pickerEp.close();
+      incoming.reject(488, { reason: 'No Common Codec' });
+      return;
+    }
+    this.#state = 'answered';
+    o.clock.clearTimeout(this.#ringTimer);
+    for (const b of this.#branches) {
+      if (!b.done) b.invite.cancel(COMPLETED_ELSEWHERE);
+      b.endpoint.close();
+    }
+    this.#branches = [];
+    const rung = this.callee;
+    this.callee = picker;
+    this.#bridge = o.media.bridge(callerEp, pickerEp);
+    this.#answeredAt = o.clock.now();
+    o.bus.emit({
+      type: 'call.picked-up',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at: this.#answeredAt,
+      by: picker,
+      from: rung,
+      kind,
+    });
+    this.#emit('call.answered', picker.device);
+    this.#log.info(
+      {
+        event: 'call.picked-up',
+        kind,
+        by: picker.device,
+        from: rung.workplace,
+        callerCodec: callerAns.codec?.encoding,
+        pickerCodec: pickerAns.codec?.encoding,
+      },
+      'picked up',
+    );
+    const [callerSide, pickerSide] = await Promise.allSettled([
+      this.#incoming.accept({ body: Buffer.from(callerAns.sdp), contentType: 'application/sdp' }),
+      incoming.accept({
+        body: Buffer.from(pickerAns.sdp),
+        contentType: 'application/sdp',
+        headers: connectedIdentityHeaders(this.caller, this.tenant.domain),
+      }),
+    ]);
+    if (callerSide.status === 'rejected' || pickerSide.status === 'rejected' || this.#state !== 'answered') {
+      // One side never ACKed (the UA core sent its BYE) or the caller gave up: release the other side too.
+      if (callerSide.status === 'fulfilled') void callerSide.value.bye();
+      if (pickerSide.status === 'fulfilled') void pickerSide.value.bye();
+      pickerEp.close();
+      this.#end('failed');
+      return;
+    }
+    const callerLeg: Leg = { dialog: callerSide.value, ep: callerEp, party: this.caller, role: 'caller' };
+    const pickerLeg: Leg = { dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee' };
+    this.#legs = [callerLeg, pickerLeg];
+    this.#wire(callerLeg);
+    this.#wire(pickerLeg);
   }
 
   handOver(leg: Leg): Leg | undefined {

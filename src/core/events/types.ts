@@ -66,6 +66,20 @@ export interface CallTransferred extends CallEventBase {
   kind: 'blind' | 'attended';
 }
 
+/**
+ * A ringing call taken by another device (directed `*97`, group `*98`, INVITE with Replaces naming a ringing
+ * branch) or an answered call pulled to another device of the same workplace (`*11`). For the ringing kinds a
+ * `call.answered` with the picker as callee follows.
+ */
+export interface CallPickedUp extends CallEventBase {
+  type: 'call.picked-up';
+  /** Who took the call: the picking workplace and device. */
+  by: Party;
+  /** Whose call it was: the workplace that was rung (or, for a pull, the device that had the call). */
+  from: Party;
+  kind: 'directed' | 'group' | 'replaces' | 'pull';
+}
+
 export interface CallEnded extends CallEventBase {
   type: 'call.ended';
   caller: Party;
@@ -78,7 +92,14 @@ export interface CallEnded extends CallEventBase {
 }
 
 export type CallEvent =
-  CallOffered | CallRinging | CallAnswered | CallHeld | CallResumed | CallTransferred | CallEnded;
+  | CallOffered
+  | CallRinging
+  | CallAnswered
+  | CallHeld
+  | CallResumed
+  | CallTransferred
+  | CallPickedUp
+  | CallEnded;
 
 /** Every event on the bus. Later: presence.changed, agent.state, ... */
 export type DomainEvent = CallEvent;

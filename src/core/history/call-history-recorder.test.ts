@@ -109,6 +109,47 @@ describe('CallHistoryRecorder', () => {
     assert.equal(r.startedAt, T0);
   });
 
+  it('records a pickup: how, from which workplace, and the picking device', async () => {
+    const rec = new CallHistoryRecorder({ bus, store: store.callHistory });
+    const picker: Party = { workplace: '101', device: '101-desk', number: '101', name: 'Jonas Brandt' };
+    const c = call(bus, { callId: 'p1', caller: outside, callee: picker });
+    c.offered(T0);
+    bus.emit({
+      type: 'call.picked-up',
+      tenantId: 'a',
+      callId: 'p1',
+      at: T0 + 2_000,
+      by: picker,
+      from: jan,
+      kind: 'group',
+    });
+    c.answered(T0 + 2_000, '101-desk');
+    c.ended(T0 + 12_000, 'completed');
+    const other = call(bus, { callId: 'p2', caller: karin, callee: jan });
+    other.offered(T0);
+    other.answered(T0 + 1_000, '200-soft');
+    bus.emit({
+      type: 'call.picked-up',
+      tenantId: 'a',
+      callId: 'p2',
+      at: T0 + 5_000,
+      by: { ...jan, device: '200-desk' },
+      from: { ...jan, device: '200-soft' },
+      kind: 'pull',
+    });
+    other.ended(T0 + 9_000, 'completed');
+    const plain = call(bus, { callId: 'p3', caller: karin, callee: jan });
+    plain.offered(T0);
+    plain.ended(T0 + 1_000, 'cancelled');
+    await rec.flush();
+    const byId = new Map((await store.callHistory.list('a')).map((r) => [r.callId, r]));
+    assert.deepEqual(byId.get('p1')?.pickup, { kind: 'group', from: '200' });
+    assert.equal(byId.get('p1')?.answeredByDevice, '101-desk');
+    assert.equal(byId.get('p1')?.calleeWorkplace, '101');
+    assert.deepEqual(byId.get('p2')?.pickup, { kind: 'pull', from: '200-soft' });
+    assert.equal(byId.get('p3')?.pickup, undefined, 'no pickup, no field');
+  });
+
   it('uses call.ended alone when it missed the start (started mid-call)', async () => {
     const rec = new CallHistoryRecorder({ bus, store: store.callHistory });
     const c = call(bus, { callId: 'c3', caller: karin, callee: outside });
@@ -214,7 +255,7 @@ describe('CallHistoryRecorder', () => {
 
   it('stop() unsubscribes and waits for writes', async () => {
     const rec = new CallHistoryRecorder({ bus, store: store.callHistory });
-    assert.equal(bus.listenerCount(), 3);
+    assert.equal(bus.listenerCount(), 4, 'offered, answered, picked-up, ended');
     const c = call(bus, { callId: 'c1', caller: karin, callee: jan });
     c.offered(T0);
     c.ended(T0 + 1, 'cancelled');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CallDirection, CallHistoryRecord, CallHistoryStore } from '../../store/types.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import type { EventBus, Unsubscribe } from '../events/event-bus.js';
-import type { CallAnswered, CallEnded, CallOffered, Party } from '../events/types.js';
+import type { CallAnswered, CallEnded, CallOffered, CallPickedUp, Party } from '../events/types.js';
 
 export interface CallHistoryRecorderOptions {
   bus: EventBus;
@@ -20,6 +20,8 @@ interface OpenCall {
   startedAt: number;
   answeredAt?: number;
   answeredByDevice?: string;
+  /** The last pickup of the call (`*97`, `*98`, Replaces, `*11`). */
+  pickup?: { kind: string; from: string };
 }
 
 /** Ended calls remembered to ignore a repeated call.ended; a few seconds' worth of traffic is plenty. */
@@ -50,6 +52,7 @@ export class CallHistoryRecorder {
     this.#unsubscribe = [
       bus.on('call.offered', (e) => this.#guard(e, () => this.#offered(e))),
       bus.on('call.answered', (e) => this.#guard(e, () => this.#answered(e))),
+      bus.on('call.picked-up', (e) => this.#guard(e, () => this.#pickedUp(e))),
       bus.on('call.ended', (e) => this.#guard(e, () => this.#ended(e))),
     ];
   }
@@ -103,6 +106,14 @@ export class CallHistoryRecorder {
     call.answeredAt = e.at;
     const device = e.device ?? e.callee.device;
     if (device !== undefined) call.answeredByDevice = device;
+  }
+
+  #pickedUp(e: CallPickedUp): void {
+    const call = this.#open.get(callKey(e));
+    if (!call) return;
+    // A pull moves the call between the workplace's own devices: name the device it came from.
+    const from = e.kind === 'pull' ? (e.from.device ?? e.from.number) : (e.from.workplace ?? e.from.number);
+    call.pickup = { kind: e.kind, from };
   }
 
   #ended(e: CallEnded): void {
@@ -173,6 +184,7 @@ function toRecord(e: CallEnded, call: OpenCall | undefined, id: string = randomU
     durationS: answeredAt === null ? 0 : Math.max(0, Math.round((e.at - answeredAt) / 1000)),
     outcome: e.reason,
     status: e.status ?? null,
+    ...(call?.pickup ? { pickup: call.pickup } : {}),
   };
 }
 

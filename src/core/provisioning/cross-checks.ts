@@ -1,4 +1,5 @@
 import { devicePasswordProblem } from './password-policy.js';
+import { checkPickupGroups } from './pickup.js';
 
 /** A problem found by a rule zod cannot express, with the path of the offending value. */
 export interface RawIssue {
@@ -21,6 +22,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
   const dids = new Map<string, string>();
   tenants.forEach((t, ti) => {
     checkTrunks(t, ti, dids, issues);
+    checkPickupGroups(t, ti, issues);
     const id = field(t, 'id');
     if (typeof id === 'string')
       duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);

@@ -110,6 +110,8 @@ function toDoc(
       name: t.name,
       domain: t.domain,
       domainAt: position(['tenants', ti, 'domain']),
+      pickupGroups: t.pickupGroups.map((g) => ({ name: g.name, members: [...g.members] })),
+      pickupOrder: t.pickupOrder,
       workplaces: t.workplaces.map((w) => ({
         extension: w.extension,
         name: w.name,

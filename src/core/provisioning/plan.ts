@@ -7,6 +7,7 @@ import type {
   WorkplaceRecord,
 } from '../../store/types.js';
 import { ProvisioningError } from './parse.js';
+import { planPickup } from './pickup.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
 
 /** A change together with the write that makes it; writes run in plan order. */
@@ -193,6 +194,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
         });
       }
     }
+    const pickup = await planPickup(store, t, current !== undefined);
+    if (pickup) out.push(pickup);
   }
 
   if (conflicts.length > 0) throw new ProvisioningError(conflicts, doc.file);

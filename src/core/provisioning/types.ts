@@ -76,6 +76,10 @@ export interface ProvisionedTenant {
   domain: string;
   workplaces: ProvisionedWorkplace[];
   trunks: ProvisionedTrunk[];
+  /** Call pickup groups, in file order (members: extensions of this tenant, each in at most one group). */
+  pickupGroups: Array<{ name: string; members: string[] }>;
+  /** Which ringing call `*98` takes when several ring. */
+  pickupOrder: 'newest' | 'oldest';
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
   domainAt: SourcePosition;
 }
@@ -95,7 +99,7 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did';
+  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id or DID number. */
   key: string;

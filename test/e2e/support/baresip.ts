@@ -31,6 +31,8 @@ export interface PhoneOptions {
   basePort: number;
   toneHz: number;
   answer?: 'manual' | 'auto';
+  /** Only these codecs in offers and answers (account `audio_codecs`, e.g. 'PCMA'); default: every loaded one. */
+  audioCodecs?: string;
 }
 
 export class BaresipPhone {
@@ -93,7 +95,7 @@ export class BaresipPhone {
     const transport = o.transport ?? 'udp';
     writeFileSync(
       join(this.dir, 'accounts'),
-      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}\n`,
+      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}${o.audioCodecs ? `;audio_codecs=${o.audioCodecs}` : ''}\n`,
     );
     this.#proc = spawn('baresip', ['-f', this.dir, '-t', '300'], {
       stdio: ['ignore', 'pipe', 'pipe'],
