@@ -81,6 +81,8 @@ describe('TrunkRoutes', () => {
       from: '<sip:+4930123456100@127.0.0.1>',
       to: '<sip:+4930555@127.0.0.1>',
       headers: [['P-Asserted-Identity', '<sip:+4930123456100@127.0.0.1>']],
+      // The registration account also answers the carrier's challenge to the INVITE.
+      credentials: { username: '4930123', password: 'pw' },
     });
   });
 
