@@ -179,6 +179,24 @@ describe('call flows against sipp phones', () => {
     assert.deepEqual(transfers, [{ kind: 'attended', by: '100', to: '202' }]);
   });
 
+  it('late offer: an INVITE without SDP gets our offer in the 200 and its answer in the ACK; the device rings with our offer', async () => {
+    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-late-offer.xml'), 'caller (late offer)');
+    ok(await a.done, 'desk-a (answers our offer, gets BYE)');
+    const [rec] = await t.server.store.callHistory.list('acme');
+    assert.equal(rec?.outcome, 'completed');
+    assert.ok(rec?.answeredAt, 'the call was answered');
+  });
+
+  it('late offer without the answer in the ACK: both sides get BYE', async () => {
+    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-late-offer-no-answer.xml'), 'caller (no answer in its ACK)');
+    ok(await a.done, 'desk-a (gets BYE)');
+    assert.ok(t.logs.some((l) => l.event === 'call.no-answer-in-ack'));
+  });
+
   it('unknown extension: 404', async () => {
     ok(await call(t, 'device-call-404.xml', '999'), 'caller');
   });

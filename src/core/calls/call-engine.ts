@@ -340,9 +340,9 @@ export class CallEngine {
     const o = this.#o;
     const req = incoming.request;
     const offer = req.body.length > 0 ? req.body.toString('utf8') : '';
-    if (!offer || !mediaOf(offer)) {
-      // Late offer (INVITE without SDP) is not supported yet.
-      incoming.reject(488, { reason: 'SDP Offer Required' });
+    // No body at all is a late offer (RFC 3261 section 13.2.1), handled by the Call; a body we cannot use is 488.
+    if (offer && !mediaOf(offer)) {
+      incoming.reject(488, { reason: 'Not Acceptable Here' });
       return;
     }
     const call = new Call({

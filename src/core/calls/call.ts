@@ -61,6 +61,11 @@ export class Call {
   readonly #dialogs: LegRegistry;
   #state: CallState = 'ringing';
   #branches: Branch[] = [];
+  /**
+   * The caller's INVITE had no SDP (late offer, RFC 3261 section 13.2.1): the devices get our own offer, and the
+   * caller gets our offer in the 200 and answers in its ACK.
+   */
+  #lateOffer = false;
   #callerEndpoint: MediaEndpoint | undefined;
   #ringTimer: TimerHandle | undefined;
   #answeredAt: number | undefined;
@@ -116,8 +121,9 @@ export class Call {
     const o = this.#o;
     try {
       this.#callerEndpoint = await o.media.allocate(`${this.id}:caller`);
-      const rtp = mediaOf(offer)!;
-      this.#callerEndpoint.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
+      this.#lateOffer = offer === '';
+      const rtp = mediaOf(offer);
+      if (rtp) this.#callerEndpoint.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
       for (const target of targets) {
         const endpoint = await o.media.allocate(`${this.id}:${target.label}`);
         const branch: Branch = {
@@ -130,7 +136,7 @@ export class Call {
             requestUri: target.requestUri,
             from: target.from ?? nameAddr(this.caller, this.tenant.domain),
             to: target.to ?? nameAddr(this.callee, this.tenant.domain),
-            body: Buffer.from(rewriteSdp(offer, endpoint)),
+            body: Buffer.from(this.#lateOffer ? offerFor(endpoint) : rewriteSdp(offer, endpoint)),
             contentType: 'application/sdp',
             headers: target.headers ?? [
               ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
@@ -199,7 +205,8 @@ export class Call {
       const codec = negotiatedCodec(rtp);
       if (codec) {
         winner.endpoint.setCodec(codec);
-        callerEp.setCodec(codec);
+        // With a late offer the caller chooses its own codec in the ACK (the relay translates G.711 laws).
+        if (!this.#lateOffer) callerEp.setCodec(codec);
       }
     }
     this.#bridge = this.#o.media.bridge(callerEp, winner.endpoint);
@@ -208,11 +215,19 @@ export class Call {
     let callerDialog: Dialog;
     try {
       callerDialog = await this.#incoming.accept({
-        body: Buffer.from(rewriteSdp(answerSdp, callerEp)),
+        body: Buffer.from(this.#lateOffer ? offerFor(callerEp) : rewriteSdp(answerSdp, callerEp)),
         contentType: 'application/sdp',
       });
     } catch {
       // The caller never ACKed our 2xx: the UA core has sent its BYE; end the callee side too.
+      void calleeDialog.bye();
+      this.#end('failed');
+      return;
+    }
+    if (this.#lateOffer && !this.#takeAckAnswer(callerEp)) {
+      // RFC 3264 section 4: our offer in the 200 must be answered in the ACK; without an answer there is no call.
+      this.#log.info({ event: 'call.no-answer-in-ack' }, 'late offer: the ACK carried no usable answer');
+      void callerDialog.bye();
       void calleeDialog.bye();
       this.#end('failed');
       return;
@@ -227,6 +242,16 @@ export class Call {
     this.#legs = [callerLeg, calleeLeg];
     this.#wire(callerLeg);
     this.#wire(calleeLeg);
+  }
+
+  /** Late offer: the caller's answer to our offer came in its ACK; points the caller's endpoint at it. */
+  #takeAckAnswer(ep: MediaEndpoint): boolean {
+    const rtp = mediaOf(this.#incoming.ack?.body.toString('utf8') ?? '');
+    const codec = rtp ? negotiatedCodec(rtp) : undefined;
+    if (!rtp || !codec) return false;
+    ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
+    ep.setCodec(codec);
+    return true;
   }
 
   #other(leg: Leg): Leg {
@@ -581,7 +606,8 @@ export class Call {
     const callerAns = answerOn(this.#incoming.request.body.toString('utf8'), callerEp);
     if (!callerAns) {
       pickerEp.close();
-      incoming.reject(488, { reason: 'No Common Codec' });
+      // A caller that sent no offer (late offer) would have to answer ours in its ACK: not done for pickup.
+      incoming.reject(488, { reason: this.#lateOffer ? 'Caller Sent No Offer' : 'No Common Codec' });
       return;
     }
     this.#state = 'answered';
