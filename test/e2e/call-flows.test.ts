@@ -208,6 +208,14 @@ describe('call flows against sipp phones', () => {
     ok(await a.done, 'desk-a');
   });
 
+  it('an offerless re-INVITE gets our offer in the 200, the answer comes in the ACK, the call goes on', async () => {
+    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-reinvite-offerless.xml'), 'caller');
+    ok(await a.done, 'desk-a');
+    assert.ok(!t.logs.some((l) => l.event === 'call.no-answer-in-ack' && l.side === '100'));
+  });
+
   it('an INVITE without credentials gets 407 and no call; a wrong password gets 403; no device rings', async () => {
     await register(t, DESKS.a);
     const before = (await t.server.store.callHistory.list('acme')).length;

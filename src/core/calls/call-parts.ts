@@ -64,6 +64,8 @@ export interface Leg {
   gone?: boolean;
   /** Handed over to another call by an attended transfer. */
   moved?: boolean;
+  /** We answered an offerless re-INVITE with our offer: the answer is due in the ACK (RFC 3264 section 4). */
+  answerInAck?: boolean;
 }
 
 export interface LegRegistry {

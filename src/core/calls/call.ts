@@ -9,7 +9,14 @@ import {
   type MediaPlayer,
   type Answer,
 } from '../../media/index.js';
-import { createResponse, parseNameAddr, reasonPhrase, isSipUri, tagOf } from '../../sip/message/index.js';
+import {
+  createResponse,
+  parseNameAddr,
+  reasonPhrase,
+  isSipUri,
+  tagOf,
+  type SipRequest,
+} from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
@@ -273,6 +280,7 @@ export class Call {
       void this.#other(leg).dialog.bye();
       this.#end('completed');
     });
+    leg.dialog.onAck((ack) => this.#takeAnswerInAck(leg, ack));
     leg.dialog.onRequest((tx) => {
       const m = tx.request.method;
       if (m === 'BYE') {
@@ -280,7 +288,8 @@ export class Call {
         return;
       }
       if (m === 'INVITE') {
-        this.#onReinvite(tx, leg.ep, this.#other(leg).ep, leg.party);
+        if (tx.request.body.length === 0) this.#offerInOk(tx, leg);
+        else this.#onReinvite(tx, leg.ep, this.#other(leg).ep, leg.party);
         return;
       }
       if (m === 'REFER') {
@@ -723,12 +732,37 @@ export class Call {
     return winner ? { winner, status: 200 } : { status: bestFinalStatus(statuses) };
   }
 
+  /**
+   * An offerless re-INVITE (phones send them to refresh a session or after a transfer): our 200 carries a fresh
+   * offer for this leg's endpoint and the phone answers in its ACK (RFC 3261 section 14.2, RFC 3264 section 4),
+   * which `#wire` takes. Hold is not changed this way; phones hold with an offer of their own.
+   */
+  #offerInOk(tx: ServerTransaction, leg: Leg): void {
+    leg.answerInAck = true;
+    tx.respond(
+      responseFor(tx.request, 200, { body: Buffer.from(offerFor(leg.ep)), contentType: 'application/sdp' }),
+    );
+  }
+
+  /** The answer to our offer in a 200, from the ACK; a missing or unusable answer leaves no media: hang up. */
+  #takeAnswerInAck(leg: Leg, ack: SipRequest): void {
+    if (!leg.answerInAck) return;
+    leg.answerInAck = false;
+    const rtp = mediaOf(ack.body.toString('utf8'));
+    const codec = rtp ? negotiatedCodec(rtp) : undefined;
+    if (!rtp || !codec) {
+      this.#log.info({ event: 'call.no-answer-in-ack', side: leg.party.number }, 'no SDP answer in the ACK');
+      void this.hangup('completed');
+      return;
+    }
+    leg.ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
+    leg.ep.setCodec(codec);
+  }
+
   #onReinvite(tx: ServerTransaction, fromEp: MediaEndpoint, toEp: MediaEndpoint, side: Party): void {
     const offer = tx.request.body.toString('utf8');
     let ans: Answer;
     try {
-      // An offerless re-INVITE would need our offer in the 200 and the answer in the ACK: not supported yet.
-      if (!offer) throw new Error('no offer');
       ans = answerFor(offer, fromEp);
     } catch {
       tx.respond(responseFor(tx.request, 488));

@@ -63,6 +63,7 @@ export class DialogImpl implements Dialog {
   #bye: Promise<void> | undefined;
   #byeResponse: Promise<SipResponse> | undefined;
   #lastAck: SipRequest | undefined;
+  readonly #ackCbs: Array<(ack: SipRequest) => void> = [];
 
   constructor(ctx: DialogContext, init: DialogInit, onEnded: (d: DialogImpl) => void) {
     this.#ctx = ctx;
@@ -96,6 +97,10 @@ export class DialogImpl implements Dialog {
 
   onRequest(handler: (tx: ServerTransaction) => void): void {
     this.#handler = handler;
+  }
+
+  onAck(cb: (ack: SipRequest) => void): void {
+    this.#ackCbs.push(cb);
   }
 
   onTerminated(cb: (why: DialogTerminationReason) => void): void {
@@ -196,6 +201,7 @@ export class DialogImpl implements Dialog {
     if (p && seq === p.cseq) {
       this.#lastAck = req;
       p.ack();
+      for (const cb of this.#ackCbs) this.#ctx.callOut('dialog.onAck', () => cb(req));
     }
   }
 

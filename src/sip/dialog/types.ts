@@ -1,5 +1,5 @@
 /** The dialog as the application sees it (RFC 3261 section 12). */
-import type { SipResponse } from '../message/index.js';
+import type { SipRequest, SipResponse } from '../message/index.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 
@@ -44,6 +44,11 @@ export interface Dialog {
   onRequest(handler: (tx: ServerTransaction) => void): void;
   /** Called once when the dialog ends; called at once if it already has. */
   onTerminated(cb: (why: DialogTerminationReason) => void): void;
+  /**
+   * Called with each ACK that confirms a 2xx we sent in this dialog (to the initial INVITE or a re-INVITE). After
+   * an offerless re-INVITE our 2xx held the offer and this ACK carries the answer (RFC 3264 section 4).
+   */
+  onAck(cb: (ack: SipRequest) => void): void;
 }
 
 export interface DialogInit {
