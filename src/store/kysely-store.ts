@@ -26,6 +26,8 @@ import type {
   TrunkStore,
   WorkplaceRecord,
 } from './types.js';
+import type { BlfSubscriptionStore } from './types.js';
+import { KyselyBlfSubscriptionStore } from './blf-subscriptions.js';
 
 type Dialect = Store['dialect'];
 
@@ -40,6 +42,7 @@ export class KyselyStore implements Store {
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
+  readonly blfSubscriptions: BlfSubscriptionStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -58,6 +61,7 @@ export class KyselyStore implements Store {
     this.provisioning = new KyselyProvisioningStore(db);
     this.callHistory = new KyselyCallHistoryStore(db);
     this.trunks = new KyselyTrunkStore(db);
+    this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -514,6 +518,7 @@ function toWorkplace(row: Selectable<WorkplacesTable>): WorkplaceRecord {
     packages: parsePackages(row.packages),
     // Only when set, so records of workplaces without one read as before the column existed.
     ...(row.external_number !== null ? { externalNumber: row.external_number } : {}),
+    ...(row.blf !== null ? { blf: parseStringList('blf', row.blf) } : {}),
   };
 }
 
@@ -522,6 +527,13 @@ function parsePackages(text: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
     throw new Error(`workplaces.packages is not a JSON array of strings: ${text}`);
   }
+  return v;
+}
+
+function parseStringList(column: string, text: string): string[] {
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Error(`workplaces.${column} is not a JSON array of strings: ${text}`);
   return v;
 }
 
@@ -534,6 +546,7 @@ function fromWorkplace(w: WorkplaceRecord): Selectable<WorkplacesTable> {
     language: w.language,
     packages: JSON.stringify(w.packages),
     external_number: w.externalNumber ?? null,
+    blf: w.blf && w.blf.length > 0 ? JSON.stringify(w.blf) : null,
   };
 }
 

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { createPgTestSchema, PG_SKIP_REASON, pgTestUrl } from '../../test/support/postgres.js';
 import { openStore, parseStoreUrl } from './open-store.js';
+import { migrations } from './migrations/index.js';
 import type { RegistrationRecord, Store } from './types.js';
 
 /** How a suite gets at its database: a URL to open (again), and cleanup. */
@@ -281,12 +282,9 @@ storeSuite(
         try {
           assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
           const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-          assert.deepEqual(names, [
-            '0001-directory',
-            '0002-registrations',
-            '0003-call-history',
-            '0004-trunks',
-          ]);
+          // Every migration ran, in name order (listing them here again only made each new one a merge conflict).
+          assert.deepEqual(names, Object.keys(migrations).sort());
+          assert.equal(names[0], '0001-directory');
         } finally {
           raw.close();
           rmSync(dir, { recursive: true, force: true });
