@@ -84,6 +84,11 @@ export interface BlfNotifierOptions {
  * so a crash may lose the last few, and a jump is harmless (watchers only need higher numbers).
  */
 export const RESTORE_MARGIN = 1000;
+/**
+ * A subscription is written again after this many NOTIFYs (besides on subscribe, refresh and stop), well inside
+ * RESTORE_MARGIN: writing on every NOTIFY made the store the main cost of a fan-out (see bench/README.md).
+ */
+export const PERSIST_EVERY = 100;
 
 type TerminateReason = 'timeout' | 'noresource' | 'deactivated' | 'rejected';
 
@@ -109,6 +114,8 @@ interface Sub {
   /** NOTIFYs go one after another (RFC 6665 4.2.2 ordering; RFC 4235 versions must arrive in order). */
   chain: Promise<void>;
   ended: boolean;
+  /** `version` when the subscription was last marked for writing. */
+  markedVersion: number;
 }
 
 export class BlfNotifier implements SubscribeHandler {
@@ -297,8 +304,8 @@ export class BlfNotifier implements SubscribeHandler {
     this.#notify(sub, 'active', undefined, true);
   }
 
-  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended'>): Sub {
-    const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false };
+  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion'>): Sub {
+    const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false, markedVersion: -1 };
     this.#subs.set(sub.id, sub);
     for (const m of sub.members) {
       const key = workplaceKey(sub.tenantId, m);
@@ -479,7 +486,7 @@ export class BlfNotifier implements SubscribeHandler {
       ...(sub.kind === 'list' ? [['Require', 'eventlist'] as [string, string]] : []),
     ];
     const version = sub.version - 1;
-    this.#markDirty(sub);
+    if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
     sub.chain = sub.chain.then(async () => {
       if (sub.dialog.state === 'terminated') return;
       try {
@@ -506,6 +513,7 @@ export class BlfNotifier implements SubscribeHandler {
 
   #markDirty(sub: Sub): void {
     if (sub.ended) return;
+    sub.markedVersion = sub.version;
     this.#dirty.set(sub.id, { sub });
     this.#kick();
   }
