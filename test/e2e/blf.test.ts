@@ -176,6 +176,18 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     assert.equal(bad.headers.get('Allow-Events'), 'dialog');
     await sleep(300);
     assert.deepEqual(w.notifies, []);
+    // The same refusal as a sipp BLF key (scenario blf-subscribe-403.xml), for the list URI too.
+    for (const target of [`sip:202@${DOMAIN}`, `sip:100-blf@${DOMAIN}`]) {
+      const r = await runSipp({
+        scenario: 'blf-subscribe-403.xml',
+        target: t.udp,
+        keys: { user: 'watch-100', domain: 'other.zentrale.test', target },
+        extra: ['-au', 'watch-100', '-ap', 'other-Watch-Pa55word'],
+        timeoutS: 10,
+      });
+      ok(r, `sipp SUBSCRIBE ${target}`);
+    }
+    assert.equal(t.server.counts().blfSubscriptions, 0);
   });
 
   it('the list URI: 421 without eventlist; one multipart NOTIFY with three dialog parts, then partial updates', async () => {

@@ -10,7 +10,7 @@ import { FakeClock } from '../../util/clock.js';
 import { createLogger } from '../../util/log.js';
 import { openStore } from '../../store/open-store.js';
 import type { DeviceRecord, Store, TenantRecord, WorkplaceRecord } from '../../store/types.js';
-import { BlfNotifier, RESTORE_MARGIN, type SubscriptionUa } from './blf-notifier.js';
+import { BlfNotifier, PERSIST_EVERY, RESTORE_MARGIN, type SubscriptionUa } from './blf-notifier.js';
 
 const ACME: TenantRecord = { id: 'acme', name: 'Acme', domain: 'acme.example' };
 const BETA: TenantRecord = { id: 'beta', name: 'Beta', domain: 'beta.example' };
@@ -374,6 +374,36 @@ describe('BlfNotifier', () => {
     assert.equal(d2.notifies.at(-1)!.headers.get('Subscription-State'), 'terminated;reason=timeout');
     await n2.stop();
     assert.deepEqual(await store.blfSubscriptions.loadAll(), []);
+  });
+
+  it('after a crash (no orderly stop) versions and CSeq still continue above everything sent', async () => {
+    await subscribe('sip:101@acme.example', [['Expires', '600']]);
+    for (let i = 0; i < 250; i++) {
+      n.onEvent(call(i % 2 === 0 ? 'call.ringing' : 'call.ended', `k${i >> 1}`));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const d = ua.dialogs[0]!;
+    assert.equal(d.notifies.length, 251);
+    const stored = (await store.blfSubscriptions.loadAll())[0]!;
+    assert.ok(stored.versionFloor < 251, 'not written on every NOTIFY');
+    assert.ok(stored.versionFloor >= 251 - PERSIST_EVERY, 'but at least every PERSIST_EVERY');
+    // No n.stop(): the process is gone. A new one restores from what was written.
+    const ua2 = new FakeUa();
+    const n2 = new BlfNotifier({
+      ua: ua2,
+      directory,
+      store,
+      legs: { pickupLegOf: () => undefined },
+      clock,
+      log,
+    });
+    await n2.start();
+    await settle();
+    const first = ua2.dialogs[0]!.notifies[0]!;
+    assert.ok(Number(doc(first.body)['@version']) > 250);
+    assert.ok(first.cseq > d.notifies.at(-1)!.cseq);
+    await n2.stop();
   });
 
   it('list URI: 421 without eventlist; with it one multipart NOTIFY for all, then partial updates', async () => {
