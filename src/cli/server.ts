@@ -198,6 +198,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const offBlf = bus.onAny((e) => blf.onEvent(e));
     service.setSubscribeHandler(blf);
     await blf.start();
+    const trunksAfterProvision = afterProvision;
+    afterProvision = async () => {
+      await trunksAfterProvision();
+      await blf.reconcile(); // removed workplaces end with noresource; changed BLF lists are followed
+    };
     // Registered after the UA core's stop, so it runs before it: pending versions are written, dialogs stay stored.
     stopAll.push(async () => {
       offBlf();

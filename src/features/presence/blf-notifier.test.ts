@@ -406,6 +406,44 @@ describe('BlfNotifier', () => {
     await n2.stop();
   });
 
+  it('after provisioning: a removed workplace ends with noresource, a changed list is followed', async () => {
+    await subscribe('sip:103@acme.example');
+    await subscribe('sip:100-blf@acme.example', [['Supported', 'eventlist']]);
+    const [single, list] = ua.dialogs;
+    const saved = WORKPLACES.splice(0, WORKPLACES.length, ...WORKPLACES.filter((w) => w.extension !== '103'));
+    WORKPLACES[0] = wp('acme', '100', ['102', '101']);
+    try {
+      await n.reconcile();
+      await settle();
+      assert.equal(
+        single!.notifies.at(-1)!.headers.get('Subscription-State'),
+        'terminated;reason=noresource',
+      );
+      assert.ok(single!.released);
+      const last = list!.notifies.at(-1)!;
+      assert.match(last.body, /fullState="true"/);
+      assert.deepEqual(
+        [...last.body.matchAll(/<resource uri="([^"]+)"/g)].map((m) => m[1]),
+        ['sip:102@acme.example', 'sip:101@acme.example'],
+      );
+      assert.equal(n.count(), 1);
+      // 103 is no longer watched through the list: its calls do not NOTIFY; 101's do.
+      const before = list!.notifies.length;
+      n.onEvent({
+        ...call('call.ringing', 'z1'),
+        caller: { number: '+4930999' },
+        callee: { workplace: '103', number: '103' },
+      } as CallEvent);
+      await settle();
+      assert.equal(list!.notifies.length, before);
+      n.onEvent(call('call.ringing', 'z2'));
+      await settle();
+      assert.equal(list!.notifies.length, before + 1);
+    } finally {
+      WORKPLACES.splice(0, WORKPLACES.length, ...saved);
+    }
+  });
+
   it('list URI: 421 without eventlist; with it one multipart NOTIFY for all, then partial updates', async () => {
     const no = await subscribe('sip:100-blf@acme.example');
     assert.equal(no.responses[0]?.status, 421);

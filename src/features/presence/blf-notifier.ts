@@ -101,8 +101,8 @@ interface Sub {
   /** The watched workplace, or the list owner. */
   readonly resource: string;
   /** The watched workplaces: [resource] for `dialog`, the BLF list for `list`. */
-  readonly members: readonly string[];
-  readonly names: ReadonlyMap<string, string>;
+  members: readonly string[];
+  names: ReadonlyMap<string, string>;
   readonly event: string;
   readonly dialog: SubscriptionDialog;
   expiresAt: number;
@@ -173,11 +173,15 @@ export class BlfNotifier implements SubscribeHandler {
       const tenant = await this.#o.directory.tenantById(r.tenantId);
       const plan = tenant ? await this.#o.directory.plan(r.tenantId) : undefined;
       const owner = plan?.workplace(r.resource);
-      if (r.expiresAt <= now || !tenant || !plan || !owner || (r.kind !== 'dialog' && r.kind !== 'list')) {
+      if (r.expiresAt <= now || !tenant || !plan || (r.kind !== 'dialog' && r.kind !== 'list')) {
         this.#markDeleted(r.tenantId, r.id);
         continue;
       }
-      const members = r.kind === 'list' ? (owner.blf ?? []).filter((m) => plan.workplace(m)) : [r.resource];
+      const members = !owner
+        ? []
+        : r.kind === 'list'
+          ? (owner.blf ?? []).filter((m) => plan.workplace(m))
+          : [r.resource];
       const dialog = this.#o.ua.restoreSubscription({
         callId: r.callId,
         localTag: r.localTag,
@@ -211,9 +215,37 @@ export class BlfNotifier implements SubscribeHandler {
         { event: 'blf.subscription.restored', tenant: r.tenantId, subscription: r.id, resource: r.resource },
         'BLF subscription restored',
       );
-      this.#notify(sub, 'active', undefined, true);
+      // The watched workplace was removed while we were down: tell the phone (RFC 6665 4.2.2 `noresource`).
+      if (!owner) this.#terminate(sub, 'noresource');
+      else this.#notify(sub, 'active', undefined, true);
     }
     await this.#flush();
+  }
+
+  /**
+   * After provisioning changed the directory: subscriptions to a workplace that no longer exists end with
+   * `terminated;reason=noresource`; list subscriptions follow a changed BLF list (full-state NOTIFY).
+   */
+  async reconcile(): Promise<void> {
+    for (const sub of [...this.#subs.values()]) {
+      if (sub.ended) continue;
+      const plan = await this.#o.directory.plan(sub.tenantId);
+      const owner = plan.workplace(sub.resource);
+      if (!owner) {
+        this.#terminate(sub, 'noresource');
+        continue;
+      }
+      if (sub.kind !== 'list') continue;
+      const members = (owner.blf ?? []).filter((m) => plan.workplace(m));
+      if (members.join(',') === sub.members.join(',')) continue;
+      this.#unwatch(sub);
+      sub.members = members;
+      sub.names = namesOf(plan, members);
+      for (const m of members) if (!sub.resourceVersions.has(m)) sub.resourceVersions.set(m, 0);
+      this.#watch(sub);
+      this.#markDirty(sub);
+      this.#notify(sub, 'active', undefined, true);
+    }
   }
 
   /** Stops notifying and writes what is pending; subscriptions stay stored for the next start. */
@@ -307,12 +339,7 @@ export class BlfNotifier implements SubscribeHandler {
   #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion'>): Sub {
     const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false, markedVersion: -1 };
     this.#subs.set(sub.id, sub);
-    for (const m of sub.members) {
-      const key = workplaceKey(sub.tenantId, m);
-      let set = this.#watchers.get(key);
-      if (!set) this.#watchers.set(key, (set = new Set()));
-      set.add(sub);
-    }
+    this.#watch(sub);
     sub.dialog.onRequest((tx) => this.#inDialog(sub, tx));
     sub.dialog.onTerminated((why) => {
       // The UA ended the dialog under us (481/408 to a NOTIFY: RFC 6665 4.2.2, the watcher is gone).
@@ -401,13 +428,26 @@ export class BlfNotifier implements SubscribeHandler {
     this.#o.clock.clearTimeout(sub.timer);
     sub.timer = undefined;
     this.#subs.delete(sub.id);
+    this.#unwatch(sub);
+    this.#markDeleted(sub.tenantId, sub.id);
+  }
+
+  #watch(sub: Sub): void {
+    for (const m of sub.members) {
+      const key = workplaceKey(sub.tenantId, m);
+      let set = this.#watchers.get(key);
+      if (!set) this.#watchers.set(key, (set = new Set()));
+      set.add(sub);
+    }
+  }
+
+  #unwatch(sub: Sub): void {
     for (const m of sub.members) {
       const key = workplaceKey(sub.tenantId, m);
       const set = this.#watchers.get(key);
       set?.delete(sub);
       if (set?.size === 0) this.#watchers.delete(key);
     }
-    this.#markDeleted(sub.tenantId, sub.id);
   }
 
   /**
