@@ -101,7 +101,7 @@ class FakeDialog implements SubscriptionDialog {
       body: o.body?.toString() ?? '',
     });
     const status = this.status;
-    if (status === 481) {
+    if (status === 481 || status === 408) {
       this.state = 'terminated';
       for (const cb of this.#terminated.splice(0)) cb('remote-gone');
     }
@@ -326,6 +326,36 @@ describe('BlfNotifier', () => {
     ua.dialogs[0]!.status = 481;
     n.onEvent(call('call.ringing'));
     await settle();
+    assert.equal(n.count(), 0);
+    assert.equal(clock.pendingTimers(), 0);
+  });
+
+  it('a timed-out NOTIFY keeps the subscription (same dialog, next change sends full state); three in a row end it', async () => {
+    await subscribe('sip:101@acme.example');
+    const d = ua.dialogs[0]!;
+    d.status = 408;
+    n.onEvent(call('call.ringing'));
+    await settle();
+    assert.equal(n.count(), 1, 'kept after one timeout');
+    const d2 = ua.dialogs[1]!;
+    assert.deepEqual(d2.id, d.id, 'the same dialog, rebuilt');
+    n.onEvent(call('call.answered'));
+    await settle();
+    const got = d2.notifies[0]!;
+    assert.equal(doc(got.body)['@version'], '2');
+    assert.equal(doc(got.body).dialog![0]!.state, 'confirmed', 'full state: the lamp is right again');
+    assert.ok(got.cseq > d.notifies.at(-1)!.cseq);
+    // Now the phone is really gone: every NOTIFY times out.
+    const changes: Array<[Parameters<typeof call>[0], string]> = [
+      ['call.ended', 'c1'],
+      ['call.ringing', 't1'],
+      ['call.ended', 't1'],
+    ];
+    for (const [type, id] of changes) {
+      ua.dialogs.at(-1)!.status = 408;
+      n.onEvent(call(type, id));
+      await settle();
+    }
     assert.equal(n.count(), 0);
     assert.equal(clock.pendingTimers(), 0);
   });

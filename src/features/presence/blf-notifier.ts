@@ -89,6 +89,12 @@ export const RESTORE_MARGIN = 1000;
  * RESTORE_MARGIN: writing on every NOTIFY made the store the main cost of a fan-out (see bench/README.md).
  */
 export const PERSIST_EVERY = 100;
+/**
+ * NOTIFYs that may time out (408) in a row before the subscription is given up. One lost NOTIFY must not end it
+ * (the lamp would then be stale until the phone's next refresh): the dialog is kept and the next change sends the
+ * full state again (feature-anchors 9: "tolerant retry instead of instant subscription teardown").
+ */
+export const MAX_TIMEOUTS = 3;
 
 type TerminateReason = 'timeout' | 'noresource' | 'deactivated' | 'rejected';
 
@@ -104,7 +110,8 @@ interface Sub {
   members: readonly string[];
   names: ReadonlyMap<string, string>;
   readonly event: string;
-  readonly dialog: SubscriptionDialog;
+  /** Replaced (same identity, rebuilt from its snapshot) when a NOTIFY timed out and we keep trying. */
+  dialog: SubscriptionDialog;
   expiresAt: number;
   timer: TimerHandle | undefined;
   /** The next document version (the RLMI one for lists). */
@@ -116,6 +123,8 @@ interface Sub {
   ended: boolean;
   /** `version` when the subscription was last marked for writing. */
   markedVersion: number;
+  /** NOTIFYs that timed out in a row. */
+  timeouts: number;
 }
 
 export class BlfNotifier implements SubscribeHandler {
@@ -336,24 +345,58 @@ export class BlfNotifier implements SubscribeHandler {
     this.#notify(sub, 'active', undefined, true);
   }
 
-  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion'>): Sub {
-    const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false, markedVersion: -1 };
+  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion' | 'timeouts'>): Sub {
+    const sub: Sub = {
+      ...init,
+      timer: undefined,
+      chain: Promise.resolve(),
+      ended: false,
+      markedVersion: -1,
+      timeouts: 0,
+    };
     this.#subs.set(sub.id, sub);
     this.#watch(sub);
-    sub.dialog.onRequest((tx) => this.#inDialog(sub, tx));
-    sub.dialog.onTerminated((why) => {
-      // The UA ended the dialog under us (481/408 to a NOTIFY: RFC 6665 4.2.2, the watcher is gone).
-      if (!sub.ended && why !== 'closed') {
-        this.#o.log.info(
-          { event: 'blf.subscription.lost', tenant: sub.tenantId, subscription: sub.id, why },
-          'BLF watcher gone',
-        );
-        this.#drop(sub);
-      }
-    });
+    this.#bind(sub);
     this.#arm(sub);
     this.#markDirty(sub);
     return sub;
+  }
+
+  #bind(sub: Sub): void {
+    const dialog = sub.dialog;
+    dialog.onRequest((tx) => this.#inDialog(sub, tx));
+    dialog.onTerminated((why) => {
+      // 'remote-gone' (a 481 or 408 to our NOTIFY) is decided where the response is seen (#afterNotify).
+      if (sub.ended || why === 'closed' || why === 'remote-gone' || sub.dialog !== dialog) return;
+      this.#lost(sub, why);
+    });
+  }
+
+  /**
+   * A NOTIFY's final response: a 481 means the watcher no longer has the subscription (RFC 6665 4.2.2); a 408
+   * ended the dialog (RFC 3261 12.2.1.2) but is retried a few times with the same dialog identity before giving up.
+   */
+  #afterNotify(sub: Sub, dialog: SubscriptionDialog, status: number): void {
+    if (status < 300) sub.timeouts = 0;
+    if (sub.ended || sub.dialog !== dialog || dialog.state !== 'terminated') return;
+    if (status === 408 && ++sub.timeouts < MAX_TIMEOUTS) {
+      sub.dialog = this.#o.ua.restoreSubscription(dialog.snapshot());
+      this.#bind(sub);
+      this.#o.log.info(
+        { event: 'blf.notify.timeout', tenant: sub.tenantId, subscription: sub.id, timeouts: sub.timeouts },
+        'BLF NOTIFY timed out, subscription kept',
+      );
+      return;
+    }
+    this.#lost(sub, `status ${status}`);
+  }
+
+  #lost(sub: Sub, why: string): void {
+    this.#o.log.info(
+      { event: 'blf.subscription.lost', tenant: sub.tenantId, subscription: sub.id, why },
+      'BLF watcher gone',
+    );
+    this.#drop(sub);
   }
 
   #arm(sub: Sub): void {
@@ -530,7 +573,9 @@ export class BlfNotifier implements SubscribeHandler {
     sub.chain = sub.chain.then(async () => {
       if (sub.dialog.state === 'terminated') return;
       try {
-        const res = await sub.dialog.request('NOTIFY', { body: Buffer.from(body), contentType, headers });
+        const dialog = sub.dialog;
+        const res = await dialog.request('NOTIFY', { body: Buffer.from(body), contentType, headers });
+        this.#afterNotify(sub, dialog, res.status);
         if (res.status >= 300)
           this.#o.log.info(
             {
