@@ -190,6 +190,28 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     assert.equal(t.server.counts().blfSubscriptions, 0);
   });
 
+  it('Expires bounds: 423 with Min-Expires, long ones capped, Expires: 0 is a fetch (one terminated NOTIFY)', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const short = await w.subscribe(`sip:202@${DOMAIN}`, 10);
+    assert.equal(short.status, 423);
+    assert.equal(short.headers.get('Min-Expires'), '60');
+    const long = await w.subscribe(`sip:202@${DOMAIN}`, 86400);
+    assert.equal(long.headers.get('Expires'), '3600');
+    const [first] = await w.waitFor(1);
+    assert.equal(first!.headers.get('Subscription-State'), 'active;expires=3600');
+    assert.equal((await w.resubscribe(0)).status, 200);
+    await w.waitFor(2);
+    const fetch = await w.subscribe(`sip:203@${DOMAIN}`, 0);
+    assert.equal(fetch.status, 200);
+    assert.equal(fetch.headers.get('Expires'), '0');
+    const [, , only] = await w.waitFor(3);
+    assert.equal(only!.headers.get('Subscription-State'), 'terminated;reason=timeout');
+    assert.equal(dialogInfo(only!.body)['@entity'], `sip:203@${DOMAIN}`);
+    await sleep(200);
+    assert.equal(w.notifies.length, 3);
+  });
+
   it('the list URI: 421 without eventlist; one multipart NOTIFY with three dialog parts, then partial updates', async () => {
     w = new BlfWatcher({ ...WATCH, server: t.udp });
     await w.start();
