@@ -10,6 +10,7 @@ import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
+import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -196,6 +197,30 @@ export async function startServer(o: StartOptions): Promise<Server> {
       uaRef.close();
     });
 
+    // BLF (RFC 6665 / 4235 / 4662): presence from the call events, NOTIFYs to the SUBSCRIBE dialogs it accepts.
+    const blf = new BlfNotifier({
+      ua,
+      directory,
+      store,
+      // Dialog identifiers in the NOTIFYs are the leg a BLF key's INVITE with Replaces picks up.
+      legs: calls,
+      clock,
+      log: log.child({ feature: 'blf' }),
+    });
+    const offBlf = bus.onAny((e) => blf.onEvent(e));
+    service.setSubscribeHandler(blf);
+    await blf.start();
+    const trunksAfterProvision = afterProvision;
+    afterProvision = async () => {
+      await trunksAfterProvision();
+      await blf.reconcile(); // removed workplaces end with noresource; changed BLF lists are followed
+    };
+    // Registered after the UA core's stop, so it runs before it: pending versions are written, dialogs stay stored.
+    stopAll.push(async () => {
+      offBlf();
+      await blf.stop();
+    });
+
     // The clock's timer count at rest: location sweep only. Leak checks compare against it.
     const counts = (): Record<string, number> => {
       const t = sip.transport.counts();
@@ -220,6 +245,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         pendingConnects: t.pendingConnects,
         registrations: location.size(),
         throttleEntries: throttle.size(),
+        blfSubscriptions: blf.count(),
       };
     };
 

@@ -7,7 +7,7 @@ import type { Registrar } from './registrar/registrar.js';
 import type { RequestAuthenticator } from './security/request-authenticator.js';
 
 /** Methods this server implements. */
-export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER';
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY';
 
 /** Where authenticated INVITEs go (the call engine); it answers through the transaction itself. */
 export interface InviteHandler {
@@ -15,6 +15,16 @@ export interface InviteHandler {
   /** Takes an INVITE from a configured trunk peer (no digest: the peer address is the trust); false: not a trunk. */
   fromTrunk?(tx: ServerTransaction): Promise<boolean>;
 }
+/**
+ * Where authenticated out-of-dialog SUBSCRIBEs go (the BLF notifier, RFC 6665); it answers through the transaction
+ * (and takes it into a dialog with UserAgentCore.acceptSubscribe). In-dialog ones never come here.
+ */
+export interface SubscribeHandler {
+  /** The event packages it serves (`Allow-Events`, RFC 6665 8.2.2); others get 489 Bad Event before it is asked. */
+  readonly events: readonly string[];
+  handleSubscribe(tx: ServerTransaction, tenant: TenantRecord, device: DeviceRecord): Promise<void>;
+}
+
 /** Option tags we support (for Require checks, RFC 3261 8.2.2.3): none yet beyond the base spec. */
 const SUPPORTED = new Set<string>();
 
@@ -27,6 +37,7 @@ export class PbxSipService implements TransactionUser {
   readonly #registrar: Registrar;
   readonly #log: Logger;
   #invites: InviteHandler | undefined;
+  #subscribes: SubscribeHandler | undefined;
   #inFlight = 0;
 
   constructor(opts: {
@@ -44,6 +55,11 @@ export class PbxSipService implements TransactionUser {
   /** Wires the call engine in (it is built after the SIP stack it needs). */
   setInviteHandler(h: InviteHandler): void {
     this.#invites = h;
+  }
+
+  /** Wires the BLF notifier in (built after the UA core it needs). */
+  setSubscribeHandler(h: SubscribeHandler): void {
+    this.#subscribes = h;
   }
 
   /** Requests being processed asynchronously right now (for the leak checks). */
@@ -75,6 +91,8 @@ export class PbxSipService implements TransactionUser {
       return createResponse(req, 481, 'Call/Transaction Does Not Exist', { toTag });
     }
     if (req.method === 'OPTIONS') return this.#options(req, toTag);
+    // RFC 6665 4.1.3: a NOTIFY that matches no subscription of ours (in-dialog ones never get here) → 481.
+    if (req.method === 'NOTIFY') return createResponse(req, 481, 'Subscription Does Not Exist', { toTag });
 
     // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
     const unsupported = requiredTags(req).filter((t) => !SUPPORTED.has(t));
@@ -103,6 +121,17 @@ export class PbxSipService implements TransactionUser {
       await this.#invites.handleInvite(tx, auth.tenant, auth.device);
       return undefined;
     }
+    if (req.method === 'SUBSCRIBE' && this.#subscribes) {
+      // RFC 6665 4.2.1.1 / 8.2.2: an event package we do not serve → 489 with the ones we do.
+      const event = (req.headers.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!this.#subscribes.events.includes(event))
+        return createResponse(req, 489, 'Bad Event', {
+          toTag,
+          headers: [['Allow-Events', this.#subscribes.events.join(', ')]],
+        });
+      await this.#subscribes.handleSubscribe(tx, auth.tenant, auth.device);
+      return undefined;
+    }
     // RFC 3261 8.2.1: a method we do not implement → 501 (405 is for known methods not allowed here).
     return createResponse(req, 501, 'Not Implemented', { toTag, headers: [['Allow', ALLOW]] });
   }
@@ -113,6 +142,9 @@ export class PbxSipService implements TransactionUser {
       headers: [
         ['Allow', ALLOW],
         ['Accept', 'application/sdp'],
+        ...(this.#subscribes
+          ? [['Allow-Events', this.#subscribes.events.join(', ')] as [string, string]]
+          : []),
         ...(SUPPORTED.size > 0 ? [['Supported', [...SUPPORTED].join(', ')] as [string, string]] : []),
       ],
     });

@@ -28,6 +28,8 @@ import type {
   PickupStore,
 } from './types.js';
 import { KyselyPickupStore } from './pickup-store.js';
+import type { BlfSubscriptionStore } from './types.js';
+import { KyselyBlfSubscriptionStore } from './blf-subscriptions.js';
 
 type Dialect = Store['dialect'];
 
@@ -43,6 +45,7 @@ export class KyselyStore implements Store {
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
+  readonly blfSubscriptions: BlfSubscriptionStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -62,6 +65,7 @@ export class KyselyStore implements Store {
     this.callHistory = new KyselyCallHistoryStore(db);
     this.trunks = new KyselyTrunkStore(db);
     this.pickup = new KyselyPickupStore(db);
+    this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
@@ -522,6 +526,7 @@ function toWorkplace(row: Selectable<WorkplacesTable>): WorkplaceRecord {
     packages: parsePackages(row.packages),
     // Only when set, so records of workplaces without one read as before the column existed.
     ...(row.external_number !== null ? { externalNumber: row.external_number } : {}),
+    ...(row.blf !== null ? { blf: parseStringList('blf', row.blf) } : {}),
   };
 }
 
@@ -530,6 +535,13 @@ function parsePackages(text: string): string[] {
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
     throw new Error(`workplaces.packages is not a JSON array of strings: ${text}`);
   }
+  return v;
+}
+
+function parseStringList(column: string, text: string): string[] {
+  const v: unknown = JSON.parse(text);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new Error(`workplaces.${column} is not a JSON array of strings: ${text}`);
   return v;
 }
 
@@ -542,6 +554,7 @@ function fromWorkplace(w: WorkplaceRecord): Selectable<WorkplacesTable> {
     language: w.language,
     packages: JSON.stringify(w.packages),
     external_number: w.externalNumber ?? null,
+    blf: w.blf && w.blf.length > 0 ? JSON.stringify(w.blf) : null,
   };
 }
 

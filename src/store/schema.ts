@@ -19,6 +19,8 @@ export interface WorkplacesTable {
   packages: string;
   /** E.164 number presented on outbound trunk calls, or null (the trunk's default). Added by 0004-trunks. */
   external_number: string | null;
+  /** JSON array of monitored extensions (BLF), or null for none. Added by 0005-blf. */
+  blf: string | null;
 }
 
 export interface DevicesTable {
@@ -97,6 +99,29 @@ export interface TrunkDidsTable {
   extension: string;
 }
 
+/** A BLF watcher's SUBSCRIBE dialog (0005-blf). JSON in route_set, flow, resource_versions. */
+export interface BlfSubscriptionsTable {
+  tenant_id: string;
+  id: string;
+  watcher: string;
+  kind: string;
+  resource: string;
+  call_id: string;
+  local_tag: string;
+  remote_tag: string;
+  local_uri: string;
+  remote_uri: string;
+  remote_target: string;
+  route_set: string;
+  local_seq: number | null;
+  remote_seq: number | null;
+  flow: string;
+  expires_at: number;
+  version_floor: number;
+  resource_versions: string;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   workplaces: WorkplacesTable;
@@ -105,6 +130,7 @@ export interface Database {
   call_history: CallHistoryTable;
   trunks: TrunksTable;
   trunk_dids: TrunkDidsTable;
+  blf_subscriptions: BlfSubscriptionsTable;
   pickup_settings: PickupSettingsTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { createPgTestSchema, PG_SKIP_REASON, pgTestUrl } from '../../test/support/postgres.js';
 import { openStore, parseStoreUrl } from './open-store.js';
-import type { RegistrationRecord, Store } from './types.js';
 import { migrations } from './migrations/index.js';
+import type { RegistrationRecord, Store } from './types.js';
 
 /** How a suite gets at its database: a URL to open (again), and cleanup. */
 interface Backend {
@@ -282,9 +282,9 @@ storeSuite(
         try {
           assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
           const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-          // Every migration ran, in name order (the list grows with features: 0005, 0006, ...).
+          // Every migration ran, in name order (listing them here again only made each new one a merge conflict).
           assert.deepEqual(names, Object.keys(migrations).sort());
-          assert.ok(names.includes('0001-directory'));
+          assert.equal(names[0], '0001-directory');
         } finally {
           raw.close();
           rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface WorkplaceRecord {
    * default caller id); an upsert without it clears it.
    */
   externalNumber?: string | null;
+  /** Monitored colleagues (BLF keys) in key order. Read back only when non-empty; an upsert without it clears it. */
+  blf?: string[];
 }
 
 export interface DeviceRecord {
@@ -218,6 +220,50 @@ export interface PickupStore {
   replace(tenantId: string, s: PickupSettingsRecord): Promise<void>;
 }
 
+/** A BLF watcher's subscription with its SIP dialog, as persisted across restarts (RFC 6665, RFC 4235). */
+export interface BlfSubscriptionRecord {
+  tenantId: string;
+  id: string;
+  /** The subscribing device's username. */
+  watcher: string;
+  /** `dialog`: one workplace (RFC 4235); `list`: the workplace's BLF list (RFC 4662). */
+  kind: string;
+  /** The watched workplace's extension, or the list owner's. */
+  resource: string;
+  callId: string;
+  localTag: string;
+  remoteTag: string;
+  localUri: string;
+  remoteUri: string;
+  remoteTarget: string;
+  routeSet: string[];
+  localSeq: number | null;
+  remoteSeq: number | null;
+  flow: {
+    protocol: string;
+    localAddress: string;
+    localPort: number;
+    address: string;
+    port: number;
+    connectionId: string | null;
+  };
+  /** ms since epoch. */
+  expiresAt: number;
+  /** Versions handed out after a restart start here (a reserved ceiling, never reused). */
+  versionFloor: number;
+  /** List subscriptions: the same per resource (extension → floor). */
+  resourceVersions: Record<string, number>;
+  updatedAt: number;
+}
+
+export interface BlfSubscriptionStore {
+  /** Inserts or replaces (tenantId, id). */
+  upsert(r: BlfSubscriptionRecord): Promise<void>;
+  remove(tenantId: string, id: string): Promise<void>;
+  /** Every stored subscription (all tenants), for restoring them on start. */
+  loadAll(): Promise<BlfSubscriptionRecord[]>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly directory: DirectoryStore;
@@ -226,6 +272,7 @@ export interface Store {
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
+  readonly blfSubscriptions: BlfSubscriptionStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

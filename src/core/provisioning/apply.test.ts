@@ -35,6 +35,7 @@ function failingOnDevice(store: Store, n: number): Store {
     callHistory: s.callHistory,
     trunks: s.trunks,
     pickup: s.pickup,
+    blfSubscriptions: s.blfSubscriptions,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

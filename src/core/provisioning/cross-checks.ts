@@ -41,6 +41,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
 
     const workplaces = field(t, 'workplaces');
     if (!Array.isArray(workplaces)) return;
+    checkBlf(workplaces, ti, issues);
     const extensions = new Map<string, number>();
     // Usernames are unique per tenant (they are the AOR user part), across all workplaces.
     const usernames = new Map<string, string>();
@@ -146,6 +147,28 @@ function checkTrunks(t: unknown, ti: number, dids: Map<string, string>, issues: 
           message: `no workplace with extension "${ext}" in this tenant`,
         });
       }
+    });
+  });
+}
+
+/** BLF lists name extensions of the same tenant, each once, and not the workplace itself. */
+function checkBlf(workplaces: unknown[], ti: number, issues: RawIssue[]): void {
+  const extensions = new Set(
+    workplaces.map((w) => field(w, 'extension')).filter((e) => typeof e === 'string'),
+  );
+  workplaces.forEach((w, wi) => {
+    const list = field(w, 'blf');
+    if (!Array.isArray(list)) return;
+    const own = field(w, 'extension');
+    const seen = new Set<unknown>();
+    list.forEach((ext, i) => {
+      if (typeof ext !== 'string') return; // the schema reports it
+      const path = ['tenants', ti, 'workplaces', wi, 'blf', i];
+      if (seen.has(ext)) issues.push({ path, message: `extension "${ext}" listed twice` });
+      else if (ext === own) issues.push({ path, message: 'a workplace cannot monitor itself' });
+      else if (!extensions.has(ext))
+        issues.push({ path, message: `no workplace with extension "${ext}" in this tenant` });
+      seen.add(ext);
     });
   });
 }

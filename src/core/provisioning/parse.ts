@@ -126,6 +126,7 @@ function toDoc(
           ha1Sha256: computeHa1('SHA-256', d.username, t.domain, d.password),
         })),
         externalNumber: w.externalNumber ?? null,
+        blf: w.blf,
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

@@ -77,8 +77,9 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     const wantWorkplaces = new Map<string, WorkplaceRecord>();
     const wantDevices = new Map<string, DeviceRecord>();
     for (const w of t.workplaces) {
-      const { devices, ...rest } = w;
-      wantWorkplaces.set(w.extension, { tenantId: t.id, ...rest });
+      const { devices, blf, ...rest } = w;
+      // Stored only when non-empty, like externalNumber: a workplace without BLF reads back without the key.
+      wantWorkplaces.set(w.extension, { tenantId: t.id, ...rest, ...(blf.length > 0 ? { blf } : {}) });
       for (const d of devices)
         wantDevices.set(d.username, { tenantId: t.id, workplaceExtension: w.extension, ...d });
     }
@@ -127,7 +128,7 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     for (const [ext, want] of wantWorkplaces) {
       const have = haveWorkplaces.get(ext);
       const fields = have
-        ? diff(have, want, ['name', 'email', 'language', 'packages', 'externalNumber'])
+        ? diff(have, want, ['name', 'email', 'language', 'packages', 'externalNumber', 'blf'])
         : [];
       if (!have || fields.length > 0) {
         out.push({

@@ -66,6 +66,8 @@ export const workplaceSchema = z.strictObject({
     .default([]),
   devices: z.array(deviceSchema).default([]),
   externalNumber: e164().nullish(),
+  // Monitored colleagues for BLF keys, in key order; same-tenant and duplicate checks in cross-checks.ts.
+  blf: z.array(digitString('extension')).max(200, 'at most 200 monitored extensions').default([]),
 });
 
 export const didSchema = z.strictObject({

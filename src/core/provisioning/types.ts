@@ -43,6 +43,8 @@ export interface ProvisionedWorkplace {
   devices: ProvisionedDevice[];
   /** E.164 number presented on outbound trunk calls; null: the trunk's default caller id. */
   externalNumber: string | null;
+  /** Monitored colleagues (BLF keys), extensions of the same tenant, in key order; [] when none. */
+  blf: string[];
 }
 
 export interface ProvisionedDid {

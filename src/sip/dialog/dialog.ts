@@ -29,8 +29,11 @@ import type {
 import { UaError } from './errors.js';
 import { Retransmit2xx, type Ack2xxOutcome } from './retransmit-2xx.js';
 
-/** Methods whose request and 2xx refresh the remote target (RFC 3261 12.2, RFC 3311 UPDATE). */
-const TARGET_REFRESH = new Set(['INVITE', 'UPDATE']);
+/**
+ * Methods whose request and 2xx refresh the remote target (RFC 3261 12.2, RFC 3311 UPDATE, RFC 6665 section 4:
+ * SUBSCRIBE and NOTIFY are target refresh requests; so our NOTIFY carries our Contact).
+ */
+const TARGET_REFRESH = new Set(['INVITE', 'UPDATE', 'SUBSCRIBE', 'NOTIFY']);
 
 export type { Dialog, DialogId, DialogInit, DialogState, DialogTerminationReason, RequestOptions };
 export { contactUri, recordRoutes } from './route-set.js';
@@ -93,6 +96,13 @@ export class DialogImpl implements Dialog {
   }
   get terminationReason(): DialogTerminationReason | undefined {
     return this.#why;
+  }
+  /** The CSeq of our last request in this dialog (undefined before the first); for persisting the dialog. */
+  get localSeq(): number | undefined {
+    return this.#localSeq;
+  }
+  get remoteSeq(): number | undefined {
+    return this.#remoteSeq;
   }
 
   onRequest(handler: (tx: ServerTransaction) => void): void {

@@ -5,6 +5,8 @@ import type { ListenSpec } from './listen-spec.js';
 import { isStunMessage, stunBindingResponse } from './stun-keepalive.js';
 import type { Endpoint } from './types.js';
 
+/** Requested socket receive buffer (bytes). */
+const UDP_RECV_BUFFER = 4 * 1024 * 1024;
 /** True for datagrams made only of CR/LF: the CRLF keep-alives some UAs send over UDP carry no message. */
 function isLineEndsOnly(b: Buffer): boolean {
   for (const x of b) if (x !== 0x0d && x !== 0x0a) return false;
@@ -50,6 +52,14 @@ export class UdpListener {
           this.#ctx.log('warn', 'udp socket error', { local: this.#local, ...errorFields(err) });
         });
         socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo.address, rinfo.port));
+        // A NOTIFY fan-out (one BLF workplace watched by 1,000 keys) brings back 1,000 200 OKs at once; the
+        // default buffer (~200 KB, ~100 datagrams on loopback) drops most and each drop costs a retransmission.
+        // Best effort: the kernel caps it at net.core.rmem_max.
+        try {
+          socket.setRecvBufferSize(UDP_RECV_BUFFER);
+        } catch {
+          // not allowed here: the default stays
+        }
         const a = socket.address();
         this.#local = { address: this.spec.address, port: a.port };
         this.#socket = socket;

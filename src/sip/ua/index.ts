@@ -7,6 +7,7 @@ export {
   type UserAgentCoreCounts,
 } from './user-agent-core.js';
 export type { IncomingInvite } from './incoming-invite.js';
+export type { AcceptSubscribeOptions, DialogSnapshot, SubscriptionDialog } from './incoming-subscribe.js';
 export type { OutgoingInvite, OutgoingInviteResult } from './outgoing-invite.js';
 export * from '../dialog/index.js';
 export { inviteWithCredentials } from './authenticated-invite.js';

@@ -31,6 +31,13 @@ import { UaTimers, type DialogContext, type UaLog } from '../dialog/dialog-conte
 import type { DialogImpl } from '../dialog/dialog.js';
 import { DialogTable } from '../dialog/dialog-table.js';
 import { IncomingInviteImpl, type IncomingInvite } from './incoming-invite.js';
+import {
+  acceptSubscribe,
+  restoreDialog,
+  type AcceptSubscribeOptions,
+  type DialogSnapshot,
+  type SubscriptionDialog,
+} from './incoming-subscribe.js';
 import { OutgoingInviteImpl, type OutgoingInvite } from './outgoing-invite.js';
 import {
   buildRequest,
@@ -162,6 +169,24 @@ export class UserAgentCore implements TransactionUser {
   incomingInvite(tx: ServerTransaction): IncomingInvite {
     return this.#incomingFor(tx);
   }
+
+  /**
+   * Accepts an out-of-dialog SUBSCRIBE the app received (RFC 6665 4.2.1): 200 with our To tag, Contact and
+   * Expires, and a dialog in the table so refreshes and unsubscribes reach `dialog.onRequest`.
+   */
+  acceptSubscribe(tx: ServerTransaction, o: AcceptSubscribeOptions): SubscriptionDialog {
+    return acceptSubscribe(this.#ctx, this.#subscribeHooks, tx, o);
+  }
+
+  /** Puts a SUBSCRIBE dialog that survived a restart back into the dialog table. */
+  restoreSubscription(s: DialogSnapshot): SubscriptionDialog {
+    return restoreDialog(this.#ctx, this.#subscribeHooks, s);
+  }
+
+  readonly #subscribeHooks = {
+    addDialog: (d: DialogImpl) => this.#addDialog(d),
+    removeDialog: (d: DialogImpl) => this.#dialogs.delete(d),
+  };
 
   /** Sends an initial INVITE as UAC (8.1.1, 13.2.1). */
   invite(o: InviteOptions): OutgoingInvite {

@@ -3,6 +3,7 @@ import { directory } from './0001-directory.js';
 import { registrations } from './0002-registrations.js';
 import { callHistory } from './0003-call-history.js';
 import { trunks } from './0004-trunks.js';
+import { blf } from './0005-blf.js';
 import { pickup } from './0006-pickup.js';
 
 /**
@@ -14,6 +15,7 @@ export const migrations: Record<string, Migration> = {
   '0002-registrations': registrations,
   '0003-call-history': callHistory,
   '0004-trunks': trunks,
+  '0005-blf': blf,
   '0006-pickup': pickup,
 };
 

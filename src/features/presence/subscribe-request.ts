@@ -1,0 +1,86 @@
+/**
+ * What a BLF SUBSCRIBE asks for and whether it may have it: the resource (one workplace, or a workplace's BLF
+ * list), the duration, the event-list capability. Pure functions over the request, so the rules are tested without
+ * a network; the notifier (blf-notifier.ts) acts on the verdicts.
+ */
+import { isSipUri, parseDeltaSeconds, type SipRequest } from '../../sip/message/index.js';
+
+/** RFC 4235 section 3.3: "The default subscription duration for this event package is one hour." */
+export const DEFAULT_EXPIRES = 3600;
+/** Shorter requests get 423 with Min-Expires (RFC 6665 4.2.1.1); phones re-subscribe every 1-30 minutes. */
+export const MIN_EXPIRES = 60;
+/** Longer requests are granted this much (RFC 6665 4.2.1.1: the notifier MAY shorten the duration). */
+export const MAX_EXPIRES = 3600;
+
+/** The list URI user part of workplace `ext`: `<ext>-blf` (extensions are digits, so it can never be one). */
+export const LIST_SUFFIX = '-blf';
+
+export function listUri(extension: string, domain: string): string {
+  return `sip:${extension}${LIST_SUFFIX}@${domain}`;
+}
+
+export type Target =
+  | { kind: 'dialog'; extension: string }
+  | { kind: 'list'; extension: string }
+  /** Addressed to another tenant's domain: 403, and nothing else is looked at (that tenant's plan stays unseen). */
+  | { kind: 'foreign' }
+  | { kind: 'unknown' };
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/**
+ * The resource the Request-URI names for a device of the tenant with `domain`. A host that is neither the tenant's
+ * domain nor an IP literal (phones often address the server by IP) belongs to someone else: `foreign`.
+ */
+export function targetOf(req: SipRequest, domain: string): Target {
+  const uri = req.uri;
+  if (!isSipUri(uri)) return { kind: 'unknown' };
+  const host = uri.host.toLowerCase();
+  if (host !== domain.toLowerCase() && !IPV4.test(host) && !host.startsWith('[')) return { kind: 'foreign' };
+  const user = uri.user ?? '';
+  if (/^[0-9]{2,8}$/.test(user)) return { kind: 'dialog', extension: user };
+  if (user.endsWith(LIST_SUFFIX)) {
+    const ext = user.slice(0, -LIST_SUFFIX.length);
+    if (/^[0-9]{2,8}$/.test(ext)) return { kind: 'list', extension: ext };
+  }
+  return { kind: 'unknown' };
+}
+
+export type Duration = { ok: true; seconds: number } | { ok: false; status: 400 | 423 };
+
+/** The granted duration (RFC 6665 4.2.1.1): 0 stays 0 (unsubscribe / fetch), too short → 423, too long → capped. */
+export function durationOf(req: SipRequest): Duration {
+  const raw = req.headers.get('Expires');
+  if (raw === undefined) return { ok: true, seconds: DEFAULT_EXPIRES };
+  const s = parseDeltaSeconds(raw);
+  if (s === undefined) return { ok: false, status: 400 };
+  if (s === 0) return { ok: true, seconds: 0 };
+  if (s < MIN_EXPIRES) return { ok: false, status: 423 };
+  return { ok: true, seconds: Math.min(s, MAX_EXPIRES) };
+}
+
+function tokens(req: SipRequest, header: string): string[] {
+  return req.headers
+    .getAll(header)
+    .flatMap((l) => l.split(','))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
+}
+
+/** RFC 4662 section 4: the subscriber announces `Supported: eventlist` (or requires it). */
+export function supportsEventlist(req: SipRequest): boolean {
+  return tokens(req, 'Supported').includes('eventlist') || tokens(req, 'Require').includes('eventlist');
+}
+
+/** The media types in `Accept` (no header: the package default is acceptable, RFC 6665 4.2.1.1). */
+export function accepts(req: SipRequest, type: string): boolean {
+  const list = tokens(req, 'Accept').map((t) => t.split(';')[0]!.trim());
+  return list.length === 0 || list.includes(type) || list.includes('*/*');
+}
+
+/** The `id` parameter of the Event header, echoed in every NOTIFY of the subscription (RFC 6665 8.2.1). */
+export function eventHeaderOf(req: SipRequest): string {
+  const ev = req.headers.get('Event') ?? 'dialog';
+  const id = /;\s*id\s*=\s*([^;\s]+)/i.exec(ev)?.[1];
+  return id !== undefined ? `dialog;id=${id}` : 'dialog';
+}

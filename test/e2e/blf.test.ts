@@ -1,0 +1,302 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { XMLParser } from 'fast-xml-parser';
+import { BlfWatcher, type ReceivedNotify } from './support/blf-watcher.js';
+import { runSipp, type SippRun } from './support/sipp.js';
+import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+
+/** BLF end to end: a scripted BLF key subscribes, sipp phones make a real call to the watched workplace. */
+const FIXTURE = fileURLToPath(new URL('./fixtures/blf.yaml', import.meta.url));
+const DOMAIN = 'acme.zentrale.test';
+const DESK_A = { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25740 };
+const CALLER = { user: '300', password: 'acme-Caller-Pa55word' };
+const WATCH = { user: 'watch-100', password: 'acme-Watch-Pa55word', domain: DOMAIN };
+
+const ok = (r: SippRun, who: string) => assert.equal(r.code, 0, `${who}:\n${r.stderr}`);
+
+const xml = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@',
+  isArray: (name) => name === 'dialog' || name === 'resource',
+});
+
+interface Dlg {
+  '@id': string;
+  '@direction': string;
+  '@call-id'?: string;
+  state: string | { '#text': string };
+  local: { identity: string | { '#text': string; '@display'?: string } };
+  remote: { identity: string | { '#text': string; '@display'?: string } };
+}
+interface Info {
+  '@xmlns': string;
+  '@version': string;
+  '@state': string;
+  '@entity': string;
+  dialog?: Dlg[];
+}
+function dialogInfo(body: string): Info {
+  const doc = xml.parse(body) as { 'dialog-info'?: Info };
+  assert.ok(doc['dialog-info'], `not a dialog-info document:\n${body}`);
+  return doc['dialog-info'];
+}
+const text = (v: string | { '#text': string }) => (typeof v === 'string' ? v : v['#text']);
+
+/** The parts of a multipart/related body (RFC 2046), by Content-Type. */
+function parts(n: ReceivedNotify): Array<{ type: string; cid: string; body: string }> {
+  const boundary = /boundary="([^"]+)"/.exec(n.contentType)?.[1];
+  assert.ok(boundary, n.contentType);
+  return n.body
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((p) => {
+      const [head, ...rest] = p.replace(/^\r\n/, '').split('\r\n\r\n');
+      return {
+        type: /Content-Type: ([^\r\n]+)/.exec(head!)?.[1] ?? '',
+        cid: /Content-ID: <([^>]+)>/.exec(head!)?.[1] ?? '',
+        body: rest.join('\r\n\r\n').replace(/\r\n$/, ''),
+      };
+    });
+}
+
+async function register(t: TestServer, d: { user: string; password: string; port: number }): Promise<void> {
+  const reg = await runSipp({
+    scenario: 'register-auth.xml',
+    target: t.udp,
+    localPort: d.port,
+    keys: { user: d.user, domain: DOMAIN, expires: 300 },
+    extra: ['-au', d.user, '-ap', d.password],
+  });
+  assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+}
+
+/** A real call 300 → 201: desk-a (sipp) rings, answers, the caller hangs up after 500 ms. */
+async function callDeskA(t: TestServer): Promise<void> {
+  await register(t, DESK_A);
+  const desk = runSipp({
+    scenario: 'device-answer.xml',
+    target: t.udp,
+    localPort: DESK_A.port,
+    keys: { user: DESK_A.user },
+    timeoutS: 10,
+  });
+  await sleep(200);
+  const caller = await runSipp({
+    scenario: 'device-call.xml',
+    target: t.udp,
+    keys: { user: CALLER.user, domain: DOMAIN, dial: '201' },
+    extra: ['-au', CALLER.user, '-ap', CALLER.password],
+    timeoutS: 10,
+  });
+  ok(caller, 'caller');
+  ok(await desk, 'desk-a');
+  await runSipp({
+    scenario: 'unregister-all.xml',
+    target: t.udp,
+    localPort: DESK_A.port,
+    keys: { user: DESK_A.user, domain: DOMAIN, expires: 0 },
+    extra: ['-au', DESK_A.user, '-ap', DESK_A.password],
+  });
+}
+
+describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phones', () => {
+  let t: TestServer;
+  let w: BlfWatcher;
+  before(async () => {
+    t = await startTestServer({ args: ['--provision', FIXTURE] });
+  });
+  after(async () => {
+    await t.stop();
+  });
+  afterEach(async () => {
+    await w?.close();
+    assert.equal(t.server.counts().blfSubscriptions, 0, 'every test ends its subscriptions');
+    await assertBaseline(t, 8000);
+  });
+
+  it('a watcher of 201 sees early → confirmed → terminated for a real call, then unsubscribes', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const res = await w.subscribe(`sip:201@${DOMAIN}`, 600);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('Expires'), '600');
+    assert.ok(res.headers.get('Contact'));
+    const [first] = await w.waitFor(1);
+    assert.equal(first!.headers.get('Subscription-State'), 'active;expires=600');
+    assert.equal(first!.headers.get('Event'), 'dialog');
+    assert.equal(first!.contentType, 'application/dialog-info+xml');
+    const initial = dialogInfo(first!.body);
+    assert.equal(initial['@xmlns'], 'urn:ietf:params:xml:ns:dialog-info');
+    assert.equal(initial['@state'], 'full');
+    assert.equal(initial['@entity'], `sip:201@${DOMAIN}`);
+    assert.equal(initial.dialog, undefined, 'idle: no dialogs');
+
+    await callDeskA(t);
+    const all = await w.waitFor(4);
+    const docs = all.map((n) => dialogInfo(n.body));
+    const versions = docs.map((d) => Number(d['@version']));
+    for (let i = 1; i < versions.length; i++)
+      assert.ok(versions[i]! > versions[i - 1]!, `versions ${versions}`);
+    const states = docs.slice(1).map((d) => d.dialog!.map((x) => text(x.state)).join(','));
+    assert.deepEqual(states, ['early', 'confirmed', 'terminated']);
+    for (const d of docs.slice(1)) {
+      assert.equal(d['@state'], 'full');
+      assert.equal(d['@entity'], `sip:201@${DOMAIN}`);
+      const dlg = d.dialog![0]!;
+      assert.ok(dlg['@id']);
+      assert.equal(dlg['@direction'], 'recipient');
+      assert.equal(text(dlg.local.identity), `sip:201@${DOMAIN}`);
+      assert.equal(text(dlg.remote.identity), `sip:300@${DOMAIN}`);
+    }
+    // CSeq grows with every NOTIFY of the dialog.
+    for (let i = 1; i < all.length; i++) assert.ok(all[i]!.cseq > all[i - 1]!.cseq);
+
+    const un = await w.resubscribe(0);
+    assert.equal(un.status, 200);
+    const [last] = (await w.waitFor(5)).slice(-1);
+    assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
+    assert.ok(Number(dialogInfo(last!.body)['@version']) > versions.at(-1)!);
+  });
+
+  it("another tenant's device gets 403 and no NOTIFY; an unknown event package gets 489", async () => {
+    w = new BlfWatcher({
+      user: 'watch-100',
+      password: 'other-Watch-Pa55word',
+      domain: 'other.zentrale.test',
+      server: t.udp,
+    });
+    await w.start();
+    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 403);
+    assert.equal((await w.subscribe(`sip:299@${DOMAIN}`, 600)).status, 403, 'same answer for a missing one');
+    assert.equal((await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Supported', 'eventlist']])).status, 403);
+    const bad = await w.subscribe('sip:201@other.zentrale.test', 600, [['Event', 'presence']]);
+    assert.equal(bad.status, 489);
+    assert.equal(bad.headers.get('Allow-Events'), 'dialog');
+    await sleep(300);
+    assert.deepEqual(w.notifies, []);
+    // The same refusal as a sipp BLF key (scenario blf-subscribe-403.xml), for the list URI too.
+    for (const target of [`sip:202@${DOMAIN}`, `sip:100-blf@${DOMAIN}`]) {
+      const r = await runSipp({
+        scenario: 'blf-subscribe-403.xml',
+        target: t.udp,
+        keys: { user: 'watch-100', domain: 'other.zentrale.test', target },
+        extra: ['-au', 'watch-100', '-ap', 'other-Watch-Pa55word'],
+        timeoutS: 10,
+      });
+      ok(r, `sipp SUBSCRIBE ${target}`);
+    }
+    assert.equal(t.server.counts().blfSubscriptions, 0);
+  });
+
+  it('Expires bounds: 423 with Min-Expires, long ones capped, Expires: 0 is a fetch (one terminated NOTIFY)', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const short = await w.subscribe(`sip:202@${DOMAIN}`, 10);
+    assert.equal(short.status, 423);
+    assert.equal(short.headers.get('Min-Expires'), '60');
+    const long = await w.subscribe(`sip:202@${DOMAIN}`, 86400);
+    assert.equal(long.headers.get('Expires'), '3600');
+    const [first] = await w.waitFor(1);
+    assert.equal(first!.headers.get('Subscription-State'), 'active;expires=3600');
+    assert.equal((await w.resubscribe(0)).status, 200);
+    await w.waitFor(2);
+    const fetch = await w.subscribe(`sip:203@${DOMAIN}`, 0);
+    assert.equal(fetch.status, 200);
+    assert.equal(fetch.headers.get('Expires'), '0');
+    const [, , only] = await w.waitFor(3);
+    assert.equal(only!.headers.get('Subscription-State'), 'terminated;reason=timeout');
+    assert.equal(dialogInfo(only!.body)['@entity'], `sip:203@${DOMAIN}`);
+    await sleep(200);
+    assert.equal(w.notifies.length, 3);
+  });
+
+  it('the list URI: 421 without eventlist; one multipart NOTIFY with three dialog parts, then partial updates', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const no = await w.subscribe(`sip:100-blf@${DOMAIN}`, 600);
+    assert.equal(no.status, 421);
+    assert.equal(no.headers.get('Require'), 'eventlist');
+    const res = await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [
+      ['Supported', 'eventlist'],
+      ['Accept', 'application/dialog-info+xml, application/rlmi+xml, multipart/related'],
+    ]);
+    assert.equal(res.status, 200);
+    const [full] = await w.waitFor(1);
+    assert.equal(full!.headers.get('Require'), 'eventlist');
+    assert.match(full!.contentType, /^multipart\/related;type="application\/rlmi\+xml";start="<[^>]+>"/);
+    const fp = parts(full!);
+    assert.equal(fp[0]!.type, 'application/rlmi+xml');
+    const rlmi = (xml.parse(fp[0]!.body) as { list: Record<string, unknown> }).list as {
+      '@uri': string;
+      '@version': string;
+      '@fullState': string;
+      resource: Array<{ '@uri': string; instance: { '@cid': string; '@state': string } }>;
+    };
+    assert.equal(rlmi['@uri'], `sip:100-blf@${DOMAIN}`);
+    assert.equal(rlmi['@fullState'], 'true');
+    assert.deepEqual(
+      rlmi.resource.map((r) => r['@uri']),
+      ['201', '202', '203'].map((e) => `sip:${e}@${DOMAIN}`),
+    );
+    const dialogParts = fp.filter((p) => p.type === 'application/dialog-info+xml');
+    assert.equal(dialogParts.length, 3);
+    for (const r of rlmi.resource) {
+      assert.equal(r.instance['@state'], 'active');
+      const part = fp.find((p) => p.cid === r.instance['@cid']);
+      assert.ok(part, `part for ${r['@uri']}`);
+      assert.equal(dialogInfo(part.body)['@entity'], r['@uri']);
+    }
+
+    await callDeskA(t);
+    const updates = (await w.waitFor(4)).slice(1);
+    const seen: string[] = [];
+    let lastVersion = Number(rlmi['@version']);
+    for (const n of updates) {
+      const ps = parts(n);
+      const list = (xml.parse(ps[0]!.body) as { list: Record<string, unknown> }).list as typeof rlmi;
+      assert.equal(list['@fullState'], 'false');
+      assert.ok(Number(list['@version']) > lastVersion);
+      lastVersion = Number(list['@version']);
+      assert.deepEqual(
+        list.resource.map((r) => r['@uri']),
+        [`sip:201@${DOMAIN}`],
+        'only the changed resource',
+      );
+      const info = dialogInfo(ps.find((p) => p.type === 'application/dialog-info+xml')!.body);
+      seen.push(info.dialog!.map((d) => text(d.state)).join(','));
+    }
+    assert.deepEqual(seen, ['early', 'confirmed', 'terminated']);
+    assert.equal((await w.resubscribe(0)).status, 200);
+    await w.waitFor(5);
+  });
+
+  it('a subscription survives a restart: NOTIFYs continue with higher versions and CSeq in the same dialog', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    assert.equal((await w.subscribe(`sip:202@${DOMAIN}`, 600)).status, 200);
+    const [before] = await w.waitFor(1);
+    const v0 = Number(dialogInfo(before!.body)['@version']);
+    // Same UDP port after the restart: the stored flow (and the phone's idea of our address) stays valid.
+    const [, port] = t.udp.split(':');
+    await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
+    assert.equal(t.server.counts().blfSubscriptions, 1);
+    const [restored] = (await w.waitFor(2)).slice(1);
+    const v1 = Number(dialogInfo(restored!.body)['@version']);
+    assert.ok(v1 > v0, `${v1} > ${v0}`);
+    assert.ok(restored!.cseq > before!.cseq);
+    // The restored dialog still takes in-dialog requests: a refresh (NOTIFY), then the unsubscribe.
+    // (Expiry after a restart runs on the injected clock: blf-notifier.test.ts.)
+    assert.equal((await w.resubscribe(120)).status, 200);
+    const [refreshed] = (await w.waitFor(3)).slice(2);
+    assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
+    assert.equal((await w.resubscribe(0)).status, 200);
+    const [last] = (await w.waitFor(4)).slice(3);
+    assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
+    assert.ok(Number(dialogInfo(last!.body)['@version']) > v1);
+    // Ended subscriptions are not stored: another restart restores none (and gives a clean leak baseline).
+    await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
+    assert.equal(t.server.counts().blfSubscriptions, 0);
+  });
+});
