@@ -160,6 +160,71 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     assert.ok(Number(dialogInfo(last!.body)['@version']) > versions.at(-1)!);
   });
 
+  it('a BLF key picks up the ringing call with the dialog identifiers of its own NOTIFY (INVITE with Replaces)', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
+    await w.waitFor(1);
+    await register(t, DESK_A);
+    // desk-a rings and must be cancelled with "Call completed elsewhere" once the key has taken the call.
+    const desk = runSipp({
+      scenario: 'device-cancelled-elsewhere.xml',
+      target: t.udp,
+      localPort: DESK_A.port,
+      keys: { user: DESK_A.user },
+      timeoutS: 10,
+    });
+    await sleep(200);
+    const picked = new Promise<{ kind: string; by?: string }>((resolve) => {
+      const off = t.server.bus.on('call.picked-up', (e) => {
+        off();
+        resolve({ kind: e.kind, ...(e.by.device ? { by: e.by.device } : {}) });
+      });
+    });
+    const caller = runSipp({
+      scenario: 'device-call.xml',
+      target: t.udp,
+      keys: { user: CALLER.user, domain: DOMAIN, dial: '201' },
+      extra: ['-au', CALLER.user, '-ap', CALLER.password],
+      timeoutS: 10,
+    });
+    const [, early] = await w.waitFor(2);
+    const dlg = dialogInfo(early!.body).dialog![0]! as Dlg & {
+      '@local-tag'?: string;
+      '@remote-tag'?: string;
+    };
+    assert.equal(text(dlg.state), 'early');
+    const callId = dlg['@call-id'];
+    const localTag = dlg['@local-tag'];
+    const remoteTag = dlg['@remote-tag'];
+    assert.ok(callId && localTag && remoteTag, `pickup identifiers in the NOTIFY:\n${early!.body}`);
+    // RFC 3891 orientation as the server sees its dialog with the ringing phone: to-tag = ours (the NOTIFY's remote).
+    const key = await runSipp({
+      scenario: 'blf-key-pickup.xml',
+      target: t.udp,
+      keys: {
+        user: WATCH.user,
+        domain: DOMAIN,
+        dial: '201',
+        replaces: `${callId};to-tag=${remoteTag};from-tag=${localTag}`,
+      },
+      extra: ['-au', WATCH.user, '-ap', WATCH.password],
+      timeoutS: 10,
+    });
+    ok(key, 'the BLF key (picks up, is told the real caller, gets BYE when the caller hangs up)');
+    ok(await caller, 'caller (connected to the key, hangs up)');
+    ok(await desk, 'desk-a (CANCEL, Reason cause=200)');
+    assert.deepEqual(await picked, { kind: 'replaces', by: WATCH.user });
+    await runSipp({
+      scenario: 'unregister-all.xml',
+      target: t.udp,
+      localPort: DESK_A.port,
+      keys: { user: DESK_A.user, domain: DOMAIN, expires: 0 },
+      extra: ['-au', DESK_A.user, '-ap', DESK_A.password],
+    });
+    assert.equal((await w.resubscribe(0)).status, 200);
+  });
+
   it("another tenant's device gets 403 and no NOTIFY; an unknown event package gets 489", async () => {
     w = new BlfWatcher({
       user: 'watch-100',
