@@ -197,6 +197,25 @@ describe('call flows against sipp phones', () => {
     assert.ok(t.logs.some((l) => l.event === 'call.no-answer-in-ack'));
   });
 
+  it("early media: the device's 183 with SDP reaches the caller as 183 with the relay's SDP, bridged before the answer", async () => {
+    const a = await desk(t, DESKS.a, 'device-early-media.xml');
+    await sleep(200);
+    let answered = false;
+    const off = t.server.bus.on('call.answered', () => (answered = true));
+    const caller = call(t, 'device-call-early-media.xml');
+    // The device answers 1.5 s after its 183: until then the caller already hears it through a bridge.
+    let bridgedEarly = false;
+    for (let i = 0; i < 60 && !bridgedEarly && !answered; i++) {
+      await sleep(25);
+      const c = t.server.counts();
+      bridgedEarly = !answered && c.calls === 1 && c.mediaBridges === 1;
+    }
+    ok(await caller, 'caller (183 with SDP, then 200)');
+    ok(await a.done, 'desk-a (183 with SDP, 200, BYE)');
+    off();
+    assert.ok(bridgedEarly, 'caller and device bridged while the device still rang');
+  });
+
   it('unknown extension: 404', async () => {
     ok(await call(t, 'device-call-404.xml', '999'), 'caller');
   });

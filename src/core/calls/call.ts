@@ -73,6 +73,8 @@ export class Call {
    * caller gets our offer in the 200 and answers in its ACK.
    */
   #lateOffer = false;
+  /** The branch whose early media (18x with SDP) the caller hears while the call rings. */
+  #early: Branch | undefined;
   #callerEndpoint: MediaEndpoint | undefined;
   #ringTimer: TimerHandle | undefined;
   #answeredAt: number | undefined;
@@ -155,7 +157,12 @@ export class Call {
           const to = parseNameAddr(res.headers.get('To') ?? '');
           const tag = to && tagOf(to);
           if (tag && !branch.earlyTags.includes(tag)) branch.earlyTags.push(tag);
-          if (res.status >= 180 && this.#state === 'ringing') {
+          if (this.#state !== 'ringing') return;
+          if (this.#earlyMedia(branch, res.status, res.body)) {
+            if (res.status >= 180) this.#emit('call.ringing', target.device);
+            return;
+          }
+          if (res.status >= 180) {
             this.#incoming.progress(180);
             this.#emit('call.ringing', target.device);
           }
@@ -175,6 +182,31 @@ export class Call {
     );
   }
 
+  /**
+   * Early media: the first branch whose 18x carries an SDP answer (a carrier's ringback or announcement) is
+   * bridged to the caller at once, and the caller gets that 18x with our side's SDP, so it plays what it hears
+   * instead of its own ringback. Without 100rel (RFC 3262) this answer is provisional; the 200's is final.
+   * Later 18x of any branch are passed on without SDP. True when this response was handled here.
+   */
+  #earlyMedia(branch: Branch, status: number, body: Buffer): boolean {
+    if (this.#early || this.#lateOffer || body.length === 0) return Boolean(this.#early);
+    const sdp = body.toString('utf8');
+    const rtp = mediaOf(sdp);
+    const codec = rtp ? negotiatedCodec(rtp) : undefined;
+    const callerEp = this.#callerEndpoint;
+    if (!rtp || !codec || !callerEp) return false;
+    branch.endpoint.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
+    branch.endpoint.setCodec(codec);
+    callerEp.setCodec(codec);
+    this.#early = branch;
+    this.#bridge = this.#o.media.bridge(callerEp, branch.endpoint);
+    this.#incoming.progress(status === 180 ? 180 : 183, {
+      body: Buffer.from(rewriteSdp(sdp, callerEp)),
+      contentType: 'application/sdp',
+    });
+    return true;
+  }
+
   async #onBranchFinal(
     branch: Branch,
     status: number,
@@ -191,6 +223,12 @@ export class Call {
       }
       await this.#answer(branch, body.toString('utf8'), dialog);
       return;
+    }
+    if (branch === this.#early) {
+      // The branch that gave early media failed: its media stops; another branch may still answer.
+      this.#early = undefined;
+      this.#bridge?.close();
+      this.#bridge = undefined;
     }
     if (this.#state === 'ringing' && this.#branches.every((b) => b.done)) {
       const final = bestFinalStatus(this.#branches.map((b) => b.status ?? 480));
