@@ -427,6 +427,13 @@ export class BlfNotifier implements SubscribeHandler {
       tx.respond(createResponse(req, 481));
       return;
     }
+    // A refresh names the same event package; another one would be a second usage of this dialog, which
+    // RFC 5057 argues against — refused with the package we serve.
+    const event = (req.headers.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event !== 'dialog') {
+      tx.respond(createResponse(req, 489, 'Bad Event', { headers: [['Allow-Events', 'dialog']] }));
+      return;
+    }
     const d = durationOf(req);
     if (!d.ok) {
       tx.respond(
