@@ -272,10 +272,10 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     await w.waitFor(5);
   });
 
-  it('a subscription survives a restart: NOTIFYs continue with higher versions and CSeq in the same dialog', async () => {
+  it('a subscription survives a restart: a real call afterwards NOTIFYs in the same dialog, versions and CSeq higher', async () => {
     w = new BlfWatcher({ ...WATCH, server: t.udp });
     await w.start();
-    assert.equal((await w.subscribe(`sip:202@${DOMAIN}`, 600)).status, 200);
+    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
     const [before] = await w.waitFor(1);
     const v0 = Number(dialogInfo(before!.body)['@version']);
     // Same UDP port after the restart: the stored flow (and the phone's idea of our address) stays valid.
@@ -286,15 +286,32 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     const v1 = Number(dialogInfo(restored!.body)['@version']);
     assert.ok(v1 > v0, `${v1} > ${v0}`);
     assert.ok(restored!.cseq > before!.cseq);
+    // A real call after the restart reaches the watcher through the restored dialog, in order, versions rising.
+    await callDeskA(t);
+    const changes = (await w.waitFor(5)).slice(2);
+    assert.deepEqual(
+      changes.map((n) =>
+        dialogInfo(n.body)
+          .dialog!.map((d) => text(d.state))
+          .join(','),
+      ),
+      ['early', 'confirmed', 'terminated'],
+    );
+    let v = v1;
+    for (const n of changes) {
+      const nv = Number(dialogInfo(n.body)['@version']);
+      assert.ok(nv > v, `${nv} > ${v}`);
+      v = nv;
+    }
     // The restored dialog still takes in-dialog requests: a refresh (NOTIFY), then the unsubscribe.
     // (Expiry after a restart runs on the injected clock: blf-notifier.test.ts.)
     assert.equal((await w.resubscribe(120)).status, 200);
-    const [refreshed] = (await w.waitFor(3)).slice(2);
+    const [refreshed] = (await w.waitFor(6)).slice(5);
     assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
     assert.equal((await w.resubscribe(0)).status, 200);
-    const [last] = (await w.waitFor(4)).slice(3);
+    const [last] = (await w.waitFor(7)).slice(6);
     assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
-    assert.ok(Number(dialogInfo(last!.body)['@version']) > v1);
+    assert.ok(Number(dialogInfo(last!.body)['@version']) > v);
     // Ended subscriptions are not stored: another restart restores none (and gives a clean leak baseline).
     await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
     assert.equal(t.server.counts().blfSubscriptions, 0);
