@@ -1,5 +1,8 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
@@ -315,5 +318,48 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     // Ended subscriptions are not stored: another restart restores none (and gives a clean leak baseline).
     await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
     assert.equal(t.server.counts().blfSubscriptions, 0);
+  });
+
+  it('provisioning changes: a removed workplace ends with noresource, a changed BLF list is followed', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const single = new BlfWatcher({ ...WATCH, server: t.udp });
+    await single.start();
+    const dir = mkdtempSync(join(tmpdir(), 'zentrale-blf-'));
+    try {
+      assert.equal(
+        (await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Supported', 'eventlist']])).status,
+        200,
+      );
+      assert.equal((await single.subscribe(`sip:203@${DOMAIN}`, 600)).status, 200);
+      await w.waitFor(1);
+      await single.waitFor(1);
+      const changed = join(dir, 'blf.yaml');
+      writeFileSync(
+        changed,
+        readFileSync(FIXTURE, 'utf8')
+          .replace("blf: ['201', '202', '203']", "blf: ['202', '201']")
+          .replace("      - extension: '203'\n        name: Lager\n", ''),
+      );
+      await t.server.provision(changed);
+      const [, gone] = await single.waitFor(2);
+      assert.equal(gone!.headers.get('Subscription-State'), 'terminated;reason=noresource');
+      const [, update] = await w.waitFor(2);
+      const list = (xml.parse(parts(update!)[0]!.body) as { list: Record<string, unknown> }).list as {
+        '@fullState': string;
+        resource: Array<{ '@uri': string }>;
+      };
+      assert.equal(list['@fullState'], 'true');
+      assert.deepEqual(
+        list.resource.map((r) => r['@uri']),
+        [`sip:202@${DOMAIN}`, `sip:201@${DOMAIN}`],
+      );
+      assert.equal((await w.resubscribe(0)).status, 200);
+      await w.waitFor(3);
+    } finally {
+      await single.close();
+      await t.server.provision(FIXTURE);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
