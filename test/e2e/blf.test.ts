@@ -1,5 +1,6 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { assertBaseline, startTestServer, type TestServer } from './support/serv
 /** BLF end to end: a scripted BLF key subscribes, sipp phones make a real call to the watched workplace. */
 const FIXTURE = fileURLToPath(new URL('./fixtures/blf.yaml', import.meta.url));
 const DOMAIN = 'acme.zentrale.test';
-const DESK_A = { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25740 };
+const DESK_A = { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 0 };
 const CALLER = { user: '300', password: 'acme-Caller-Pa55word' };
 const WATCH = { user: 'watch-100', password: 'acme-Watch-Pa55word', domain: DOMAIN };
 
@@ -64,6 +65,14 @@ function parts(n: ReceivedNotify): Array<{ type: string; cid: string; body: stri
     });
 }
 
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 async function register(t: TestServer, d: { user: string; password: string; port: number }): Promise<void> {
   const reg = await runSipp({
     scenario: 'register-auth.xml',
@@ -77,6 +86,9 @@ async function register(t: TestServer, d: { user: string; password: string; port
 
 /** A real call 300 → 201: desk-a (sipp) rings, answers, the caller hangs up after 500 ms. */
 async function callDeskA(t: TestServer): Promise<void> {
+  // A free port per call (registered contact and answering sipp must share it); a fixed one may be taken by
+  // another test run on this shared machine.
+  DESK_A.port = await freeUdpPort();
   await register(t, DESK_A);
   const desk = runSipp({
     scenario: 'device-answer.xml',
@@ -328,7 +340,8 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     const dir = mkdtempSync(join(tmpdir(), 'zentrale-blf-'));
     try {
       assert.equal(
-        (await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Supported', 'eventlist']])).status,
+        // `Require: eventlist` instead of `Supported:` is accepted too (RFC 4662 section 4).
+        (await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Require', 'eventlist']])).status,
         200,
       );
       assert.equal((await single.subscribe(`sip:203@${DOMAIN}`, 600)).status, 200);
