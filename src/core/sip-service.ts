@@ -95,7 +95,11 @@ export class PbxSipService implements TransactionUser {
     if (req.method === 'NOTIFY') return createResponse(req, 481, 'Subscription Does Not Exist', { toTag });
 
     // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
-    const unsupported = requiredTags(req).filter((t) => !SUPPORTED.has(t));
+    // RFC 4662 section 4: a subscriber may require `eventlist`; the SUBSCRIBE handler decides what it serves.
+    const eventlistOk = req.method === 'SUBSCRIBE' && this.#subscribes !== undefined;
+    const unsupported = requiredTags(req).filter(
+      (t) => !SUPPORTED.has(t) && !(eventlistOk && t === 'eventlist'),
+    );
     if (unsupported.length > 0)
       return createResponse(req, 420, 'Bad Extension', {
         toTag,

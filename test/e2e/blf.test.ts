@@ -1,5 +1,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
@@ -10,7 +14,7 @@ import { assertBaseline, startTestServer, type TestServer } from './support/serv
 /** BLF end to end: a scripted BLF key subscribes, sipp phones make a real call to the watched workplace. */
 const FIXTURE = fileURLToPath(new URL('./fixtures/blf.yaml', import.meta.url));
 const DOMAIN = 'acme.zentrale.test';
-const DESK_A = { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 25740 };
+const DESK_A = { user: 'desk-a', password: 'acme-DeskA-Pa55word', port: 0 };
 const CALLER = { user: '300', password: 'acme-Caller-Pa55word' };
 const WATCH = { user: 'watch-100', password: 'acme-Watch-Pa55word', domain: DOMAIN };
 
@@ -61,6 +65,14 @@ function parts(n: ReceivedNotify): Array<{ type: string; cid: string; body: stri
     });
 }
 
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 async function register(t: TestServer, d: { user: string; password: string; port: number }): Promise<void> {
   const reg = await runSipp({
     scenario: 'register-auth.xml',
@@ -74,6 +86,9 @@ async function register(t: TestServer, d: { user: string; password: string; port
 
 /** A real call 300 → 201: desk-a (sipp) rings, answers, the caller hangs up after 500 ms. */
 async function callDeskA(t: TestServer): Promise<void> {
+  // A free port per call (registered contact and answering sipp must share it); a fixed one may be taken by
+  // another test run on this shared machine.
+  DESK_A.port = await freeUdpPort();
   await register(t, DESK_A);
   const desk = runSipp({
     scenario: 'device-answer.xml',
@@ -337,10 +352,10 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     await w.waitFor(5);
   });
 
-  it('a subscription survives a restart: NOTIFYs continue with higher versions and CSeq in the same dialog', async () => {
+  it('a subscription survives a restart: a real call afterwards NOTIFYs in the same dialog, versions and CSeq higher', async () => {
     w = new BlfWatcher({ ...WATCH, server: t.udp });
     await w.start();
-    assert.equal((await w.subscribe(`sip:202@${DOMAIN}`, 600)).status, 200);
+    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
     const [before] = await w.waitFor(1);
     const v0 = Number(dialogInfo(before!.body)['@version']);
     // Same UDP port after the restart: the stored flow (and the phone's idea of our address) stays valid.
@@ -351,17 +366,78 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     const v1 = Number(dialogInfo(restored!.body)['@version']);
     assert.ok(v1 > v0, `${v1} > ${v0}`);
     assert.ok(restored!.cseq > before!.cseq);
+    // A real call after the restart reaches the watcher through the restored dialog, in order, versions rising.
+    await callDeskA(t);
+    const changes = (await w.waitFor(5)).slice(2);
+    assert.deepEqual(
+      changes.map((n) =>
+        dialogInfo(n.body)
+          .dialog!.map((d) => text(d.state))
+          .join(','),
+      ),
+      ['early', 'confirmed', 'terminated'],
+    );
+    let v = v1;
+    for (const n of changes) {
+      const nv = Number(dialogInfo(n.body)['@version']);
+      assert.ok(nv > v, `${nv} > ${v}`);
+      v = nv;
+    }
     // The restored dialog still takes in-dialog requests: a refresh (NOTIFY), then the unsubscribe.
     // (Expiry after a restart runs on the injected clock: blf-notifier.test.ts.)
     assert.equal((await w.resubscribe(120)).status, 200);
-    const [refreshed] = (await w.waitFor(3)).slice(2);
+    const [refreshed] = (await w.waitFor(6)).slice(5);
     assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
     assert.equal((await w.resubscribe(0)).status, 200);
-    const [last] = (await w.waitFor(4)).slice(3);
+    const [last] = (await w.waitFor(7)).slice(6);
     assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
-    assert.ok(Number(dialogInfo(last!.body)['@version']) > v1);
+    assert.ok(Number(dialogInfo(last!.body)['@version']) > v);
     // Ended subscriptions are not stored: another restart restores none (and gives a clean leak baseline).
     await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
     assert.equal(t.server.counts().blfSubscriptions, 0);
+  });
+
+  it('provisioning changes: a removed workplace ends with noresource, a changed BLF list is followed', async () => {
+    w = new BlfWatcher({ ...WATCH, server: t.udp });
+    await w.start();
+    const single = new BlfWatcher({ ...WATCH, server: t.udp });
+    await single.start();
+    const dir = mkdtempSync(join(tmpdir(), 'zentrale-blf-'));
+    try {
+      assert.equal(
+        // `Require: eventlist` instead of `Supported:` is accepted too (RFC 4662 section 4).
+        (await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Require', 'eventlist']])).status,
+        200,
+      );
+      assert.equal((await single.subscribe(`sip:203@${DOMAIN}`, 600)).status, 200);
+      await w.waitFor(1);
+      await single.waitFor(1);
+      const changed = join(dir, 'blf.yaml');
+      writeFileSync(
+        changed,
+        readFileSync(FIXTURE, 'utf8')
+          .replace("blf: ['201', '202', '203']", "blf: ['202', '201']")
+          .replace("      - extension: '203'\n        name: Lager\n", ''),
+      );
+      await t.server.provision(changed);
+      const [, gone] = await single.waitFor(2);
+      assert.equal(gone!.headers.get('Subscription-State'), 'terminated;reason=noresource');
+      const [, update] = await w.waitFor(2);
+      const list = (xml.parse(parts(update!)[0]!.body) as { list: Record<string, unknown> }).list as {
+        '@fullState': string;
+        resource: Array<{ '@uri': string }>;
+      };
+      assert.equal(list['@fullState'], 'true');
+      assert.deepEqual(
+        list.resource.map((r) => r['@uri']),
+        [`sip:202@${DOMAIN}`, `sip:201@${DOMAIN}`],
+      );
+      assert.equal((await w.resubscribe(0)).status, 200);
+      await w.waitFor(3);
+    } finally {
+      await single.close();
+      await t.server.provision(FIXTURE);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

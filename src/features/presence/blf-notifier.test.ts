@@ -291,6 +291,10 @@ describe('BlfNotifier', () => {
     const long = await subscribe('sip:101@acme.example', [['Expires', '86400']]);
     assert.equal(long.responses[0]?.headers.get('Expires'), '3600');
     const d = ua.dialogs[0]!;
+    const other = tx(request('sip:101@acme.example', [['Expires', '3600']], d.id.localTag));
+    other.request.headers.set('Event', 'presence');
+    d.handler!(other);
+    assert.equal(other.responses[0]?.status, 489);
     clock.advance(3000_000);
     const refresh = tx(request('sip:101@acme.example', [['Expires', '3600']], d.id.localTag));
     d.handler!(refresh);

@@ -96,6 +96,10 @@ export const PERSIST_EVERY = 100;
  */
 export const MAX_TIMEOUTS = 3;
 
+/** Stands for the version in a document shared by the watchers of one workplace (only the root has `version=`). */
+const VERSION_SENTINEL = 0xffffffff;
+const SENTINEL_ATTR = `version="${VERSION_SENTINEL}"`;
+
 type TerminateReason = 'timeout' | 'noresource' | 'deactivated' | 'rejected';
 
 interface Sub {
@@ -168,9 +172,11 @@ export class BlfNotifier implements SubscribeHandler {
         else perSub.set(sub, [c]);
       }
     }
+    // Watchers of one workplace get the same document but for its version: build it once per event.
+    const docs = new Map<string, string>();
     for (const [sub, changes] of perSub) {
       const byMember = new Map(changes.map((c) => [c.workplace, c.dialogs]));
-      this.#notify(sub, 'active', byMember, false);
+      this.#notify(sub, 'active', byMember, false, undefined, docs);
     }
   }
 
@@ -421,6 +427,13 @@ export class BlfNotifier implements SubscribeHandler {
       tx.respond(createResponse(req, 481));
       return;
     }
+    // A refresh names the same event package; another one would be a second usage of this dialog, which
+    // RFC 5057 argues against — refused with the package we serve.
+    const event = (req.headers.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event !== 'dialog') {
+      tx.respond(createResponse(req, 489, 'Bad Event', { headers: [['Allow-Events', 'dialog']] }));
+      return;
+    }
     const d = durationOf(req);
     if (!d.ok) {
       tx.respond(
@@ -503,12 +516,13 @@ export class BlfNotifier implements SubscribeHandler {
     changes: ReadonlyMap<string, DialogView[]> | undefined,
     full: boolean,
     reason?: TerminateReason,
+    docs?: Map<string, string>,
   ): void {
     if (sub.ended) return;
     const now = this.#o.clock.now();
     const dialogsOf = (m: string): DialogView[] =>
       changes?.get(m) ?? presenceOf(this.#book, sub.tenantId, m).dialogs;
-    const docFor = (m: string, version: number): string =>
+    const build = (m: string, version: number): string =>
       dialogInfoXml(
         blfDialogInfo({
           domain: sub.domain,
@@ -520,6 +534,13 @@ export class BlfNotifier implements SubscribeHandler {
           legOf: (d) => this.#o.legs.pickupLegOf(sub.tenantId, d.callId, m),
         }),
       );
+    const docFor = (m: string, version: number): string => {
+      if (!docs) return build(m, version);
+      const key = workplaceKey(sub.tenantId, m);
+      let template = docs.get(key);
+      if (template === undefined) docs.set(key, (template = build(m, VERSION_SENTINEL)));
+      return template.replace(SENTINEL_ATTR, `version="${version}"`);
+    };
     let body: string;
     let contentType: string;
     if (sub.kind === 'dialog') {
