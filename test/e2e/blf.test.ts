@@ -118,7 +118,7 @@ async function callDeskA(t: TestServer): Promise<void> {
 
 describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phones', () => {
   let t: TestServer;
-  let w: BlfWatcher;
+  let w: BlfWatcher | undefined;
   before(async () => {
     t = await startTestServer({ args: ['--provision', FIXTURE] });
   });
@@ -127,6 +127,7 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
   afterEach(async () => {
     await w?.close();
+    w = undefined;
     assert.equal(t.server.counts().blfSubscriptions, 0, 'every test ends its subscriptions');
     await assertBaseline(t, 8000);
   });
@@ -173,6 +174,37 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     const [last] = (await w.waitFor(5)).slice(-1);
     assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
     assert.ok(Number(dialogInfo(last!.body)['@version']) > versions.at(-1)!);
+  });
+
+  it('a sipp BLF key sees idle → early → confirmed → terminated for a real call, then unsubscribes', async () => {
+    const key = runSipp({
+      scenario: 'blf-subscribe-watch.xml',
+      target: t.udp,
+      keys: { user: WATCH.user, domain: DOMAIN, target: `sip:201@${DOMAIN}` },
+      extra: ['-au', WATCH.user, '-ap', WATCH.password],
+      timeoutS: 15,
+      trace: true,
+    });
+    for (let i = 0; i < 100 && t.server.counts().blfSubscriptions !== 1; i++) await sleep(50);
+    assert.equal(t.server.counts().blfSubscriptions, 1, 'the sipp key is subscribed');
+    await callDeskA(t);
+    const r = await key;
+    ok(r, 'sipp BLF key');
+    // Every NOTIFY body sipp received, parsed as RFC 4235 documents.
+    const bodies = [
+      ...r.messages.matchAll(
+        /^NOTIFY [^\n]*\n[\s\S]*?(<(?:\?xml[^>]*>\s*<)?dialog-info[\s\S]*?<\/dialog-info>)/gm,
+      ),
+    ].map((m) => dialogInfo(m[1]!));
+    assert.equal(bodies.length, 5, r.messages);
+    const versions = bodies.map((d) => Number(d['@version']));
+    for (let i = 1; i < versions.length; i++)
+      assert.ok(versions[i]! > versions[i - 1]!, `versions ${versions}`);
+    assert.deepEqual(
+      bodies.slice(1, 4).map((d) => d.dialog!.map((x) => text(x.state)).join(',')),
+      ['early', 'confirmed', 'terminated'],
+    );
+    for (const d of bodies) assert.equal(d['@entity'], `sip:201@${DOMAIN}`);
   });
 
   it('a BLF key picks up the ringing call with the dialog identifiers of its own NOTIFY (INVITE with Replaces)', async () => {
