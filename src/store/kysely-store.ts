@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { KyselyCallCenterStore, type CallCenterStore } from './callcenter-store.js';
 import type {
   CallHistoryTable,
   Database,
@@ -40,6 +41,7 @@ export class KyselyStore implements Store {
   readonly provisioning: ProvisioningStore;
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
+  readonly callCenter: CallCenterStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -58,6 +60,7 @@ export class KyselyStore implements Store {
     this.provisioning = new KyselyProvisioningStore(db);
     this.callHistory = new KyselyCallHistoryStore(db);
     this.trunks = new KyselyTrunkStore(db);
+    this.callCenter = new KyselyCallCenterStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

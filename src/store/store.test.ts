@@ -286,6 +286,7 @@ storeSuite(
             '0002-registrations',
             '0003-call-history',
             '0004-trunks',
+            '0007-callcenter',
           ]);
         } finally {
           raw.close();

@@ -34,6 +34,7 @@ function failingOnDevice(store: Store, n: number): Store {
     registrations: s.registrations,
     callHistory: s.callHistory,
     trunks: s.trunks,
+    callCenter: s.callCenter,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

@@ -1,3 +1,4 @@
+import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 
 /** A problem found by a rule zod cannot express, with the path of the offending value. */
@@ -21,6 +22,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
   const dids = new Map<string, string>();
   tenants.forEach((t, ti) => {
     checkTrunks(t, ti, dids, issues);
+    issues.push(...crossCheckGroups(t, ti));
     const id = field(t, 'id');
     if (typeof id === 'string')
       duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
 
@@ -112,6 +113,7 @@ export const tenantSchema = z.strictObject({
   domain: z.string().trim().toLowerCase().regex(DOMAIN_RE, 'not a valid domain name (e.g. acme.example)'),
   workplaces: z.array(workplaceSchema).default([]),
   trunks: z.array(trunkSchema).default([]),
+  groups: z.array(groupSchema).default([]),
 });
 
 export const fileSchema = z.strictObject({
@@ -122,7 +124,7 @@ export type FileInput = z.output<typeof fileSchema>;
 
 /** The keys each kind of object accepts, to suggest the right one for an unknown key. */
 export const ALLOWED_KEYS: Record<
-  'root' | 'tenants' | 'workplaces' | 'devices' | 'trunks' | 'register' | 'dids',
+  'root' | 'tenants' | 'workplaces' | 'devices' | 'trunks' | 'register' | 'dids' | 'groups' | 'agents',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -132,4 +134,6 @@ export const ALLOWED_KEYS: Record<
   trunks: Object.keys(trunkSchema.shape),
   register: Object.keys(registerSchema.shape),
   dids: Object.keys(didSchema.shape),
+  groups: Object.keys(groupSchema.shape),
+  agents: ['extension', 'weight'],
 };

@@ -3,6 +3,7 @@ import { directory } from './0001-directory.js';
 import { registrations } from './0002-registrations.js';
 import { callHistory } from './0003-call-history.js';
 import { trunks } from './0004-trunks.js';
+import { callCenter } from './0007-callcenter.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   '0002-registrations': registrations,
   '0003-call-history': callHistory,
   '0004-trunks': trunks,
+  '0007-callcenter': callCenter,
 };
 
 export const migrationProvider: MigrationProvider = {
