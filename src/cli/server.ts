@@ -9,6 +9,7 @@ import { createMediaEngine, type MediaEngine } from '../media/index.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
+import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -36,6 +37,8 @@ export interface Server {
   readonly clock: Clock;
   readonly bus: EventBus;
   readonly media: MediaEngine;
+  /** Call-center groups: queues, agents, statistics. */
+  readonly callCenter: CallCenterService;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -178,6 +181,15 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
     });
     service.setInviteHandler(calls);
+    // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
+    const callCenter = new CallCenterService({ store, directory, location, ua, media, bus, clock, log });
+    callCenter.attach(calls);
+    const afterTrunks = afterProvision;
+    afterProvision = async () => {
+      await afterTrunks();
+      await callCenter.reload();
+    };
+    stopAll.push(() => callCenter.close());
     const uaRef = ua;
     stopAll.push(async () => {
       // Hang up live calls, but never let a dead phone hold up the shutdown.
@@ -197,6 +209,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         dialogs: u.dialogs,
         pendingInvites: u.pendingInvites,
         calls: calls.count(),
+        queueCalls: callCenter.count(),
         mediaEndpoints: m.endpoints,
         mediaBridges: m.bridges,
         mediaPlayers: m.players,
@@ -238,6 +251,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       bus,
       media,
+      callCenter,
       httpPort: httpServer.port,
       counts,
       provision,
