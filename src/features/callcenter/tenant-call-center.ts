@@ -190,12 +190,12 @@ export class TenantCallCenter {
   }
 
   #join(e: Entry, g: GroupRecord): 'queued' | 'overflowed' {
+    e.group = g.extension;
     this.#stat(g.extension).offered();
     if (this.#waiting(g.extension).length >= g.maxQueue) {
       this.#overflow(e, 'queue-full', g.overflow);
       return 'overflowed';
     }
-    e.group = g.extension;
     e.enqueuedAt = this.#o.clock.now();
     const position = this.#waiting(g.extension).length + 1;
     this.#queued.add(e.id);
@@ -371,55 +371,36 @@ export class TenantCallCenter {
         ...(this.#lastOffered.has(g.extension) ? { lastOffered: this.#lastOffered.get(g.extension)! } : {}),
       });
     }
-    // Passed-over agents are skipped only while someone else could take the call.
+    // Passed-over agents are skipped only while someone else (free now or later) could take the call: when every
+    // agent who could take it was passed over, they are all eligible again.
     for (const w of waiting) {
       const e = this.#entries.get(w.callId)!;
       if (e.passedOver.size === 0) continue;
       const views = groups.get(e.group)?.agents ?? [];
-      const free = (v: AgentView) => !busy.has(v.extension) && isEligible(v, e.id);
-      if (!views.some((v) => free(v) && !e.passedOver.has(v.extension))) e.passedOver = new Set();
+      const could = (v: AgentView) => isEligible({ ...v, onCall: false }, e.id);
+      if (!views.some((v) => could(v) && !e.passedOver.has(v.extension))) e.passedOver = new Set();
     }
-    const declinedFor = (callId: string) => {
-      const e = this.#entries.get(callId)!;
-      return new Set([...e.declined, ...e.passedOver]);
-    };
-    // Declines are per call; planDispatch reads them from each agent's view, so plan call by call when any call
-    // has declines or passes. Without them one plan covers every waiting call.
-    const perCall = waiting.some((w) => declinedFor(w.callId).size > 0);
-    const offers = perCall
-      ? this.#planPerCall(waiting, groups, busy, declinedFor)
-      : planDispatch({ waiting, groups, busy });
-    for (const o of offers) this.#offer(this.#entries.get(o.callId)!, o.agents);
-  }
-
-  /** planDispatch over one call at a time (best first), with that call's declines in the agents' views. */
-  #planPerCall(
-    waiting: WaitingCall[],
-    groups: Map<string, GroupState>,
-    busy: Set<string>,
-    declinedFor: (callId: string) => Set<string>,
-  ): Array<{ callId: string; agents: string[] }> {
-    const out: Array<{ callId: string; agents: string[] }> = [];
-    const taken = new Set(busy);
-    const ordered = [...waiting].sort(
-      (a, b) =>
-        a.enqueuedAt - b.enqueuedAt ||
-        (groups.get(b.groupId)?.priority ?? 0) - (groups.get(a.groupId)?.priority ?? 0) ||
-        (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0) ||
-        (a.callId < b.callId ? -1 : 1),
-    );
-    for (const w of ordered) {
-      const g = groups.get(w.groupId);
-      if (!g) continue;
-      const declined = declinedFor(w.callId);
-      const view: GroupState = { ...g, agents: g.agents.map((a) => ({ ...a, declined })) };
-      const [offer] = planDispatch({ waiting: [w], groups: new Map([[w.groupId, view]]), busy: taken });
-      if (!offer) continue;
-      for (const a of offer.agents) taken.add(a);
-      groups.set(w.groupId, { ...g, lastOffered: offer.agents[offer.agents.length - 1]! });
-      out.push({ callId: w.callId, agents: offer.agents });
+    // An agent's view lists the waiting calls they declined or were passed over for (AgentView.declined).
+    const skip = new Map<string, Set<string>>();
+    for (const w of waiting) {
+      const e = this.#entries.get(w.callId)!;
+      for (const ext of [...e.declined, ...e.passedOver]) {
+        let set = skip.get(ext);
+        if (!set) skip.set(ext, (set = new Set()));
+        set.add(e.id);
+      }
     }
-    return out;
+    if (skip.size > 0) {
+      for (const [id, g] of groups)
+        groups.set(id, {
+          ...g,
+          agents: g.agents.map((a) =>
+            skip.has(a.extension) ? { ...a, declined: skip.get(a.extension)! } : a,
+          ),
+        });
+    }
+    for (const o of planDispatch({ waiting, groups, busy }))
+      this.#offer(this.#entries.get(o.callId)!, o.agents);
   }
 
   #views(g: GroupRecord): AgentView[] {
