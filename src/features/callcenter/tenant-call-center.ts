@@ -356,7 +356,13 @@ export class TenantCallCenter {
     const waiting: WaitingCall[] = [];
     const groups = new Map<string, GroupState>();
     const busy = new Set<string>();
-    for (const a of this.#agents.values()) if (a.queueCall || a.calls.size > 0) busy.add(a.extension);
+    let anyFree = false;
+    for (const a of this.#agents.values()) {
+      if (a.queueCall || a.calls.size > 0) busy.add(a.extension);
+      else if (a.status === 'available' && a.hasPackage) anyFree = true;
+    }
+    // Nobody could take a call: skip planning (most events while the queue is long and every agent is busy).
+    if (!anyFree) return;
     for (const e of this.#entries.values()) {
       if (!this.#queued.has(e.id) || e.offering) continue;
       waiting.push({ callId: e.id, groupId: e.group, enqueuedAt: e.arrivedAt });
