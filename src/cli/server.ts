@@ -182,7 +182,17 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     service.setInviteHandler(calls);
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
-    const callCenter = new CallCenterService({ store, directory, location, ua, media, bus, clock, log });
+    const callCenter = new CallCenterService({
+      store,
+      directory,
+      location,
+      ua,
+      media,
+      bus,
+      clock,
+      log,
+      external: trunks,
+    });
     callCenter.attach(calls);
     const afterTrunks = afterProvision;
     afterProvision = async () => {

@@ -218,6 +218,40 @@ describe('call-center groups against scripted phones', () => {
     assert.equal(cc.stats('610')!.overflowed, 1);
   });
 
+  it('overflows a full queue to an outside number through the trunk', async () => {
+    const caller = await phone(USERS.caller);
+    const caller2 = await phone(USERS.caller2);
+    const carrier = new QueuePhone({
+      user: 'carrier',
+      password: 'x',
+      domain: DOMAIN,
+      server: t.udp,
+      sipPort: 25690,
+      address: '127.0.0.9',
+    });
+    await carrier.start();
+    try {
+      const first = await caller.dial('620');
+      assert.equal(first.status, 200);
+      const answered = carrier.nextAnswered();
+      const second = await caller2.dial('620');
+      assert.equal(second.status, 200, 'answered by the server, then sent on');
+      const carrierDialog = await answered;
+      assert.match(carrier.requestUris[0]!, /^sip:\+4930999000@127\.0\.0\.9:25690/);
+      await carrierDialog.bye();
+      await until(() => second.dialog!.state === 'terminated', 2000, 'caller 2 gets BYE');
+      await first.dialog!.bye();
+      assert.ok(
+        events.some(
+          (e) =>
+            e.type === 'callcenter.caller.overflowed' && e.reason === 'queue-full' && e.to === '+4930999000',
+        ),
+      );
+    } finally {
+      await carrier.stop();
+    }
+  });
+
   it('refuses login without the package, when the admin forbids it, or to a group one is not an agent of', async () => {
     const desk5 = await phone(USERS.desk5);
     const a3 = await phone(USERS.agent3);

@@ -309,11 +309,14 @@ export class HeldCall {
     const invite = d.ua.invite({
       flow: target.flow,
       requestUri: target.requestUri,
-      from: nameAddr(this.caller, this.tenant.domain),
-      to: nameAddr(a.agent, this.tenant.domain),
+      // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.
+      from: target.from ?? nameAddr(this.caller, this.tenant.domain),
+      to: target.to ?? nameAddr(a.agent, this.tenant.domain),
       body: Buffer.from(offerFor(ep)),
       contentType: 'application/sdp',
-      headers: [['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`]],
+      headers: target.headers ?? [
+        ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
+      ],
     });
     const b = { invite, done: false };
     branches.push(b);

@@ -1,6 +1,7 @@
 import { deviceTarget, type Target } from '../../core/calls/call-parts.js';
 import type { FeatureInvocation, ServiceCall, ServiceNumbers } from '../../core/calls/service-handlers.js';
 import { HeldCall, type HeldCallDeps } from '../../core/calls/held-call.js';
+import type { ExternalRoutes } from '../../core/calls/external-routes.js';
 import type { Directory } from '../../core/directory/directory.js';
 import type { EventBus } from '../../core/events/event-bus.js';
 import type { Party } from '../../core/events/types.js';
@@ -27,6 +28,8 @@ export interface CallCenterServiceOptions {
   clock: Clock;
   log: Logger;
   mediaTimeoutMs?: number;
+  /** SIP trunks, for overflow to an outside (E.164) number; without them such an overflow is busy. */
+  external?: ExternalRoutes;
 }
 
 /** The engine seams the service plugs into (CallEngine implements them). */
@@ -187,6 +190,25 @@ export class CallCenterService {
   }
 
   async #targets(tenantId: string, extension: string): Promise<{ party: Party; targets: Target[] }> {
+    if (extension.startsWith('+')) {
+      // Overflow to an outside number: the tenant's trunk, presenting its default caller id.
+      const trunk = await this.#o.external?.outbound(tenantId, '', extension);
+      const party: Party = { number: extension };
+      if (!trunk) return { party, targets: [] };
+      return {
+        party,
+        targets: [
+          {
+            label: trunk.trunkId,
+            flow: trunk.flow,
+            requestUri: trunk.requestUri,
+            from: trunk.from,
+            to: trunk.to,
+            headers: trunk.headers ?? [],
+          },
+        ],
+      };
+    }
     const plan = await this.#o.directory.plan(tenantId);
     const wp = plan?.workplace(extension);
     const party: Party = { workplace: extension, number: extension, ...(wp ? { name: wp.name } : {}) };
@@ -207,10 +229,8 @@ export class CallCenterService {
       return;
     }
     // A full queue that overflows to busy is refused before answering: the caller's phone shows busy at once.
-    if (
-      t.waiting(g.extension).length >= g.maxQueue &&
-      (g.overflow === 'busy' || g.overflow.startsWith('+'))
-    ) {
+    // (With another overflow target the caller is answered and sent on by the runtime.)
+    if (t.waiting(g.extension).length >= g.maxQueue && g.overflow === 'busy') {
       call.log.info(
         { event: 'cc.overflow', group: g.extension, reason: 'queue-full', to: 'busy' },
         'queue full',

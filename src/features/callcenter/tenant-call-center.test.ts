@@ -280,6 +280,15 @@ describe('TenantCallCenter (fake clock)', () => {
     assert.equal(clock.pendingTimers(), 0, 'no timer left behind');
   });
 
+  it('overflows to an outside number', () => {
+    setup([group({ maxQueue: 1, overflow: '+4930999000' })]);
+    const a = new FakeCaller('a');
+    const b = new FakeCaller('b');
+    cc.enqueue('600', a);
+    assert.equal(cc.enqueue('600', b), 'overflowed');
+    assert.deepEqual(b.heard, ['transfer +4930999000']);
+  });
+
   it('a caller hanging up while queued or while an agent rings leaves no trace', async () => {
     setup([group({ comfortEveryS: 30 })], { statuses: { 100: 'available' } });
     const a = new FakeCaller('a');

@@ -30,7 +30,7 @@ export interface QueueCaller {
   comfort(position: number, estimatedWaitS: number): void;
   /** Rings the agents' devices; the caller keeps hearing music meanwhile. */
   offer(agents: readonly string[], timeoutMs: number): { result: Promise<QueueOfferResult>; cancel(): void };
-  /** Overflow: ring this workplace (not as a queue call); busy when nobody answers. */
+  /** Overflow: ring this workplace or outside number (not as a queue call); busy when nobody answers. */
   transferTo(extension: string): void;
   /** Overflow to busy: busy tone, then hang up. */
   busy(): void;
@@ -293,8 +293,8 @@ export class TenantCallCenter {
       return;
     }
     this.#forget(e);
-    if (/^[0-9]{2,8}$/.test(to)) e.call.transferTo(to);
-    // An E.164 overflow target needs a trunk call from here: not done yet, the caller hears busy (README).
+    // A workplace or an outside (E.164) number; busy when nobody answers there.
+    if (/^([0-9]{2,8}|\+[1-9][0-9]{2,14})$/.test(to)) e.call.transferTo(to);
     else e.call.busy();
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { computeDigestResponse, computeHa1, parseAuthValue } from '../../../src/sip/auth/index.js';
-import { createResponse, type SipResponse } from '../../../src/sip/message/index.js';
+import { createResponse, formatUri, type SipResponse } from '../../../src/sip/message/index.js';
 import { SipStack } from '../../../src/sip/stack.js';
 import type { Flow } from '../../../src/sip/transport/types.js';
 import { UserAgentCore, type Dialog } from '../../../src/sip/ua/index.js';
@@ -16,7 +16,14 @@ export type InviteBehaviour = 'answer' | 'decline' | 'ignore';
  */
 export class QueuePhone {
   readonly #clock = new SystemClock();
-  readonly #o: { user: string; password: string; domain: string; server: string };
+  readonly #o: {
+    user: string;
+    password: string;
+    domain: string;
+    server: string;
+    sipPort?: number;
+    address?: string;
+  };
   #stack!: SipStack;
   #ua!: UserAgentCore;
   #rtp!: Socket;
@@ -29,7 +36,21 @@ export class QueuePhone {
   #remoteRtp = new Map<Dialog, number>();
   #answered: Array<(d: Dialog) => void> = [];
 
-  constructor(o: { user: string; password: string; domain: string; server: string }) {
+  /** Request-URIs of the INVITEs received. */
+  readonly requestUris: string[] = [];
+
+  /**
+   * `address`/`sipPort`: listen there (e.g. to play a carrier behind a trunk; the server tells trunks by their
+   * address, so a carrier needs its own loopback address); default 127.0.0.1 and any free port.
+   */
+  constructor(o: {
+    user: string;
+    password: string;
+    domain: string;
+    server: string;
+    sipPort?: number;
+    address?: string;
+  }) {
     this.#o = o;
   }
 
@@ -45,10 +66,10 @@ export class QueuePhone {
   async start(): Promise<void> {
     this.#rtp = createSocket('udp4');
     this.#rtp.on('message', () => this.rtpIn++);
-    await new Promise<void>((r) => this.#rtp.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#rtp.bind(0, this.#o.address ?? '127.0.0.1', r));
     const ref: { ua?: UserAgentCore } = {};
     this.#stack = new SipStack({
-      listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }],
+      listen: [{ protocol: 'udp', address: this.#o.address ?? '127.0.0.1', port: this.#o.sipPort ?? 0 }],
       clock: this.#clock,
       tu: { onRequest: (tx) => ref.ua?.onRequest(tx), onAck: (req, flow) => ref.ua?.onAck(req, flow) },
     });
@@ -65,6 +86,7 @@ export class QueuePhone {
             return;
           }
           this.invites.push(tx.request.headers.get('From') ?? '');
+          this.requestUris.push(formatUri(tx.request.uri));
           const inv = this.#ua.incomingInvite(tx);
           if (this.behaviour === 'decline') {
             inv.reject(603);
@@ -83,9 +105,13 @@ export class QueuePhone {
     ref.ua = this.#ua;
   }
 
+  get #addr(): string {
+    return this.#o.address ?? '127.0.0.1';
+  }
+
   sdp(): string {
     const port = this.#rtp.address().port;
-    return `v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
+    return `v=0\r\no=- 1 1 IN IP4 ${this.#addr}\r\ns=-\r\nc=IN IP4 ${this.#addr}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
   }
 
   /** Resolves with the next dialog this phone answers. */
