@@ -131,6 +131,15 @@ describe('call-center groups against scripted phones', () => {
     const s = cc.stats('600')!;
     assert.equal(s.answered, 2);
     assert.equal(s.abandoned, 0);
+    // Call history sees the queue call as a call from 100 to the agent's workplace.
+    await until(() => first.dialog!.state === 'terminated', 1000, 'first call over');
+    const history = await t.server.store.callHistory.list('acme', { workplace: '101' });
+    assert.ok(
+      history.some(
+        (r) => r.callerNumber === '100' && r.calleeWorkplace === '101' && r.outcome === 'completed',
+      ),
+      JSON.stringify(history),
+    );
   });
 
   it('Unavailable, Wrap-up, Signed in, Signed out and logged-out agents never ring; a caller hanging up leaves no trace', async () => {
