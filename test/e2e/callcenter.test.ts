@@ -148,9 +148,10 @@ describe('call-center groups against scripted phones', () => {
     assert.equal((await code(agent, '*51600')).status, 200);
     const q = await caller.dial('600');
     assert.equal(q.status, 200);
-    for (const c of ['*54', '*55', '*56', '*57']) {
+    // Wrap-up first: one the agent chooses also ends after the group's 2 s wrap-up, the next code comes sooner.
+    for (const c of ['*55', '*54', '*56', '*57']) {
       assert.equal((await code(agent, c)).status, 200, c);
-      await sleep(400);
+      if (c !== '*55') await sleep(400);
       assert.equal(agent.invites.length, 0, `no ring after ${c}`);
     }
     assert.equal((await code(agent, '*52600')).status, 200, 'logout');

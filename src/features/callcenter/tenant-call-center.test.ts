@@ -239,6 +239,39 @@ describe('TenantCallCenter (fake clock)', () => {
     assert.deepEqual(b.lastOffer?.agents, ['100']);
   });
 
+  it('a Wrap-up the agent chose ends after the longest wrap-up of their groups; one running at a restart ends on time', () => {
+    setup([group({ wrapUpS: 10 }), group({ extension: '601', wrapUpS: 30 })], {
+      statuses: { 100: 'available' },
+    });
+    cc.setStatus('100', 'wrap-up');
+    clock.advance(29_999);
+    assert.equal(cc.statusOf('100'), 'wrap-up');
+    clock.advance(1);
+    assert.equal(cc.statusOf('100'), 'available');
+    // "Restart": a new runtime reading a Wrap-up stored 20 s ago (of 30 s).
+    const stored = [{ extension: '101', status: 'wrap-up', updatedAt: clock.now() - 20_000 }];
+    const again = new TenantCallCenter({
+      tenantId: 'acme',
+      clock,
+      bus,
+      log: silentLogger(),
+      persist: { status: async () => undefined, login: async () => undefined },
+    });
+    again.configure({
+      groups: [group({ wrapUpS: 10 }), group({ extension: '601', wrapUpS: 30 })],
+      statuses: [...stored, { extension: '102', status: 'wrap-up', updatedAt: clock.now() - 60_000 }],
+      logins: [],
+      withPackage: new Set(['100', '101', '102']),
+    });
+    assert.equal(again.statusOf('102'), 'available', 'its time had passed');
+    assert.equal(again.statusOf('101'), 'wrap-up');
+    clock.advance(9_999);
+    assert.equal(again.statusOf('101'), 'wrap-up');
+    clock.advance(1);
+    assert.equal(again.statusOf('101'), 'available');
+    again.close();
+  });
+
   it('overflows by queue length and by wait time; an overflowed call never overflows twice', async () => {
     setup([
       group({ maxQueue: 1, maxWaitS: 60, overflow: '601' }),

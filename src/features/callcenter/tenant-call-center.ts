@@ -114,12 +114,15 @@ export class TenantCallCenter {
    */
   configure(x: {
     groups: readonly GroupRecord[];
-    statuses: ReadonlyArray<{ extension: string; status: string }>;
+    /** Stored statuses; `updatedAt` lets a Wrap-up that was running at shutdown end on time. */
+    statuses: ReadonlyArray<{ extension: string; status: string; updatedAt?: number }>;
     logins: ReadonlyArray<{ group: string; agent: string }>;
     withPackage: ReadonlySet<string>;
   }): void {
     this.#groups = new Map(x.groups.map((g) => [g.extension, g]));
     const stored = new Map(x.statuses.map((s) => [s.extension, s.status]));
+    const storedAt = new Map(x.statuses.map((s) => [s.extension, s.updatedAt]));
+    const restoredWrapUps: Agent[] = [];
     const now = this.#o.clock.now();
     for (const ext of new Set([
       ...x.withPackage,
@@ -140,6 +143,7 @@ export class TenantCallCenter {
         wrapTimer: undefined,
         hasPackage: x.withPackage.has(ext),
       });
+      if (stored.get(ext) === 'wrap-up') restoredWrapUps.push(this.#agents.get(ext)!);
     }
     this.#logins.clear();
     for (const l of x.logins) {
@@ -148,6 +152,14 @@ export class TenantCallCenter {
       set.add(l.agent);
     }
     for (const g of this.#groups.keys()) if (!this.#stats.has(g)) this.#stats.set(g, new GroupStatsCounter());
+    // A Wrap-up running when the process stopped ends when it would have (at once if that time has passed).
+    for (const a of restoredWrapUps) {
+      const wrapMs = this.#wrapMsOf(a.extension);
+      if (wrapMs === 0) continue;
+      const left = (storedAt.get(a.extension) ?? now) + wrapMs - now;
+      if (left <= 0) this.#setStatus(a, 'available', 'wrap-up');
+      else this.#armWrap(a, left);
+    }
     for (const e of [...this.#entries.values()])
       if (!e.connectedTo && !this.#groups.has(e.group)) this.#overflow(e, 'queue-full', 'busy');
     this.#dispatch();
@@ -511,10 +523,7 @@ export class TenantCallCenter {
       a.idleSince = now;
       if (a.status === 'available' && wrapMs > 0) {
         this.#setStatus(a, 'wrap-up', 'queue-call');
-        a.wrapTimer = this.#o.clock.setTimeout(() => {
-          a.wrapTimer = undefined;
-          if (a.status === 'wrap-up') this.#setStatus(a, 'available', 'wrap-up');
-        }, wrapMs);
+        this.#armWrap(a, wrapMs);
       }
     }
     this.#dispatch();
@@ -522,11 +531,32 @@ export class TenantCallCenter {
 
   // ---- agents -----------------------------------------------------------------------------------------------
 
+  /** Ends a Wrap-up after `ms` (back to Available), unless the status changed meanwhile. */
+  #armWrap(a: Agent, ms: number): void {
+    this.#o.clock.clearTimeout(a.wrapTimer);
+    a.wrapTimer = this.#o.clock.setTimeout(() => {
+      a.wrapTimer = undefined;
+      if (a.status === 'wrap-up') this.#setStatus(a, 'available', 'wrap-up');
+    }, ms);
+  }
+
+  /** The longest wrap-up among the agent's groups, ms (0: none of them has one). */
+  #wrapMsOf(extension: string): number {
+    let s = 0;
+    for (const g of this.#groups.values())
+      if (g.agents.some((a) => a.extension === extension)) s = Math.max(s, g.wrapUpS);
+    return s * 1000;
+  }
+
   /** Sets a workplace's status (from a feature code, later the client). Undefined when it is no agent at all. */
   setStatus(extension: string, status: AgentStatus): AgentStatus | undefined {
     const a = this.#agents.get(extension);
     if (!a || !a.hasPackage) return undefined;
     this.#setStatus(a, status, 'agent');
+    // SPEC section 1: Wrap-up "ends by timer or by the agent" — also one the agent chose, after the longest wrap-up
+    // of their groups (none when no group has one).
+    const wrapMs = this.#wrapMsOf(extension);
+    if (status === 'wrap-up' && wrapMs > 0) this.#armWrap(a, wrapMs);
     return status;
   }
 
