@@ -210,6 +210,16 @@ describe('call-center groups against scripted phones', () => {
     assert.equal(first.status, 200);
     const full = await caller2.dial('610');
     assert.equal(full.status, 486, 'queue full: busy');
+    assert.ok(
+      events.some(
+        (e) =>
+          e.type === 'callcenter.caller.overflowed' &&
+          e.group === '610' &&
+          e.to === 'busy' &&
+          e.caller.number === '106',
+      ),
+      'the refused caller is on the bus too',
+    );
     await first.dialog!.bye();
     // Group 600: maxWait 10 s, overflow to 105.
     const answered = desk5.nextAnswered();

@@ -235,7 +235,7 @@ export class CallCenterService {
         { event: 'cc.overflow', group: g.extension, reason: 'queue-full', to: 'busy' },
         'queue full',
       );
-      t.countRefused(g.extension);
+      t.countRefused(g.extension, call.incoming.request.headers.get('Call-ID') ?? '', call.caller);
       call.incoming.reject(486, { reason: 'Queue Full' });
       return;
     }

@@ -227,11 +227,23 @@ export class TenantCallCenter {
     return 'queued';
   }
 
-  /** A caller refused before answering because the queue was full (overflow to busy): counted, not queued. */
-  countRefused(group: string): void {
+  /**
+   * A caller refused before answering because the queue was full and the overflow is busy: counted and published,
+   * never queued. `callId` is the SIP Call-ID (no queue call id exists for it).
+   */
+  countRefused(group: string, callId: string, caller: Party): void {
     const s = this.#stat(group);
     s.offered();
     s.overflowed(0);
+    this.#emit({
+      type: 'callcenter.caller.overflowed',
+      group,
+      callId,
+      caller,
+      reason: 'queue-full',
+      to: 'busy',
+      waitMs: 0,
+    });
   }
 
   /** Waiting (not connected) entries of a group, longest wait first. */
