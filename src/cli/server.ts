@@ -11,6 +11,7 @@ import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
 import { BlfNotifier } from '../features/presence/blf-notifier.js';
+import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -40,6 +41,8 @@ export interface Server {
   readonly media: MediaEngine;
   /** The call engine (tests read pickup identifiers from it; the BLF service asks it for them). */
   readonly calls: CallEngine;
+  /** Call-center groups: queues, agents, statistics. */
+  readonly callCenter: CallCenterService;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -190,6 +193,25 @@ export async function startServer(o: StartOptions): Promise<Server> {
       isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
     });
     stopAll.push(() => pickup.stop());
+    // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
+    const callCenter = new CallCenterService({
+      store,
+      directory,
+      location,
+      ua,
+      media,
+      bus,
+      clock,
+      log,
+      external: trunks,
+    });
+    callCenter.attach(calls);
+    const afterTrunks = afterProvision;
+    afterProvision = async () => {
+      await afterTrunks();
+      await callCenter.reload();
+    };
+    stopAll.push(() => callCenter.close());
     const uaRef = ua;
     stopAll.push(async () => {
       // Hang up live calls, but never let a dead phone hold up the shutdown.
@@ -233,6 +255,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         dialogs: u.dialogs,
         pendingInvites: u.pendingInvites,
         calls: calls.count(),
+        queueCalls: callCenter.count(),
         mediaEndpoints: m.endpoints,
         mediaBridges: m.bridges,
         mediaPlayers: m.players,
@@ -276,6 +299,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       bus,
       media,
       calls,
+      callCenter,
       httpPort: httpServer.port,
       counts,
       provision,

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { KyselyCallCenterStore, type CallCenterStore } from './callcenter-store.js';
 import type {
   CallHistoryTable,
   Database,
@@ -46,6 +47,7 @@ export class KyselyStore implements Store {
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
+  readonly callCenter: CallCenterStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -66,6 +68,7 @@ export class KyselyStore implements Store {
     this.trunks = new KyselyTrunkStore(db);
     this.pickup = new KyselyPickupStore(db);
     this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
+    this.callCenter = new KyselyCallCenterStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,3 +1,5 @@
+import type { CcAgentLoginsTable, CcAgentStatusTable, CcGroupsTable } from './callcenter-store.js';
+
 /**
  * The tables as kysely sees them. Column names are snake_case in SQL; the store maps them to the camelCase
  * records of types.ts so nothing above the store knows the SQL shape.
@@ -130,6 +132,9 @@ export interface Database {
   call_history: CallHistoryTable;
   trunks: TrunksTable;
   trunk_dids: TrunkDidsTable;
+  cc_groups: CcGroupsTable;
+  cc_agent_status: CcAgentStatusTable;
+  cc_agent_logins: CcAgentLoginsTable;
   blf_subscriptions: BlfSubscriptionsTable;
   pickup_settings: PickupSettingsTable;
   pickup_groups: PickupGroupsTable;

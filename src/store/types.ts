@@ -1,3 +1,5 @@
+import type { CallCenterStore } from './callcenter-store.js';
+
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
  * SQLite and PostgreSQL. Every query that reads tenant data takes the tenant id.
@@ -273,6 +275,8 @@ export interface Store {
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
+  /** Call-center groups, agent status and logins (callcenter-store.ts). */
+  readonly callCenter: CallCenterStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

@@ -101,8 +101,75 @@ export type CallEvent =
   | CallPickedUp
   | CallEnded;
 
-/** Every event on the bus. Later: presence.changed, agent.state, ... */
-export type DomainEvent = CallEvent;
+/** Call-center queue and agent events (features/callcenter, issue 5). `callId` is the queue call's id. */
+interface QueueEventBase {
+  tenantId: string;
+  at: number;
+  /** The group's extension. */
+  group: string;
+  callId: string;
+  caller: Party;
+}
+
+export interface CallerQueued extends QueueEventBase {
+  type: 'callcenter.caller.queued';
+  /** 1 = next in line. */
+  position: number;
+}
+
+export interface CallerConnected extends QueueEventBase {
+  type: 'callcenter.caller.connected';
+  /** The agent's workplace extension. */
+  agent: string;
+  waitMs: number;
+}
+
+export interface CallerAbandoned extends QueueEventBase {
+  type: 'callcenter.caller.abandoned';
+  waitMs: number;
+}
+
+export interface CallerOverflowed extends QueueEventBase {
+  type: 'callcenter.caller.overflowed';
+  reason: 'queue-full' | 'max-wait';
+  /** 'busy', or the extension / group / number the caller was sent to. */
+  to: string;
+  waitMs: number;
+}
+
+/** Workplace (ACD) status, one per workplace. */
+export type AgentStatusName = 'available' | 'unavailable' | 'wrap-up' | 'signed-in' | 'signed-out';
+
+export interface AgentStatusChanged {
+  type: 'callcenter.agent.status';
+  tenantId: string;
+  at: number;
+  agent: string;
+  status: AgentStatusName;
+  previous: AgentStatusName;
+  /** What changed it: the agent (feature code, later client), the wrap-up timer, or missed queue calls. */
+  cause: 'agent' | 'wrap-up' | 'queue-call' | 'missed-calls';
+}
+
+export interface AgentLoginChanged {
+  type: 'callcenter.agent.login';
+  tenantId: string;
+  at: number;
+  agent: string;
+  group: string;
+  loggedIn: boolean;
+}
+
+export type CallCenterEvent =
+  | CallerQueued
+  | CallerConnected
+  | CallerAbandoned
+  | CallerOverflowed
+  | AgentStatusChanged
+  | AgentLoginChanged;
+
+/** Every event on the bus. Later: presence.changed, ... */
+export type DomainEvent = CallEvent | CallCenterEvent;
 
 export type DomainEventType = DomainEvent['type'];
 

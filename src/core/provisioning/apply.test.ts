@@ -36,6 +36,7 @@ function failingOnDevice(store: Store, n: number): Store {
     trunks: s.trunks,
     pickup: s.pickup,
     blfSubscriptions: s.blfSubscriptions,
+    callCenter: s.callCenter,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

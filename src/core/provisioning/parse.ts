@@ -3,6 +3,7 @@ import type { Document, Node } from 'yaml';
 import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
+import { groupAgents } from './groups.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
 import type { FileInput } from './schema.js';
@@ -150,6 +151,7 @@ function toDoc(
           defaultCallerId: tr.defaultCallerId ?? null,
         };
       }),
+      groups: t.groups.map((g) => ({ ...g, agents: groupAgents(g) })),
     })),
   };
 }

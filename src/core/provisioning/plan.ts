@@ -6,6 +6,7 @@ import type {
   TrunkRecord,
   WorkplaceRecord,
 } from '../../store/types.js';
+import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
@@ -197,6 +198,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     }
     const pickup = await planPickup(store, t, current !== undefined);
     if (pickup) out.push(pickup);
+    // Call-center groups last: their agents are workplaces created above.
+    out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));
   }
 
   if (conflicts.length > 0) throw new ProvisioningError(conflicts, doc.file);

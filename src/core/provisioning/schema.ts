@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
@@ -116,6 +117,7 @@ export const tenantSchema = z.strictObject({
   workplaces: z.array(workplaceSchema).default([]),
   trunks: z.array(trunkSchema).default([]),
   ...pickupTenantKeys,
+  groups: z.array(groupSchema).default([]),
 });
 
 export const fileSchema = z.strictObject({
@@ -126,7 +128,16 @@ export type FileInput = z.output<typeof fileSchema>;
 
 /** The keys each kind of object accepts, to suggest the right one for an unknown key. */
 export const ALLOWED_KEYS: Record<
-  'root' | 'tenants' | 'workplaces' | 'devices' | 'trunks' | 'register' | 'dids' | 'pickupGroups',
+  | 'root'
+  | 'tenants'
+  | 'workplaces'
+  | 'devices'
+  | 'trunks'
+  | 'register'
+  | 'dids'
+  | 'pickupGroups'
+  | 'groups'
+  | 'agents',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -137,4 +148,6 @@ export const ALLOWED_KEYS: Record<
   register: Object.keys(registerSchema.shape),
   dids: Object.keys(didSchema.shape),
   pickupGroups: Object.keys(pickupGroupSchema.shape),
+  groups: Object.keys(groupSchema.shape),
+  agents: ['extension', 'weight'],
 };

@@ -10,6 +10,10 @@ export type Language = (typeof LANGUAGES)[number];
 export const PACKAGES = ['group', 'assistant', 'callcenter', 'conference', 'chat'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 
+/** Call-center distribution policies (SPEC section 1); the call center implements one function per name. */
+export const GROUP_POLICIES = ['circular', 'linear', 'simultaneous', 'longest-idle', 'weighted'] as const;
+export type GroupPolicy = (typeof GROUP_POLICIES)[number];
+
 export const DEVICE_KINDS = ['deskphone', 'softphone', 'webrtc'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
@@ -71,6 +75,26 @@ export interface ProvisionedTrunk {
   defaultCallerId: string | null;
 }
 
+/** A call-center group (`groups:`); times in seconds as in the file. */
+export interface ProvisionedGroup {
+  extension: string;
+  name: string;
+  policy: GroupPolicy;
+  /** In list order; each is a workplace of the tenant with the `group` package. */
+  agents: Array<{ extension: string; weight: number }>;
+  allowAgentLogin: boolean;
+  ringTimeout: number;
+  wrapUp: number;
+  maxQueue: number;
+  maxWait: number;
+  /** 'busy', an extension or group of the tenant, or an E.164 number. */
+  overflow: string;
+  music: string;
+  comfortEvery: number;
+  priority: number;
+  missesBeforeUnavailable: number;
+}
+
 export interface ProvisionedTenant {
   id: string;
   name: string;
@@ -82,6 +106,7 @@ export interface ProvisionedTenant {
   pickupGroups: Array<{ name: string; members: string[] }>;
   /** Which ringing call `*98` takes when several ring. */
   pickupOrder: 'newest' | 'oldest';
+  groups: ProvisionedGroup[];
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
   domainAt: SourcePosition;
 }
@@ -101,9 +126,9 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup';
+  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group';
   tenantId: string;
-  /** Tenant id, workplace extension, device username, trunk id or DID number. */
+  /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
   key: string;
   /** What differs, for updates; empty for create and delete. */
   fields: FieldChange[];

@@ -84,10 +84,20 @@ export function planDispatch(input: DispatchInput): Offer[] {
   const lastOffered = new Map<string, string | undefined>();
   const offers: Offer[] = [];
 
+  // Agents who could take some call at all (declines aside). Only a shortcut: once none is left the remaining
+  // calls keep waiting, and a call whose group has none left is skipped without running its policy.
+  const free = new Set<string>();
+  for (const g of input.groups.values())
+    for (const a of g.agents)
+      if (a.status === 'available' && a.loggedIn && !a.onCall && !taken.has(a.extension))
+        free.add(a.extension);
+
   for (const call of order) {
+    if (free.size === 0) break;
     if (planned.has(call.callId)) continue;
     const group = input.groups.get(call.groupId);
     if (!group) continue;
+    if (!group.agents.some((a) => free.has(a.extension))) continue;
     // Taken agents stay in the list (marked on a call) so list positions, and with them the circular
     // rotation relative to lastOffered, are unchanged.
     const view = group.agents.map((a) => (taken.has(a.extension) ? { ...a, onCall: true } : a));
@@ -99,7 +109,10 @@ export function planDispatch(input: DispatchInput): Offer[] {
     });
     if (chosen.length === 0) continue;
     planned.add(call.callId);
-    for (const ext of chosen) taken.add(ext);
+    for (const ext of chosen) {
+      taken.add(ext);
+      free.delete(ext);
+    }
     lastOffered.set(call.groupId, chosen[chosen.length - 1]);
     offers.push({ callId: call.callId, groupId: call.groupId, agents: chosen });
   }

@@ -5,6 +5,7 @@ import { callHistory } from './0003-call-history.js';
 import { trunks } from './0004-trunks.js';
 import { blf } from './0005-blf.js';
 import { pickup } from './0006-pickup.js';
+import { callCenter } from './0007-callcenter.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -17,6 +18,7 @@ export const migrations: Record<string, Migration> = {
   '0004-trunks': trunks,
   '0005-blf': blf,
   '0006-pickup': pickup,
+  '0007-callcenter': callCenter,
 };
 
 export const migrationProvider: MigrationProvider = {

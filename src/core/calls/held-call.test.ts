@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import type {
+  AudioSource,
+  MediaBridge,
+  MediaCodec,
+  MediaEndpoint,
+  MediaEngine,
+  MediaPlayer,
+} from '../../media/index.js';
+import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
+import { SDP } from '../../sip/ua/test-helpers.js';
+import { Net } from '../../sip/ua/test-net.js';
+import { silentLogger } from '../../util/log.js';
+import { EventBus } from '../events/event-bus.js';
+import type { DomainEvent } from '../events/types.js';
+import type { Target } from './call-parts.js';
+import { HeldCall } from './held-call.js';
+
+/** Media as bookkeeping: which endpoints are open, what plays where, which pairs are bridged. */
+class FakeMedia implements MediaEngine {
+  open = new Set<string>();
+  playing = new Map<string, AudioSource>();
+  bridges = 0;
+  #port = 40000;
+  async allocate(label: string): Promise<MediaEndpoint> {
+    const port = (this.#port += 2);
+    const open = this.open;
+    open.add(label);
+    const ep: MediaEndpoint = {
+      label,
+      local: { address: '10.0.0.2', rtpPort: port, rtcpPort: port + 1 },
+      latched: false,
+      sendingTo: undefined,
+      codec: undefined as MediaCodec | undefined,
+      setRemote: () => undefined,
+      setCodec: () => undefined,
+      onDtmf: () => undefined,
+      onInactive: () => undefined,
+      setInactivityTimeout: () => undefined,
+      stats: () => ({ packetsIn: 0, packetsOut: 0, bytesIn: 0, lastPacketAt: undefined, packetsDropped: 0 }),
+      get closed() {
+        return !open.has(label);
+      },
+      close: () => {
+        open.delete(label);
+        this.playing.delete(label);
+      },
+    };
+    return ep;
+  }
+  bridge(): MediaBridge {
+    this.bridges++;
+    return { close: () => void this.bridges-- };
+  }
+  play(to: MediaEndpoint, source: AudioSource): MediaPlayer {
+    this.playing.set(to.label, source);
+    return {
+      stop: () => {
+        if (this.playing.get(to.label) === source) this.playing.delete(to.label);
+      },
+      onEnded: () => undefined,
+    };
+  }
+  counts() {
+    return { endpoints: this.open.size, bridges: this.bridges, players: this.playing.size, boundPorts: 0 };
+  }
+  async close(): Promise<void> {}
+}
+
+const TENANT = { id: 'acme', name: 'Acme', domain: 'acme.example' };
+const MUSIC: AudioSource = { samples: new Int16Array(160) };
+
+describe('HeldCall (in-memory SIP, fake clock)', () => {
+  let net: Net;
+  let media: FakeMedia;
+  let events: DomainEvent[];
+  let bus: EventBus;
+  /** INVITEs reaching the agent (peer a), to answer or refuse by hand. */
+  let agentInvites: IncomingInvite[];
+  let held: HeldCall;
+  let callerDialog: Dialog;
+
+  const agentTarget = (): Target => ({
+    label: 'agent-dev',
+    device: 'agent-dev',
+    flow: net.b.flowTo(net.a),
+    requestUri: 'sip:agent-dev@10.0.0.1',
+  });
+  const agent = { workplace: '101', number: '101', name: 'Agent' };
+
+  beforeEach(async () => {
+    net = new Net();
+    media = new FakeMedia();
+    events = [];
+    bus = new EventBus();
+    bus.onAny((e) => events.push(e));
+    agentInvites = [];
+    let first = true;
+    let answered!: Promise<HeldCall | undefined>;
+    // Peer b is the server: the first INVITE it gets is the caller's.
+    net.b.onApp = (tx) => {
+      if (tx.request.method !== 'INVITE' || !first) return;
+      first = false;
+      answered = HeldCall.answer(
+        { ua: net.b.ua, media, bus, clock: net.clock, log: silentLogger() },
+        {
+          tenant: TENANT,
+          caller: { number: '0301234' },
+          service: { number: '600' },
+          incoming: net.b.ua.incomingInvite(tx),
+        },
+      );
+    };
+    // Peer a plays both the caller's phone and the agent's phone.
+    net.a.onApp = (tx) => {
+      if (tx.request.method !== 'INVITE') return;
+      const inv = net.a.ua.incomingInvite(tx);
+      inv.progress(180);
+      agentInvites.push(inv);
+    };
+    const out = net.a.ua.invite({
+      flow: net.a.flowTo(net.b),
+      requestUri: 'sip:600@10.0.0.2',
+      from: '<sip:0301234@acme.example>',
+      to: '<sip:600@acme.example>',
+      body: SDP,
+      contentType: 'application/sdp',
+    });
+    await net.drain();
+    const r = await out.result;
+    assert.equal(r.response.status, 200, 'the server answers');
+    assert.match(r.response.body.toString(), /m=audio 4\d+ RTP\/AVP 0/, 'with its own media');
+    callerDialog = r.dialog!;
+    await net.drain();
+    held = (await answered)!;
+    assert.equal(held.state, 'held');
+    held.play(MUSIC, { loop: true });
+  });
+
+  async function settleAll(): Promise<void> {
+    await net.advance(40_000, 500);
+    assert.equal(media.open.size, 0, `endpoints left: ${[...media.open].join(', ')}`);
+    assert.equal(media.bridges, 0);
+    assert.equal(net.clock.pendingTimers(), 0);
+  }
+
+  it('offers to the agent and bridges on answer; BYE from the caller ends both sides', async () => {
+    const offer = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    assert.equal(agentInvites.length, 1);
+    assert.ok(events.some((e) => e.type === 'call.ringing' && e.callee.workplace === '101'));
+    assert.ok(media.playing.size > 0, 'music while the agent rings');
+    const agentDialog = agentInvites[0]!.accept({ body: SDP, contentType: 'application/sdp' });
+    await net.drain();
+    const r = await offer.result;
+    assert.equal(r.outcome, 'answered');
+    assert.equal(r.answeredBy, '101');
+    assert.equal(held.state, 'connected');
+    assert.equal(media.bridges, 1);
+    assert.equal(media.playing.size, 0, 'music stopped');
+    const answeredEv = events.find((e) => e.type === 'call.answered');
+    assert.ok(answeredEv && answeredEv.type === 'call.answered' && answeredEv.callee.workplace === '101');
+    const ad = await agentDialog;
+    const bye = callerDialog.bye();
+    await net.drain();
+    await bye;
+    assert.equal(ad.state, 'terminated', 'the agent got BYE');
+    assert.equal(held.state, 'ended');
+    const ended = events.filter((e) => e.type === 'call.ended');
+    assert.equal(ended.length, 2, 'the offer and the held call');
+    assert.ok(
+      ended.every((e) => e.type === 'call.ended' && e.reason === 'completed' && e.callee.workplace === '101'),
+    );
+    await settleAll();
+  });
+
+  it('times out: CANCEL to the agent, back to held, the offer ends as no-answer', async () => {
+    const offer = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    await net.advance(15_000, 500);
+    const r = await offer.result;
+    assert.equal(r.outcome, 'no-answer');
+    assert.equal(held.state, 'held');
+    assert.equal(net.sent('b', 'CANCEL').length, 1);
+    assert.ok(
+      events.some((e) => e.type === 'call.ended' && e.reason === 'no-answer' && e.callee.workplace === '101'),
+    );
+    // A second offer may follow; then the caller hangs up while it rings.
+    const again = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    const bye = callerDialog.bye();
+    await net.drain();
+    await bye;
+    assert.equal((await again.result).outcome, 'caller-gone');
+    assert.equal(net.sent('b', 'CANCEL').length, 2, 'the ringing agent is cancelled');
+    assert.equal(held.state, 'ended');
+    await settleAll();
+  });
+
+  it('a decline is reported with the workplace that declined; unreachable workplaces are named', async () => {
+    const offer = held.offer(
+      [
+        { agent, targets: [agentTarget()] },
+        { agent: { workplace: '102', number: '102' }, targets: [] },
+      ],
+      15_000,
+    );
+    await net.drain();
+    agentInvites[0]!.reject(603);
+    await net.drain();
+    const r = await offer.result;
+    assert.equal(r.outcome, 'declined');
+    assert.deepEqual(r.declinedBy, ['101']);
+    assert.deepEqual(r.unreachable, ['102']);
+    assert.equal(held.state, 'held');
+    const hangup = held.hangup();
+    await net.drain();
+    await hangup;
+    assert.equal(callerDialog.state, 'terminated');
+    await settleAll();
+  });
+});

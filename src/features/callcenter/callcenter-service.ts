@@ -1,0 +1,299 @@
+import { deviceTarget, type Target } from '../../core/calls/call-parts.js';
+import type { FeatureInvocation, ServiceCall, ServiceNumbers } from '../../core/calls/service-handlers.js';
+import { HeldCall, type HeldCallDeps } from '../../core/calls/held-call.js';
+import type { ExternalRoutes } from '../../core/calls/external-routes.js';
+import type { Directory } from '../../core/directory/directory.js';
+import type { EventBus } from '../../core/events/event-bus.js';
+import type { Party } from '../../core/events/types.js';
+import type { LocationService } from '../../core/registrar/location-service.js';
+import type { FeatureCodeRegistry } from '../../core/routing/index.js';
+import { concat, silence, tone } from '../../media/audio/tone.js';
+import type { AudioSource, MediaEngine } from '../../media/index.js';
+import type { UserAgentCore } from '../../sip/ua/index.js';
+import type { Store } from '../../store/types.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { CALL_CENTER_CODES, type CallCenterCode } from './feature-codes.js';
+import type { GroupStats } from './group-stats.js';
+import { HeldQueueCaller } from './queue-caller.js';
+import { TenantCallCenter } from './tenant-call-center.js';
+
+export interface CallCenterServiceOptions {
+  store: Store;
+  directory: Directory;
+  location: LocationService;
+  ua: UserAgentCore;
+  media: MediaEngine;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  mediaTimeoutMs?: number;
+  /** SIP trunks, for overflow to an outside (E.164) number; without them such an overflow is busy. */
+  external?: ExternalRoutes;
+}
+
+/** The engine seams the service plugs into (CallEngine implements them). */
+export interface CallCenterEngineSeams {
+  readonly features: FeatureCodeRegistry;
+  onFeature(id: string, handler: (inv: FeatureInvocation) => Promise<void>): void;
+  addServiceNumbers(s: ServiceNumbers): void;
+}
+
+/**
+ * The call-center service: one TenantCallCenter (queues, agents, the one dispatcher) per tenant, loaded on first
+ * use. Calls to a group's extension are answered here (HeldCall) and queued; desk phones control login and status
+ * with feature codes (feature-codes.ts). Every lookup is scoped to the tenant of the calling device.
+ */
+export class CallCenterService {
+  readonly #o: CallCenterServiceOptions;
+  readonly #tenants = new Map<string, Promise<TenantCallCenter>>();
+  readonly #unsubscribe: Array<() => void> = [];
+
+  constructor(o: CallCenterServiceOptions) {
+    this.#o = o;
+    const started = (e: { tenantId: string; callId: string; caller: Party; callee: Party }) => {
+      const t = this.#loaded(e.tenantId);
+      if (!t) return;
+      if (e.caller.workplace) t.callStarted(e.caller.workplace, e.callId);
+      if (e.callee.workplace) t.callStarted(e.callee.workplace, e.callId);
+    };
+    this.#unsubscribe.push(
+      o.bus.on('call.offered', (e) => {
+        // Only the caller is busy while it rings elsewhere; the callee is busy once its phone rings.
+        const t = this.#loaded(e.tenantId);
+        if (t && e.caller.workplace) t.callStarted(e.caller.workplace, e.callId);
+      }),
+      o.bus.on('call.ringing', started),
+      o.bus.on('call.answered', started),
+      o.bus.on('call.ended', (e) => this.#loaded(e.tenantId)?.callEnded(e.callId)),
+    );
+  }
+
+  /** Registers the group numbers and the feature codes with the call engine. */
+  attach(engine: CallCenterEngineSeams): void {
+    engine.addServiceNumbers({
+      lookup: async (tenantId, number) => {
+        const t = await this.tenant(tenantId);
+        return t.hasGroup(number) ? (call: ServiceCall) => this.#queueCall(t, call) : undefined;
+      },
+    });
+    for (const def of CALL_CENTER_CODES) {
+      engine.features.register({
+        code: def.code,
+        takesArgument: def.takesArgument,
+        id: def.id,
+        description: def.description,
+      });
+      engine.onFeature(def.id, (inv) => this.#feature(def, inv));
+    }
+  }
+
+  /** The tenant's runtime (loaded from the store on first use). */
+  tenant(tenantId: string): Promise<TenantCallCenter> {
+    let p = this.#tenants.get(tenantId);
+    if (!p) {
+      p = this.#load(tenantId);
+      this.#tenants.set(tenantId, p);
+      p.catch(() => this.#tenants.delete(tenantId));
+    }
+    return p;
+  }
+
+  /** Re-reads groups, statuses and logins of every loaded tenant (after provisioning). */
+  async reload(): Promise<void> {
+    this.#o.directory.invalidate();
+    for (const [id, p] of this.#tenants) {
+      const t = await p;
+      t.configure(await this.#config(id));
+    }
+  }
+
+  async stats(tenantId: string, group: string): Promise<GroupStats | undefined> {
+    return (await this.tenant(tenantId)).stats(group);
+  }
+
+  /** Calls the service answered that are still up, plus queue entries in every tenant, for the leak checks. */
+  count(): number {
+    let n = this.#live.size;
+    for (const t of this.#settled.values()) n += t.size();
+    return n;
+  }
+
+  /** Hangs up every call the service answered and stops the timers (shutdown). */
+  async close(): Promise<void> {
+    for (const u of this.#unsubscribe.splice(0)) u();
+    for (const t of this.#settled.values()) t.close();
+    await Promise.all([...this.#live].map((c) => c.hangup()));
+  }
+
+  readonly #live = new Set<HeldCall>();
+
+  async #answer(...args: Parameters<typeof HeldCall.answer>): Promise<HeldCall | undefined> {
+    const held = await HeldCall.answer(...args);
+    if (held && held.state !== 'ended') {
+      this.#live.add(held);
+      held.onEnded(() => this.#live.delete(held));
+    }
+    return held;
+  }
+
+  readonly #settled = new Map<string, TenantCallCenter>();
+
+  #loaded(tenantId: string): TenantCallCenter | undefined {
+    return this.#settled.get(tenantId);
+  }
+
+  async #load(tenantId: string): Promise<TenantCallCenter> {
+    const o = this.#o;
+    const t = new TenantCallCenter({
+      tenantId,
+      clock: o.clock,
+      bus: o.bus,
+      log: o.log.child({ tenant: tenantId, layer: 'callcenter' }),
+      persist: {
+        status: (agent, status, at) =>
+          o.store.callCenter.setAgentStatus({ tenantId, extension: agent, status, updatedAt: at }),
+        login: (group, agent, loggedIn) => o.store.callCenter.setLogin(tenantId, group, agent, loggedIn),
+      },
+    });
+    t.configure(await this.#config(tenantId));
+    this.#settled.set(tenantId, t);
+    return t;
+  }
+
+  async #config(tenantId: string): Promise<Parameters<TenantCallCenter['configure']>[0]> {
+    const s = this.#o.store;
+    const [groups, statuses, logins, workplaces] = await Promise.all([
+      s.callCenter.groups(tenantId),
+      s.callCenter.agentStatuses(tenantId),
+      s.callCenter.logins(tenantId),
+      s.directory.workplaces(tenantId),
+    ]);
+    return {
+      groups,
+      statuses,
+      logins,
+      withPackage: new Set(workplaces.filter((w) => w.packages.includes('group')).map((w) => w.extension)),
+    };
+  }
+
+  #deps(log: Logger): HeldCallDeps {
+    const o = this.#o;
+    return {
+      ua: o.ua,
+      media: o.media,
+      bus: o.bus,
+      clock: o.clock,
+      log,
+      ...(o.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: o.mediaTimeoutMs } : {}),
+    };
+  }
+
+  async #targets(tenantId: string, extension: string): Promise<{ party: Party; targets: Target[] }> {
+    if (extension.startsWith('+')) {
+      // Overflow to an outside number: the tenant's trunk, presenting its default caller id.
+      const trunk = await this.#o.external?.outbound(tenantId, '', extension);
+      const party: Party = { number: extension };
+      if (!trunk) return { party, targets: [] };
+      return {
+        party,
+        targets: [
+          {
+            label: trunk.trunkId,
+            flow: trunk.flow,
+            requestUri: trunk.requestUri,
+            from: trunk.from,
+            to: trunk.to,
+            headers: trunk.headers ?? [],
+          },
+        ],
+      };
+    }
+    const plan = await this.#o.directory.plan(tenantId);
+    const wp = plan?.workplace(extension);
+    const party: Party = { workplace: extension, number: extension, ...(wp ? { name: wp.name } : {}) };
+    if (!plan || !wp) return { party, targets: [] };
+    return {
+      party,
+      targets: plan
+        .devicesOf(extension)
+        .flatMap((d) => this.#o.location.lookup(tenantId, d.username))
+        .map(deviceTarget),
+    };
+  }
+
+  async #queueCall(t: TenantCallCenter, call: ServiceCall): Promise<void> {
+    const g = t.group(call.number);
+    if (!g) {
+      call.incoming.reject(404, { reason: 'Not Found' });
+      return;
+    }
+    // A full queue that overflows to busy is refused before answering: the caller's phone shows busy at once.
+    // (With another overflow target the caller is answered and sent on by the runtime.)
+    if (t.waiting(g.extension).length >= g.maxQueue && g.overflow === 'busy') {
+      call.log.info(
+        { event: 'cc.overflow', group: g.extension, reason: 'queue-full', to: 'busy' },
+        'queue full',
+      );
+      t.countRefused(g.extension, call.incoming.request.headers.get('Call-ID') ?? '', call.caller);
+      call.incoming.reject(486, { reason: 'Queue Full' });
+      return;
+    }
+    const held = await this.#answer(this.#deps(call.log), {
+      tenant: call.tenant,
+      caller: call.caller,
+      service: { number: g.extension, name: g.name },
+      incoming: call.incoming,
+    });
+    if (!held) return;
+    if (held.state === 'ended') return;
+    t.enqueue(g.extension, new HeldQueueCaller(held, (ext) => this.#targets(t.tenantId, ext), this.#o.clock));
+  }
+
+  async #feature(def: CallCenterCode, inv: FeatureInvocation): Promise<void> {
+    const t = await this.tenant(inv.tenant.id);
+    const agent = inv.device.workplaceExtension;
+    let refusal: string | undefined;
+    if (def.action === 'login' || def.action === 'logout') {
+      const group = inv.argument ?? '';
+      const r = t.setLogin(group, agent, def.action === 'login');
+      refusal =
+        r === 'no-package'
+          ? 'Group Package Not Booked'
+          : r === 'forbidden'
+            ? 'Login Not Allowed'
+            : r === 'not-agent' || r === 'unknown-group'
+              ? 'Not An Agent Of This Group'
+              : undefined;
+    } else {
+      refusal = t.setStatus(agent, def.action) === undefined ? 'Group Package Not Booked' : undefined;
+    }
+    inv.log.info(
+      { event: 'cc.feature', code: def.code, agent, argument: inv.argument, refused: refusal ?? false },
+      'call-center code',
+    );
+    if (refusal) {
+      inv.incoming.reject(403, { reason: refusal });
+      return;
+    }
+    const held = await this.#answer(this.#deps(inv.log), {
+      tenant: inv.tenant,
+      caller: inv.caller,
+      service: { number: def.code },
+      incoming: inv.incoming,
+    });
+    if (!held) return;
+    held.play(confirmationTone(), { onEnded: () => void held.hangup() });
+  }
+}
+
+/** Two short high beeps: "done". */
+export function confirmationTone(): AudioSource {
+  return concat(
+    silence(200),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(100),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(200),
+  );
+}
