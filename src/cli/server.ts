@@ -11,6 +11,7 @@ import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
 import { BlfNotifier } from '../features/presence/blf-notifier.js';
+import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
@@ -212,6 +213,23 @@ export async function startServer(o: StartOptions): Promise<Server> {
       await callCenter.reload();
     };
     stopAll.push(() => callCenter.close());
+    // ACD keys (as-feature-event): phones set and show the workplace status; every change is NOTIFYed.
+    const acd = new AcdSubscriptions({
+      ua,
+      directory,
+      agents: {
+        statusOf: async (tenantId, wp) => (await callCenter.tenant(tenantId)).statusOf(wp),
+        setStatus: async (tenantId, wp, status) => {
+          (await callCenter.tenant(tenantId)).setStatus(wp, status);
+        },
+      },
+      bus,
+      clock,
+      log: log.child({ feature: 'acd' }),
+    });
+    acd.start();
+    service.addSubscribeHandler(acd);
+    stopAll.push(() => acd.stop());
     const uaRef = ua;
     stopAll.push(async () => {
       // Hang up live calls, but never let a dead phone hold up the shutdown.
@@ -230,7 +248,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'blf' }),
     });
     const offBlf = bus.onAny((e) => blf.onEvent(e));
-    service.setSubscribeHandler(blf);
+    service.addSubscribeHandler(blf);
     await blf.start();
     const trunksAfterProvision = afterProvision;
     afterProvision = async () => {
@@ -269,6 +287,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         registrations: location.size(),
         throttleEntries: throttle.size(),
         blfSubscriptions: blf.count(),
+        acdSubscriptions: acd.count(),
       };
     };
 

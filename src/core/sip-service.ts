@@ -37,7 +37,7 @@ export class PbxSipService implements TransactionUser {
   readonly #registrar: Registrar;
   readonly #log: Logger;
   #invites: InviteHandler | undefined;
-  #subscribes: SubscribeHandler | undefined;
+  readonly #subscribes: SubscribeHandler[] = [];
   #inFlight = 0;
 
   constructor(opts: {
@@ -58,8 +58,9 @@ export class PbxSipService implements TransactionUser {
   }
 
   /** Wires the BLF notifier in (built after the UA core it needs). */
-  setSubscribeHandler(h: SubscribeHandler): void {
-    this.#subscribes = h;
+  /** Adds the handler of some event packages (BLF's `dialog`, the call center's `as-feature-event`, ...). */
+  addSubscribeHandler(h: SubscribeHandler): void {
+    this.#subscribes.push(h);
   }
 
   /** Requests being processed asynchronously right now (for the leak checks). */
@@ -96,7 +97,7 @@ export class PbxSipService implements TransactionUser {
 
     // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
     // RFC 4662 section 4: a subscriber may require `eventlist`; the SUBSCRIBE handler decides what it serves.
-    const eventlistOk = req.method === 'SUBSCRIBE' && this.#subscribes !== undefined;
+    const eventlistOk = req.method === 'SUBSCRIBE' && this.#subscribes.length > 0;
     const unsupported = requiredTags(req).filter(
       (t) => !SUPPORTED.has(t) && !(eventlistOk && t === 'eventlist'),
     );
@@ -125,19 +126,25 @@ export class PbxSipService implements TransactionUser {
       await this.#invites.handleInvite(tx, auth.tenant, auth.device);
       return undefined;
     }
-    if (req.method === 'SUBSCRIBE' && this.#subscribes) {
+    if (req.method === 'SUBSCRIBE' && this.#subscribes.length > 0) {
       // RFC 6665 4.2.1.1 / 8.2.2: an event package we do not serve → 489 with the ones we do.
       const event = (req.headers.get('Event') ?? '').split(';')[0]!.trim().toLowerCase();
-      if (!this.#subscribes.events.includes(event))
+      const handler = this.#subscribes.find((h) => h.events.includes(event));
+      if (!handler)
         return createResponse(req, 489, 'Bad Event', {
           toTag,
-          headers: [['Allow-Events', this.#subscribes.events.join(', ')]],
+          headers: [['Allow-Events', this.#allowEvents()]],
         });
-      await this.#subscribes.handleSubscribe(tx, auth.tenant, auth.device);
+      await handler.handleSubscribe(tx, auth.tenant, auth.device);
       return undefined;
     }
     // RFC 3261 8.2.1: a method we do not implement → 501 (405 is for known methods not allowed here).
     return createResponse(req, 501, 'Not Implemented', { toTag, headers: [['Allow', ALLOW]] });
+  }
+
+  /** Every event package some handler serves (RFC 6665 section 8.2.2). */
+  #allowEvents(): string {
+    return this.#subscribes.flatMap((h) => h.events).join(', ');
   }
 
   #options(req: SipRequest, toTag: string): SipResponse {
@@ -146,9 +153,7 @@ export class PbxSipService implements TransactionUser {
       headers: [
         ['Allow', ALLOW],
         ['Accept', 'application/sdp'],
-        ...(this.#subscribes
-          ? [['Allow-Events', this.#subscribes.events.join(', ')] as [string, string]]
-          : []),
+        ...(this.#subscribes.length > 0 ? [['Allow-Events', this.#allowEvents()] as [string, string]] : []),
         ...(SUPPORTED.size > 0 ? [['Supported', [...SUPPORTED].join(', ')] as [string, string]] : []),
       ],
     });

@@ -5,9 +5,8 @@
 //   phone → server, in a SUBSCRIBE body:  <SetAgentState><device/><requestedAgentState>ready</…></SetAgentState>
 //   server → phone, as a NOTIFY body:     <AgentReadyEvent>…</AgentReadyEvent> (one element per state)
 //
-// This file is the pure codec and the mapping to our workplace status. NOT wired to SIP yet: accepting the
-// SUBSCRIBE dialog and sending NOTIFYs needs the subscription core that presence (BLF) is building; the runtime
-// side is ready (TenantCallCenter.setStatus and the callcenter.agent.status bus event).
+// This file is the pure codec and the mapping to our workplace status; acd-subscriptions.ts serves the package
+// over SUBSCRIBE/NOTIFY.
 
 import { xmlText } from '../../sip/event/xml.js';
 import type { AgentStatus } from './agent-state.js';
