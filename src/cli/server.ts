@@ -246,6 +246,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       legs: calls,
       clock,
       log: log.child({ feature: 'blf' }),
+      publish: (e) => bus.emit(e),
     });
     const offBlf = bus.onAny((e) => blf.onEvent(e));
     service.addSubscribeHandler(blf);

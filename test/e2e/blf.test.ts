@@ -187,7 +187,21 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     });
     for (let i = 0; i < 100 && t.server.counts().blfSubscriptions !== 1; i++) await sleep(50);
     assert.equal(t.server.counts().blfSubscriptions, 1, 'the sipp key is subscribed');
+    const lamps: string[] = [];
+    const off = t.server.bus.on('presence.changed', (e) => {
+      if (e.tenantId === 'acme') lamps.push(`${e.workplace}:${e.previous}->${e.status}`);
+    });
     await callDeskA(t);
+    off();
+    // The same transitions are published on the bus (for the client stream), per workplace in order.
+    assert.deepEqual(
+      lamps.filter((l) => l.startsWith('201:')),
+      ['201:idle->ringing', '201:ringing->busy', '201:busy->idle'],
+    );
+    assert.deepEqual(
+      lamps.filter((l) => l.startsWith('300:')),
+      ['300:idle->busy', '300:busy->idle'],
+    );
     const r = await key;
     ok(r, 'sipp BLF key');
     // Every NOTIFY body sipp received, parsed as RFC 4235 documents.
@@ -285,7 +299,8 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     assert.equal((await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Supported', 'eventlist']])).status, 403);
     const bad = await w.subscribe('sip:201@other.zentrale.test', 600, [['Event', 'presence']]);
     assert.equal(bad.status, 489);
-    assert.equal(bad.headers.get('Allow-Events'), 'dialog');
+    // The packages served: BLF's dialog and the ACD keys' as-feature-event (RFC 6665 8.2.2).
+    assert.deepEqual(bad.headers.get('Allow-Events')?.split(', ').sort(), ['as-feature-event', 'dialog']);
     await sleep(300);
     assert.deepEqual(w.notifies, []);
     // The same refusal as a sipp BLF key (scenario blf-subscribe-403.xml), for the list URI too.

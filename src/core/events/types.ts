@@ -169,7 +169,20 @@ export type CallCenterEvent =
   | AgentLoginChanged;
 
 /** Every event on the bus. Later: presence.changed, ... */
-export type DomainEvent = CallEvent | CallCenterEvent;
+/**
+ * A workplace's busy lamp changed (idle / ringing / busy over all its devices; busy wins over ringing). Published
+ * by presence from the call events, for the client stream and wallboards; BLF keys get the same through NOTIFY.
+ */
+export interface PresenceChanged {
+  type: 'presence.changed';
+  tenantId: string;
+  at: number;
+  workplace: string;
+  status: 'idle' | 'ringing' | 'busy';
+  previous: 'idle' | 'ringing' | 'busy';
+}
+
+export type DomainEvent = CallEvent | CallCenterEvent | PresenceChanged;
 
 export type DomainEventType = DomainEvent['type'];
 

@@ -16,7 +16,7 @@ import type { Flow, TransportProtocol } from '../../sip/transport/types.js';
 import type { AcceptSubscribeOptions, DialogSnapshot, SubscriptionDialog } from '../../sip/ua/index.js';
 import { DIALOG_INFO_CONTENT_TYPE, dialogInfoXml } from '../../sip/event/dialog-info.js';
 import { RLMI_CONTENT_TYPE, multipartRelated, rlmiXml } from '../../sip/event/rlmi.js';
-import type { CallEvent, DomainEvent } from '../../core/events/types.js';
+import type { CallEvent, DomainEvent, PresenceChanged } from '../../core/events/types.js';
 import type { SubscribeHandler } from '../../core/sip-service.js';
 import type {
   BlfSubscriptionRecord,
@@ -35,6 +35,7 @@ import {
   type DialogView,
   type PresenceBook,
   type PresenceChange,
+  type PresenceStatus,
 } from './presence-state.js';
 import {
   MIN_EXPIRES,
@@ -77,6 +78,8 @@ export interface BlfNotifierOptions {
   legs: LegLookup;
   clock: Clock;
   log: Logger;
+  /** Where lamp changes are published (the event bus), as `presence.changed`. */
+  publish?: (e: PresenceChanged) => void;
 }
 
 /**
@@ -143,6 +146,9 @@ export class BlfNotifier implements SubscribeHandler {
   #flushing: Promise<void> | undefined;
   #stopped = false;
 
+  /** The last published lamp per workplace (absent: idle). */
+  readonly #lamps = new Map<string, PresenceStatus>();
+
   constructor(o: BlfNotifierOptions) {
     this.#o = o;
   }
@@ -163,6 +169,7 @@ export class BlfNotifier implements SubscribeHandler {
     const { state, changed } = applyCallEvent(this.#book, e as CallEvent);
     this.#book = state;
     if (changed.length === 0) return;
+    this.#publishLamps(changed, e.at);
     // One NOTIFY per subscription per event: a list watching several changed members gets them in one body.
     const perSub = new Map<Sub, PresenceChange[]>();
     for (const c of changed) {
@@ -177,6 +184,27 @@ export class BlfNotifier implements SubscribeHandler {
     for (const [sub, changes] of perSub) {
       const byMember = new Map(changes.map((c) => [c.workplace, c.dialogs]));
       this.#notify(sub, 'active', byMember, false, undefined, docs);
+    }
+  }
+
+  /** Publishes each workplace whose aggregate lamp (idle / ringing / busy) moved with this event. */
+  #publishLamps(changed: PresenceChange[], at: number): void {
+    const publish = this.#o.publish;
+    if (!publish) return;
+    for (const c of changed) {
+      const key = workplaceKey(c.tenantId, c.workplace);
+      const previous = this.#lamps.get(key) ?? 'idle';
+      if (c.status === previous) continue;
+      if (c.status === 'idle') this.#lamps.delete(key);
+      else this.#lamps.set(key, c.status);
+      publish({
+        type: 'presence.changed',
+        tenantId: c.tenantId,
+        at,
+        workplace: c.workplace,
+        status: c.status,
+        previous,
+      });
     }
   }
 
