@@ -105,18 +105,19 @@ function trunkSuite(
       assert.equal((await store.trunks.didLookup('+4930123456100'))?.tenantId, 'a');
     });
 
-    it('refuses a DID whose trunk or workplace is missing', async () => {
+    it('refuses a DID whose trunk is missing; its extension may be a workplace or a group (provisioning checks which)', async () => {
       await assert.rejects(
         store.provisioning.upsertDid({ number: '+491', tenantId: 'a', trunkId: 'nope', extension: '100' }),
       );
-      await assert.rejects(
-        store.provisioning.upsertDid({
-          number: '+492',
-          tenantId: 'a',
-          trunkId: 'carrier1',
-          extension: '999',
-        }),
-      );
+      // Migration 0008: no reference to workplaces any more, so a group's extension can be a DID's target.
+      await store.provisioning.upsertDid({
+        number: '+492',
+        tenantId: 'a',
+        trunkId: 'carrier1',
+        extension: '600',
+      });
+      assert.ok((await store.trunks.dids('a')).some((d) => d.number === '+492' && d.extension === '600'));
+      await store.provisioning.removeDid('a', '+492');
     });
 
     it('stores a workplace external number and reads it back only when set', async () => {

@@ -272,6 +272,35 @@ describe('call-center groups against scripted phones', () => {
     }
   });
 
+  it("an outside caller on the group's DID waits in its queue (the DID names the group, not a workplace)", async () => {
+    const carrier = new QueuePhone({
+      user: 'carrier',
+      password: 'x',
+      domain: DOMAIN,
+      server: t.udp,
+      sipPort: 25690,
+      address: '127.0.0.9',
+    });
+    await carrier.start();
+    try {
+      const call = await carrier.dial('+4930555600');
+      assert.equal(call.status, 200, 'answered by the queue');
+      await until(
+        () => events.some((e) => e.type === 'callcenter.caller.queued' && e.group === '600'),
+        2000,
+        'queued in 600',
+      );
+      await call.dialog!.bye();
+      await until(
+        () => events.some((e) => e.type === 'callcenter.caller.abandoned' && e.group === '600'),
+        2000,
+        'the hang-up leaves the queue',
+      );
+    } finally {
+      await carrier.stop();
+    }
+  });
+
   it('refuses login without the package, when the admin forbids it, or to a group one is not an agent of', async () => {
     const desk5 = await phone(USERS.desk5);
     const a3 = await phone(USERS.agent3);

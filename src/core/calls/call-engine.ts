@@ -308,6 +308,9 @@ export class CallEngine {
     const plan = await o.directory.plan(tenant.id);
     const wp = plan.workplace(route.extension);
     if (!wp) {
+      // A DID may name a service's number (a call-center group) instead of a workplace.
+      const caller: Party = { number: route.callerNumber };
+      if (await this.#toService(incoming, tenant, caller, route.extension, log)) return;
       incoming.reject(404, { reason: 'Number Not Assigned' });
       return;
     }

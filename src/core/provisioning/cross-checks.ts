@@ -107,8 +107,10 @@ function checkTrunks(t: unknown, ti: number, dids: Map<string, string>, issues: 
   const trunks = field(t, 'trunks');
   if (!Array.isArray(trunks)) return;
   const workplaces = field(t, 'workplaces');
+  const groups = field(t, 'groups');
+  // A DID reaches a workplace or a call-center group of the tenant.
   const extensions = new Set(
-    (Array.isArray(workplaces) ? workplaces : [])
+    [...(Array.isArray(workplaces) ? workplaces : []), ...(Array.isArray(groups) ? groups : [])]
       .map((w) => field(w, 'extension'))
       .filter((e) => typeof e === 'string'),
   );
@@ -146,7 +148,7 @@ function checkTrunks(t: unknown, ti: number, dids: Map<string, string>, issues: 
       if (typeof ext === 'string' && !extensions.has(ext)) {
         issues.push({
           path: [...dPath, 'extension'],
-          message: `no workplace with extension "${ext}" in this tenant`,
+          message: `no workplace or group with extension "${ext}" in this tenant`,
         });
       }
     });

@@ -136,7 +136,7 @@ describe('parseProvisioning: trunks', () => {
       [
         `${lineOf(text, '99999')} tenants[0].trunks[0].peer: must be host:port (an IP address or host name; IPv6 in [ ])`,
         `${lineOf(text, '+4930123456199')} tenants[0].trunks[0].dids[1].number: must be a quoted string, e.g. "4930123456199" (YAML reads 4930123456199 as a number)`,
-        `${lineOf(text, '+4930123456199')} tenants[0].trunks[0].dids[1].extension: no workplace with extension "999" in this tenant`,
+        `${lineOf(text, '+4930123456199')} tenants[0].trunks[0].dids[1].extension: no workplace or group with extension "999" in this tenant`,
         `${lineOf(text, 'transport: tls')} tenants[1].trunks[0].transport: must be one of: udp, tcp`,
         `${lineOf(text, 'registr:')} tenants[1].trunks[0].registr: unknown key (did you mean "register"?); allowed here: id, peer, transport, register, outboundPrefix, numberFormat, countryCode, dids, defaultCallerId`,
         `${lineOf(text, 'numberFormat: local')} tenants[1].trunks[0].numberFormat: must be one of: e164, national`,

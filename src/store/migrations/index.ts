@@ -6,6 +6,7 @@ import { trunks } from './0004-trunks.js';
 import { blf } from './0005-blf.js';
 import { pickup } from './0006-pickup.js';
 import { callCenter } from './0007-callcenter.js';
+import { didTargets } from './0008-did-targets.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0005-blf': blf,
   '0006-pickup': pickup,
   '0007-callcenter': callCenter,
+  '0008-did-targets': didTargets,
 };
 
 export const migrationProvider: MigrationProvider = {
