@@ -25,6 +25,11 @@ interface CallEventBase {
   /** The PBX's id for the call (not a SIP Call-ID: a call has one per leg). */
   callId: string;
   at: number;
+  /**
+   * Set when this "call" is one offer of another call to a workplace (a queued call ringing an agent): presence
+   * shows it like any call, but it is part of call `partOf` and has no call-history record of its own.
+   */
+  partOf?: string;
 }
 
 export interface CallOffered extends CallEventBase {

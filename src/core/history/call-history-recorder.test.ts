@@ -109,6 +109,39 @@ describe('CallHistoryRecorder', () => {
     assert.equal(r.startedAt, T0);
   });
 
+  it('does not record the offers of a queued call to agents (partOf), only the queued call', async () => {
+    const rec = new CallHistoryRecorder({ bus, store: store.callHistory });
+    const queued = call(bus, { callId: 'q1', caller: outside, callee: { number: '600', name: 'Support' } });
+    queued.offered(T0);
+    // Two agents are offered the call in turn: the first does not answer, the second does.
+    const base = { tenantId: 'a', caller: outside, partOf: 'q1' };
+    bus.emit({ type: 'call.ringing', ...base, callId: 'q1:o1', callee: jan, at: T0 + 1000 });
+    bus.emit({
+      type: 'call.ended',
+      ...base,
+      callId: 'q1:o1',
+      callee: jan,
+      at: T0 + 16_000,
+      reason: 'no-answer',
+    });
+    bus.emit({ type: 'call.answered', ...base, callId: 'q1:o2', callee: karin, at: T0 + 20_000 });
+    bus.emit({
+      type: 'call.ended',
+      ...base,
+      callId: 'q1:o2',
+      callee: karin,
+      at: T0 + 80_000,
+      reason: 'completed',
+    });
+    queued.ended(T0 + 80_000, 'completed', { answeredAt: T0 + 20_000 });
+    await rec.flush();
+    const all = await store.callHistory.list('a');
+    assert.deepEqual(
+      all.map((r) => [r.callId, r.outcome, r.durationS]),
+      [['q1', 'completed', 60]],
+    );
+  });
+
   it('records a pickup: how, from which workplace, and the picking device', async () => {
     const rec = new CallHistoryRecorder({ bus, store: store.callHistory });
     const picker: Party = { workplace: '101', device: '101-desk', number: '101', name: 'Jonas Brandt' };

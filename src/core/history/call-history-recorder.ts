@@ -144,7 +144,9 @@ export class CallHistoryRecorder {
     this.#writes.add(p);
   }
 
-  #guard(e: { type: string; tenantId: string; callId: string }, fn: () => void): void {
+  #guard(e: { type: string; tenantId: string; callId: string; partOf?: string }, fn: () => void): void {
+    // An offer of a queued call to an agent is recorded with the queued call, not as a call (or missed call) itself.
+    if (e.partOf !== undefined) return;
     try {
       fn();
     } catch (err) {
