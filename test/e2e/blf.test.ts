@@ -204,12 +204,13 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     );
     const r = await key;
     ok(r, 'sipp BLF key');
-    // Every NOTIFY body sipp received, parsed as RFC 4235 documents.
-    const bodies = [
-      ...r.messages.matchAll(
-        /^NOTIFY [^\n]*\n[\s\S]*?(<(?:\?xml[^>]*>\s*<)?dialog-info[\s\S]*?<\/dialog-info>)/gm,
-      ),
-    ].map((m) => dialogInfo(m[1]!));
+    // Every NOTIFY sipp received, once per CSeq (a loaded machine may see retransmissions), parsed as RFC 4235.
+    const byCseq = new Map<number, string>();
+    for (const m of r.messages.matchAll(
+      /^NOTIFY [^\n]*\n[\s\S]*?^CSeq: *(\d+) NOTIFY[\s\S]*?(<(?:\?xml[^>]*>\s*<)?dialog-info[\s\S]*?<\/dialog-info>)/gm,
+    ))
+      if (!byCseq.has(Number(m[1]))) byCseq.set(Number(m[1]), m[2]!);
+    const bodies = [...byCseq.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => dialogInfo(b));
     assert.equal(bodies.length, 5, r.messages);
     const versions = bodies.map((d) => Number(d['@version']));
     for (let i = 1; i < versions.length; i++)

@@ -50,6 +50,20 @@ describe('call-center groups against scripted phones', () => {
     return { status: r.status, reason: r.reason };
   }
 
+  /** The trunk's "carrier" (the fixture's peer 127.0.0.9:25690), started; the caller stops it. */
+  async function carrierPhone(): Promise<QueuePhone> {
+    const carrier = new QueuePhone({
+      user: 'carrier',
+      password: 'x',
+      domain: DOMAIN,
+      server: t.udp,
+      sipPort: 25690,
+      address: '127.0.0.9',
+    });
+    await carrier.start();
+    return carrier;
+  }
+
   before(async () => {
     t = await startTestServer({ args: ['--provision', FIXTURE] });
   });
@@ -241,15 +255,7 @@ describe('call-center groups against scripted phones', () => {
   it('overflows a full queue to an outside number through the trunk', async () => {
     const caller = await phone(USERS.caller);
     const caller2 = await phone(USERS.caller2);
-    const carrier = new QueuePhone({
-      user: 'carrier',
-      password: 'x',
-      domain: DOMAIN,
-      server: t.udp,
-      sipPort: 25690,
-      address: '127.0.0.9',
-    });
-    await carrier.start();
+    const carrier = await carrierPhone();
     try {
       const first = await caller.dial('620');
       assert.equal(first.status, 200);
@@ -273,15 +279,7 @@ describe('call-center groups against scripted phones', () => {
   });
 
   it("an outside caller on the group's DID waits in its queue (the DID names the group, not a workplace)", async () => {
-    const carrier = new QueuePhone({
-      user: 'carrier',
-      password: 'x',
-      domain: DOMAIN,
-      server: t.udp,
-      sipPort: 25690,
-      address: '127.0.0.9',
-    });
-    await carrier.start();
+    const carrier = await carrierPhone();
     try {
       const call = await carrier.dial('+4930555600');
       assert.equal(call.status, 200, 'answered by the queue');
