@@ -6,7 +6,8 @@
 //
 // Subscriptions live in memory: after a restart phones re-subscribe (they refresh well within the 3600 s we grant).
 
-import { createResponse, type SipResponse } from '../../sip/message/index.js';
+import { createResponse, type SipRequest, type SipResponse } from '../../sip/message/index.js';
+import { MIN_EXPIRES, durationOf, type Duration } from '../../sip/event/subscription-duration.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { AcceptSubscribeOptions, SubscriptionDialog } from '../../sip/ua/incoming-subscribe.js';
 import type { Directory } from '../../core/directory/directory.js';
@@ -22,9 +23,6 @@ import {
   agentStateEventBody,
   parseSetAgentState,
 } from './as-feature-event.js';
-
-const MIN_EXPIRES = 60;
-const MAX_EXPIRES = 3600;
 
 /** What the subscriptions need of the call-center runtime, per tenant. */
 export interface AgentStatusControl {
@@ -89,16 +87,12 @@ export class AcdSubscriptions implements SubscribeHandler {
       tx.respond(createResponse(req, 403, 'Group Package Not Booked', { toTag: newTag() }));
       return;
     }
-    const expires = grantedExpires(req.headers.get('Expires'));
-    if (expires === 'too-brief') {
-      tx.respond(
-        createResponse(req, 423, 'Interval Too Brief', {
-          toTag: newTag(),
-          headers: [['Min-Expires', String(MIN_EXPIRES)]],
-        }),
-      );
+    const d = durationOf(req);
+    if (!d.ok) {
+      tx.respond(refusal(req, d, newTag()));
       return;
     }
+    const expires = d.seconds;
     await this.#apply(tenant.id, workplace, req.body.toString('utf8'));
     const dialog = this.#o.ua.acceptSubscribe(tx, { expires });
     const s: Sub = {
@@ -131,13 +125,12 @@ export class AcdSubscriptions implements SubscribeHandler {
       tx.respond(createResponse(req, 489, 'Bad Event', { headers: [['Allow-Events', AS_FEATURE_EVENT]] }));
       return;
     }
-    const expires = grantedExpires(req.headers.get('Expires'));
-    if (expires === 'too-brief') {
-      tx.respond(
-        createResponse(req, 423, 'Interval Too Brief', { headers: [['Min-Expires', String(MIN_EXPIRES)]] }),
-      );
+    const d = durationOf(req);
+    if (!d.ok) {
+      tx.respond(refusal(req, d));
       return;
     }
+    const expires = d.seconds;
     await this.#apply(s.tenantId, s.workplace, req.body.toString('utf8'));
     tx.respond(createResponse(req, 200, 'OK', { headers: [['Expires', String(expires)]] }));
     await this.#refresh(s, expires);
@@ -204,11 +197,12 @@ export class AcdSubscriptions implements SubscribeHandler {
   }
 }
 
-/** Seconds to grant: none asked → the maximum; above it → capped; 1–59 → too brief (RFC 6665 4.2.1.1). */
-function grantedExpires(v: string | undefined): number | 'too-brief' {
-  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return MAX_EXPIRES;
-  const n = Number(v);
-  if (n === 0) return 0;
-  if (n < MIN_EXPIRES) return 'too-brief';
-  return Math.min(n, MAX_EXPIRES);
+/** 423 with Min-Expires for a too-brief subscription, 400 for an Expires that is no number (RFC 6665 4.2.1.1). */
+function refusal(req: SipRequest, d: Extract<Duration, { ok: false }>, toTag?: string): SipResponse {
+  return d.status === 423
+    ? createResponse(req, 423, 'Interval Too Brief', {
+        ...(toTag ? { toTag } : {}),
+        headers: [['Min-Expires', String(MIN_EXPIRES)]],
+      })
+    : createResponse(req, 400, 'Bad Expires', toTag ? { toTag } : {});
 }

@@ -3,14 +3,15 @@
  * list), the duration, the event-list capability. Pure functions over the request, so the rules are tested without
  * a network; the notifier (blf-notifier.ts) acts on the verdicts.
  */
-import { isSipUri, parseDeltaSeconds, type SipRequest } from '../../sip/message/index.js';
+import { isSipUri, type SipRequest } from '../../sip/message/index.js';
 
-/** RFC 4235 section 3.3: "The default subscription duration for this event package is one hour." */
-export const DEFAULT_EXPIRES = 3600;
-/** Shorter requests get 423 with Min-Expires (RFC 6665 4.2.1.1); phones re-subscribe every 1-30 minutes. */
-export const MIN_EXPIRES = 60;
-/** Longer requests are granted this much (RFC 6665 4.2.1.1: the notifier MAY shorten the duration). */
-export const MAX_EXPIRES = 3600;
+export {
+  DEFAULT_EXPIRES,
+  MAX_EXPIRES,
+  MIN_EXPIRES,
+  durationOf,
+  type Duration,
+} from '../../sip/event/subscription-duration.js';
 
 /** The list URI user part of workplace `ext`: `<ext>-blf` (extensions are digits, so it can never be one). */
 export const LIST_SUFFIX = '-blf';
@@ -44,19 +45,6 @@ export function targetOf(req: SipRequest, domain: string): Target {
     if (/^[0-9]{2,8}$/.test(ext)) return { kind: 'list', extension: ext };
   }
   return { kind: 'unknown' };
-}
-
-export type Duration = { ok: true; seconds: number } | { ok: false; status: 400 | 423 };
-
-/** The granted duration (RFC 6665 4.2.1.1): 0 stays 0 (unsubscribe / fetch), too short → 423, too long → capped. */
-export function durationOf(req: SipRequest): Duration {
-  const raw = req.headers.get('Expires');
-  if (raw === undefined) return { ok: true, seconds: DEFAULT_EXPIRES };
-  const s = parseDeltaSeconds(raw);
-  if (s === undefined) return { ok: false, status: 400 };
-  if (s === 0) return { ok: true, seconds: 0 };
-  if (s < MIN_EXPIRES) return { ok: false, status: 423 };
-  return { ok: true, seconds: Math.min(s, MAX_EXPIRES) };
 }
 
 function tokens(req: SipRequest, header: string): string[] {
