@@ -62,7 +62,7 @@ export async function startTestServer(
         '--log-level',
         'info',
         '--rtp-ports',
-        '31000-31999',
+        process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999',
         ...(extra.args ?? []),
       ],
       {},
