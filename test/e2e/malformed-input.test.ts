@@ -17,9 +17,7 @@ import {
   type TestServer,
 } from './support/server.js';
 
-const TORTURE = process.env.ZENTRALE_SHARED_DIR
-  ? join(process.env.ZENTRALE_SHARED_DIR, 'reference/rfc4475')
-  : fileURLToPath(new URL('../../../shared/reference/rfc4475/', import.meta.url));
+const TORTURE = fileURLToPath(new URL('../fixtures/rfc4475/', import.meta.url));
 
 interface IndexEntry {
   file: string;

@@ -1,7 +1,7 @@
 /**
- * RFC 4475 torture tests: one test per message of the shared corpus, driven by index.json `harness_expectation`
+ * RFC 4475 torture tests: one test per message of the corpus, driven by index.json `harness_expectation`
  * (see INDEX.md in the corpus). Where the RFC allows either rejecting or tolerating, the test name states which
- * one we chose. The corpus lives in `shared/` beside the repository; ZENTRALE_SHARED_DIR overrides its location.
+ * one we chose. The corpus is a byte-exact copy in test/fixtures/rfc4475 (SHA256SUMS beside it).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,9 +20,7 @@ import { formatUri } from './uri.js';
 import { validateRequest, validateResponse } from './validate.js';
 import { parseVias } from './via.js';
 
-const CORPUS = process.env.ZENTRALE_SHARED_DIR
-  ? join(process.env.ZENTRALE_SHARED_DIR, 'reference', 'rfc4475')
-  : fileURLToPath(new URL('../../../../shared/reference/rfc4475/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../../test/fixtures/rfc4475/', import.meta.url));
 
 interface Entry {
   file: string;
@@ -370,7 +368,7 @@ const CHOICES: Record<string, { choice: 'reject' | 'tolerate'; why: string }> = 
 // ---- the corpus ----------------------------------------------------------------------------------------------
 
 describe('RFC 4475 torture messages', () => {
-  test('corpus is present (shared/reference/rfc4475 beside the repo, or ZENTRALE_SHARED_DIR)', () => {
+  test('corpus is present (test/fixtures/rfc4475)', () => {
     assert.ok(existsSync(join(CORPUS, 'index.json')), `missing ${CORPUS}index.json`);
     assert.equal(entries.length, 49);
   });

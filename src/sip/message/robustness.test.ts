@@ -18,9 +18,7 @@ import { formatUri, parseUri } from './uri.js';
 import { validateRequest, validateResponse } from './validate.js';
 import { parseVias } from './via.js';
 
-const CORPUS = process.env.ZENTRALE_SHARED_DIR
-  ? join(process.env.ZENTRALE_SHARED_DIR, 'reference', 'rfc4475')
-  : fileURLToPath(new URL('../../../../shared/reference/rfc4475/', import.meta.url));
+const CORPUS = fileURLToPath(new URL('../../../test/fixtures/rfc4475/', import.meta.url));
 
 /** xorshift32: tiny, deterministic, good enough to spread mutations. */
 function prng(seed: number): () => number {

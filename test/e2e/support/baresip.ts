@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * baresip 1.0 as a real phone, driven over its ctrl_tcp interface (netstring-framed JSON). Each phone gets its
  * own config dir, SIP port, RTP port range, a WAV tone as microphone and a recording dir for what it hears
- * (see ../shared/reference/baresip.md for the facts this relies on).
+ * (its options are those of the Debian baresip 1.0 package: config, accounts and ctrl_tcp modules).
  */
 export interface BaresipEvent {
   type: string;
