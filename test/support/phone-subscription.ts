@@ -59,16 +59,19 @@ export async function waitForCount<T>(list: T[], n: number, what: string, timeou
   return list.slice(0, n);
 }
 
-/** What a subscription needs of its phone: sending a SUBSCRIBE that answers the digest challenge. */
+/** An out-of-dialog request of the phone (From is its address of record); `cseq` of the first attempt. */
+export interface PhoneRequest {
+  requestUri: string;
+  to: string;
+  callId: string;
+  fromTag: string;
+  cseq: number;
+  headers: Array<[string, string]>;
+}
+
+/** What a subscription needs of its phone: a SUBSCRIBE that answers the digest challenge; the CSeq used last. */
 export interface SubscribeSender {
-  send(o: {
-    requestUri: string;
-    to: string;
-    callId: string;
-    fromTag: string;
-    cseq: number;
-    headers: Array<[string, string]>;
-  }): Promise<{ response: SipResponse; cseq: number }>;
+  send(o: PhoneRequest): Promise<{ response: SipResponse; cseq: number }>;
 }
 
 /**

@@ -34,6 +34,13 @@ describe('TestPhone against a started server', () => {
     return p;
   }
 
+  /** 100 and 101, registered over the transports given. */
+  async function registered(ta: TransportProtocol, tb: TransportProtocol): Promise<[TestPhone, TestPhone]> {
+    const pair: [TestPhone, TestPhone] = [await phone('100', ta), await phone('101', tb)];
+    for (const p of pair) assert.equal((await p.register()).status, 200);
+    return pair;
+  }
+
   before(async () => {
     t = await startTestServer();
   });
@@ -63,10 +70,7 @@ describe('TestPhone against a started server', () => {
   });
 
   it('calls over TCP to a WebSocket phone that answers after a delay: RTP both ways, hold and resume, BYE', async () => {
-    const a = await phone('100', 'tcp');
-    const b = await phone('101', 'ws');
-    await a.register();
-    await b.register();
+    const [a, b] = await registered('tcp', 'ws');
     b.behaviour = { answerAfterMs: 300 };
     const answered = b.nextAnswered();
     const started = Date.now();
@@ -89,10 +93,7 @@ describe('TestPhone against a started server', () => {
   });
 
   it('reject with a status, ignore and CANCEL', async () => {
-    const a = await phone('100', 'udp');
-    const b = await phone('101', 'udp');
-    await a.register();
-    await b.register();
+    const [a, b] = await registered('udp', 'udp');
     b.behaviour = { reject: 486 };
     assert.equal((await a.dial('101')).status, 486);
     b.behaviour = 'ignore';

@@ -18,6 +18,7 @@ import {
   NotifyRecorder,
   Subscription,
   waitForCount,
+  type PhoneRequest,
   type ReceivedNotify,
   type SubscribeSender,
 } from './phone-subscription.js';
@@ -269,16 +270,9 @@ export class TestPhone {
   };
 
   /** An out-of-dialog request; a 401/407 is answered once (again only for a stale nonce, RFC 7616 3.3). */
-  async #request(o: {
-    method: string;
-    requestUri: string;
-    to: string;
-    callId: string;
-    fromTag: string;
-    cseq: number;
-    headers: Array<[string, string]>;
-    contact?: boolean;
-  }): Promise<{ response: SipResponse; cseq: number }> {
+  async #request(
+    o: PhoneRequest & { method: string; contact?: boolean },
+  ): Promise<{ response: SipResponse; cseq: number }> {
     let cseq = o.cseq;
     const send = (extra: Array<[string, string]>) =>
       this.#ua.request({
