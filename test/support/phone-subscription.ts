@@ -67,6 +67,14 @@ export interface PhoneRequest {
   fromTag: string;
   cseq: number;
   headers: Array<[string, string]>;
+  body?: Buffer;
+  contentType?: string;
+}
+
+/** A body a SUBSCRIBE carries (an ACD key's SetAgentState in the as-feature-event package). */
+export interface SubscribeBody {
+  body: string;
+  contentType: string;
 }
 
 /** What a subscription needs of its phone: a SUBSCRIBE that answers the digest challenge; the CSeq used last. */
@@ -121,7 +129,7 @@ export class Subscription {
   }
 
   /** SUBSCRIBE with `expires` (the first one, a refresh, or 0 to unsubscribe, RFC 6665 4.1.2.3). */
-  async send(expires: number): Promise<SipResponse> {
+  async send(expires: number, b?: SubscribeBody): Promise<SipResponse> {
     const { response, cseq } = await this.#sender.send({
       requestUri: this.#target,
       to: this.#toTag ? `<${this.uri}>;tag=${this.#toTag}` : `<${this.uri}>`,
@@ -129,6 +137,7 @@ export class Subscription {
       fromTag: this.fromTag,
       cseq: this.#cseq,
       headers: [...this.#headers, ['Expires', String(expires)]],
+      ...(b ? { body: Buffer.from(b.body), contentType: b.contentType } : {}),
     });
     this.#cseq = cseq + 1;
     this.response = response;
@@ -139,8 +148,8 @@ export class Subscription {
     return response;
   }
 
-  refresh(expires: number): Promise<SipResponse> {
-    return this.send(expires);
+  refresh(expires: number, b?: SubscribeBody): Promise<SipResponse> {
+    return this.send(expires, b);
   }
 
   unsubscribe(): Promise<SipResponse> {

@@ -131,6 +131,35 @@ describe('TestPhone against a started server', () => {
     await waitFor(() => sub.notifies.some((n) => n.state.startsWith('terminated')), 'terminated');
     assert.equal(sub.active, false);
   });
+
+  it('an ACD key: as-feature-event SUBSCRIBE with a SetAgentState body, NOTIFY per status change', async () => {
+    const key = await phone('100', 'tcp');
+    assert.equal((await key.register()).status, 200);
+    const sub = await key.subscribe(`sip:100@${DEMO_DOMAIN}`, {
+      expires: 3600,
+      headers: [
+        ['Event', 'as-feature-event'],
+        ['Accept', 'application/x-as-feature-event+xml'],
+      ],
+      body: {
+        contentType: 'application/x-as-feature-event+xml',
+        body:
+          '<SetAgentState xmlns="http://www.ecma-international.org/standards/ecma-323/csta/ed3">' +
+          '<device>100</device><requestedAgentState>ready</requestedAgentState></SetAgentState>',
+      },
+    });
+    assert.equal(sub.response.status, 200);
+    const [ready] = await sub.waitFor(1);
+    assert.equal(ready!.event, 'as-feature-event');
+    assert.match(ready!.body, /<AgentReadyEvent[\s>]/);
+    const cc = await t.server.callCenter.tenant('demo');
+    assert.equal(cc.statusOf('100'), 'available');
+    cc.setStatus('100', 'unavailable');
+    const [, notReady] = await sub.waitFor(2);
+    assert.match(notReady!.body, /<AgentNotReadyEvent[\s>]/);
+    cc.setStatus('100', 'signed-out');
+    await sub.waitFor(3);
+  });
 });
 
 async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {

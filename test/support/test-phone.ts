@@ -20,6 +20,7 @@ import {
   waitForCount,
   type PhoneRequest,
   type ReceivedNotify,
+  type SubscribeBody,
   type SubscribeSender,
 } from './phone-subscription.js';
 
@@ -233,7 +234,7 @@ export class TestPhone {
    */
   async subscribe(
     uri: string,
-    o: { expires?: number; headers?: Array<[string, string]> } = {},
+    o: { expires?: number; headers?: Array<[string, string]>; body?: SubscribeBody } = {},
   ): Promise<Subscription> {
     const sub = new Subscription({
       sender: this.#subscribeSender,
@@ -244,7 +245,7 @@ export class TestPhone {
       fromTag: newTag(),
     });
     this.#subscriptions.push(sub);
-    await sub.send(o.expires ?? 600);
+    await sub.send(o.expires ?? 600, o.body);
     return sub;
   }
 
