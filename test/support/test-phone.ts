@@ -91,6 +91,8 @@ export class TestPhone {
   readonly #answered: Array<(d: Dialog) => void> = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   #registered = false;
+  /** RFC 3261 10.2: one Call-ID for all registrations of this phone, CSeq rising. */
+  readonly #registration = { callId: newCallId(), fromTag: newTag(), cseq: 1 };
 
   private constructor(o: PhoneOptions, stack: PhoneStack, rtp: RtpPort) {
     this.#o = o;
@@ -124,15 +126,17 @@ export class TestPhone {
   async register(expires = 300): Promise<SipResponse> {
     const local = this.#stack.link.local;
     const contact = `<sip:${this.#o.user}@${local.address}:${local.port};transport=${this.#stack.link.protocol}>`;
+    const reg = this.#registration;
     const r = await this.#request({
       method: 'REGISTER',
       requestUri: `sip:${this.#o.domain}`,
       to: `<${this.aor}>`,
-      callId: newCallId(),
-      fromTag: newTag(),
-      cseq: 1,
+      callId: reg.callId,
+      fromTag: reg.fromTag,
+      cseq: reg.cseq,
       headers: [['Contact', `${contact};expires=${expires}`]],
     });
+    reg.cseq = r.cseq + 1;
     if (r.response.status === 200) this.#registered = expires > 0;
     return r.response;
   }
