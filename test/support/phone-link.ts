@@ -90,13 +90,18 @@ async function openTcp(remote: Endpoint): Promise<PhoneLink> {
   sock.on('data', (chunk: Buffer) => {
     for (const e of framer.push(chunk)) if (e.kind === 'message') inbox.push(e.bytes);
   });
+  // A reset when the server stops is the end of the link, not a test failure; the transactions time out.
   sock.on('error', () => undefined);
   const local = { address: sock.localAddress!, port: sock.localPort! };
   return {
     protocol: 'tcp',
     local,
     flow: { protocol: 'tcp', local, remote, connectionId: 'server' },
-    send: (bytes) => sock.write(bytes) || true,
+    send: (bytes) => {
+      // false from write() only means "buffered"; the bytes still go out in order.
+      sock.write(bytes);
+      return !sock.destroyed;
+    },
     onMessage: (cb) => inbox.set(cb),
     close: () =>
       new Promise<void>((r) => {
@@ -115,7 +120,7 @@ async function openWs(remote: Endpoint): Promise<PhoneLink> {
   });
   const inbox = new Inbox();
   ws.on('message', (data: Buffer) => inbox.push(Buffer.from(data)));
-  ws.on('error', () => undefined);
+  ws.on('error', () => undefined); // as for TCP: the server going away ends the link
   // RFC 7118 section 5.2: a browser cannot be reached at an address of its own, so Via and Contact name a
   // random *.invalid host; the server must answer and call back on this connection.
   const local = { address: `${randomHex(6)}.invalid`, port: 5060 };
@@ -124,6 +129,7 @@ async function openWs(remote: Endpoint): Promise<PhoneLink> {
     local,
     flow: { protocol: 'ws', local, remote, connectionId: 'server' },
     send: (bytes) => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
       // RFC 7118 section 5: text frames for UTF-8 messages.
       ws.send(bytes.toString('utf8'));
       return true;
