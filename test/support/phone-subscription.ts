@@ -24,15 +24,17 @@ export interface ReceivedNotify {
 /** Records NOTIFYs (once per CSeq: a retransmission on a loaded machine is answered but not counted twice). */
 export class NotifyRecorder {
   readonly list: ReceivedNotify[] = [];
+  /** Call-ID and CSeq of every NOTIFY recorded. */
+  readonly #seen = new Set<string>();
 
-  /** Records and answers 200; returns the record (the one already held for a retransmission). */
-  take(tx: ServerTransaction): ReceivedNotify {
+  /** Answers 200 and records the NOTIFY; undefined for a repeat of one already recorded. */
+  take(tx: ServerTransaction): ReceivedNotify | undefined {
     const req = tx.request;
     const cseq = parseCSeq(req.headers.get('CSeq') ?? '')?.seq ?? 0;
-    const callId = req.headers.get('Call-ID');
-    const seen = this.#seen.get(`${callId} ${cseq}`);
+    const key = `${req.headers.get('Call-ID')} ${cseq}`;
     tx.respond(createResponse(req, 200));
-    if (seen) return seen;
+    if (this.#seen.has(key)) return undefined;
+    this.#seen.add(key);
     const n: ReceivedNotify = {
       cseq,
       event: req.headers.get('Event') ?? '',
@@ -41,12 +43,9 @@ export class NotifyRecorder {
       contentType: req.headers.get('Content-Type') ?? '',
       body: req.body.toString('utf8'),
     };
-    this.#seen.set(`${callId} ${cseq}`, n);
     this.list.push(n);
     return n;
   }
-
-  readonly #seen = new Map<string, ReceivedNotify>();
 }
 
 /** Waits (bounded) until `list` holds `n` entries; returns the first `n`. */
@@ -168,9 +167,8 @@ export class Subscription {
   }
 
   receive(tx: ServerTransaction): void {
-    const before = this.#recorder.list.length;
     const n = this.#recorder.take(tx);
-    if (this.#recorder.list.length === before) return;
+    if (!n) return;
     this.notifies.push(n);
     this.#learn(tx.request.headers.get('From'), tx.request.headers.get('Contact'));
     if (n.state.toLowerCase().startsWith('terminated')) this.#terminated = true;
