@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
-import { BlfWatcher, type ReceivedNotify } from './support/blf-watcher.js';
+import { TestPhone, type ReceivedNotify } from '../support/test-phone.js';
 import { runSipp, type SippRun } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
@@ -118,7 +118,7 @@ async function callDeskA(t: TestServer): Promise<void> {
 
 describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phones', () => {
   let t: TestServer;
-  let w: BlfWatcher | undefined;
+  let w: TestPhone | undefined;
   before(async () => {
     t = await startTestServer({ args: ['--provision', FIXTURE] });
   });
@@ -133,13 +133,13 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('a watcher of 201 sees early → confirmed → terminated for a real call, then unsubscribes', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    const res = await w.subscribe(`sip:201@${DOMAIN}`, 600);
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const sub = await w.subscribe(`sip:201@${DOMAIN}`, { expires: 600 });
+    const res = sub.response;
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('Expires'), '600');
     assert.ok(res.headers.get('Contact'));
-    const [first] = await w.waitFor(1);
+    const [first] = await w.waitForNotifies(1);
     assert.equal(first!.headers.get('Subscription-State'), 'active;expires=600');
     assert.equal(first!.headers.get('Event'), 'dialog');
     assert.equal(first!.contentType, 'application/dialog-info+xml');
@@ -150,7 +150,7 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     assert.equal(initial.dialog, undefined, 'idle: no dialogs');
 
     await callDeskA(t);
-    const all = await w.waitFor(4);
+    const all = await w.waitForNotifies(4);
     const docs = all.map((n) => dialogInfo(n.body));
     const versions = docs.map((d) => Number(d['@version']));
     for (let i = 1; i < versions.length; i++)
@@ -169,9 +169,9 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     // CSeq grows with every NOTIFY of the dialog.
     for (let i = 1; i < all.length; i++) assert.ok(all[i]!.cseq > all[i - 1]!.cseq);
 
-    const un = await w.resubscribe(0);
+    const un = await sub.unsubscribe();
     assert.equal(un.status, 200);
-    const [last] = (await w.waitFor(5)).slice(-1);
+    const [last] = (await w.waitForNotifies(5)).slice(-1);
     assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
     assert.ok(Number(dialogInfo(last!.body)['@version']) > versions.at(-1)!);
   });
@@ -223,10 +223,10 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('a BLF key picks up the ringing call with the dialog identifiers of its own NOTIFY (INVITE with Replaces)', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
-    await w.waitFor(1);
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const sub = await w.subscribe(`sip:201@${DOMAIN}`, { expires: 600 });
+    assert.equal(sub.response.status, 200);
+    await w.waitForNotifies(1);
     await register(t, DESK_A);
     // desk-a rings and must be cancelled with "Call completed elsewhere" once the key has taken the call.
     const desk = runSipp({
@@ -250,7 +250,7 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
       extra: ['-au', CALLER.user, '-ap', CALLER.password],
       timeoutS: 10,
     });
-    const [, early] = await w.waitFor(2);
+    const [, early] = await w.waitForNotifies(2);
     const dlg = dialogInfo(early!.body).dialog![0]! as Dlg & {
       '@local-tag'?: string;
       '@remote-tag'?: string;
@@ -284,21 +284,31 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
       keys: { user: DESK_A.user, domain: DOMAIN, expires: 0 },
       extra: ['-au', DESK_A.user, '-ap', DESK_A.password],
     });
-    assert.equal((await w.resubscribe(0)).status, 200);
+    assert.equal((await sub.unsubscribe()).status, 200);
   });
 
   it("another tenant's device gets 403 and no NOTIFY; an unknown event package gets 489", async () => {
-    w = new BlfWatcher({
+    w = await TestPhone.open({
       user: 'watch-100',
       password: 'other-Watch-Pa55word',
       domain: 'other.zentrale.test',
       server: t.udp,
     });
-    await w.start();
-    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 403);
-    assert.equal((await w.subscribe(`sip:299@${DOMAIN}`, 600)).status, 403, 'same answer for a missing one');
-    assert.equal((await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Supported', 'eventlist']])).status, 403);
-    const bad = await w.subscribe('sip:201@other.zentrale.test', 600, [['Event', 'presence']]);
+    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, { expires: 600 })).response.status, 403);
+    assert.equal(
+      (await w.subscribe(`sip:299@${DOMAIN}`, { expires: 600 })).response.status,
+      403,
+      'same answer for a missing one',
+    );
+    assert.equal(
+      (await w.subscribe(`sip:100-blf@${DOMAIN}`, { expires: 600, headers: [['Supported', 'eventlist']] }))
+        .response.status,
+      403,
+    );
+    const { response: bad } = await w.subscribe('sip:201@other.zentrale.test', {
+      expires: 600,
+      headers: [['Event', 'presence']],
+    });
     assert.equal(bad.status, 489);
     // The packages served: BLF's dialog and the ACD keys' as-feature-event (RFC 6665 8.2.2).
     assert.deepEqual(bad.headers.get('Allow-Events')?.split(', ').sort(), ['as-feature-event', 'dialog']);
@@ -319,21 +329,21 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('Expires bounds: 423 with Min-Expires, long ones capped, Expires: 0 is a fetch (one terminated NOTIFY)', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    const short = await w.subscribe(`sip:202@${DOMAIN}`, 10);
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const { response: short } = await w.subscribe(`sip:202@${DOMAIN}`, { expires: 10 });
     assert.equal(short.status, 423);
     assert.equal(short.headers.get('Min-Expires'), '60');
-    const long = await w.subscribe(`sip:202@${DOMAIN}`, 86400);
+    const longSub = await w.subscribe(`sip:202@${DOMAIN}`, { expires: 86400 });
+    const long = longSub.response;
     assert.equal(long.headers.get('Expires'), '3600');
-    const [first] = await w.waitFor(1);
+    const [first] = await w.waitForNotifies(1);
     assert.equal(first!.headers.get('Subscription-State'), 'active;expires=3600');
-    assert.equal((await w.resubscribe(0)).status, 200);
-    await w.waitFor(2);
-    const fetch = await w.subscribe(`sip:203@${DOMAIN}`, 0);
+    assert.equal((await longSub.unsubscribe()).status, 200);
+    await w.waitForNotifies(2);
+    const { response: fetch } = await w.subscribe(`sip:203@${DOMAIN}`, { expires: 0 });
     assert.equal(fetch.status, 200);
     assert.equal(fetch.headers.get('Expires'), '0');
-    const [, , only] = await w.waitFor(3);
+    const [, , only] = await w.waitForNotifies(3);
     assert.equal(only!.headers.get('Subscription-State'), 'terminated;reason=timeout');
     assert.equal(dialogInfo(only!.body)['@entity'], `sip:203@${DOMAIN}`);
     await sleep(200);
@@ -341,17 +351,20 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('the list URI: 421 without eventlist; one multipart NOTIFY with three dialog parts, then partial updates', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    const no = await w.subscribe(`sip:100-blf@${DOMAIN}`, 600);
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const { response: no } = await w.subscribe(`sip:100-blf@${DOMAIN}`, { expires: 600 });
     assert.equal(no.status, 421);
     assert.equal(no.headers.get('Require'), 'eventlist');
-    const res = await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [
-      ['Supported', 'eventlist'],
-      ['Accept', 'application/dialog-info+xml, application/rlmi+xml, multipart/related'],
-    ]);
+    const sub = await w.subscribe(`sip:100-blf@${DOMAIN}`, {
+      expires: 600,
+      headers: [
+        ['Supported', 'eventlist'],
+        ['Accept', 'application/dialog-info+xml, application/rlmi+xml, multipart/related'],
+      ],
+    });
+    const res = sub.response;
     assert.equal(res.status, 200);
-    const [full] = await w.waitFor(1);
+    const [full] = await w.waitForNotifies(1);
     assert.equal(full!.headers.get('Require'), 'eventlist');
     assert.match(full!.contentType, /^multipart\/related;type="application\/rlmi\+xml";start="<[^>]+>"/);
     const fp = parts(full!);
@@ -378,7 +391,7 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     }
 
     await callDeskA(t);
-    const updates = (await w.waitFor(4)).slice(1);
+    const updates = (await w.waitForNotifies(4)).slice(1);
     const seen: string[] = [];
     let lastVersion = Number(rlmi['@version']);
     for (const n of updates) {
@@ -396,27 +409,27 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
       seen.push(info.dialog!.map((d) => text(d.state)).join(','));
     }
     assert.deepEqual(seen, ['early', 'confirmed', 'terminated']);
-    assert.equal((await w.resubscribe(0)).status, 200);
-    await w.waitFor(5);
+    assert.equal((await sub.unsubscribe()).status, 200);
+    await w.waitForNotifies(5);
   });
 
   it('a subscription survives a restart: a real call afterwards NOTIFYs in the same dialog, versions and CSeq higher', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    assert.equal((await w.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
-    const [before] = await w.waitFor(1);
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const sub = await w.subscribe(`sip:201@${DOMAIN}`, { expires: 600 });
+    assert.equal(sub.response.status, 200);
+    const [before] = await w.waitForNotifies(1);
     const v0 = Number(dialogInfo(before!.body)['@version']);
     // Same UDP port after the restart: the stored flow (and the phone's idea of our address) stays valid.
     const [, port] = t.udp.split(':');
     await t.restart({ sip: `udp:127.0.0.1:${port},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
     assert.equal(t.server.counts().blfSubscriptions, 1);
-    const [restored] = (await w.waitFor(2)).slice(1);
+    const [restored] = (await w.waitForNotifies(2)).slice(1);
     const v1 = Number(dialogInfo(restored!.body)['@version']);
     assert.ok(v1 > v0, `${v1} > ${v0}`);
     assert.ok(restored!.cseq > before!.cseq);
     // A real call after the restart reaches the watcher through the restored dialog, in order, versions rising.
     await callDeskA(t);
-    const changes = (await w.waitFor(5)).slice(2);
+    const changes = (await w.waitForNotifies(5)).slice(2);
     assert.deepEqual(
       changes.map((n) =>
         dialogInfo(n.body)
@@ -433,11 +446,11 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     }
     // The restored dialog still takes in-dialog requests: a refresh (NOTIFY), then the unsubscribe.
     // (Expiry after a restart runs on the injected clock: blf-notifier.test.ts.)
-    assert.equal((await w.resubscribe(120)).status, 200);
-    const [refreshed] = (await w.waitFor(6)).slice(5);
+    assert.equal((await sub.refresh(120)).status, 200);
+    const [refreshed] = (await w.waitForNotifies(6)).slice(5);
     assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
-    assert.equal((await w.resubscribe(0)).status, 200);
-    const [last] = (await w.waitFor(7)).slice(6);
+    assert.equal((await sub.unsubscribe()).status, 200);
+    const [last] = (await w.waitForNotifies(7)).slice(6);
     assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
     assert.ok(Number(dialogInfo(last!.body)['@version']) > v);
     // Ended subscriptions are not stored: another restart restores none (and gives a clean leak baseline).
@@ -446,20 +459,19 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('provisioning changes: a removed workplace ends with noresource, a changed BLF list is followed', async () => {
-    w = new BlfWatcher({ ...WATCH, server: t.udp });
-    await w.start();
-    const single = new BlfWatcher({ ...WATCH, server: t.udp });
-    await single.start();
+    w = await TestPhone.open({ ...WATCH, server: t.udp });
+    const single = await TestPhone.open({ ...WATCH, server: t.udp });
     const dir = mkdtempSync(join(tmpdir(), 'zentrale-blf-'));
     try {
-      assert.equal(
-        // `Require: eventlist` instead of `Supported:` is accepted too (RFC 4662 section 4).
-        (await w.subscribe(`sip:100-blf@${DOMAIN}`, 600, [['Require', 'eventlist']])).status,
-        200,
-      );
-      assert.equal((await single.subscribe(`sip:203@${DOMAIN}`, 600)).status, 200);
-      await w.waitFor(1);
-      await single.waitFor(1);
+      // `Require: eventlist` instead of `Supported:` is accepted too (RFC 4662 section 4).
+      const sub = await w.subscribe(`sip:100-blf@${DOMAIN}`, {
+        expires: 600,
+        headers: [['Require', 'eventlist']],
+      });
+      assert.equal(sub.response.status, 200);
+      assert.equal((await single.subscribe(`sip:203@${DOMAIN}`, { expires: 600 })).response.status, 200);
+      await w.waitForNotifies(1);
+      await single.waitForNotifies(1);
       const changed = join(dir, 'blf.yaml');
       writeFileSync(
         changed,
@@ -468,9 +480,9 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
           .replace("      - extension: '203'\n        name: Lager\n", ''),
       );
       await t.server.provision(changed);
-      const [, gone] = await single.waitFor(2);
+      const [, gone] = await single.waitForNotifies(2);
       assert.equal(gone!.headers.get('Subscription-State'), 'terminated;reason=noresource');
-      const [, update] = await w.waitFor(2);
+      const [, update] = await w.waitForNotifies(2);
       const list = (xml.parse(parts(update!)[0]!.body) as { list: Record<string, unknown> }).list as {
         '@fullState': string;
         resource: Array<{ '@uri': string }>;
@@ -480,8 +492,8 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
         list.resource.map((r) => r['@uri']),
         [`sip:202@${DOMAIN}`, `sip:201@${DOMAIN}`],
       );
-      assert.equal((await w.resubscribe(0)).status, 200);
-      await w.waitFor(3);
+      assert.equal((await sub.unsubscribe()).status, 200);
+      await w.waitForNotifies(3);
     } finally {
       await single.close();
       await t.server.provision(FIXTURE);

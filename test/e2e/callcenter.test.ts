@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { DomainEvent } from '../../src/core/events/types.js';
 import type { TenantCallCenter } from '../../src/features/callcenter/tenant-call-center.js';
-import { QueuePhone } from './support/queue-phone.js';
+import { TestPhone } from '../support/test-phone.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
 /** Call-center groups end to end: scripted SIP phones as callers and agents against a whole server. */
@@ -31,37 +31,34 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 
 describe('call-center groups against scripted phones', () => {
   let t: TestServer;
-  let phones: QueuePhone[] = [];
+  let phones: TestPhone[] = [];
   let events: DomainEvent[] = [];
   let cc: TenantCallCenter;
 
-  async function phone(u: { user: string; password: string }, domain = DOMAIN): Promise<QueuePhone> {
-    const p = new QueuePhone({ ...u, domain, server: t.udp });
-    await p.start();
+  async function phone(u: { user: string; password: string }, domain = DOMAIN): Promise<TestPhone> {
+    const p = await TestPhone.open({ ...u, domain, server: t.udp });
     phones.push(p);
-    assert.equal(await p.register(), 200, `register ${u.user}`);
+    assert.equal((await p.register()).status, 200, `register ${u.user}`);
     return p;
   }
 
   /** Dials a feature code; expects it to be answered (confirmation tone, then our BYE) or refused. */
-  async function code(p: QueuePhone, dial: string): Promise<{ status: number; reason: string }> {
+  async function code(p: TestPhone, dial: string): Promise<{ status: number; reason: string }> {
     const r = await p.dial(dial);
     if (r.dialog) await until(() => r.dialog!.state === 'terminated', 3000, `${dial} hung up by the server`);
     return { status: r.status, reason: r.reason };
   }
 
   /** The trunk's "carrier" (the fixture's peer 127.0.0.9:25690), started; the caller stops it. */
-  async function carrierPhone(): Promise<QueuePhone> {
-    const carrier = new QueuePhone({
+  async function carrierPhone(): Promise<TestPhone> {
+    return TestPhone.open({
       user: 'carrier',
       password: 'x',
       domain: DOMAIN,
       server: t.udp,
-      sipPort: 25690,
+      port: 25690,
       address: '127.0.0.9',
     });
-    await carrier.start();
-    return carrier;
   }
 
   before(async () => {
@@ -80,11 +77,7 @@ describe('call-center groups against scripted phones', () => {
     }
   });
   afterEach(async () => {
-    for (const p of phones) {
-      for (const d of p.dialogs) if (d.state !== 'terminated') await d.bye();
-      await p.register(0);
-      await p.stop();
-    }
+    for (const p of phones) await p.close();
     phones = [];
     await until(() => t.server.counts().queueCalls === 0, 5000, 'no queue call left');
     await assertBaseline(t, 8000);
@@ -101,29 +94,32 @@ describe('call-center groups against scripted phones', () => {
     const second = await caller2.dial('600');
     assert.equal(second.status, 200);
     await sleep(1000);
-    assert.ok(caller.rtpIn > 30, `music reaches the waiting caller (${caller.rtpIn} packets)`);
+    assert.ok(
+      caller.rtp.packetsIn > 30,
+      `music reaches the waiting caller (${caller.rtp.packetsIn} packets)`,
+    );
     assert.equal(agent.invites.length, 0, 'Signed out: no ring');
     assert.deepEqual(cc.waiting('600').length, 2);
 
     const answered = agent.nextAnswered();
     assert.equal((await code(agent, '*53')).status, 200, 'Available');
     const agentDialog = await answered;
-    assert.match(agent.invites[0]!, /sip:100@/, 'the longest waiting caller (100) first');
+    assert.match(agent.invites[0]!.from, /sip:100@/, 'the longest waiting caller (100) first');
     assert.deepEqual(cc.waiting('600').length, 1);
 
     // Audio both ways through the bridge.
-    const before = { agent: agent.rtpIn, caller: caller.rtpIn };
+    const before = { agent: agent.rtp.packetsIn, caller: caller.rtp.packetsIn };
     await sleep(200);
-    const musicAfterConnect = caller.rtpIn - before.caller;
+    const musicAfterConnect = caller.rtp.packetsIn - before.caller;
     await Promise.all([caller.sendRtp(first.dialog!, 25), agent.sendRtp(agentDialog, 25)]);
     await sleep(200);
     assert.ok(
-      agent.rtpIn - before.agent >= 20,
-      `caller's RTP reaches the agent (${agent.rtpIn - before.agent})`,
+      agent.rtp.packetsIn - before.agent >= 20,
+      `caller's RTP reaches the agent (${agent.rtp.packetsIn - before.agent})`,
     );
     assert.ok(
-      caller.rtpIn - before.caller - musicAfterConnect >= 20,
-      `agent's RTP reaches the caller (${caller.rtpIn - before.caller})`,
+      caller.rtp.packetsIn - before.caller - musicAfterConnect >= 20,
+      `agent's RTP reaches the caller (${caller.rtp.packetsIn - before.caller})`,
     );
     assert.ok(
       events.some(
@@ -141,7 +137,7 @@ describe('call-center groups against scripted phones', () => {
     await next;
     const after = Date.now() - hungUpAt;
     assert.ok(after >= 1900 && after < 4000, `offered after wrap-up (${after} ms)`);
-    assert.match(agent.invites[1]!, /sip:106@/);
+    assert.match(agent.invites[1]!.from, /sip:106@/);
     const s = cc.stats('600')!;
     assert.equal(s.answered, 2);
     assert.equal(s.abandoned, 0);
@@ -263,7 +259,7 @@ describe('call-center groups against scripted phones', () => {
       const second = await caller2.dial('620');
       assert.equal(second.status, 200, 'answered by the server, then sent on');
       const carrierDialog = await answered;
-      assert.match(carrier.requestUris[0]!, /^sip:\+4930999000@127\.0\.0\.9:25690/);
+      assert.match(carrier.invites[0]!.requestUri, /^sip:\+4930999000@127\.0\.0\.9:25690/);
       await carrierDialog.bye();
       await until(() => second.dialog!.state === 'terminated', 2000, 'caller 2 gets BYE');
       await first.dialog!.bye();
@@ -274,7 +270,7 @@ describe('call-center groups against scripted phones', () => {
         ),
       );
     } finally {
-      await carrier.stop();
+      await carrier.close();
     }
   });
 
@@ -295,7 +291,7 @@ describe('call-center groups against scripted phones', () => {
         'the hang-up leaves the queue',
       );
     } finally {
-      await carrier.stop();
+      await carrier.close();
     }
   });
 
@@ -323,8 +319,7 @@ describe('call-center groups against scripted phones', () => {
     const a1 = await phone(USERS.agent1);
     assert.equal((await code(a1, '*51600')).status, 200);
     assert.equal((await code(a1, '*53')).status, 200);
-    await a1.register(0);
-    await a1.stop();
+    await a1.close();
     phones = [];
     await sleep(200);
     await t.restart();

@@ -2,7 +2,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
-import { ScriptedPhone } from './support/scripted-phone.js';
+import { TestPhone } from '../support/test-phone.js';
 import { assertBaseline, DEMO_DOMAIN, startTestServer, type TestServer } from './support/server.js';
 
 const PASSWORDS: Record<string, string> = {
@@ -188,24 +188,23 @@ describe('internal calls between real phones (baresip)', () => {
       answer: 'auto',
     });
     // The transferor is a scripted phone (baresip 1.0 has no attended transfer) registered as 103.
-    const x = new ScriptedPhone({
-      user: '103',
-      password: PASSWORDS['103']!,
-      domain: DEMO_DOMAIN,
-      server: t.udp,
-    });
-    await Promise.all([c.start(), x.start()]);
+    const [x] = await Promise.all([
+      TestPhone.open({ user: '103', password: PASSWORDS['103']!, domain: DEMO_DOMAIN, server: t.udp }),
+      c.start(),
+    ]);
     try {
       await c.waitRegistered();
-      assert.equal(await x.register(), 200);
+      assert.equal((await x.register()).status, 200);
       a.clearRecordings();
       c.clearRecordings();
       const kinds: string[] = [];
       const off = t.server.bus.on('call.transferred', (e) => kinds.push(e.kind));
-      const answered = x.answerNext();
+      const answered = x.nextAnswered();
       await a.command('dial', `sip:103@${DEMO_DOMAIN}`);
       const withA = await answered;
-      const withC = await x.call('102');
+      const toC = await x.dial('102');
+      assert.equal(toC.status, 200);
+      const withC = toC.dialog!;
       await c.waitFor('CALL_ESTABLISHED');
       assert.equal(t.server.counts().calls, 2);
       const refer = await x.attendedTransfer(withA, withC, '102');
@@ -216,7 +215,7 @@ describe('internal calls between real phones (baresip)', () => {
       assert.equal(withA.state, 'terminated', 'transferor released from the call with A');
       assert.equal(withC.state, 'terminated', 'transferor released from the call with C');
       assert.ok(
-        x.notifies.some((n) => n.startsWith('SIP/2.0 200')),
+        x.notifies.some((n) => n.body.startsWith('SIP/2.0 200')),
         'NOTIFY sipfrag 200',
       );
       assert.equal(t.server.counts().calls, 1);
@@ -238,27 +237,17 @@ describe('internal calls between real phones (baresip)', () => {
       );
       assert.ok(toneRatio(cLast, cRec.rate, 1000) > 0.5, 'C hears A');
     } finally {
-      await Promise.all([c.stop(), x.stop()]);
+      await Promise.all([c.stop(), x.close()]);
     }
   });
 
   it('INVITE with Replaces: a new phone takes over an answered leg, the replaced phone gets BYE', async () => {
-    const x = new ScriptedPhone({
-      user: '103',
-      password: PASSWORDS['103']!,
-      domain: DEMO_DOMAIN,
-      server: t.udp,
-    });
-    const y = new ScriptedPhone({
-      user: '104',
-      password: PASSWORDS['104']!,
-      domain: DEMO_DOMAIN,
-      server: t.udp,
-    });
-    await Promise.all([x.start(), y.start()]);
+    const open = (user: string) =>
+      TestPhone.open({ user, password: PASSWORDS[user]!, domain: DEMO_DOMAIN, server: t.udp });
+    const [x, y] = await Promise.all([open('103'), open('104')]);
     try {
-      assert.equal(await x.register(), 200);
-      const answered = x.answerNext();
+      assert.equal((await x.register()).status, 200);
+      const answered = x.nextAnswered();
       const est = a.waitFor('CALL_ESTABLISHED');
       await a.command('dial', `sip:103@${DEMO_DOMAIN}`);
       const withA = await answered;
@@ -268,12 +257,14 @@ describe('internal calls between real phones (baresip)', () => {
         kinds.push(`${e.kind}:${e.by.number}->${e.to.number}`),
       );
       // A tag that names no dialog: 481, nothing disturbed.
-      await assert.rejects(
-        y.call('103', [['Replaces', `${withA.id.callId};to-tag=nope;from-tag=${withA.id.localTag}`]]),
-        /481/,
-      );
+      const stale = await y.dial('103', {
+        headers: [['Replaces', `${withA.id.callId};to-tag=nope;from-tag=${withA.id.localTag}`]],
+      });
+      assert.equal(stale.status, 481);
       assert.equal(withA.state, 'confirmed');
-      const withY = await y.call('103', [['Replaces', ScriptedPhone.replacesFor(withA)]]);
+      const toX = await y.dial('103', { headers: [['Replaces', TestPhone.replacesFor(withA)]] });
+      assert.equal(toX.status, 200);
+      const withY = toX.dialog!;
       await sleep(500);
       off();
       assert.equal(withA.state, 'terminated', 'the replaced phone got BYE');
@@ -285,7 +276,7 @@ describe('internal calls between real phones (baresip)', () => {
       await withY.bye();
       await closed;
     } finally {
-      await Promise.all([x.stop(), y.stop()]);
+      await Promise.all([x.close(), y.close()]);
     }
   });
 

@@ -9,7 +9,7 @@ import {
   startTestServer,
   type TestServer,
 } from './support/server.js';
-import { WsPhone } from './support/ws-phone.js';
+import { TestPhone } from '../support/test-phone.js';
 
 const reg = (
   t: TestServer,
@@ -73,34 +73,23 @@ describe('registrar with real sipp peers', () => {
   });
 
   it('registers a WebSocket client (RFC 7118) with SHA-256 and with MD5', async () => {
-    const phone = await WsPhone.connect(t.ws);
+    const ws = (user: string, algorithm: 'SHA-256' | 'MD5', password = DEMO_PASSWORDS[user]!) =>
+      TestPhone.open({ user, password, domain: DEMO_DOMAIN, server: t.ws, transport: 'ws', algorithm });
+    const phones = await Promise.all([
+      ws('100', 'SHA-256'),
+      ws('101', 'MD5'),
+      ws('101', 'SHA-256', 'not-the-password-1'),
+    ]);
     try {
-      const sha = await phone.register({
-        user: '100',
-        domain: DEMO_DOMAIN,
-        password: DEMO_PASSWORDS['100']!,
-        algorithm: 'SHA-256',
-      });
-      assert.equal(sha.status, 200);
+      const [sha, md5, wrong] = phones;
+      assert.equal((await sha!.register()).status, 200);
       const b = t.server.location.lookup('demo', '100').find((x) => x.flowProtocol === 'ws');
       assert.ok(b, 'a ws binding');
       assert.ok(b.flowConnectionId, 'bound to its connection');
-      const md5 = await phone.register({
-        user: '101',
-        domain: DEMO_DOMAIN,
-        password: DEMO_PASSWORDS['101']!,
-        algorithm: 'MD5',
-      });
-      assert.equal(md5.status, 200);
-      const wrong = await phone.register({
-        user: '101',
-        domain: DEMO_DOMAIN,
-        password: 'not-the-password-1',
-        algorithm: 'SHA-256',
-      });
-      assert.equal(wrong.status, 403);
+      assert.equal((await md5!.register()).status, 200);
+      assert.equal((await wrong!.register()).status, 403);
     } finally {
-      await phone.close();
+      await Promise.all(phones.map((p) => p.close()));
     }
   });
 
