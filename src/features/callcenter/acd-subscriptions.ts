@@ -5,10 +5,10 @@
 // feature code, by the wrap-up timer or (later) the browser — is NOTIFYed to every subscribed phone of that
 // workplace, so the key lamps everywhere show the same status at once.
 
-import type { Directory } from '../../core/directory/directory.js';
 import type { EventBus, Unsubscribe } from '../../core/events/event-bus.js';
 import type { EventPackage, Subscription } from '../../core/subscriptions/event-package.js';
 import type { PackageHandle } from '../../core/subscriptions/subscription-service.js';
+import type { WorkplaceRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentStatus } from './agent-state.js';
 import {
@@ -33,7 +33,10 @@ export interface AcdResource {
 export interface AcdSubscriptionsOptions {
   /** Where the package is registered (the SubscriptionService). */
   subscriptions: { register(pkg: EventPackage<AcdResource>): PackageHandle<AcdResource, never> };
-  directory: Pick<Directory, 'plan'>;
+  /** The tenant's workplaces (the core Directory fits). */
+  directory: {
+    plan(tenantId: string): Promise<{ workplace(extension: string): WorkplaceRecord | undefined }>;
+  };
   agents: AgentStatusControl;
   bus: Pick<EventBus, 'on'>;
   log: Logger;
