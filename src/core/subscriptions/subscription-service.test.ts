@@ -194,6 +194,33 @@ describe('SubscriptionService (RFC 6665 notifier) on the in-memory SIP network',
     }
   });
 
+  it('WS: a NOTIFY that cannot be sent (503, connection gone) keeps the subscription; its next refresh NOTIFYs the full state again', async () => {
+    const net = new Net();
+    const { svc, handle } = serve(net);
+    const s = new TestSubscriber(net, { protocol: 'ws' });
+    await s.subscribe({ expires: 600 });
+    await net.drain();
+    const send = net.b.sendRequest.bind(net.b);
+    let gone = true;
+    net.b.sendRequest = (req, to) => (gone && req.method === 'NOTIFY' ? false : send(req, to));
+    handle.notify(handle.subscriptions()[0]!, 'lost');
+    await net.drain();
+    assert.equal(svc.count(), 1, 'kept');
+    assert.equal(s.notifies.length, 1);
+    gone = false;
+    assert.equal((await s.subscribe({ expires: 600 })).status, 200);
+    await net.drain();
+    assert.equal(
+      s.notifies.at(-1)!.body,
+      'thing v2 active full',
+      'the full state again, version past the lost one',
+    );
+    await svc.stop();
+    for (const r of await store.blfSubscriptions.loadAll())
+      await store.blfSubscriptions.remove(r.tenantId, r.id);
+    await net.finish();
+  });
+
   it('persists behind the NOTIFYs and restores after a restart with versions and CSeq above the old ones', async () => {
     const net = new Net();
     const { svc, handle } = serve(net);

@@ -183,7 +183,8 @@ export class SubscriptionService implements SubscribeHandler {
     const reply = (status: number, headers: Array<[string, string]> = [], reason?: string): void =>
       tx.respond(createResponse(req, status, reason, { toTag: randomHex(6), headers }));
     const pkg = this.#packages.get(eventOf(req));
-    if (!pkg || this.#stopped) return reply(489, [['Allow-Events', this.events.join(', ')]]);
+    if (!pkg) return reply(489, [['Allow-Events', this.events.join(', ')]]);
+    if (this.#stopped) return reply(503);
     const log = { tenant: tenant.id, device: device.username, callId: req.headers.get('Call-ID') };
     const a = await pkg.admit({ tenant, device, request: req });
     if (!a.ok) {
