@@ -4,7 +4,8 @@
 //   npm run bench:blf -- --quick       fewer events per scenario
 //   npm run bench:blf -- --help        all flags
 //
-// In one process, on 127.0.0.1 only: the real notifier (src/features/presence/blf-notifier.ts) on a real SIP stack
+// In one process, on 127.0.0.1 only: the real notifier (src/features/presence/blf-notifier.ts and the subscription
+// service, src/core/subscriptions) on a real SIP stack
 // and UA core over UDP, an in-memory SQLite store (the write-behind persistence runs as in production), and a
 // subscriber side of plain UDP sockets that answers every NOTIFY with 200. Digest authentication is left out (the
 // SUBSCRIBEs go straight to the notifier as from an authenticated device): it is per subscription, not per event.
@@ -26,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { Directory } from '../src/core/directory/directory.js';
 import type { CallEvent, Party } from '../src/core/events/types.js';
 import { BlfNotifier } from '../src/features/presence/blf-notifier.js';
+import { SubscriptionService } from '../src/core/subscriptions/subscription-service.js';
 import { SipStack } from '../src/sip/stack.js';
 import { UserAgentCore } from '../src/sip/ua/index.js';
 import { openStore } from '../src/store/open-store.js';
@@ -192,7 +194,7 @@ async function rig(store: Store): Promise<Rig> {
   const clock = new SystemClock();
   const log = createLogger({ level: 'silent' });
   const directory = new Directory({ store: store.directory, clock });
-  const ref: { ua?: UserAgentCore; notifier?: BlfNotifier } = {};
+  const ref: { ua?: UserAgentCore; subscriptions?: SubscriptionService } = {};
   const stack = new SipStack({
     listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }],
     clock,
@@ -208,7 +210,9 @@ async function rig(store: Store): Promise<Rig> {
     // Straight to the notifier, as from an authenticated device of the tenant (auth is not what is measured).
     app: {
       onRequest: (tx) =>
-        void ref.notifier?.handleSubscribe(tx, TENANT, DEVICE).catch((err: unknown) => console.error(err)),
+        void ref.subscriptions
+          ?.handleSubscribe(tx, TENANT, DEVICE)
+          .catch((err: unknown) => console.error(err)),
     },
   });
   ref.ua = ua;
@@ -227,22 +231,17 @@ async function rig(store: Store): Promise<Rig> {
     restoreSubscription: (x: Parameters<UserAgentCore['restoreSubscription']>[0]) =>
       ua.restoreSubscription(x),
   };
-  const notifier = new BlfNotifier({
-    ua: timedUa,
-    directory,
-    store,
-    legs: { pickupLegOf: () => undefined },
-    clock,
-    log,
-  });
-  ref.notifier = notifier;
-  await notifier.start();
+  const subscriptions = new SubscriptionService({ ua: timedUa, tenants: directory, store, clock, log });
+  const notifier = new BlfNotifier({ subscriptions, directory, legs: { pickupLegOf: () => undefined }, log });
+  ref.subscriptions = subscriptions;
+  await subscriptions.start();
   const ep = stack.transport.localEndpoint('udp')!;
   return {
     notifier,
     server: { address: ep.address, port: ep.port },
     close: async () => {
-      await notifier.stop();
+      notifier.stop();
+      await subscriptions.stop();
       ua.close();
       await stack.stop();
     },

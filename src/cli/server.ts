@@ -12,6 +12,7 @@ import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
 import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
+import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
@@ -213,9 +214,18 @@ export async function startServer(o: StartOptions): Promise<Server> {
       await callCenter.reload();
     };
     stopAll.push(() => callCenter.close());
+    // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
+    const subscriptions = new SubscriptionService({
+      ua,
+      tenants: directory,
+      store,
+      clock,
+      log: log.child({ feature: 'subscriptions' }),
+    });
+    service.addSubscribeHandler(subscriptions);
     // ACD keys (as-feature-event): phones set and show the workplace status; every change is NOTIFYed.
     const acd = new AcdSubscriptions({
-      ua,
+      subscriptions,
       directory,
       agents: {
         statusOf: async (tenantId, wp) => (await callCenter.tenant(tenantId)).statusOf(wp),
@@ -224,11 +234,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
         },
       },
       bus,
-      clock,
       log: log.child({ feature: 'acd' }),
     });
     acd.start();
-    service.addSubscribeHandler(acd);
     stopAll.push(() => acd.stop());
     const uaRef = ua;
     stopAll.push(async () => {
@@ -237,20 +245,17 @@ export async function startServer(o: StartOptions): Promise<Server> {
       uaRef.close();
     });
 
-    // BLF (RFC 6665 / 4235 / 4662): presence from the call events, NOTIFYs to the SUBSCRIBE dialogs it accepts.
+    // BLF (RFC 6665 / 4235 / 4662): presence from the call events, NOTIFYs to the dialog-package subscriptions.
     const blf = new BlfNotifier({
-      ua,
+      subscriptions,
       directory,
-      store,
       // Dialog identifiers in the NOTIFYs are the leg a BLF key's INVITE with Replaces picks up.
       legs: calls,
-      clock,
       log: log.child({ feature: 'blf' }),
       publish: (e) => bus.emit(e),
     });
     const offBlf = bus.onAny((e) => blf.onEvent(e));
-    service.addSubscribeHandler(blf);
-    await blf.start();
+    await subscriptions.start();
     const trunksAfterProvision = afterProvision;
     afterProvision = async () => {
       await trunksAfterProvision();
@@ -259,7 +264,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
     // Registered after the UA core's stop, so it runs before it: pending versions are written, dialogs stay stored.
     stopAll.push(async () => {
       offBlf();
-      await blf.stop();
+      blf.stop();
+      await subscriptions.stop();
     });
 
     // The clock's timer count at rest: location sweep only. Leak checks compare against it.

@@ -16,8 +16,9 @@ export interface InviteHandler {
   fromTrunk?(tx: ServerTransaction): Promise<boolean>;
 }
 /**
- * Where authenticated out-of-dialog SUBSCRIBEs go (the BLF notifier, RFC 6665); it answers through the transaction
- * (and takes it into a dialog with UserAgentCore.acceptSubscribe). In-dialog ones never come here.
+ * Where authenticated out-of-dialog SUBSCRIBEs go (the subscription service, core/subscriptions, RFC 6665); it answers
+ * through the transaction (and takes it into a dialog with UserAgentCore.acceptSubscribe). In-dialog ones never come
+ * here.
  */
 export interface SubscribeHandler {
   /** The event packages it serves (`Allow-Events`, RFC 6665 8.2.2); others get 489 Bad Event before it is asked. */
@@ -57,8 +58,7 @@ export class PbxSipService implements TransactionUser {
     this.#invites = h;
   }
 
-  /** Wires the BLF notifier in (built after the UA core it needs). */
-  /** Adds the handler of some event packages (BLF's `dialog`, the call center's `as-feature-event`, ...). */
+  /** Adds the handler of some event packages (the subscription service, built after the UA core it needs). */
   addSubscribeHandler(h: SubscribeHandler): void {
     this.#subscribes.push(h);
   }

@@ -10,7 +10,13 @@ import { FakeClock } from '../../util/clock.js';
 import { createLogger } from '../../util/log.js';
 import { openStore } from '../../store/open-store.js';
 import type { DeviceRecord, Store, TenantRecord, WorkplaceRecord } from '../../store/types.js';
-import { BlfNotifier, PERSIST_EVERY, RESTORE_MARGIN, type SubscriptionUa } from './blf-notifier.js';
+import {
+  PERSIST_EVERY,
+  RESTORE_MARGIN,
+  SubscriptionService,
+  type SubscriptionUa,
+} from '../../core/subscriptions/subscription-service.js';
+import { BlfNotifier, type BlfDirectory } from './blf-notifier.js';
 
 const ACME: TenantRecord = { id: 'acme', name: 'Acme', domain: 'acme.example' };
 const BETA: TenantRecord = { id: 'beta', name: 'Beta', domain: 'beta.example' };
@@ -213,12 +219,40 @@ function doc(body: string) {
 }
 const settle = () => new Promise((r) => setImmediate(r));
 
+/** The dialog package on its own subscription service, driven like the server drives the two. */
+function blfService(o: { ua: SubscriptionUa; directory: BlfDirectory; store: Store; clock: FakeClock }) {
+  const log = createLogger({ level: 'silent' });
+  const subs = new SubscriptionService({
+    ua: o.ua,
+    tenants: o.directory,
+    store: o.store,
+    clock: o.clock,
+    log,
+  });
+  const blf = new BlfNotifier({
+    subscriptions: subs,
+    directory: o.directory,
+    legs: { pickupLegOf: () => undefined },
+    log,
+  });
+  return {
+    handleSubscribe: subs.handleSubscribe.bind(subs),
+    start: () => subs.start(),
+    stop: async () => {
+      blf.stop();
+      await subs.stop();
+    },
+    count: () => blf.count(),
+    onEvent: (e: CallEvent) => blf.onEvent(e),
+    reconcile: () => blf.reconcile(),
+  };
+}
+
 describe('BlfNotifier', () => {
   let store: Store;
   let clock: FakeClock;
   let ua: FakeUa;
-  let n: BlfNotifier;
-  const log = createLogger({ level: 'silent' });
+  let n: ReturnType<typeof blfService>;
   before(async () => {
     store = await openStore('sqlite::memory:');
     await store.provisioning.upsertTenant(ACME);
@@ -230,7 +264,7 @@ describe('BlfNotifier', () => {
       await store.blfSubscriptions.remove(r.tenantId, r.id);
     clock = new FakeClock();
     ua = new FakeUa();
-    n = new BlfNotifier({ ua, directory, store, legs: { pickupLegOf: () => undefined }, clock, log });
+    n = blfService({ ua, directory, store, clock });
     await n.start();
   });
 
@@ -269,7 +303,7 @@ describe('BlfNotifier', () => {
   it('another tenant (by domain) gets 403 and nothing is looked up; unknown workplace 404; tenants never mix', async () => {
     let looked = 0;
     const spy = { ...directory, plan: async (id: string) => (looked++, directory.plan(id)) };
-    n = new BlfNotifier({ ua, directory: spy, store, legs: { pickupLegOf: () => undefined }, clock, log });
+    n = blfService({ ua, directory: spy, store, clock });
     const foreign = await subscribe('sip:101@acme.example', [], BETA);
     assert.equal(foreign.responses[0]?.status, 403);
     const foreign2 = await subscribe('sip:999@acme.example', [], BETA);
@@ -336,34 +370,32 @@ describe('BlfNotifier', () => {
     assert.equal(clock.pendingTimers(), 0);
   });
 
-  it('a timed-out NOTIFY keeps the subscription (same dialog, next change sends full state); three in a row end it', async () => {
+  it('a timed-out NOTIFY (408) ends the subscription as well (one failure policy, RFC 6665 4.2.2)', async () => {
     await subscribe('sip:101@acme.example');
     const d = ua.dialogs[0]!;
     d.status = 408;
     n.onEvent(call('call.ringing'));
     await settle();
-    assert.equal(n.count(), 1, 'kept after one timeout');
-    const d2 = ua.dialogs[1]!;
-    assert.deepEqual(d2.id, d.id, 'the same dialog, rebuilt');
+    assert.equal(n.count(), 0);
+    assert.equal(ua.dialogs.length, 1, 'not rebuilt');
+    assert.equal(clock.pendingTimers(), 0);
+    await n.stop();
+    assert.deepEqual(await store.blfSubscriptions.loadAll(), [], 'forgotten in the store too');
+  });
+
+  it('other NOTIFY failures keep the subscription; the next change sends the full state again', async () => {
+    await subscribe('sip:101@acme.example');
+    const d = ua.dialogs[0]!;
+    d.status = 500;
+    n.onEvent(call('call.ringing'));
+    await settle();
+    assert.equal(n.count(), 1);
+    d.status = 200;
     n.onEvent(call('call.answered'));
     await settle();
-    const got = d2.notifies[0]!;
+    const got = d.notifies.at(-1)!;
     assert.equal(doc(got.body)['@version'], '2');
-    assert.equal(doc(got.body).dialog![0]!.state, 'confirmed', 'full state: the lamp is right again');
-    assert.ok(got.cseq > d.notifies.at(-1)!.cseq);
-    // Now the phone is really gone: every NOTIFY times out.
-    const changes: Array<[Parameters<typeof call>[0], string]> = [
-      ['call.ended', 'c1'],
-      ['call.ringing', 't1'],
-      ['call.ended', 't1'],
-    ];
-    for (const [type, id] of changes) {
-      ua.dialogs.at(-1)!.status = 408;
-      n.onEvent(call(type, id));
-      await settle();
-    }
-    assert.equal(n.count(), 0);
-    assert.equal(clock.pendingTimers(), 0);
+    assert.equal(doc(got.body).dialog![0]!.state, 'confirmed');
   });
 
   it('1,000 watchers of one workplace each get every change with their own versions', async () => {
@@ -386,14 +418,7 @@ describe('BlfNotifier', () => {
     assert.equal(d.notifies.length, 2);
     await n.stop();
     const ua2 = new FakeUa();
-    const n2 = new BlfNotifier({
-      ua: ua2,
-      directory,
-      store,
-      legs: { pickupLegOf: () => undefined },
-      clock,
-      log,
-    });
+    const n2 = blfService({ ua: ua2, directory, store, clock });
     await n2.start();
     assert.equal(n2.count(), 1);
     const d2 = ua2.dialogs[0]!;
@@ -426,14 +451,7 @@ describe('BlfNotifier', () => {
     assert.ok(stored.versionFloor >= 251 - PERSIST_EVERY, 'but at least every PERSIST_EVERY');
     // No n.stop(): the process is gone. A new one restores from what was written.
     const ua2 = new FakeUa();
-    const n2 = new BlfNotifier({
-      ua: ua2,
-      directory,
-      store,
-      legs: { pickupLegOf: () => undefined },
-      clock,
-      log,
-    });
+    const n2 = blfService({ ua: ua2, directory, store, clock });
     await n2.start();
     await settle();
     const first = ua2.dialogs[0]!.notifies[0]!;

@@ -60,15 +60,4 @@ export function supportsEventlist(req: SipRequest): boolean {
   return tokens(req, 'Supported').includes('eventlist') || tokens(req, 'Require').includes('eventlist');
 }
 
-/** The media types in `Accept` (no header: the package default is acceptable, RFC 6665 4.2.1.1). */
-export function accepts(req: SipRequest, type: string): boolean {
-  const list = tokens(req, 'Accept').map((t) => t.split(';')[0]!.trim());
-  return list.length === 0 || list.includes(type) || list.includes('*/*');
-}
-
-/** The `id` parameter of the Event header, echoed in every NOTIFY of the subscription (RFC 6665 8.2.1). */
-export function eventHeaderOf(req: SipRequest): string {
-  const ev = req.headers.get('Event') ?? 'dialog';
-  const id = /;\s*id\s*=\s*([^;\s]+)/i.exec(ev)?.[1];
-  return id !== undefined ? `dialog;id=${id}` : 'dialog';
-}
+export { accepts, eventHeaderOf } from '../../core/subscriptions/subscribe-headers.js';

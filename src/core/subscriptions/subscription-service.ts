@@ -1,0 +1,401 @@
+/**
+ * The notifier side of RFC 6665 for every event package we serve: admission plumbing of an out-of-dialog SUBSCRIBE
+ * (package, Accept, Expires), the subscription dialog, in-dialog refresh and unsubscribe, expiry on the clock, the
+ * NOTIFY chain (one NOTIFY at a time per subscription, versions and CSeq only growing), one policy for failed
+ * NOTIFYs, and write-behind persistence with restore after a restart. Event packages are descriptors
+ * (event-package.ts) registered here; see README.md in this folder.
+ */
+import { createResponse } from '../../sip/message/index.js';
+import { MIN_EXPIRES, durationOf, type Duration } from '../../sip/event/subscription-duration.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { Flow } from '../../sip/transport/types.js';
+import type { AcceptSubscribeOptions, DialogSnapshot, SubscriptionDialog } from '../../sip/ua/index.js';
+import type { DeviceRecord, TenantRecord } from '../../store/types.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import { randomHex } from '../../util/random-id.js';
+import type { SubscribeHandler } from '../sip-service.js';
+import type { EventPackage, Subscription, TerminateReason } from './event-package.js';
+import { RESTORE_MARGIN, recordOf, snapshotOf, storedOf } from './subscription-records.js';
+import { WriteBehind, type SubscriptionStore } from './write-behind.js';
+import { accepts, eventHeaderOf, eventOf } from './subscribe-headers.js';
+
+export { RESTORE_MARGIN };
+
+/**
+ * A subscription is written again after this many NOTIFYs (besides on subscribe, refresh and stop), well inside
+ * RESTORE_MARGIN: writing on every NOTIFY made the store the main cost of a fan-out (see bench/README.md).
+ */
+export const PERSIST_EVERY = 100;
+
+/**
+ * NOTIFY final responses that end the subscription (RFC 6665 section 4.2.2), without a further NOTIFY:
+ * - 481: the subscriber no longer knows the subscription ("the notifier MUST remove the subscription");
+ * - 408, received or made locally when Timer F fired: the subscriber is unreachable ("the notifier SHOULD remove
+ *   the subscription"); over UDP that is 64*T1 of retransmissions without an answer, not one lost datagram.
+ * Both also end the dialog (RFC 3261 12.2.1.2). Every other failure keeps the subscription until it expires or is
+ * refreshed: an answering subscriber that refuses one body (4xx/5xx), and a 503 made locally because nothing
+ * could be sent (a WebSocket or TCP peer whose connection is gone) — that subscriber may come back on a new
+ * connection with an in-dialog SUBSCRIBE, which the subscription then follows.
+ */
+export const NOTIFY_FAILURES_THAT_END = new Set([408, 481]);
+
+/** What the service needs of the UA core. */
+export interface SubscriptionUa {
+  acceptSubscribe(tx: ServerTransaction, o: AcceptSubscribeOptions): SubscriptionDialog;
+  restoreSubscription(s: DialogSnapshot): SubscriptionDialog;
+}
+
+export interface SubscriptionServiceOptions {
+  ua: SubscriptionUa;
+  /** Tenants by id (the core Directory fits): restored subscriptions need their domain. */
+  tenants: { tenantById(id: string): Promise<TenantRecord | undefined> };
+  store: SubscriptionStore;
+  clock: Clock;
+  log: Logger;
+}
+
+/** What a package holds after registering: typed access to its own subscriptions. */
+export interface PackageHandle<R, C> {
+  /** Queues a NOTIFY for `change` (undefined: the full state) now, behind the subscription's earlier ones. */
+  notify(sub: Subscription<R>, change?: C): void;
+  /** Ends with a final NOTIFY (`Subscription-State: terminated;reason=...`). */
+  terminate(sub: Subscription<R>, reason: TerminateReason): void;
+  /** The resource changed in a way worth storing (e.g. a list's members). */
+  changed(sub: Subscription<R>): void;
+  subscriptions(): Array<Subscription<R>>;
+  count(): number;
+}
+
+type AnyPackage = EventPackage<unknown, unknown>;
+
+interface Sub extends Subscription<unknown> {
+  readonly pkg: AnyPackage;
+  /** Header fields of every 200 and NOTIFY of this subscription (from admission). */
+  readonly headers: Array<[string, string]>;
+  /** Replaced when the subscriber comes back on another flow (#follow). */
+  dialog: SubscriptionDialog;
+  expiresAt: number;
+  ended: boolean;
+  timer: TimerHandle | undefined;
+  /** The next document version. */
+  version: number;
+  /** NOTIFYs go one after another (RFC 6665 4.2.2 ordering; versions must arrive in order). */
+  chain: Promise<void>;
+  /** `version` when the subscription was last marked for writing. */
+  markedVersion: number;
+}
+
+export class SubscriptionService implements SubscribeHandler {
+  readonly #o: SubscriptionServiceOptions;
+  readonly #packages = new Map<string, AnyPackage>();
+  readonly #subs = new Map<string, Sub>();
+  readonly #store: WriteBehind;
+  #stopped = false;
+
+  constructor(o: SubscriptionServiceOptions) {
+    this.#o = o;
+    this.#store = new WriteBehind(o.store, o.log);
+  }
+
+  /** The event packages served (`Allow-Events`, RFC 6665 8.2.2). */
+  get events(): readonly string[] {
+    return [...this.#packages.keys()];
+  }
+
+  register<R, C>(pkg: EventPackage<R, C>): PackageHandle<R, C> {
+    if (this.#packages.has(pkg.event)) throw new Error(`event package ${pkg.event} registered twice`);
+    this.#packages.set(pkg.event, pkg as unknown as AnyPackage);
+    const mine = (): Sub[] => [...this.#subs.values()].filter((s) => s.pkg.event === pkg.event);
+    return {
+      notify: (sub, change) => this.#notify(sub as Sub, 'active', change),
+      terminate: (sub, reason) => this.#terminate(sub as Sub, reason),
+      changed: (sub) => this.#markDirty(sub as Sub),
+      subscriptions: () => mine() as Array<Subscription<R>>,
+      count: () => mine().length,
+    };
+  }
+
+  /** Live subscriptions of every package. */
+  count(): number {
+    return this.#subs.size;
+  }
+
+  /** Restores the stored subscriptions; each gets a full-state NOTIFY (or `noresource` when its resource went). */
+  async start(): Promise<void> {
+    const now = this.#o.clock.now();
+    const byKind = new Map<string, AnyPackage>();
+    for (const p of this.#packages.values()) for (const k of p.persistence?.kinds ?? []) byKind.set(k, p);
+    for (const r of await this.#o.store.blfSubscriptions.loadAll()) {
+      const pkg = byKind.get(r.kind);
+      const tenant = await this.#o.tenants.tenantById(r.tenantId);
+      const restored =
+        pkg && tenant && r.expiresAt > now
+          ? await pkg.persistence!.restore({ tenantId: r.tenantId, watcher: r.watcher, stored: storedOf(r) })
+          : undefined;
+      if (!pkg || !tenant || !restored) {
+        this.#store.remove(r.tenantId, r.id);
+        continue;
+      }
+      const sub = this.#add({
+        id: r.id,
+        tenantId: r.tenantId,
+        domain: tenant.domain,
+        watcher: r.watcher,
+        event: pkg.event,
+        resource: restored.resource,
+        pkg,
+        headers: [],
+        dialog: this.#o.ua.restoreSubscription(snapshotOf(r)),
+        expiresAt: r.expiresAt,
+        version: r.versionFloor + RESTORE_MARGIN,
+      });
+      this.#o.log.info(
+        { event: 'subscription.restored', tenant: r.tenantId, subscription: r.id, package: pkg.event },
+        'subscription restored',
+      );
+      // What it watched was removed while we were down: tell the subscriber (RFC 6665 4.2.2 `noresource`).
+      if (restored.gone) this.#terminate(sub, 'noresource');
+      else this.#notify(sub, 'active', undefined);
+    }
+    await this.#store.flush();
+  }
+
+  /** Stops notifying and writes what is pending; subscriptions stay stored for the next start. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const sub of this.#subs.values()) {
+      this.#o.clock.clearTimeout(sub.timer);
+      sub.timer = undefined;
+    }
+    // Let queued NOTIFYs settle briefly (they are bounded by the transaction timers) so versions written are final.
+    await Promise.race([
+      Promise.all([...this.#subs.values()].map((s) => s.chain)),
+      new Promise((r) => setTimeout(r, 1000).unref()),
+    ]);
+    for (const sub of this.#subs.values()) this.#markDirty(sub);
+    await this.#store.flush();
+  }
+
+  /** An authenticated out-of-dialog SUBSCRIBE for one of our packages (PbxSipService dispatches by Event). */
+  async handleSubscribe(tx: ServerTransaction, tenant: TenantRecord, device: DeviceRecord): Promise<void> {
+    const req = tx.request;
+    const reply = (status: number, headers: Array<[string, string]> = [], reason?: string): void =>
+      tx.respond(createResponse(req, status, reason, { toTag: randomHex(6), headers }));
+    const pkg = this.#packages.get(eventOf(req));
+    if (!pkg) return reply(489, [['Allow-Events', this.events.join(', ')]]);
+    if (this.#stopped) return reply(503);
+    const log = { tenant: tenant.id, device: device.username, callId: req.headers.get('Call-ID') };
+    const a = await pkg.admit({ tenant, device, request: req });
+    if (!a.ok) {
+      this.#o.log.info(
+        { event: 'subscribe.refused', ...log, package: pkg.event, status: a.status },
+        'refused',
+      );
+      return reply(a.status, a.headers, a.reason);
+    }
+    // RFC 6665 4.2.1.1: a subscriber that accepts none of the package's bodies gets 406 with what we send.
+    if (!pkg.contentTypes.some((t) => accepts(req, t)))
+      return reply(406, [['Accept', pkg.contentTypes.join(', ')]]);
+    const d = durationOf(req);
+    if (!d.ok) return reply(...refusal(d));
+    const now = this.#o.clock.now();
+    const init = {
+      id: randomHex(12),
+      tenantId: tenant.id,
+      domain: tenant.domain,
+      watcher: device.username,
+      event: eventHeaderOf(req, pkg.event),
+      resource: a.resource,
+      expiresAt: now + d.seconds * 1000,
+    };
+    if (pkg.received) await pkg.received({ ...init, ended: false }, req);
+    const headers = a.headers ?? [];
+    const dialog = this.#o.ua.acceptSubscribe(tx, { expires: d.seconds, headers });
+    const sub = this.#add({ ...init, pkg, headers, dialog, version: 0 });
+    this.#o.log.info(
+      { event: 'subscribe.accepted', ...log, package: pkg.event, subscription: sub.id, expires: d.seconds },
+      'subscription',
+    );
+    // RFC 6665 4.2.1.1: an Expires of 0 is a fetch: one NOTIFY with the state, and the subscription is over.
+    if (d.seconds === 0) return this.#terminate(sub, 'timeout');
+    // RFC 6665 4.2.1.2: the first NOTIFY carries the full state at once.
+    this.#notify(sub, 'active', undefined);
+  }
+
+  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion'>): Sub {
+    const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false, markedVersion: -1 };
+    this.#subs.set(sub.id, sub);
+    this.#bind(sub);
+    this.#arm(sub);
+    this.#markDirty(sub);
+    sub.pkg.started?.(sub);
+    return sub;
+  }
+
+  #bind(sub: Sub): void {
+    const dialog = sub.dialog;
+    dialog.onRequest((tx) => {
+      this.#inDialog(sub, tx).catch((err: unknown) => {
+        this.#o.log.error({ event: 'subscribe.error', subscription: sub.id, err: String(err) }, 'failed');
+        tx.respond(createResponse(tx.request, 500));
+      });
+    });
+    dialog.onTerminated((why) => {
+      // 'remote-gone' (a 481 or 408 to our NOTIFY) is decided where the response is seen (#afterNotify).
+      if (sub.ended || why === 'closed' || why === 'remote-gone' || sub.dialog !== dialog) return;
+      this.#lost(sub, why);
+    });
+  }
+
+  #arm(sub: Sub): void {
+    this.#o.clock.clearTimeout(sub.timer);
+    sub.timer = this.#o.clock.setTimeout(
+      () => {
+        sub.timer = undefined;
+        this.#terminate(sub, 'timeout');
+      },
+      Math.max(0, sub.expiresAt - this.#o.clock.now()),
+    );
+  }
+
+  /** An in-dialog request: a refresh or unsubscribe (RFC 6665 4.2.1.2, 4.2.1.3). */
+  async #inDialog(sub: Sub, tx: ServerTransaction): Promise<void> {
+    const req = tx.request;
+    if (req.method !== 'SUBSCRIBE')
+      return tx.respond(createResponse(req, 405, undefined, { headers: [['Allow', 'SUBSCRIBE']] }));
+    if (sub.ended) return tx.respond(createResponse(req, 481));
+    // A refresh names the same event package; another one would be a second usage of this dialog, which
+    // RFC 5057 argues against — refused with the package we serve.
+    if (eventOf(req) !== sub.pkg.event)
+      return tx.respond(
+        createResponse(req, 489, 'Bad Event', { headers: [['Allow-Events', sub.pkg.event]] }),
+      );
+    const d = durationOf(req);
+    if (!d.ok) {
+      const [status, headers, reason] = refusal(d);
+      return tx.respond(createResponse(req, status, reason, { headers }));
+    }
+    if (sub.pkg.received) await sub.pkg.received(sub, req);
+    tx.respond(createResponse(req, 200, 'OK', { headers: [['Expires', String(d.seconds)], ...sub.headers] }));
+    this.#follow(sub, tx.flow);
+    if (d.seconds === 0) {
+      this.#o.log.info({ event: 'unsubscribe', tenant: sub.tenantId, subscription: sub.id }, 'unsubscribe');
+      return this.#terminate(sub, 'timeout');
+    }
+    sub.expiresAt = this.#o.clock.now() + d.seconds * 1000;
+    this.#arm(sub);
+    this.#markDirty(sub);
+    // RFC 6665 4.2.1.2: a refresh gets a NOTIFY with the current (full) state.
+    this.#notify(sub, 'active', undefined);
+  }
+
+  /**
+   * The subscriber's refresh came over another flow than the dialog's (a new TCP or WebSocket connection after
+   * its old one closed, our restart, a NAT rebinding): later NOTIFYs go there. The dialog keeps its identity and
+   * sequence numbers; it is rebuilt in the NOTIFY chain so no NOTIFY is in flight meanwhile.
+   */
+  #follow(sub: Sub, flow: Flow): void {
+    if (sameFlow(sub.dialog.flow, flow)) return;
+    sub.chain = sub.chain.then(() => {
+      if (sub.ended || sameFlow(sub.dialog.flow, flow)) return;
+      const old = sub.dialog;
+      const snapshot = old.snapshot();
+      old.release();
+      sub.dialog = this.#o.ua.restoreSubscription({ ...snapshot, flow: { ...flow } });
+      this.#bind(sub);
+      this.#markDirty(sub);
+    });
+  }
+
+  /** Ends a subscription with a final full-state NOTIFY (`Subscription-State: terminated`), then forgets it. */
+  #terminate(sub: Sub, reason: TerminateReason): void {
+    if (sub.ended) return;
+    this.#notify(sub, 'terminated', undefined, reason);
+    this.#drop(sub);
+    sub.chain = sub.chain.then(() => sub.dialog.release());
+    this.#o.log.info(
+      { event: 'subscription.terminated', tenant: sub.tenantId, subscription: sub.id, reason },
+      'subscription ended',
+    );
+  }
+
+  #lost(sub: Sub, why: string): void {
+    this.#o.log.info(
+      { event: 'subscription.lost', tenant: sub.tenantId, subscription: sub.id, package: sub.pkg.event, why },
+      'subscriber gone',
+    );
+    this.#drop(sub);
+  }
+
+  #drop(sub: Sub): void {
+    sub.ended = true;
+    this.#o.clock.clearTimeout(sub.timer);
+    sub.timer = undefined;
+    this.#subs.delete(sub.id);
+    if (sub.pkg.persistence) this.#store.remove(sub.tenantId, sub.id);
+    sub.pkg.ended?.(sub);
+  }
+
+  /** Builds the body now (so versions follow the order of changes) and queues its NOTIFY behind the others. */
+  #notify(sub: Sub, state: 'active' | 'terminated', change: unknown, reason?: TerminateReason): void {
+    if (sub.ended || this.#stopped) return;
+    const now = this.#o.clock.now();
+    const version = sub.version++;
+    const b = sub.pkg.body(sub, { version, state, change, now, ...(reason ? { reason } : {}) });
+    const remaining = Math.max(0, Math.ceil((sub.expiresAt - now) / 1000));
+    const headers: Array<[string, string]> = [
+      ['Event', sub.event],
+      [
+        'Subscription-State',
+        state === 'active' ? `active;expires=${remaining}` : `terminated;reason=${reason ?? 'timeout'}`,
+      ],
+      ...sub.headers,
+    ];
+    if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
+    sub.chain = sub.chain.then(async () => {
+      const dialog = sub.dialog;
+      if (dialog.state === 'terminated') return;
+      try {
+        const res = await dialog.request('NOTIFY', {
+          body: Buffer.from(b.body),
+          contentType: b.contentType,
+          headers,
+        });
+        if (res.status < 300) return;
+        const fields = { tenant: sub.tenantId, subscription: sub.id, status: res.status, version };
+        this.#o.log.info({ event: 'notify.failed', ...fields }, 'NOTIFY refused');
+        if (NOTIFY_FAILURES_THAT_END.has(res.status) && !sub.ended && sub.dialog === dialog)
+          this.#lost(sub, `status ${res.status}`);
+      } catch (err) {
+        this.#o.log.warn(
+          { event: 'notify.error', tenant: sub.tenantId, subscription: sub.id, err: String(err) },
+          'NOTIFY not sent',
+        );
+      }
+    });
+  }
+
+  #markDirty(sub: Sub): void {
+    const persistence = sub.pkg.persistence;
+    if (sub.ended || !persistence) return;
+    sub.markedVersion = sub.version;
+    this.#store.upsert(sub.id, () => recordOf(sub, persistence.save(sub.resource), this.#o.clock.now()));
+  }
+}
+
+/** 423 with Min-Expires for a too-brief subscription, 400 for an Expires that is no number (RFC 6665 4.2.1.1). */
+function refusal(d: Extract<Duration, { ok: false }>): [number, Array<[string, string]>, string | undefined] {
+  return d.status === 423
+    ? [423, [['Min-Expires', String(MIN_EXPIRES)]], undefined]
+    : [400, [], 'Bad Expires'];
+}
+
+function sameFlow(a: Flow, b: Flow): boolean {
+  return (
+    a.protocol === b.protocol &&
+    a.connectionId === b.connectionId &&
+    a.remote.address === b.remote.address &&
+    a.remote.port === b.remote.port
+  );
+}

@@ -1,0 +1,224 @@
+/**
+ * The RFC 4235 dialog event package as a descriptor for the subscription service: who may watch which workplace
+ * (or, RFC 4662, a workplace's BLF list at `<ext>-blf`), and the dialog-info / RLMI multipart documents a NOTIFY
+ * carries. Subscription plumbing (dialogs, expiry, the NOTIFY chain, persistence) is core/subscriptions'.
+ */
+import { randomHex } from '../../util/random-id.js';
+import type { Logger } from '../../util/log.js';
+import { DIALOG_INFO_CONTENT_TYPE, dialogInfoXml } from '../../sip/event/dialog-info.js';
+import { RLMI_CONTENT_TYPE, multipartRelated, rlmiXml } from '../../sip/event/rlmi.js';
+import type {
+  EventPackage,
+  NotifyBody,
+  NotifyInfo,
+  Subscription,
+} from '../../core/subscriptions/event-package.js';
+import { RESTORE_MARGIN } from '../../core/subscriptions/subscription-records.js';
+import type { TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import { blfDialogInfo } from './blf-dialog-info.js';
+import { presenceOf, workplaceKey, type DialogView, type PresenceBook } from './presence-state.js';
+import { accepts, listUri, supportsEventlist, targetOf } from './subscribe-request.js';
+
+/** What one dialog-package subscription watches. */
+export interface BlfResource {
+  /** `dialog`: one workplace; `list`: the BLF list of `extension` (RFC 4662). */
+  readonly kind: 'dialog' | 'list';
+  readonly extension: string;
+  /** The watched workplaces: [extension] for `dialog`, the BLF list for `list`. */
+  members: readonly string[];
+  names: ReadonlyMap<string, string>;
+  /** Lists: the next dialog-info version per member (RFC 4662 5.2: each part has its own). */
+  readonly resourceVersions: Map<string, number>;
+}
+
+/** A change to some members (a partial list update), and the documents built for this event so far. */
+export interface BlfChange {
+  changes: ReadonlyMap<string, DialogView[]>;
+  /** workplaceKey → the document with VERSION_SENTINEL: watchers of one workplace share it but for the version. */
+  docs: Map<string, string>;
+}
+
+export type BlfSubscription = Subscription<BlfResource>;
+
+type Plan = { workplace(extension: string): WorkplaceRecord | undefined };
+
+/** Tenants and their workplaces (the core Directory fits). */
+export interface BlfDirectory {
+  tenantById(id: string): Promise<TenantRecord | undefined>;
+  plan(tenantId: string): Promise<Plan>;
+}
+
+/**
+ * The SIP identifiers of the leg a pickup INVITE with Replaces must name for a call ringing at `workplace`
+ * (implemented by the call engine; we are a B2BUA, so these are the callee-side leg's, not the caller's).
+ */
+export interface LegLookup {
+  pickupLegOf(
+    tenantId: string,
+    callId: string,
+    workplace: string,
+  ): { callId: string; localTag: string; remoteTag: string } | undefined;
+}
+
+const VERSION_SENTINEL = 0xffffffff;
+const SENTINEL_ATTR = `version="${VERSION_SENTINEL}"`;
+
+export function dialogPackage(o: {
+  directory: BlfDirectory;
+  legs: LegLookup;
+  book: () => PresenceBook;
+  log: Logger;
+  started(sub: BlfSubscription): void;
+  ended(sub: BlfSubscription): void;
+}): EventPackage<BlfResource, BlfChange> {
+  return {
+    event: 'dialog',
+    contentTypes: [DIALOG_INFO_CONTENT_TYPE, 'multipart/related', RLMI_CONTENT_TYPE],
+    async admit({ tenant, device, request }) {
+      const target = targetOf(request, tenant.domain);
+      if (target.kind === 'foreign') {
+        // Authorisation: the same answer whatever exists there, so nothing is learnt.
+        o.log.info(
+          { event: 'blf.subscribe.refused', tenant: tenant.id, device: device.username, status: 403 },
+          'BLF SUBSCRIBE to another tenant',
+        );
+        return { ok: false, status: 403 };
+      }
+      if (target.kind === 'unknown') return { ok: false, status: 404 };
+      const plan = await o.directory.plan(tenant.id);
+      const owner = plan.workplace(target.extension);
+      if (!owner) return { ok: false, status: 404 };
+      if (target.kind === 'list') {
+        // RFC 4662 section 4: a list URI without eventlist support → 421 naming the extension.
+        if (!supportsEventlist(request))
+          return { ok: false, status: 421, headers: [['Require', 'eventlist']] };
+        if (!accepts(request, 'multipart/related') || !accepts(request, RLMI_CONTENT_TYPE))
+          return {
+            ok: false,
+            status: 406,
+            headers: [['Accept', `multipart/related, ${RLMI_CONTENT_TYPE}, ${DIALOG_INFO_CONTENT_TYPE}`]],
+          };
+      } else if (!accepts(request, DIALOG_INFO_CONTENT_TYPE)) {
+        return { ok: false, status: 406, headers: [['Accept', DIALOG_INFO_CONTENT_TYPE]] };
+      }
+      const members = target.kind === 'list' ? membersOf(plan, owner) : [target.extension];
+      return {
+        ok: true,
+        resource: {
+          kind: target.kind,
+          extension: target.extension,
+          members,
+          names: namesOf(plan, members),
+          resourceVersions: new Map(members.map((m) => [m, 0])),
+        },
+        ...(target.kind === 'list' ? { headers: [['Require', 'eventlist']] } : {}),
+      };
+    },
+    started: (sub) => o.started(sub),
+    ended: (sub) => o.ended(sub),
+    body: (sub, n) => body(o, sub, n),
+    persistence: {
+      kinds: ['dialog', 'list'],
+      save: (r) => ({
+        kind: r.kind,
+        resource: r.extension,
+        versions: Object.fromEntries(r.resourceVersions),
+      }),
+      async restore({ tenantId, stored }) {
+        if (stored.kind !== 'dialog' && stored.kind !== 'list') return undefined;
+        const plan = await o.directory.plan(tenantId);
+        const owner = plan.workplace(stored.resource);
+        const members = !owner ? [] : stored.kind === 'list' ? membersOf(plan, owner) : [stored.resource];
+        return {
+          resource: {
+            kind: stored.kind,
+            extension: stored.resource,
+            members,
+            names: namesOf(plan, members),
+            resourceVersions: new Map(members.map((m) => [m, stored.versions[m] ?? RESTORE_MARGIN])),
+          },
+          // The watched workplace was removed while we were down: `noresource`.
+          gone: !owner,
+        };
+      },
+    },
+  };
+}
+
+/** The members of a BLF list that still exist. */
+export function membersOf(plan: Plan, owner: WorkplaceRecord): string[] {
+  return (owner.blf ?? []).filter((m) => plan.workplace(m));
+}
+
+export function namesOf(plan: Plan, members: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of members) {
+    const w = plan.workplace(m);
+    if (w) out.set(m, w.name);
+  }
+  return out;
+}
+
+/** The dialog-info document (one workplace) or the RLMI multipart (a list, RFC 4662 section 5) of one NOTIFY. */
+function body(
+  o: { legs: LegLookup; book: () => PresenceBook },
+  sub: BlfSubscription,
+  n: NotifyInfo<BlfChange>,
+): NotifyBody {
+  const r = sub.resource;
+  const changes = n.change?.changes;
+  const docs = n.change?.docs;
+  const dialogsOf = (m: string): DialogView[] =>
+    changes?.get(m) ?? presenceOf(o.book(), sub.tenantId, m).dialogs;
+  const build = (m: string, version: number): string =>
+    dialogInfoXml(
+      blfDialogInfo({
+        domain: sub.domain,
+        workplace: m,
+        version,
+        state: 'full',
+        dialogs: dialogsOf(m),
+        now: n.now,
+        legOf: (d) => o.legs.pickupLegOf(sub.tenantId, d.callId, m),
+      }),
+    );
+  const docFor = (m: string, version: number): string => {
+    if (!docs) return build(m, version);
+    const key = workplaceKey(sub.tenantId, m);
+    let template = docs.get(key);
+    if (template === undefined) docs.set(key, (template = build(m, VERSION_SENTINEL)));
+    return template.replace(SENTINEL_ATTR, `version="${version}"`);
+  };
+  if (r.kind === 'dialog')
+    return { contentType: DIALOG_INFO_CONTENT_TYPE, body: docFor(r.extension, n.version) };
+  // RFC 4662 section 5: full state names every resource; a partial update only those that changed.
+  const members = !changes ? r.members : r.members.filter((m) => changes.has(m));
+  const parts = members.map((m) => {
+    const v = r.resourceVersions.get(m) ?? 0;
+    r.resourceVersions.set(m, v + 1);
+    return { m, cid: `${m}.${sub.id}.${v}@${sub.domain}`, body: docFor(m, v) };
+  });
+  const rootCid = `list.${sub.id}.${n.version}@${sub.domain}`;
+  const rlmi = rlmiXml({
+    uri: listUri(r.extension, sub.domain),
+    version: n.version,
+    fullState: !changes,
+    resources: parts.map((p) => ({
+      uri: `sip:${p.m}@${sub.domain}`,
+      ...(r.names.has(p.m) ? { name: r.names.get(p.m)! } : {}),
+      instances: [
+        n.state === 'terminated'
+          ? { id: `i${p.m}`, state: 'terminated' as const, reason: n.reason ?? 'timeout', cid: p.cid }
+          : { id: `i${p.m}`, state: 'active' as const, cid: p.cid },
+      ],
+    })),
+  });
+  return multipartRelated({
+    boundary: `blf-${randomHex(8)}`,
+    rootCid,
+    parts: [
+      { cid: rootCid, contentType: RLMI_CONTENT_TYPE, body: rlmi },
+      ...parts.map((p) => ({ cid: p.cid, contentType: DIALOG_INFO_CONTENT_TYPE, body: p.body })),
+    ],
+  });
+}
