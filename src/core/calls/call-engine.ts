@@ -9,19 +9,13 @@ import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
 import type { FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
-import {
-  type EngineDeps,
-  type Leg,
-  type Target,
-  decodeUser,
-  deviceTarget,
-  dialogKey,
-  mediaOf,
-  parseReplaces,
-} from './call-parts.js';
+import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
+import type { Leg } from './leg.js';
+import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
-import type { CallEngineOptions } from './call-parts.js';
-export type { CallEngineOptions } from './call-parts.js';
+import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
+import { deviceTarget, type Target } from './targets.js';
+export type { CallEngineOptions } from './engine-deps.js';
 
 /**
  * The B2BUA call engine (first cut): an INVITE from an authenticated device becomes a Call with one caller leg
@@ -177,10 +171,9 @@ export class CallEngine {
     // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one; phones that build
     // the header from dialog-info (BLF) differ in orientation, so the swapped form is accepted too.
     const found = id
-      ? (this.#legsByDialog.get(
-          dialogKey({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }),
-        ) ??
-        this.#legsByDialog.get(dialogKey({ callId: id.callId, localTag: id.fromTag, remoteTag: id.toTag })))
+      ? replacesCandidates(id)
+          .map((c) => this.#legsByDialog.get(dialogKey(c)))
+          .find((f) => f !== undefined)
       : undefined;
     if (id && !found) {
       // A ringing call's branch (a BLF key picking up): its early dialog is ours as UAC, so section 3 lets us

@@ -1,22 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import {
-  answerFor,
-  negotiatedCodec,
-  offerFor,
-  type AudioSource,
-  type MediaBridge,
-  type MediaEndpoint,
-  type MediaEngine,
-  type MediaPlayer,
-} from '../../media/index.js';
+import type { AudioSource, MediaBridge, MediaEndpoint, MediaEngine, MediaPlayer } from '../../media/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
-import type { Dialog, IncomingInvite, OutgoingInvite, UserAgentCore } from '../../sip/ua/index.js';
+import type { Dialog, IncomingInvite, UserAgentCore } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
+import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { CallEndReason, Party } from '../events/types.js';
-import { COMPLETED_ELSEWHERE, mediaOf, nameAddr, okFor, responseFor, type Target } from './call-parts.js';
+import { answerOffer, applyAnswer, mediaOf } from './leg-media.js';
+import { offerToAgents, type Offer, type OfferAnswer } from './queue-offer.js';
+import { okFor, responseFor, sdpBody } from './sip-helpers.js';
+import type { Target } from './targets.js';
+export type { Offer, OfferOutcome, OfferResult } from './queue-offer.js';
 
 /**
  * A call the server answers itself (a queue caller, later park): the caller's INVITE gets our SDP answer from a
@@ -43,35 +39,11 @@ export interface HeldCallDeps {
 
 export type HeldCallState = 'held' | 'offering' | 'connected' | 'ended';
 
-/** How one offer to a workplace ended. */
-export type OfferOutcome =
-  | 'answered'
-  /** Every workplace refused or failed, at least one refused (486, 603, 600). */
-  | 'declined'
-  /** Nobody answered within the timeout, or the devices failed otherwise (408, 480, 5xx). */
-  | 'no-answer'
-  /** No workplace had a registered device to ring. */
-  | 'unavailable'
-  /** The caller hung up while the workplace rang. */
-  | 'caller-gone'
-  /** cancelOffer() was called. */
-  | 'cancelled';
-
-export interface OfferResult {
-  outcome: OfferOutcome;
-  /** The workplace whose device answered. */
-  answeredBy?: string;
-  /** Workplaces whose every device refused (486, 603, 600). */
-  declinedBy: string[];
-  /** Workplaces without a registered device. */
-  unreachable: string[];
-}
-
-export interface Offer {
-  readonly result: Promise<OfferResult>;
-  /** Stops ringing (if still ringing); the result becomes 'cancelled'. */
-  cancel(): void;
-}
+export const HELD_CALL_TRANSITIONS: TransitionTable<HeldCallState> = {
+  held: ['offering', 'ended'],
+  offering: ['held', 'connected', 'ended'],
+  connected: ['ended'],
+};
 
 export class HeldCall {
   readonly id: string;
@@ -82,7 +54,7 @@ export class HeldCall {
   readonly #log: Logger;
   readonly #dialog: Dialog;
   readonly #ep: MediaEndpoint;
-  #state: HeldCallState = 'held';
+  readonly #m = new StateMachine<HeldCallState>('HeldCall', HELD_CALL_TRANSITIONS, 'held');
   #player: MediaPlayer | undefined;
   #offers = 0;
   #agent: { party: Party; dialog: Dialog; ep: MediaEndpoint; subId: string; answeredAt: number } | undefined;
@@ -132,19 +104,17 @@ export class HeldCall {
       x.incoming.reject(503, { reason: 'No Media Ports' });
       return undefined;
     }
-    const ans = answerFor(offer, ep);
-    if (!ans.codec || !ans.remote) {
+    const ans = answerOffer(offer, ep);
+    if (!ans) {
       ep.close();
       x.incoming.reject(488);
       return undefined;
     }
-    ep.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
-    ep.setCodec(ans.codec);
     // A queue caller may well stay silent for minutes while listening: no media timeout while only held.
     ep.setInactivityTimeout(0);
     let dialog: Dialog;
     try {
-      dialog = await x.incoming.accept({ body: Buffer.from(ans.sdp), contentType: 'application/sdp' });
+      dialog = await x.incoming.accept(sdpBody(ans.sdp));
     } catch {
       ep.close();
       return undefined;
@@ -172,7 +142,7 @@ export class HeldCall {
   }
 
   get state(): HeldCallState {
-    return this.#state;
+    return this.#m.state;
   }
 
   /** The connected agent, once an offer was answered. */
@@ -182,13 +152,13 @@ export class HeldCall {
 
   /** Called once when the call ends, whatever the cause. */
   onEnded(cb: (reason: CallEndReason) => void): void {
-    if (this.#state === 'ended') cb('completed');
+    if (this.#m.is('ended')) cb('completed');
     else this.#onEnd.push(cb);
   }
 
   /** Plays into the caller (replacing whatever played); ignored once connected or ended. */
   play(source: AudioSource, o: { loop?: boolean; onEnded?: () => void } = {}): void {
-    if (this.#state === 'connected' || this.#state === 'ended') return;
+    if (this.#m.is('connected', 'ended')) return;
     this.#player?.stop();
     const p = this.#d.media.play(this.#ep, source, o.loop !== undefined ? { loop: o.loop } : {});
     this.#player = p;
@@ -208,181 +178,59 @@ export class HeldCall {
 
   /**
    * Rings every workplace in `ring` (each with its registered devices as targets; several workplaces only for
-   * simultaneous distribution) with our own offer for at most `timeoutMs`. The first device to answer is bridged to
-   * the caller; every other branch is cancelled with "Call completed elsewhere" (RFC 3326). One offer at a time.
+   * simultaneous distribution) with our own offer for at most `timeoutMs` (queue-offer.ts). The first device to
+   * answer is bridged to the caller. One offer at a time.
    */
   offer(ring: ReadonlyArray<{ agent: Party; targets: readonly Target[] }>, timeoutMs: number): Offer {
-    if (this.#state !== 'held') throw new Error(`offer() while ${this.#state}`);
-    const d = this.#d;
-    const attempts = ring
-      .filter((r) => r.targets.length > 0)
-      .map((r) => ({
-        ...r,
-        subId: `${this.id}.${++this.#offers}`,
-        left: r.targets.length,
-        statuses: [] as number[],
-      }));
-    const unreachable = ring
-      .filter((r) => r.targets.length === 0)
-      .map((r) => r.agent.workplace ?? r.agent.number);
-    if (attempts.length === 0)
-      return {
-        result: Promise.resolve({ outcome: 'unavailable', declinedBy: [], unreachable }),
-        cancel: () => undefined,
-      };
-    this.#state = 'offering';
-    const emitEnd = (a: (typeof attempts)[number], reason: CallEndReason, status?: number) =>
-      d.bus.emit({
-        type: 'call.ended',
-        tenantId: this.tenant.id,
-        callId: a.subId,
-        partOf: this.id,
-        at: d.clock.now(),
-        caller: this.caller,
-        callee: a.agent,
-        reason,
-        ...(status !== undefined ? { status } : {}),
-      });
-    let settle!: (r: OfferResult) => void;
-    const result = new Promise<OfferResult>((r) => (settle = r));
-    let outcome: OfferOutcome | undefined;
-    const open = new Set(attempts);
-    const declinedBy: string[] = [];
-    const branches: Array<{ invite: OutgoingInvite; done: boolean }> = [];
-    const finish = (o: OfferOutcome, reason: CallEndReason, answeredBy?: string): void => {
-      if (outcome !== undefined) return;
-      outcome = o;
-      d.clock.clearTimeout(timer);
+    if (!this.#m.is('held')) throw new Error(`offer() while ${this.#m.state}`);
+    if (ring.every((r) => r.targets.length === 0))
+      return offerToAgents(this.#d, this.#offerCall(), ring, timeoutMs, () => false);
+    this.#m.to('offering');
+    const offer = offerToAgents(this.#d, this.#offerCall(), ring, timeoutMs, (a) => this.#connect(a));
+    this.#abortOffer = offer.abort;
+    void offer.result.then(() => {
       this.#abortOffer = undefined;
-      for (const b of branches)
-        if (!b.done) b.invite.cancel(o === 'answered' ? COMPLETED_ELSEWHERE : undefined);
-      // Every workplace still ringing gets its end event (the winner's comes when the conversation ends).
-      for (const a of open) if ((a.agent.workplace ?? a.agent.number) !== answeredBy) emitEnd(a, reason);
-      open.clear();
-      if (o !== 'answered' && this.#state === 'offering') this.#state = 'held';
-      settle({ outcome: o, declinedBy, unreachable, ...(answeredBy !== undefined ? { answeredBy } : {}) });
+      if (this.#m.is('offering')) this.#m.to('held');
+    });
+    return offer;
+  }
+
+  #offerCall(): { id: string; tenant: TenantRecord; caller: Party; nextSubId(): string } {
+    return {
+      id: this.id,
+      tenant: this.tenant,
+      caller: this.caller,
+      nextSubId: () => `${this.id}.${++this.#offers}`,
     };
-    this.#abortOffer = () => finish('caller-gone', 'cancelled');
-    // Declared after finish() (which clears it): finish cannot run before this line, the devices ring later.
-    const timer: TimerHandle = d.clock.setTimeout(() => finish('no-answer', 'no-answer'), timeoutMs);
-    for (const a of attempts) {
-      for (const target of a.targets) {
-        void this.#ringOne(a, target, () => outcome !== undefined, branches).then((r) => {
-          if (outcome !== undefined) return;
-          const who = a.agent.workplace ?? a.agent.number;
-          if (r.answered) {
-            open.delete(a);
-            finish('answered', 'completed', who);
-            return;
-          }
-          a.statuses.push(r.status);
-          if (--a.left > 0) return;
-          // Every device of this workplace said no.
-          open.delete(a);
-          const declined = a.statuses.some((s) => s === 486 || s === 603 || s === 600);
-          if (declined) declinedBy.push(who);
-          emitEnd(a, declined ? 'declined' : 'no-answer', r.status);
-          if (open.size === 0) finish(declinedBy.length > 0 ? 'declined' : 'no-answer', 'no-answer');
-        });
-      }
-    }
-    return { result, cancel: () => finish('cancelled', 'cancelled') };
   }
 
-  /** One device of one offer: resolves answered (and connected) or with the final failure status. */
-  async #ringOne(
-    a: { agent: Party; subId: string },
-    target: Target,
-    over: () => boolean,
-    branches: Array<{ invite: OutgoingInvite; done: boolean }>,
-  ): Promise<{ answered: boolean; status: number }> {
+  /** The device that answered an offer is bridged to the caller; false when the caller is gone meanwhile. */
+  #connect(a: OfferAnswer): boolean {
+    if (!this.#m.is('offering')) return false;
     const d = this.#d;
-    let ep: MediaEndpoint;
-    try {
-      ep = await d.media.allocate(`${a.subId}:${target.label}`);
-    } catch {
-      return { answered: false, status: 503 };
-    }
-    if (over()) {
-      ep.close();
-      return { answered: false, status: 487 };
-    }
-    const invite = d.ua.invite({
-      flow: target.flow,
-      requestUri: target.requestUri,
-      // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.
-      from: target.from ?? nameAddr(this.caller, this.tenant.domain),
-      to: target.to ?? nameAddr(a.agent, this.tenant.domain),
-      body: Buffer.from(offerFor(ep)),
-      contentType: 'application/sdp',
-      headers: target.headers ?? [
-        ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
-      ],
-    });
-    const b = { invite, done: false };
-    branches.push(b);
-    invite.onProvisional((res) => {
-      if (res.status >= 180 && !over())
-        d.bus.emit({
-          type: 'call.ringing',
-          tenantId: this.tenant.id,
-          callId: a.subId,
-          partOf: this.id,
-          at: d.clock.now(),
-          caller: this.caller,
-          callee: a.agent,
-          ...(target.device ? { device: target.device } : {}),
-        });
-    });
-    const r = await invite.result;
-    b.done = true;
-    if (r.dialog) {
-      if (over() || this.#state !== 'offering') {
-        // Answered too late (timeout, caller gone, another device won): hang that device up.
-        void r.dialog.bye();
-        ep.close();
-        return { answered: false, status: 487 };
-      }
-      this.#connect(a.agent, a.subId, r.dialog, ep, r.response.body.toString('utf8'), target.device);
-      return { answered: true, status: 200 };
-    }
-    ep.close();
-    return { answered: false, status: r.response.status };
-  }
-
-  #connect(
-    agent: Party,
-    subId: string,
-    dialog: Dialog,
-    ep: MediaEndpoint,
-    answer: string,
-    device?: string,
-  ): void {
-    const d = this.#d;
-    const rtp = mediaOf(answer);
-    if (rtp) {
-      ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
-      const codec = negotiatedCodec(rtp);
-      if (codec) ep.setCodec(codec);
-    }
+    applyAnswer(a.ep, a.answer);
     this.stopAudio();
-    this.#bridge = d.media.bridge(this.#ep, ep);
+    this.#bridge = d.media.bridge(this.#ep, a.ep);
     this.#ep.setInactivityTimeout(d.mediaTimeoutMs ?? 60_000);
-    const party: Party = { ...agent, ...(device ? { device } : {}) };
-    this.#agent = { party, dialog, ep, subId, answeredAt: d.clock.now() };
-    this.#state = 'connected';
+    const party: Party = { ...a.agent, ...(a.device ? { device: a.device } : {}) };
+    this.#agent = { party, dialog: a.dialog, ep: a.ep, subId: a.subId, answeredAt: d.clock.now() };
+    this.#m.to('connected');
     d.bus.emit({
       type: 'call.answered',
       tenantId: this.tenant.id,
-      callId: subId,
+      callId: a.subId,
       partOf: this.id,
       at: d.clock.now(),
       caller: this.caller,
-      callee: agent,
-      ...(device ? { device } : {}),
+      callee: a.agent,
+      ...(a.device ? { device: a.device } : {}),
     });
-    this.#log.info({ event: 'held.connected', agent: agent.number, device }, 'queue call connected');
-    this.#wireDialog(dialog, ep, false);
+    this.#log.info(
+      { event: 'held.connected', agent: a.agent.number, device: a.device },
+      'queue call connected',
+    );
+    this.#wireDialog(a.dialog, a.ep, false);
+    return true;
   }
 
   /** The caller's dialog: BYE ends; a re-INVITE is answered from our endpoint (hold is the caller's business). */
@@ -392,7 +240,7 @@ export class HeldCall {
 
   #wireDialog(dialog: Dialog, ep: MediaEndpoint, isCaller: boolean): void {
     dialog.onTerminated(() => {
-      if (this.#state === 'ended') return;
+      if (this.#m.is('ended')) return;
       if (isCaller) {
         this.#abortOffer?.();
         if (this.#agent) void this.#agent.dialog.bye();
@@ -408,7 +256,7 @@ export class HeldCall {
       else tx.respond(responseFor(tx.request, 501));
     });
     ep.onInactive(() => {
-      if (this.#state !== 'connected') return;
+      if (!this.#m.is('connected')) return;
       this.#log.info({ event: 'held.media-timeout', caller: isCaller }, 'no RTP, ending call');
       void this.hangup();
     });
@@ -416,23 +264,13 @@ export class HeldCall {
 
   #onReinvite(tx: ServerTransaction, ep: MediaEndpoint): void {
     const offer = tx.request.body.toString('utf8');
-    try {
-      if (!offer) throw new Error('no offer');
-      const ans = answerFor(offer, ep);
-      if (!ans.codec || !ans.remote) throw new Error('no codec');
-      ep.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
-      ep.setCodec(ans.codec);
-      tx.respond(
-        responseFor(tx.request, 200, { body: Buffer.from(ans.sdp), contentType: 'application/sdp' }),
-      );
-    } catch {
-      tx.respond(responseFor(tx.request, 488));
-    }
+    const ans = offer ? answerOffer(offer, ep) : undefined;
+    tx.respond(ans ? responseFor(tx.request, 200, sdpBody(ans.sdp)) : responseFor(tx.request, 488));
   }
 
   /** Ends the call from our side: BYE to the caller (and the agent if connected). */
   async hangup(): Promise<void> {
-    if (this.#state === 'ended') return;
+    if (this.#m.is('ended')) return;
     this.#abortOffer?.();
     const agent = this.#agent;
     this.#end(agent ? 'completed' : 'failed');
@@ -440,8 +278,8 @@ export class HeldCall {
   }
 
   #end(reason: CallEndReason): void {
-    if (this.#state === 'ended') return;
-    this.#state = 'ended';
+    if (this.#m.is('ended')) return;
+    this.#m.to('ended');
     const d = this.#d;
     this.stopAudio();
     this.#bridge?.close();

@@ -1,4 +1,4 @@
-import { deviceTarget, type Target } from '../../core/calls/call-parts.js';
+import { deviceTarget, type Target } from '../../core/calls/targets.js';
 import type { FeatureInvocation, ServiceCall, ServiceNumbers } from '../../core/calls/service-handlers.js';
 import { HeldCall, type HeldCallDeps } from '../../core/calls/held-call.js';
 import type { ExternalRoutes } from '../../core/calls/external-routes.js';

@@ -1,5 +1,5 @@
 import type { HeldCall } from '../../core/calls/held-call.js';
-import type { Target } from '../../core/calls/call-parts.js';
+import type { Target } from '../../core/calls/targets.js';
 import type { Party } from '../../core/events/types.js';
 import type { Clock } from '../../util/clock.js';
 import { musicOnHold } from '../../media/audio/music-on-hold.js';

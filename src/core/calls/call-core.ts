@@ -1,0 +1,37 @@
+import type { MediaEndpoint } from '../../media/index.js';
+import type { TenantRecord } from '../../store/types.js';
+import type { Logger } from '../../util/log.js';
+import type { EngineDeps } from './engine-deps.js';
+import type { HoldMusic } from './hold.js';
+import type { Leg, LegRegistry } from './leg.js';
+
+export type HangupReason =
+  'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed';
+
+/** Another call a leg may be handed over from (attended transfer): what the transfer needs of it. */
+export interface HandOverSource {
+  readonly id: string;
+  readonly tenant: TenantRecord;
+  /** Gives up `leg`'s call: returns its other side (now moved) and ends, or undefined when not connected. */
+  handOver(leg: Leg): Leg | undefined;
+}
+
+/**
+ * What an answered call offers the modules acting on its legs (transfer, takeover): its identity, its deps, and
+ * the few moves that change its legs. The Call implements it; the modules never see the Call class.
+ */
+export interface CallCore {
+  readonly id: string;
+  readonly tenant: TenantRecord;
+  readonly deps: EngineDeps;
+  readonly log: Logger;
+  readonly holds: HoldMusic;
+  readonly dialogs: LegRegistry<HandOverSource>;
+  isAnswered(): boolean;
+  other(leg: Leg): Leg;
+  /** Bridges two endpoints (an endpoint is in one bridge at a time: the old pairing closes). */
+  bridge(a: MediaEndpoint, b: MediaEndpoint): void;
+  /** Puts `next` in the place of `old` (same role); the call's caller or callee becomes `next.party`. */
+  swapLeg(old: Leg, next: Leg): void;
+  hangup(reason: HangupReason): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import { musicOnHold } from '../../media/audio/music-on-hold.js';
+import type { MediaEngine, MediaPlayer } from '../../media/index.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { Leg } from './leg.js';
+import { answerOffer } from './leg-media.js';
+import { responseFor, sdpBody } from './sip-helpers.js';
+
+/**
+ * Hold and music on hold for the legs of one call. A re-INVITE with an offer is answered from the leg's own
+ * endpoint (the other side's dialog is untouched). Hold (sendonly / inactive / c=0.0.0.0, RFC 3264 section 8.4)
+ * starts music on hold towards the other party; resume (sendrecv again) stops it and the relay carries both
+ * voices again.
+ */
+export class HoldMusic {
+  readonly #media: MediaEngine;
+  readonly #mediaTimeoutMs: number;
+  readonly #players = new Map<Leg, MediaPlayer>();
+
+  constructor(media: MediaEngine, mediaTimeoutMs: number) {
+    this.#media = media;
+    this.#mediaTimeoutMs = mediaTimeoutMs;
+  }
+
+  /** Answers the re-INVITE `tx` of `leg`; reports hold and resume of that side. */
+  onReinvite(tx: ServerTransaction, leg: Leg, other: Leg, events: { held(): void; resumed(): void }): void {
+    const ans = answerOffer(tx.request.body.toString('utf8'), leg.ep);
+    if (!ans) {
+      tx.respond(responseFor(tx.request, 488));
+      return;
+    }
+    const holding = ans.direction === 'recvonly' || ans.direction === 'inactive';
+    const player = this.#players.get(leg);
+    if (holding && !player) {
+      this.#players.set(leg, this.#media.play(other.ep, musicOnHold(), { loop: true }));
+      leg.tryTo('held');
+      // A holding phone may send nothing at all: that silence is not a dead call.
+      leg.ep.setInactivityTimeout(0);
+      events.held();
+    } else if (!holding && player) {
+      player.stop();
+      this.#players.delete(leg);
+      leg.tryTo('connected');
+      leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
+      events.resumed();
+    }
+    tx.respond(responseFor(tx.request, 200, sdpBody(ans.sdp)));
+  }
+
+  /**
+   * Forgets the hold of `leg` without stopping its music: a transfer plays something else (ringback) to the
+   * same endpoint, which replaces it.
+   */
+  forget(leg: Leg): void {
+    this.#players.delete(leg);
+  }
+
+  /** Stops all music (the legs change: a takeover or transfer completes, or the call ends). */
+  stopAll(): void {
+    for (const p of this.#players.values()) p.stop();
+    this.#players.clear();
+  }
+}
