@@ -1,6 +1,5 @@
 import { offerFor, rewriteSdp, type MediaBridge, type MediaEndpoint } from '../../media/index.js';
-import type { SipRequest, SipResponse } from '../../sip/message/index.js';
-import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { SipResponse } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
 import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
@@ -16,8 +15,8 @@ import { applyAnswer, pointAtOffer } from './leg-media.js';
 import {
   type PickupKind,
   type PickupLeg,
-  branchIds,
   connectedIdentityHeaders,
+  earlyPickupLeg,
   namesBranch,
 } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
@@ -25,11 +24,7 @@ import { pickupAnswers, replaceLeg } from './takeover.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
 import { Transfers } from './transfer.js';
 
-/**
- * ringing: the caller's INVITE is pending while the fork rings the callee's devices.
- * answered: two connected legs (caller side, callee side) whose media the relay bridges.
- * ended: over; every endpoint closed (a leg moved into another call keeps its endpoint).
- */
+/** ringing: the fork rings the callee's devices; answered: two legs bridged; ended: every endpoint closed. */
 export type CallState = 'ringing' | 'answered' | 'ended';
 
 export const CALL_TRANSITIONS: TransitionTable<CallState> = {
@@ -281,12 +276,25 @@ export class Call implements HandOverSource {
       void this.#other(leg).dialog.bye();
       this.#end('completed');
     });
-    leg.dialog.onAck((ack) => this.#takeAnswerInAck(leg, ack));
+    leg.dialog.onAck((ack) => {
+      if (this.#holds.takeAnswerInAck(leg, ack)) return;
+      this.#log.info({ event: 'call.no-answer-in-ack', side: leg.party.number }, 'no SDP answer in the ACK');
+      void this.hangup('completed');
+    });
     leg.dialog.onRequest((tx) => {
       const m = tx.request.method;
       if (m === 'BYE') tx.respond(okFor(tx.request));
-      else if (m === 'INVITE' && tx.request.body.length === 0) this.#offerInOk(tx, leg);
-      else if (m === 'INVITE') this.#onReinvite(tx, leg);
+      else if (m === 'INVITE' && tx.request.body.length === 0) this.#holds.offerInOk(tx, leg);
+      else if (m === 'INVITE')
+        this.#holds.onReinvite(tx, leg, this.#other(leg), (type) =>
+          this.#o.bus.emit({
+            type,
+            tenantId: this.tenant.id,
+            callId: this.id,
+            at: this.#o.clock.now(),
+            by: leg.party,
+          }),
+        );
       else if (m === 'REFER') void this.#transfers.onRefer(tx, leg);
       else tx.respond(responseFor(tx.request, 501));
     });
@@ -296,36 +304,6 @@ export class Call implements HandOverSource {
       this.#log.info({ event: 'call.media-timeout', side: leg.party.number }, 'no RTP, ending call');
       void this.hangup('completed');
     });
-  }
-
-  #onReinvite(tx: ServerTransaction, leg: Leg): void {
-    const o = this.#o;
-    const event = (type: 'call.held' | 'call.resumed') => () =>
-      o.bus.emit({ type, tenantId: this.tenant.id, callId: this.id, at: o.clock.now(), by: leg.party });
-    this.#holds.onReinvite(tx, leg, this.#other(leg), {
-      held: event('call.held'),
-      resumed: event('call.resumed'),
-    });
-  }
-
-  /**
-   * An offerless re-INVITE (phones send them to refresh a session or after a transfer): our 200 carries a fresh
-   * offer for this leg's endpoint and the phone answers in its ACK (RFC 3261 section 14.2, RFC 3264 section 4).
-   * Hold is not changed this way; phones hold with an offer of their own.
-   */
-  #offerInOk(tx: ServerTransaction, leg: Leg): void {
-    if (leg.state !== 'offering') leg.tryTo('offering');
-    tx.respond(responseFor(tx.request, 200, sdpBody(offerFor(leg.ep))));
-  }
-
-  /** The answer to our offer in a 200, from the ACK; a missing or unusable answer leaves no media: hang up. */
-  #takeAnswerInAck(leg: Leg, ack: SipRequest): void {
-    if (leg.state !== 'offering') return;
-    leg.answered();
-    if (!applyAnswer(leg.ep, ack.body.toString('utf8'))) {
-      this.#log.info({ event: 'call.no-answer-in-ack', side: leg.party.number }, 'no SDP answer in the ACK');
-      void this.hangup('completed');
-    }
   }
 
   get state(): CallState {
@@ -355,16 +333,8 @@ export class Call implements HandOverSource {
    * of the branch, local = the device's To tag, remote = our From tag). Answered: its connected leg.
    */
   pickupLegOf(workplace: string): PickupLeg | undefined {
-    if (this.#m.is('ringing')) {
-      if (this.callee.workplace !== workplace) return undefined;
-      for (const b of this.#fork?.branches ?? []) {
-        const tag = b.earlyTags[0];
-        if (b.done || !b.target.device || tag === undefined) continue;
-        const ids = branchIds(b);
-        return { callId: ids.callId, localTag: tag, remoteTag: ids.fromTag };
-      }
-      return undefined;
-    }
+    if (this.#m.is('ringing'))
+      return this.callee.workplace === workplace ? earlyPickupLeg(this.#fork?.branches ?? []) : undefined;
     if (!this.#m.is('answered') || !this.#legs) return undefined;
     const leg = this.#legs.find((l) => l.active && l.party.workplace === workplace);
     if (!leg) return undefined;
@@ -508,7 +478,9 @@ export class Call implements HandOverSource {
     // A leg handed over to another call (attended transfer) keeps its media endpoint.
     for (const l of this.#legs ?? []) l.tryTo('ended');
     const kept = new Set((this.#legs ?? []).filter((l) => l.state === 'moved').map((l) => l.ep));
-    const endpoints = [this.#callerEndpoint, ...(this.#legs ?? []).map((l) => l.ep)];
+    // The fork's winner is not a leg yet when the answer fails (no ACK, no answer in it): closed with the rest.
+    const endpoints = [this.#callerEndpoint, ...(this.#fork?.branches ?? []).map((b) => b.endpoint)];
+    endpoints.push(...(this.#legs ?? []).map((l) => l.ep));
     for (const ep of endpoints) if (ep && !kept.has(ep)) ep.close();
     for (const l of this.#legs ?? []) this.#dialogs.remove(l);
     this.#o.bus.emit({

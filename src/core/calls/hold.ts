@@ -1,12 +1,13 @@
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
-import type { MediaEngine, MediaPlayer } from '../../media/index.js';
+import { offerFor, type MediaEngine, type MediaPlayer } from '../../media/index.js';
+import type { SipRequest } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Leg } from './leg.js';
-import { answerOffer } from './leg-media.js';
+import { answerOffer, applyAnswer } from './leg-media.js';
 import { responseFor, sdpBody } from './sip-helpers.js';
 
 /**
- * Hold and music on hold for the legs of one call. A re-INVITE with an offer is answered from the leg's own
+ * Session changes by re-INVITE for the legs of one call, with hold and music on hold. A re-INVITE with an offer is answered from the leg's own
  * endpoint (the other side's dialog is untouched). Hold (sendonly / inactive / c=0.0.0.0, RFC 3264 section 8.4)
  * starts music on hold towards the other party; resume (sendrecv again) stops it and the relay carries both
  * voices again.
@@ -22,7 +23,12 @@ export class HoldMusic {
   }
 
   /** Answers the re-INVITE `tx` of `leg`; reports hold and resume of that side. */
-  onReinvite(tx: ServerTransaction, leg: Leg, other: Leg, events: { held(): void; resumed(): void }): void {
+  onReinvite(
+    tx: ServerTransaction,
+    leg: Leg,
+    other: Leg,
+    report: (type: 'call.held' | 'call.resumed') => void,
+  ): void {
     const ans = answerOffer(tx.request.body.toString('utf8'), leg.ep);
     if (!ans) {
       tx.respond(responseFor(tx.request, 488));
@@ -35,15 +41,35 @@ export class HoldMusic {
       leg.tryTo('held');
       // A holding phone may send nothing at all: that silence is not a dead call.
       leg.ep.setInactivityTimeout(0);
-      events.held();
+      report('call.held');
     } else if (!holding && player) {
       player.stop();
       this.#players.delete(leg);
       leg.tryTo('connected');
       leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
-      events.resumed();
+      report('call.resumed');
     }
     tx.respond(responseFor(tx.request, 200, sdpBody(ans.sdp)));
+  }
+
+  /**
+   * An offerless re-INVITE (phones send them to refresh a session or after a transfer): our 200 carries a fresh
+   * offer for this leg's endpoint and the phone answers in its ACK (RFC 3261 section 14.2, RFC 3264 section 4).
+   * Hold is not changed this way; phones hold with an offer of their own.
+   */
+  offerInOk(tx: ServerTransaction, leg: Leg): void {
+    if (leg.state !== 'offering') leg.tryTo('offering');
+    tx.respond(responseFor(tx.request, 200, sdpBody(offerFor(leg.ep))));
+  }
+
+  /**
+   * The answer to our offer in a 200, from the ACK. False when it was due and is missing or unusable: the leg
+   * has no media then, and the call should end.
+   */
+  takeAnswerInAck(leg: Leg, ack: SipRequest): boolean {
+    if (leg.state !== 'offering') return true;
+    leg.answered();
+    return applyAnswer(leg.ep, ack.body.toString('utf8')) !== undefined;
   }
 
   /**

@@ -51,3 +51,17 @@ export function namesBranch(b: ForkBranch, id: { callId: string; toTag: string; 
   const other = id.toTag === ours.fromTag ? id.fromTag : id.fromTag === ours.fromTag ? id.toTag : undefined;
   return other !== undefined && b.earlyTags.includes(other);
 }
+
+/**
+ * The early dialog of a ringing fork an INVITE with Replaces would name, as the device sees it (RFC 4235:
+ * local = the device's side): the branch's Call-ID, local = the device's To tag, remote = our From tag.
+ */
+export function earlyPickupLeg(branches: readonly ForkBranch[]): PickupLeg | undefined {
+  for (const b of branches) {
+    const tag = b.earlyTags[0];
+    if (b.done || !b.target.device || tag === undefined) continue;
+    const ids = branchIds(b);
+    return { callId: ids.callId, localTag: tag, remoteTag: ids.fromTag };
+  }
+  return undefined;
+}
