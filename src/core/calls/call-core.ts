@@ -1,9 +1,12 @@
 import type { MediaEndpoint } from '../../media/index.js';
+import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
+import type { Party } from '../events/types.js';
 import type { Logger } from '../../util/log.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { HoldMusic } from './hold.js';
 import type { Leg, LegRegistry } from './leg.js';
+import type { PickupKind } from './pickup.js';
 
 export type HangupReason =
   'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed';
@@ -34,4 +37,18 @@ export interface CallCore {
   /** Puts `next` in the place of `old` (same role); the call's caller or callee becomes `next.party`. */
   swapLeg(old: Leg, next: Leg): void;
   hangup(reason: HangupReason): Promise<void>;
+}
+
+/** What a ringing call offers a pickup (takeover.ts): its pending caller INVITE and the move to answered. */
+export interface RingingCore {
+  readonly core: CallCore;
+  readonly callerInvite: IncomingInvite;
+  /** The caller's endpoint while the call still rings; undefined once it does not. */
+  callerEndpoint(): MediaEndpoint | undefined;
+  caller(): Party;
+  /** The call is answered by `picker` instead of the devices it rang (they get CANCEL). */
+  answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void;
+  connect(caller: Leg, callee: Leg): void;
+  /** A side never ACKed: the call ends as failed. */
+  fail(): void;
 }

@@ -5,7 +5,7 @@ import type { TenantRecord } from '../../store/types.js';
 import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
-import type { CallCore, HangupReason, HandOverSource } from './call-core.js';
+import type { CallCore, HangupReason, HandOverSource, RingingCore } from './call-core.js';
 import type { EngineDeps } from './engine-deps.js';
 import { reasonForStatus } from './final-status.js';
 import { Fork, ForkBranch } from './fork.js';
@@ -15,12 +15,11 @@ import { applyAnswer, pointAtOffer } from './leg-media.js';
 import {
   type PickupKind,
   type PickupLeg,
-  connectedIdentityHeaders,
   earlyPickupLeg,
   namesBranch,
 } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
-import { pickupAnswers, replaceLeg } from './takeover.js';
+import { replaceLeg, takeRinging } from './takeover.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
 import { Transfers } from './transfer.js';
 
@@ -64,6 +63,7 @@ export class Call implements HandOverSource {
   readonly #holds: HoldMusic;
   readonly #transfers: Transfers;
   readonly #core: CallCore;
+  readonly #ringing: RingingCore;
 
   constructor(x: {
     id: string;
@@ -100,6 +100,36 @@ export class Call implements HandOverSource {
       hangup: (reason) => this.hangup(reason),
     };
     this.#transfers = new Transfers(this.#core);
+    this.#ringing = {
+      core: this.#core,
+      callerInvite: this.#incoming,
+      callerEndpoint: () => (this.#m.is('ringing') ? this.#callerEndpoint : undefined),
+      caller: () => this.caller,
+      answerBy: (picker, kind) => this.#answerBy(picker, kind),
+      connect: (a, b) => this.#connect(a, b),
+      fail: () => this.#end('failed'),
+    };
+  }
+
+  /** A ringing call answered by a picker instead of the devices it rang. */
+  #answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void {
+    const o = this.#o;
+    this.#m.to('answered');
+    this.#fork?.cancel(COMPLETED_ELSEWHERE);
+    const rung = this.callee;
+    this.callee = picker;
+    this.#answeredAt = o.clock.now();
+    const at = this.#answeredAt;
+    o.bus.emit({
+      type: 'call.picked-up',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at,
+      by: picker,
+      from: rung,
+      kind,
+    });
+    this.#emit('call.answered', picker.device);
   }
 
   #emit(type: 'call.offered' | 'call.ringing' | 'call.answered', device?: string): void {
@@ -352,87 +382,9 @@ export class Call implements HandOverSource {
     return replaceLeg(this.#core, leg, incoming, party, kind);
   }
 
-  /**
-   * Pickup of this ringing call by another phone (`*97`, `*98`, INVITE with Replaces naming a branch). The
-   * picker's INVITE is answered from a new media endpoint, the caller's pending INVITE with 200 from its own
-   * endpoint (each side negotiates its own codec; the relay translates G.711 laws), every branch gets CANCEL
-   * ("Call completed elsewhere", so phones do not log a missed call), and the call goes on as an answered call
-   * between the caller and the picker. The picker's 200 OK names the real caller (connectedIdentityHeaders).
-   */
-  async takeRinging(
-    incoming: IncomingInvite,
-    picker: Party,
-    kind: Exclude<PickupKind, 'pull'>,
-  ): Promise<void> {
-    const o = this.#o;
-    const callerEp = this.#callerEndpoint;
-    if (!this.#m.is('ringing') || !callerEp) {
-      incoming.reject(480, { reason: 'Call No Longer Ringing' });
-      return;
-    }
-    let pickerEp: MediaEndpoint;
-    try {
-      pickerEp = await o.media.allocate(`${this.id}:${picker.device ?? picker.number}`);
-    } catch {
-      incoming.reject(503, { reason: 'No Media Ports' });
-      return;
-    }
-    if (!this.#m.is('ringing')) {
-      pickerEp.close();
-      incoming.reject(480, { reason: 'Call No Longer Ringing' });
-      return;
-    }
-    const ans = pickupAnswers(
-      incoming.request.body.toString('utf8'),
-      pickerEp,
-      this.#incoming.request.body.toString('utf8'),
-      callerEp,
-    );
-    if ('reject' in ans) {
-      pickerEp.close();
-      incoming.reject(488, { reason: ans.reject });
-      return;
-    }
-    this.#m.to('answered');
-    this.#fork?.cancel(COMPLETED_ELSEWHERE);
-    const rung = this.callee;
-    this.callee = picker;
-    this.#bridge = o.media.bridge(callerEp, pickerEp);
-    this.#answeredAt = o.clock.now();
-    o.bus.emit({
-      type: 'call.picked-up',
-      tenantId: this.tenant.id,
-      callId: this.id,
-      at: this.#answeredAt,
-      by: picker,
-      from: rung,
-      kind,
-    });
-    this.#emit('call.answered', picker.device);
-    const [callerCodec, pickerCodec] = ans.codecs;
-    this.#log.info(
-      { event: 'call.picked-up', kind, by: picker.device, from: rung.workplace, callerCodec, pickerCodec },
-      'picked up',
-    );
-    const [callerSide, pickerSide] = await Promise.allSettled([
-      this.#incoming.accept(sdpBody(ans.caller)),
-      incoming.accept({
-        ...sdpBody(ans.picker),
-        headers: connectedIdentityHeaders(this.caller, this.tenant.domain),
-      }),
-    ]);
-    if (callerSide.status === 'rejected' || pickerSide.status === 'rejected' || !this.#m.is('answered')) {
-      // One side never ACKed (the UA core sent its BYE) or the caller gave up: release the other side too.
-      if (callerSide.status === 'fulfilled') void callerSide.value.bye();
-      if (pickerSide.status === 'fulfilled') void pickerSide.value.bye();
-      pickerEp.close();
-      this.#end('failed');
-      return;
-    }
-    this.#connect(
-      new Leg({ dialog: callerSide.value, ep: callerEp, party: this.caller, role: 'caller' }),
-      new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee' }),
-    );
+  /** Pickup of this ringing call by another phone (takeover.ts). */
+  takeRinging(incoming: IncomingInvite, picker: Party, kind: Exclude<PickupKind, 'pull'>): Promise<void> {
+    return takeRinging(this.#ringing, incoming, picker, kind);
   }
 
   /**

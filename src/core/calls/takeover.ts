@@ -1,18 +1,17 @@
 import type { MediaEndpoint } from '../../media/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { Party } from '../events/types.js';
-import type { CallCore } from './call-core.js';
+import type { CallCore, RingingCore } from './call-core.js';
 import { Leg } from './leg.js';
 import { answerOffer } from './leg-media.js';
-import { connectedIdentityHeaders } from './pickup.js';
+import { connectedIdentityHeaders, type PickupKind } from './pickup.js';
 import { sdpBody } from './sip-helpers.js';
 
 /**
  * Taking over a connected leg of an answered call: INVITE with Replaces naming it (RFC 3891), or a call pull
  * (`*11`) taking the workplace's call to another of its devices. The new phone is answered from a new endpoint
  * (its 200 OK names the party it is connected to), takes the leg's place, and the replaced phone gets BYE.
- * Pickup of a ringing call is the Call's own (it ends the ringing); handing a leg over to another call is in
- * transfer.ts.
+ * Pickup of a ringing call is here too; handing a leg over to another call is in transfer.ts.
  */
 export async function replaceLeg(
   core: CallCore,
@@ -101,4 +100,71 @@ export function pickupAnswers(
   // A caller that sent no offer (late offer) would have to answer ours in its ACK: not done for pickup.
   if (!caller) return { reject: callerOffer ? 'No Common Codec' : 'Caller Sent No Offer' };
   return { picker: picker.sdp, caller: caller.sdp, codecs: [caller.codec?.encoding, picker.codec?.encoding] };
+}
+
+/**
+ * Pickup of a ringing call by another phone (`*97`, `*98`, INVITE with Replaces naming a branch). The picker's
+ * INVITE is answered from a new media endpoint, the caller's pending INVITE with 200 from its own endpoint (each
+ * side negotiates its own codec; the relay translates G.711 laws), every branch gets CANCEL ("Call completed
+ * elsewhere", so phones do not log a missed call), and the call goes on as an answered call between the caller
+ * and the picker. The picker's 200 OK names the real caller (connectedIdentityHeaders).
+ */
+export async function takeRinging(
+  r: RingingCore,
+  incoming: IncomingInvite,
+  picker: Party,
+  kind: Exclude<PickupKind, 'pull'>,
+): Promise<void> {
+  const core = r.core;
+  const callerEp = r.callerEndpoint();
+  if (!callerEp) {
+    incoming.reject(480, { reason: 'Call No Longer Ringing' });
+    return;
+  }
+  let pickerEp: MediaEndpoint;
+  try {
+    pickerEp = await core.deps.media.allocate(`${core.id}:${picker.device ?? picker.number}`);
+  } catch {
+    incoming.reject(503, { reason: 'No Media Ports' });
+    return;
+  }
+  if (!r.callerEndpoint()) {
+    pickerEp.close();
+    incoming.reject(480, { reason: 'Call No Longer Ringing' });
+    return;
+  }
+  const ans = pickupAnswers(
+    incoming.request.body.toString('utf8'),
+    pickerEp,
+    r.callerInvite.request.body.toString('utf8'),
+    callerEp,
+  );
+  if ('reject' in ans) {
+    pickerEp.close();
+    incoming.reject(488, { reason: ans.reject });
+    return;
+  }
+  r.answerBy(picker, kind);
+  core.bridge(callerEp, pickerEp);
+  const [callerCodec, pickerCodec] = ans.codecs;
+  core.log.info({ event: 'call.picked-up', kind, by: picker.device, callerCodec, pickerCodec }, 'picked up');
+  const [callerSide, pickerSide] = await Promise.allSettled([
+    r.callerInvite.accept(sdpBody(ans.caller)),
+    incoming.accept({
+      ...sdpBody(ans.picker),
+      headers: connectedIdentityHeaders(r.caller(), core.tenant.domain),
+    }),
+  ]);
+  if (callerSide.status === 'rejected' || pickerSide.status === 'rejected' || !core.isAnswered()) {
+    // One side never ACKed (the UA core sent its BYE) or the caller gave up: release the other side too.
+    if (callerSide.status === 'fulfilled') void callerSide.value.bye();
+    if (pickerSide.status === 'fulfilled') void pickerSide.value.bye();
+    pickerEp.close();
+    r.fail();
+    return;
+  }
+  r.connect(
+    new Leg({ dialog: callerSide.value, ep: callerEp, party: r.caller(), role: 'caller' }),
+    new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee' }),
+  );
 }
