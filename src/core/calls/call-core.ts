@@ -52,3 +52,17 @@ export interface RingingCore {
   /** A side never ACKed: the call ends as failed. */
   fail(): void;
 }
+
+/** What a queued call (queue.ts) offers the queue primitive: its caller endpoint and its state moves. */
+export interface QueueCore {
+  readonly core: CallCore;
+  readonly callerEp: MediaEndpoint;
+  state(): 'ringing' | 'queued' | 'offering' | 'answered' | 'ended';
+  to(state: 'queued' | 'offering'): void;
+  /** An agent answered: its leg is bridged to the caller's, the call is answered with the agent as callee. */
+  connect(agent: Leg): void;
+  /** Runs first when the call ends (before `call.ended`), with the end reason. */
+  onEnding(cb: (reason: HangupReason) => void): void;
+  /** Runs last when the call ends. */
+  onEnded(cb: (reason: HangupReason) => void): void;
+}

@@ -5,29 +5,29 @@ import type { TenantRecord } from '../../store/types.js';
 import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
-import type { CallCore, HangupReason, HandOverSource, RingingCore } from './call-core.js';
+import type { CallCore, HangupReason, HandOverSource, QueueCore, RingingCore } from './call-core.js';
 import type { EngineDeps } from './engine-deps.js';
 import { reasonForStatus } from './final-status.js';
 import { Fork, ForkBranch } from './fork.js';
 import { HoldMusic } from './hold.js';
 import { Leg, type LegRegistry } from './leg.js';
 import { applyAnswer, pointAtOffer } from './leg-media.js';
-import {
-  type PickupKind,
-  type PickupLeg,
-  earlyPickupLeg,
-  namesBranch,
-} from './pickup.js';
+import { type PickupKind, type PickupLeg, earlyPickupLeg, namesBranch } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
 import { replaceLeg, takeRinging } from './takeover.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
 import { Transfers } from './transfer.js';
 
-/** ringing: the fork rings the callee's devices; answered: two legs bridged; ended: every endpoint closed. */
-export type CallState = 'ringing' | 'answered' | 'ended';
+/**
+ * ringing: the fork rings the callee's devices. queued: the server answered the caller with its own media (a
+ * queue, queue.ts); offering: a queued call rings agents. answered: two legs bridged. ended: endpoints closed.
+ */
+export type CallState = 'ringing' | 'queued' | 'offering' | 'answered' | 'ended';
 
 export const CALL_TRANSITIONS: TransitionTable<CallState> = {
   ringing: ['answered', 'ended'],
+  queued: ['offering', 'ended'],
+  offering: ['queued', 'answered', 'ended'],
   answered: ['ended'],
 };
 
@@ -46,7 +46,11 @@ export class Call implements HandOverSource {
   readonly #log: Logger;
   readonly #onEnd: () => void;
   readonly #dialogs: LegRegistry<Call>;
-  readonly #m = new StateMachine<CallState>('Call', CALL_TRANSITIONS, 'ringing');
+  readonly #m: StateMachine<CallState>;
+  /** A queued call's caller leg, answered by the server before any callee is known. */
+  #callerLeg: Leg | undefined;
+  readonly #ending: Array<(reason: HangupReason) => void> = [];
+  readonly #ended: Array<(reason: HangupReason) => void> = [];
   #fork: Fork | undefined;
   /**
    * The caller's INVITE had no SDP (late offer, RFC 3261 section 13.2.1): the devices get our own offer, and the
@@ -75,7 +79,10 @@ export class Call implements HandOverSource {
     log: Logger;
     onEnd: () => void;
     dialogs: LegRegistry<Call>;
+    /** The caller's INVITE was answered by the server (queue.ts): the call starts `queued`. */
+    queued?: { dialog: Dialog; ep: MediaEndpoint; bind(q: QueueCore): void };
   }) {
+    this.#m = new StateMachine<CallState>('Call', CALL_TRANSITIONS, x.queued ? 'queued' : 'ringing');
     this.id = x.id;
     this.tenant = x.tenant;
     this.caller = x.caller;
@@ -109,6 +116,31 @@ export class Call implements HandOverSource {
       connect: (a, b) => this.#connect(a, b),
       fail: () => this.#end('failed'),
     };
+    if (x.queued) this.#queue(x.queued);
+  }
+
+  #queue(x: { dialog: Dialog; ep: MediaEndpoint; bind(q: QueueCore): void }): void {
+    this.#callerEndpoint = x.ep;
+    const leg = new Leg({ dialog: x.dialog, ep: x.ep, party: this.caller, role: 'caller' });
+    this.#callerLeg = leg;
+    x.bind({
+      core: this.#core,
+      callerEp: x.ep,
+      state: () => this.#m.state,
+      to: (state) => this.#m.to(state),
+      connect: (agent) => {
+        this.#m.to('answered');
+        this.#answeredAt = this.#o.clock.now();
+        this.callee = agent.party;
+        this.#bridge = this.#o.media.bridge(x.ep, agent.ep);
+        x.ep.setInactivityTimeout(this.#o.mediaTimeoutMs);
+        this.#legs = [leg, agent];
+        this.#wire(agent);
+      },
+      onEnding: (cb) => void this.#ending.push(cb),
+      onEnded: (cb) => void this.#ended.push(cb),
+    });
+    this.#wire(leg);
   }
 
   /** A ringing call answered by a picker instead of the devices it rang. */
@@ -303,6 +335,8 @@ export class Call implements HandOverSource {
       // A transferor hanging up after its REFER does not end the call it handed on, and a leg handed over to
       // another call (attended transfer) belongs to that call now.
       if (this.#m.is('ended') || !leg.active) return;
+      // A queued caller hanging up before any agent answered: the call was never connected.
+      if (!this.#legs) return this.#end('cancelled');
       void this.#other(leg).dialog.bye();
       this.#end('completed');
     });
@@ -316,7 +350,7 @@ export class Call implements HandOverSource {
       if (m === 'BYE') tx.respond(okFor(tx.request));
       else if (m === 'INVITE' && tx.request.body.length === 0) this.#holds.offerInOk(tx, leg);
       else if (m === 'INVITE')
-        this.#holds.onReinvite(tx, leg, this.#other(leg), (type) =>
+        this.#holds.onReinvite(tx, leg, this.#legs && this.#other(leg), (type) =>
           this.#o.bus.emit({
             type,
             tenantId: this.tenant.id,
@@ -325,7 +359,7 @@ export class Call implements HandOverSource {
             by: leg.party,
           }),
         );
-      else if (m === 'REFER') void this.#transfers.onRefer(tx, leg);
+      else if (m === 'REFER' && this.#legs) void this.#transfers.onRefer(tx, leg);
       else tx.respond(responseFor(tx.request, 501));
     });
     // Media that stops flowing for good (a phone that vanished without BYE) ends the call.
@@ -414,6 +448,10 @@ export class Call implements HandOverSource {
 
   async hangup(reason: HangupReason): Promise<void> {
     if (this.#m.is('ringing')) return this.#finish(503, reason);
+    if (this.#m.is('queued', 'offering')) {
+      this.#end(reason);
+      return this.#callerLeg?.dialog.bye();
+    }
     if (this.#m.is('answered')) {
       await Promise.all((this.#legs ?? []).map((l) => (l.gone ? undefined : l.dialog.bye())));
       this.#end('completed');
@@ -423,18 +461,21 @@ export class Call implements HandOverSource {
   #end(reason: HangupReason, status?: number): void {
     if (this.#m.is('ended')) return;
     this.#m.to('ended');
+    const final = this.#answeredAt !== undefined ? 'completed' : reason;
+    for (const cb of this.#ending.splice(0)) cb(final);
     this.#fork?.cancel();
     this.#transfers.stop();
     this.#holds.stopAll();
     this.#bridge?.close();
     // A leg handed over to another call (attended transfer) keeps its media endpoint.
-    for (const l of this.#legs ?? []) l.tryTo('ended');
-    const kept = new Set((this.#legs ?? []).filter((l) => l.state === 'moved').map((l) => l.ep));
+    const legs = this.#legs ?? (this.#callerLeg ? [this.#callerLeg] : []);
+    for (const l of legs) l.tryTo('ended');
+    const kept = new Set(legs.filter((l) => l.state === 'moved').map((l) => l.ep));
     // The fork's winner is not a leg yet when the answer fails (no ACK, no answer in it): closed with the rest.
     const endpoints = [this.#callerEndpoint, ...(this.#fork?.branches ?? []).map((b) => b.endpoint)];
-    endpoints.push(...(this.#legs ?? []).map((l) => l.ep));
+    endpoints.push(...legs.map((l) => l.ep));
     for (const ep of endpoints) if (ep && !kept.has(ep)) ep.close();
-    for (const l of this.#legs ?? []) this.#dialogs.remove(l);
+    for (const l of legs) this.#dialogs.remove(l);
     this.#o.bus.emit({
       type: 'call.ended',
       tenantId: this.tenant.id,
@@ -442,11 +483,12 @@ export class Call implements HandOverSource {
       at: this.#o.clock.now(),
       caller: this.caller,
       callee: this.callee,
-      reason: this.#answeredAt !== undefined ? 'completed' : reason,
+      reason: final,
       ...(status !== undefined ? { status } : {}),
       ...(this.#answeredAt !== undefined ? { answeredAt: this.#answeredAt } : {}),
     });
     this.#log.info({ event: 'call.ended', reason, status }, 'call ended');
     this.#onEnd();
+    for (const cb of this.#ended.splice(0)) cb(final);
   }
 }

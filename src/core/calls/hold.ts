@@ -26,7 +26,7 @@ export class HoldMusic {
   onReinvite(
     tx: ServerTransaction,
     leg: Leg,
-    other: Leg,
+    other: Leg | undefined,
     report: (type: 'call.held' | 'call.resumed') => void,
   ): void {
     const ans = answerOffer(tx.request.body.toString('utf8'), leg.ep);
@@ -34,9 +34,10 @@ export class HoldMusic {
       tx.respond(responseFor(tx.request, 488));
       return;
     }
-    const holding = ans.direction === 'recvonly' || ans.direction === 'inactive';
+    // Without another side (a queued caller) there is no one to play music to: the answer is all.
+    const holding = other !== undefined && (ans.direction === 'recvonly' || ans.direction === 'inactive');
     const player = this.#players.get(leg);
-    if (holding && !player) {
+    if (holding && other && !player) {
       this.#players.set(leg, this.#media.play(other.ep, musicOnHold(), { loop: true }));
       leg.tryTo('held');
       // A holding phone may send nothing at all: that silence is not a dead call.

@@ -8,20 +8,24 @@ import { silentLogger } from '../../util/log.js';
 import { EventBus } from '../events/event-bus.js';
 import type { DomainEvent } from '../events/types.js';
 import type { Target } from './targets.js';
-import { HeldCall } from './held-call.js';
+import { CallEngine } from './call-engine.js';
+import type { QueuedCall } from './queue.js';
 import { FakeMedia } from './test-media.js';
+import type { Directory } from '../directory/directory.js';
+import type { LocationService } from '../registrar/location-service.js';
 
 const TENANT = { id: 'acme', name: 'Acme', domain: 'acme.example' };
 const MUSIC: AudioSource = { samples: new Int16Array(160) };
 
-describe('HeldCall (in-memory SIP, fake clock)', () => {
+describe('a queued Call (in-memory SIP, fake clock)', () => {
   let net: Net;
   let media: FakeMedia;
   let events: DomainEvent[];
   let bus: EventBus;
   /** INVITEs reaching the agent (peer a), to answer or refuse by hand. */
   let agentInvites: IncomingInvite[];
-  let held: HeldCall;
+  let held: QueuedCall;
+  let engine: CallEngine;
   let callerDialog: Dialog;
 
   const agentTarget = (): Target => ({
@@ -40,20 +44,27 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     bus.onAny((e) => events.push(e));
     agentInvites = [];
     let first = true;
-    let answered!: Promise<HeldCall | undefined>;
+    let answered!: Promise<QueuedCall | undefined>;
+    // Queue calls need no directory or location: the call center names the agents' devices itself.
+    engine = new CallEngine({
+      ua: net.b.ua,
+      media,
+      directory: {} as Directory,
+      location: {} as LocationService,
+      bus,
+      clock: net.clock,
+      log: silentLogger(),
+    });
     // Peer b is the server: the first INVITE it gets is the caller's.
     net.b.onApp = (tx) => {
       if (tx.request.method !== 'INVITE' || !first) return;
       first = false;
-      answered = HeldCall.answer(
-        { ua: net.b.ua, media, bus, clock: net.clock, log: silentLogger() },
-        {
-          tenant: TENANT,
-          caller: { number: '0301234' },
-          service: { number: '600' },
-          incoming: net.b.ua.incomingInvite(tx),
-        },
-      );
+      answered = engine.answerQueued(net.b.ua.incomingInvite(tx), {
+        tenant: TENANT,
+        caller: { number: '0301234' },
+        service: { number: '600' },
+        log: silentLogger(),
+      });
     };
     // Peer a plays both the caller's phone and the agent's phone.
     net.a.onApp = (tx) => {
@@ -77,7 +88,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     callerDialog = r.dialog!;
     await net.drain();
     held = (await answered)!;
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     held.play(MUSIC, { loop: true });
   });
 
@@ -86,6 +97,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     assert.equal(media.open.size, 0, `endpoints left: ${[...media.open].join(', ')}`);
     assert.equal(media.bridges, 0);
     assert.equal(net.clock.pendingTimers(), 0);
+    assert.equal(engine.count(), 0, 'the engine forgot the call');
   }
 
   it('offers to the agent and bridges on answer; BYE from the caller ends both sides', async () => {
@@ -99,7 +111,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     const r = await offer.result;
     assert.equal(r.outcome, 'answered');
     assert.equal(r.answeredBy, '101');
-    assert.equal(held.state, 'connected');
+    assert.equal(held.state, 'answered');
     assert.equal(media.bridges, 1);
     assert.equal(media.playing.size, 0, 'music stopped');
     const answeredEv = events.find((e) => e.type === 'call.answered');
@@ -124,7 +136,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     await net.advance(15_000, 500);
     const r = await offer.result;
     assert.equal(r.outcome, 'no-answer');
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     assert.equal(net.sent('b', 'CANCEL').length, 1);
     assert.ok(
       events.some((e) => e.type === 'call.ended' && e.reason === 'no-answer' && e.callee.workplace === '101'),
@@ -156,7 +168,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     assert.equal(r.outcome, 'declined');
     assert.deepEqual(r.declinedBy, ['101']);
     assert.deepEqual(r.unreachable, ['102']);
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     const hangup = held.hangup();
     await net.drain();
     await hangup;
