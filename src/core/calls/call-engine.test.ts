@@ -251,6 +251,51 @@ describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
     await settled();
   });
 
+  it('attended transfer: REFER with Replaces joins the transferee and the consulted target', async () => {
+    const a = await connected('d201a');
+    const out = await dial('d100', '202');
+    const consulted = rings.get('d202')!.accept({ body: SDP, contentType: 'application/sdp' });
+    await net.drain();
+    const b = { caller: (await out.result).dialog!, callee: await consulted };
+    a.caller.onRequest((tx) => tx.respond(okFor(tx.request)));
+    const id = b.caller.id;
+    const replaces = encodeURIComponent(`${id.callId};to-tag=${id.remoteTag};from-tag=${id.localTag}`);
+    const refer = a.caller.request('REFER', {
+      headers: [['Refer-To', `<sip:202@acme.example?Replaces=${replaces}>`]],
+    });
+    await net.drain();
+    assert.equal((await refer).status, 202);
+    await net.drain();
+    assert.equal(a.caller.state, 'terminated', 'the transferor leaves the first call');
+    assert.equal(b.caller.state, 'terminated', 'and the consultation');
+    assert.equal(a.callee.state, 'confirmed');
+    assert.equal(b.callee.state, 'confirmed');
+    const t = events.find((e) => e.type === 'call.transferred');
+    assert.ok(t && t.type === 'call.transferred' && t.kind === 'attended' && t.to.workplace === '202');
+    assert.equal(engine.count(), 1, 'the consultation call ended, the transferred one goes on');
+    const bye = a.callee.bye();
+    await net.drain();
+    await bye;
+    assert.equal(b.callee.state, 'terminated', 'BYE reaches the target');
+    await settled();
+  });
+
+  it("REFER with Replaces naming another tenant's dialog: 481", async () => {
+    const a = await connected('d201a');
+    const foreign = await dial('d300', '300');
+    void rings.get('d300')!.accept({ body: SDP, contentType: 'application/sdp' });
+    await net.drain();
+    const id = (await foreign.result).dialog!.id;
+    const replaces = encodeURIComponent(`${id.callId};to-tag=${id.remoteTag};from-tag=${id.localTag}`);
+    const refer = a.caller.request('REFER', {
+      headers: [['Refer-To', `<sip:300@acme.example?Replaces=${replaces}>`]],
+    });
+    await net.drain();
+    assert.equal((await refer).status, 481);
+    void engine.closeAll();
+    await settled();
+  });
+
   it('late offer: the devices get our offer, the caller our offer in the 200', async () => {
     const out = await dial('d100', '202', { body: Buffer.alloc(0) });
     assert.match(rings.get('d202')!.request.body.toString(), /m=audio 4\d+ RTP\/AVP/);

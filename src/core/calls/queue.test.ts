@@ -175,4 +175,41 @@ describe('a queued Call (in-memory SIP, fake clock)', () => {
     assert.equal(callerDialog.state, 'terminated');
     await settleAll();
   });
+
+  it('the caller hangs up while queued: call.ended cancelled, nothing left', async () => {
+    const bye = callerDialog.bye();
+    await net.drain();
+    await bye;
+    assert.equal(held.state, 'ended');
+    const ended = events.filter((e) => e.type === 'call.ended');
+    assert.equal(ended.length, 1);
+    assert.ok(
+      ended[0]!.type === 'call.ended' &&
+        ended[0]!.reason === 'cancelled' &&
+        ended[0]!.callee.number === '600',
+    );
+    await settleAll();
+  });
+
+  it('once connected it is an ordinary call: the agent holds, the caller hears music', async () => {
+    const offer = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    const agentDialog = agentInvites[0]!.accept({ body: SDP, contentType: 'application/sdp' });
+    await net.drain();
+    assert.equal((await offer.result).outcome, 'answered');
+    const ad = await agentDialog;
+    const hold = ad.request('INVITE', {
+      body: Buffer.from(`${SDP.toString()}a=sendonly\r\n`),
+      contentType: 'application/sdp',
+    });
+    await net.drain();
+    assert.equal((await hold).status, 200);
+    assert.ok(events.some((e) => e.type === 'call.held'));
+    assert.ok(media.playing.has(`${held.id}:held`), 'music towards the caller');
+    const bye = ad.bye();
+    await net.drain();
+    await bye;
+    assert.equal(callerDialog.state, 'terminated');
+    await settleAll();
+  });
 });
