@@ -253,9 +253,7 @@ export class Call implements HandOverSource {
     if (this.#early || this.#lateOffer || body.length === 0) return Boolean(this.#early);
     const callerEp = this.#callerEndpoint;
     const sdp = body.toString('utf8');
-    const codec = callerEp ? applyAnswer(branch.endpoint, sdp) : undefined;
-    if (!callerEp || !codec) return false;
-    callerEp.setCodec(codec);
+    if (!callerEp || !applyAnswer(branch.endpoint, sdp, callerEp)) return false;
     this.#early = branch;
     this.#bridge = this.#o.media.bridge(callerEp, branch.endpoint);
     this.#incoming.progress(status === 180 ? 180 : 183, sdpBody(rewriteSdp(sdp, callerEp)));
@@ -272,8 +270,7 @@ export class Call implements HandOverSource {
     const callerEp = this.#callerEndpoint!;
     // The answer's codec is what both phones use: the caller offered it, the callee chose it. With a late offer
     // the caller chooses its own codec in the ACK (the relay translates G.711 laws).
-    const codec = applyAnswer(winner.endpoint, answerSdp);
-    if (codec && !this.#lateOffer) callerEp.setCodec(codec);
+    applyAnswer(winner.endpoint, answerSdp, this.#lateOffer ? undefined : callerEp);
     this.#bridge = this.#o.media.bridge(callerEp, winner.endpoint);
     this.#answeredAt = this.#o.clock.now();
     this.#emit('call.answered', winner.target.device);

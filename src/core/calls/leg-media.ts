@@ -32,15 +32,21 @@ export function pointAtOffer(ep: MediaEndpoint, offer: string): void {
 
 /**
  * Applies the SDP answer to our offer on `ep`: its address, and its codec (the answerer chose it from our
- * offer). Returns that codec, or undefined when the answer is unusable (no audio, no common codec) — callers
- * that need media then give up the leg.
+ * offer). `offerer`, when given, is the endpoint facing the phone whose offer we passed on: it uses the same codec
+ * (that phone offered it, the answerer chose it). Returns the codec, or undefined when the answer is unusable (no
+ * audio, no common codec) — callers that need media then give up the leg.
  */
-export function applyAnswer(ep: MediaEndpoint, answer: string): NegotiatedCodec | undefined {
+export function applyAnswer(
+  ep: MediaEndpoint,
+  answer: string,
+  offerer?: MediaEndpoint,
+): NegotiatedCodec | undefined {
   const rtp = mediaOf(answer);
   if (!rtp) return undefined;
   ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
   const codec = negotiatedCodec(rtp);
   if (codec) ep.setCodec(codec);
+  if (codec) offerer?.setCodec(codec);
   return codec;
 }
 
