@@ -200,8 +200,6 @@ export async function startServer(o: StartOptions): Promise<Server> {
       store,
       directory,
       location,
-      ua,
-      media,
       bus,
       clock,
       log,

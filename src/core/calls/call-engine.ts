@@ -9,19 +9,14 @@ import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
 import type { FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
-import {
-  type EngineDeps,
-  type Leg,
-  type Target,
-  decodeUser,
-  deviceTarget,
-  dialogKey,
-  mediaOf,
-  parseReplaces,
-} from './call-parts.js';
+import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
+import type { Leg } from './leg.js';
+import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
-import type { CallEngineOptions } from './call-parts.js';
-export type { CallEngineOptions } from './call-parts.js';
+import { answerQueued, type QueuedCall } from './queue.js';
+import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
+import { deviceTarget, type Target } from './targets.js';
+export type { CallEngineOptions } from './engine-deps.js';
 
 /**
  * The B2BUA call engine (first cut): an INVITE from an authenticated device becomes a Call with one caller leg
@@ -177,10 +172,9 @@ export class CallEngine {
     // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one; phones that build
     // the header from dialog-info (BLF) differ in orientation, so the swapped form is accepted too.
     const found = id
-      ? (this.#legsByDialog.get(
-          dialogKey({ callId: id.callId, localTag: id.toTag, remoteTag: id.fromTag }),
-        ) ??
-        this.#legsByDialog.get(dialogKey({ callId: id.callId, localTag: id.fromTag, remoteTag: id.toTag })))
+      ? replacesCandidates(id)
+          .map((c) => this.#legsByDialog.get(dialogKey(c)))
+          .find((f) => f !== undefined)
       : undefined;
     if (id && !found) {
       // A ringing call's branch (a BLF key picking up): its early dialog is ours as UAC, so section 3 lets us
@@ -325,6 +319,35 @@ export class CallEngine {
     );
   }
 
+  /**
+   * Answers a service's call with the server's own media and keeps it as a queued Call (queue.ts): the call
+   * center plays to it and offers it to agents. Undefined when it could not be answered (the INVITE got its
+   * final response).
+   */
+  answerQueued(
+    incoming: IncomingInvite,
+    x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
+  ): Promise<QueuedCall | undefined> {
+    return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c));
+  }
+
+  #newCall(x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs'>): Call {
+    let call: Call | undefined = undefined;
+    call = new Call({
+      ...x,
+      engine: this.#o,
+      // A queued call whose caller already hung up may end inside the constructor (call is not yet set).
+      onEnd: () => void (call && this.#calls.delete(call)),
+      dialogs: {
+        add: (leg, c) => this.#legsByDialog.set(dialogKey(leg.dialog.id), { call: c, leg }),
+        remove: (leg) => this.#legsByDialog.delete(dialogKey(leg.dialog.id)),
+        find: (id) => this.#legsByDialog.get(dialogKey(id)),
+      },
+    });
+    if (call.state !== 'ended') this.#calls.add(call);
+    return call;
+  }
+
   #devicesOf(plan: TenantPlan, tenantId: string, extension: string): Target[] {
     return plan
       .devicesOf(extension)
@@ -340,7 +363,6 @@ export class CallEngine {
     targets: Target[],
     log: Logger,
   ): Promise<void> {
-    const o = this.#o;
     const req = incoming.request;
     const offer = req.body.length > 0 ? req.body.toString('utf8') : '';
     // No body at all is a late offer (RFC 3261 section 13.2.1), handled by the Call; a body we cannot use is 488.
@@ -348,22 +370,7 @@ export class CallEngine {
       incoming.reject(488, { reason: 'Not Acceptable Here' });
       return;
     }
-    const call = new Call({
-      id: randomBytes(8).toString('hex'),
-      tenant,
-      caller,
-      callee,
-      incoming,
-      engine: o,
-      log,
-      onEnd: () => this.#calls.delete(call),
-      dialogs: {
-        add: (leg, c) => this.#legsByDialog.set(dialogKey(leg.dialog.id), { call: c, leg }),
-        remove: (leg) => this.#legsByDialog.delete(dialogKey(leg.dialog.id)),
-        find: (id) => this.#legsByDialog.get(dialogKey(id)),
-      },
-    });
-    this.#calls.add(call);
+    const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
     await call.start(offer, targets);
   }
 }

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Headers, type SipRequest } from '../../sip/message/index.js';
 import type { OutgoingInvite } from '../../sip/ua/index.js';
-import type { Branch } from './call-parts.js';
+import { ForkBranch } from './fork.js';
 import { branchIds, connectedIdentityHeaders, namesBranch } from './pickup.js';
 
 /** A branch whose INVITE went out with Call-ID `b1@pbx` and our From tag `ours`; the device answered 180 with `dev`. */
-function branch(o: { done?: boolean; earlyTags?: string[] } = {}): Branch {
+function branch(o: { done?: boolean; earlyTags?: string[] } = {}): ForkBranch {
   const request = {
     method: 'INVITE',
     headers: new Headers([
@@ -15,18 +15,19 @@ function branch(o: { done?: boolean; earlyTags?: string[] } = {}): Branch {
       ['To', '<sip:201@acme.example>'],
     ]),
   } as unknown as SipRequest; // only the headers are read
-  return {
-    target: {
+  const b = new ForkBranch(
+    {
       label: 'desk-a',
       device: 'desk-a',
-      flow: {} as Branch['target']['flow'],
+      flow: {} as ForkBranch['target']['flow'],
       requestUri: 'sip:desk-a@x',
     },
-    invite: { request } as unknown as OutgoingInvite,
-    endpoint: {} as Branch['endpoint'],
-    done: o.done ?? false,
-    earlyTags: o.earlyTags ?? ['dev'],
-  };
+    {} as ForkBranch['endpoint'],
+    { request } as unknown as OutgoingInvite,
+  );
+  b.earlyTags.push(...(o.earlyTags ?? ['dev']));
+  if (o.done) b.status = 486;
+  return b;
 }
 
 describe('pickup helpers', () => {

@@ -1,11 +1,10 @@
-import { answerFor, type Answer, type MediaEndpoint } from '../../media/index.js';
 import { parseNameAddr, tagOf, quote, type SipRequest } from '../../sip/message/index.js';
 import type { Party } from '../events/types.js';
-import type { Branch } from './call-parts.js';
+import type { ForkBranch } from './fork.js';
 
 /**
  * SIP helpers for taking a call: directed and group pickup, INVITE with Replaces naming a ringing branch (a BLF
- * key), call pull. The Call and the CallEngine do the work; these are the pieces that need no call state.
+ * key), call pull. The Call, takeover.ts and the CallEngine do the work; these are the pieces that need no call state.
  */
 
 export type PickupKind = 'directed' | 'group' | 'replaces' | 'pull';
@@ -33,7 +32,7 @@ export function connectedIdentityHeaders(p: Party, domain: string): Array<[strin
 }
 
 /** The Call-ID and our From tag of a branch INVITE: the UAC side of the early dialogs it creates. */
-export function branchIds(b: Branch): { callId: string; fromTag: string } {
+export function branchIds(b: ForkBranch): { callId: string; fromTag: string } {
   const req: SipRequest = b.invite.request;
   const from = parseNameAddr(req.headers.get('From') ?? '');
   return { callId: req.headers.get('Call-ID') ?? '', fromTag: (from && tagOf(from)) ?? '' };
@@ -45,7 +44,7 @@ export function branchIds(b: Branch): { callId: string; fromTag: string } {
  * local/remote tags and differ in which goes where, so either orientation is accepted — the Call-ID and both tags
  * must still match exactly.
  */
-export function namesBranch(b: Branch, id: { callId: string; toTag: string; fromTag: string }): boolean {
+export function namesBranch(b: ForkBranch, id: { callId: string; toTag: string; fromTag: string }): boolean {
   if (b.done) return false;
   const ours = branchIds(b);
   if (ours.callId !== id.callId || !ours.fromTag) return false;
@@ -53,17 +52,16 @@ export function namesBranch(b: Branch, id: { callId: string; toTag: string; from
   return other !== undefined && b.earlyTags.includes(other);
 }
 
-/** Our SDP answer to `offer` on `ep` with the remote and codec set, or undefined (then 488). */
-export function answerOn(offer: string, ep: MediaEndpoint): Answer | undefined {
-  let ans: Answer;
-  try {
-    ans = answerFor(offer, ep);
-  } catch {
-    return undefined;
+/**
+ * The early dialog of a ringing fork an INVITE with Replaces would name, as the device sees it (RFC 4235:
+ * local = the device's side): the branch's Call-ID, local = the device's To tag, remote = our From tag.
+ */
+export function earlyPickupLeg(branches: readonly ForkBranch[]): PickupLeg | undefined {
+  for (const b of branches) {
+    const tag = b.earlyTags[0];
+    if (b.done || !b.target.device || tag === undefined) continue;
+    const ids = branchIds(b);
+    return { callId: ids.callId, localTag: tag, remoteTag: ids.fromTag };
   }
-  if (!ans.codec || !ans.remote) return undefined;
-  ep.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
-  // Each side keeps its own G.711 law: the relay translates PCMU <-> PCMA in place (src/media README).
-  ep.setCodec(ans.codec);
-  return ans;
+  return undefined;
 }

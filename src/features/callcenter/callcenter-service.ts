@@ -1,6 +1,6 @@
-import { deviceTarget, type Target } from '../../core/calls/call-parts.js';
+import { deviceTarget, type Target } from '../../core/calls/targets.js';
 import type { FeatureInvocation, ServiceCall, ServiceNumbers } from '../../core/calls/service-handlers.js';
-import { HeldCall, type HeldCallDeps } from '../../core/calls/held-call.js';
+import type { QueuedCall } from '../../core/calls/queue.js';
 import type { ExternalRoutes } from '../../core/calls/external-routes.js';
 import type { Directory } from '../../core/directory/directory.js';
 import type { EventBus } from '../../core/events/event-bus.js';
@@ -8,9 +8,9 @@ import type { Party } from '../../core/events/types.js';
 import type { LocationService } from '../../core/registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
 import { concat, silence, tone } from '../../media/audio/tone.js';
-import type { AudioSource, MediaEngine } from '../../media/index.js';
-import type { UserAgentCore } from '../../sip/ua/index.js';
-import type { Store } from '../../store/types.js';
+import type { AudioSource } from '../../media/index.js';
+import type { IncomingInvite } from '../../sip/ua/index.js';
+import type { Store, TenantRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { CALL_CENTER_CODES, type CallCenterCode } from './feature-codes.js';
@@ -22,12 +22,9 @@ export interface CallCenterServiceOptions {
   store: Store;
   directory: Directory;
   location: LocationService;
-  ua: UserAgentCore;
-  media: MediaEngine;
   bus: EventBus;
   clock: Clock;
   log: Logger;
-  mediaTimeoutMs?: number;
   /** SIP trunks, for overflow to an outside (E.164) number; without them such an overflow is busy. */
   external?: ExternalRoutes;
 }
@@ -37,11 +34,16 @@ export interface CallCenterEngineSeams {
   readonly features: FeatureCodeRegistry;
   onFeature(id: string, handler: (inv: FeatureInvocation) => Promise<void>): void;
   addServiceNumbers(s: ServiceNumbers): void;
+  /** Answers a group's caller with the server's own media: a queued call the service plays to and offers. */
+  answerQueued(
+    incoming: IncomingInvite,
+    x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
+  ): Promise<QueuedCall | undefined>;
 }
 
 /**
  * The call-center service: one TenantCallCenter (queues, agents, the one dispatcher) per tenant, loaded on first
- * use. Calls to a group's extension are answered here (HeldCall) and queued; desk phones control login and status
+ * use. Calls to a group's extension are answered here (a queued call, core/calls/queue.ts) and queued; desk phones control login and status
  * with feature codes (feature-codes.ts). Every lookup is scoped to the tenant of the calling device.
  */
 export class CallCenterService {
@@ -71,6 +73,7 @@ export class CallCenterService {
 
   /** Registers the group numbers and the feature codes with the call engine. */
   attach(engine: CallCenterEngineSeams): void {
+    this.#engine = engine;
     engine.addServiceNumbers({
       lookup: async (tenantId, number) => {
         const t = await this.tenant(tenantId);
@@ -126,10 +129,15 @@ export class CallCenterService {
     await Promise.all([...this.#live].map((c) => c.hangup()));
   }
 
-  readonly #live = new Set<HeldCall>();
+  readonly #live = new Set<QueuedCall>();
+  #engine: CallCenterEngineSeams | undefined;
 
-  async #answer(...args: Parameters<typeof HeldCall.answer>): Promise<HeldCall | undefined> {
-    const held = await HeldCall.answer(...args);
+  async #answer(
+    incoming: IncomingInvite,
+    x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
+  ): Promise<QueuedCall | undefined> {
+    if (!this.#engine) throw new Error('CallCenterService used before attach()');
+    const held = await this.#engine.answerQueued(incoming, x);
     if (held && held.state !== 'ended') {
       this.#live.add(held);
       held.onEnded(() => this.#live.delete(held));
@@ -174,18 +182,6 @@ export class CallCenterService {
       statuses,
       logins,
       withPackage: new Set(workplaces.filter((w) => w.packages.includes('group')).map((w) => w.extension)),
-    };
-  }
-
-  #deps(log: Logger): HeldCallDeps {
-    const o = this.#o;
-    return {
-      ua: o.ua,
-      media: o.media,
-      bus: o.bus,
-      clock: o.clock,
-      log,
-      ...(o.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: o.mediaTimeoutMs } : {}),
     };
   }
 
@@ -239,11 +235,11 @@ export class CallCenterService {
       call.incoming.reject(486, { reason: 'Queue Full' });
       return;
     }
-    const held = await this.#answer(this.#deps(call.log), {
+    const held = await this.#answer(call.incoming, {
       tenant: call.tenant,
       caller: call.caller,
       service: { number: g.extension, name: g.name },
-      incoming: call.incoming,
+      log: call.log,
     });
     if (!held) return;
     if (held.state === 'ended') return;
@@ -276,11 +272,11 @@ export class CallCenterService {
       inv.incoming.reject(403, { reason: refusal });
       return;
     }
-    const held = await this.#answer(this.#deps(inv.log), {
+    const held = await this.#answer(inv.incoming, {
       tenant: inv.tenant,
       caller: inv.caller,
       service: { number: def.code },
-      incoming: inv.incoming,
+      log: inv.log,
     });
     if (!held) return;
     held.play(confirmationTone(), { onEnded: () => void held.hangup() });

@@ -1,5 +1,5 @@
-import type { HeldCall } from '../../core/calls/held-call.js';
-import type { Target } from '../../core/calls/call-parts.js';
+import type { QueuedCall } from '../../core/calls/queue.js';
+import type { Target } from '../../core/calls/targets.js';
 import type { Party } from '../../core/events/types.js';
 import type { Clock } from '../../util/clock.js';
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
@@ -37,14 +37,14 @@ export function comfortTones(position: number, estimatedWaitS: number): AudioSou
   return concat(...parts);
 }
 
-/** The runtime's view of a HeldCall: what a waiting caller hears and whom it rings. */
+/** The runtime's view of a queued call: what a waiting caller hears and whom it rings. */
 export class HeldQueueCaller implements QueueCaller {
-  readonly #call: HeldCall;
+  readonly #call: QueuedCall;
   readonly #targets: (extension: string) => Promise<{ party: Party; targets: Target[] }>;
   readonly #clock: Clock;
 
   constructor(
-    call: HeldCall,
+    call: QueuedCall,
     targets: (extension: string) => Promise<{ party: Party; targets: Target[] }>,
     clock: Clock,
   ) {
@@ -70,7 +70,7 @@ export class HeldQueueCaller implements QueueCaller {
   }
 
   #music(): void {
-    if (this.#call.state === 'held' || this.#call.state === 'offering')
+    if (this.#call.state === 'queued' || this.#call.state === 'offering')
       this.#call.play(musicOnHold(), { loop: true });
   }
 
@@ -80,7 +80,7 @@ export class HeldQueueCaller implements QueueCaller {
     const result = (async (): Promise<QueueOfferResult> => {
       const ring = await Promise.all(agents.map((a) => this.#targets(a)));
       if (cancelled) return { outcome: 'cancelled', declinedBy: [], unreachable: [] };
-      if (this.#call.state !== 'held') return { outcome: 'caller-gone', declinedBy: [], unreachable: [] };
+      if (this.#call.state !== 'queued') return { outcome: 'caller-gone', declinedBy: [], unreachable: [] };
       const o = this.#call.offer(
         ring.map((r) => ({ agent: r.party, targets: r.targets })),
         timeoutMs,
@@ -100,7 +100,7 @@ export class HeldQueueCaller implements QueueCaller {
   transferTo(extension: string): void {
     void (async () => {
       const r = await this.#targets(extension);
-      if (this.#call.state !== 'held') return;
+      if (this.#call.state !== 'queued') return;
       this.#call.play(ringbackTone(), { loop: true });
       const o = this.#call.offer([{ agent: r.party, targets: r.targets }], OVERFLOW_RING_MS);
       const res = await o.result;

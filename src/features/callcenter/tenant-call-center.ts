@@ -12,7 +12,7 @@ import { isEligible } from './agent-state.js';
 import { planDispatch, type GroupState, type WaitingCall } from './dispatcher.js';
 import { GroupStatsCounter, type GroupStats } from './group-stats.js';
 
-/** How one offer of a queue call ended (mirrors core's HeldCall OfferResult). */
+/** How one offer of a queue call ended (mirrors core's queue OfferResult, core/calls/queue-offer.ts). */
 export interface QueueOfferResult {
   outcome: 'answered' | 'declined' | 'no-answer' | 'unavailable' | 'caller-gone' | 'cancelled';
   answeredBy?: string;

@@ -1,84 +1,31 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import type {
-  AudioSource,
-  MediaBridge,
-  MediaCodec,
-  MediaEndpoint,
-  MediaEngine,
-  MediaPlayer,
-} from '../../media/index.js';
+import type { AudioSource } from '../../media/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import { SDP } from '../../sip/ua/test-helpers.js';
 import { Net } from '../../sip/ua/test-net.js';
 import { silentLogger } from '../../util/log.js';
 import { EventBus } from '../events/event-bus.js';
 import type { DomainEvent } from '../events/types.js';
-import type { Target } from './call-parts.js';
-import { HeldCall } from './held-call.js';
-
-/** Media as bookkeeping: which endpoints are open, what plays where, which pairs are bridged. */
-class FakeMedia implements MediaEngine {
-  open = new Set<string>();
-  playing = new Map<string, AudioSource>();
-  bridges = 0;
-  #port = 40000;
-  async allocate(label: string): Promise<MediaEndpoint> {
-    const port = (this.#port += 2);
-    const open = this.open;
-    open.add(label);
-    const ep: MediaEndpoint = {
-      label,
-      local: { address: '10.0.0.2', rtpPort: port, rtcpPort: port + 1 },
-      latched: false,
-      sendingTo: undefined,
-      codec: undefined as MediaCodec | undefined,
-      setRemote: () => undefined,
-      setCodec: () => undefined,
-      onDtmf: () => undefined,
-      onInactive: () => undefined,
-      setInactivityTimeout: () => undefined,
-      stats: () => ({ packetsIn: 0, packetsOut: 0, bytesIn: 0, lastPacketAt: undefined, packetsDropped: 0 }),
-      get closed() {
-        return !open.has(label);
-      },
-      close: () => {
-        open.delete(label);
-        this.playing.delete(label);
-      },
-    };
-    return ep;
-  }
-  bridge(): MediaBridge {
-    this.bridges++;
-    return { close: () => void this.bridges-- };
-  }
-  play(to: MediaEndpoint, source: AudioSource): MediaPlayer {
-    this.playing.set(to.label, source);
-    return {
-      stop: () => {
-        if (this.playing.get(to.label) === source) this.playing.delete(to.label);
-      },
-      onEnded: () => undefined,
-    };
-  }
-  counts() {
-    return { endpoints: this.open.size, bridges: this.bridges, players: this.playing.size, boundPorts: 0 };
-  }
-  async close(): Promise<void> {}
-}
+import type { Target } from './targets.js';
+import { CallEngine } from './call-engine.js';
+import type { QueuedCall } from './queue.js';
+import { FakeMedia } from './test-media.js';
+import type { Directory } from '../directory/directory.js';
+import type { LocationService } from '../registrar/location-service.js';
 
 const TENANT = { id: 'acme', name: 'Acme', domain: 'acme.example' };
 const MUSIC: AudioSource = { samples: new Int16Array(160) };
 
-describe('HeldCall (in-memory SIP, fake clock)', () => {
+describe('a queued Call (in-memory SIP, fake clock)', () => {
   let net: Net;
   let media: FakeMedia;
   let events: DomainEvent[];
   let bus: EventBus;
   /** INVITEs reaching the agent (peer a), to answer or refuse by hand. */
   let agentInvites: IncomingInvite[];
-  let held: HeldCall;
+  let held: QueuedCall;
+  let engine: CallEngine;
   let callerDialog: Dialog;
 
   const agentTarget = (): Target => ({
@@ -97,20 +44,27 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     bus.onAny((e) => events.push(e));
     agentInvites = [];
     let first = true;
-    let answered!: Promise<HeldCall | undefined>;
+    let answered!: Promise<QueuedCall | undefined>;
+    // Queue calls need no directory or location: the call center names the agents' devices itself.
+    engine = new CallEngine({
+      ua: net.b.ua,
+      media,
+      directory: {} as Directory,
+      location: {} as LocationService,
+      bus,
+      clock: net.clock,
+      log: silentLogger(),
+    });
     // Peer b is the server: the first INVITE it gets is the caller's.
     net.b.onApp = (tx) => {
       if (tx.request.method !== 'INVITE' || !first) return;
       first = false;
-      answered = HeldCall.answer(
-        { ua: net.b.ua, media, bus, clock: net.clock, log: silentLogger() },
-        {
-          tenant: TENANT,
-          caller: { number: '0301234' },
-          service: { number: '600' },
-          incoming: net.b.ua.incomingInvite(tx),
-        },
-      );
+      answered = engine.answerQueued(net.b.ua.incomingInvite(tx), {
+        tenant: TENANT,
+        caller: { number: '0301234' },
+        service: { number: '600' },
+        log: silentLogger(),
+      });
     };
     // Peer a plays both the caller's phone and the agent's phone.
     net.a.onApp = (tx) => {
@@ -134,7 +88,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     callerDialog = r.dialog!;
     await net.drain();
     held = (await answered)!;
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     held.play(MUSIC, { loop: true });
   });
 
@@ -143,6 +97,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     assert.equal(media.open.size, 0, `endpoints left: ${[...media.open].join(', ')}`);
     assert.equal(media.bridges, 0);
     assert.equal(net.clock.pendingTimers(), 0);
+    assert.equal(engine.count(), 0, 'the engine forgot the call');
   }
 
   it('offers to the agent and bridges on answer; BYE from the caller ends both sides', async () => {
@@ -156,7 +111,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     const r = await offer.result;
     assert.equal(r.outcome, 'answered');
     assert.equal(r.answeredBy, '101');
-    assert.equal(held.state, 'connected');
+    assert.equal(held.state, 'answered');
     assert.equal(media.bridges, 1);
     assert.equal(media.playing.size, 0, 'music stopped');
     const answeredEv = events.find((e) => e.type === 'call.answered');
@@ -181,7 +136,7 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     await net.advance(15_000, 500);
     const r = await offer.result;
     assert.equal(r.outcome, 'no-answer');
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     assert.equal(net.sent('b', 'CANCEL').length, 1);
     assert.ok(
       events.some((e) => e.type === 'call.ended' && e.reason === 'no-answer' && e.callee.workplace === '101'),
@@ -213,10 +168,47 @@ describe('HeldCall (in-memory SIP, fake clock)', () => {
     assert.equal(r.outcome, 'declined');
     assert.deepEqual(r.declinedBy, ['101']);
     assert.deepEqual(r.unreachable, ['102']);
-    assert.equal(held.state, 'held');
+    assert.equal(held.state, 'queued');
     const hangup = held.hangup();
     await net.drain();
     await hangup;
+    assert.equal(callerDialog.state, 'terminated');
+    await settleAll();
+  });
+
+  it('the caller hangs up while queued: call.ended cancelled, nothing left', async () => {
+    const bye = callerDialog.bye();
+    await net.drain();
+    await bye;
+    assert.equal(held.state, 'ended');
+    const ended = events.filter((e) => e.type === 'call.ended');
+    assert.equal(ended.length, 1);
+    assert.ok(
+      ended[0]!.type === 'call.ended' &&
+        ended[0]!.reason === 'cancelled' &&
+        ended[0]!.callee.number === '600',
+    );
+    await settleAll();
+  });
+
+  it('once connected it is an ordinary call: the agent holds, the caller hears music', async () => {
+    const offer = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    const agentDialog = agentInvites[0]!.accept({ body: SDP, contentType: 'application/sdp' });
+    await net.drain();
+    assert.equal((await offer.result).outcome, 'answered');
+    const ad = await agentDialog;
+    const hold = ad.request('INVITE', {
+      body: Buffer.from(`${SDP.toString()}a=sendonly\r\n`),
+      contentType: 'application/sdp',
+    });
+    await net.drain();
+    assert.equal((await hold).status, 200);
+    assert.ok(events.some((e) => e.type === 'call.held'));
+    assert.ok(media.playing.has(`${held.id}:held`), 'music towards the caller');
+    const bye = ad.bye();
+    await net.drain();
+    await bye;
     assert.equal(callerDialog.state, 'terminated');
     await settleAll();
   });

@@ -1,0 +1,32 @@
+import type { MediaEngine } from '../../media/index.js';
+import type { UserAgentCore } from '../../sip/ua/index.js';
+import type { Clock } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
+import type { Directory } from '../directory/directory.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { LocationService } from '../registrar/location-service.js';
+import type { FeatureCodeRegistry } from '../routing/index.js';
+import type { ExternalRoutes } from './external-routes.js';
+
+/** What the call engine is built from (the composition root passes these). */
+export interface CallEngineOptions {
+  ua: UserAgentCore;
+  media: MediaEngine;
+  directory: Directory;
+  location: LocationService;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  features?: FeatureCodeRegistry;
+  /** SIP trunks (features/trunks): outbound targets and inbound DIDs. Without it external numbers get 403. */
+  external?: ExternalRoutes;
+  /** How long the callee's devices ring before the caller gets 480. */
+  ringTimeoutMs?: number;
+  /** No RTP from a side of an answered call for this long ends the call (0: never). */
+  mediaTimeoutMs?: number;
+}
+
+/** The options with their defaults filled in: what every call of the engine shares. */
+export type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & {
+  external: ExternalRoutes | undefined;
+};

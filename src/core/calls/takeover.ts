@@ -1,0 +1,170 @@
+import type { MediaEndpoint } from '../../media/index.js';
+import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
+import type { Party } from '../events/types.js';
+import type { CallCore, RingingCore } from './call-core.js';
+import { Leg } from './leg.js';
+import { answerOffer } from './leg-media.js';
+import { connectedIdentityHeaders, type PickupKind } from './pickup.js';
+import { sdpBody } from './sip-helpers.js';
+
+/**
+ * Taking over a connected leg of an answered call: INVITE with Replaces naming it (RFC 3891), or a call pull
+ * (`*11`) taking the workplace's call to another of its devices. The new phone is answered from a new endpoint
+ * (its 200 OK names the party it is connected to), takes the leg's place, and the replaced phone gets BYE.
+ * Pickup of a ringing call is here too; handing a leg over to another call is in transfer.ts.
+ */
+export async function replaceLeg(
+  core: CallCore,
+  leg: Leg,
+  incoming: IncomingInvite,
+  party: Party,
+  kind: 'replaces' | 'pull',
+): Promise<void> {
+  const o = core.deps;
+  if (!core.isAnswered() || !leg.active) {
+    incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
+    return;
+  }
+  const ep = await o.media.allocate(`${core.id}:${party.device ?? party.number}`);
+  const ans = answerOffer(incoming.request.body.toString('utf8'), ep);
+  if (!ans) {
+    ep.close();
+    incoming.reject(488);
+    return;
+  }
+  let dialog: Dialog;
+  try {
+    dialog = await incoming.accept({
+      ...sdpBody(ans.sdp),
+      headers: connectedIdentityHeaders(core.other(leg).party, core.tenant.domain),
+    });
+  } catch {
+    ep.close();
+    return;
+  }
+  if (!core.isAnswered() || !leg.active) {
+    void dialog.bye();
+    ep.close();
+    return;
+  }
+  takeLegPlace(core, leg, new Leg({ dialog, ep, party, role: leg.role }));
+  if (kind === 'pull') {
+    o.bus.emit({
+      type: 'call.picked-up',
+      tenantId: core.tenant.id,
+      callId: core.id,
+      at: o.clock.now(),
+      by: party,
+      from: leg.party,
+      kind: 'pull',
+    });
+    return;
+  }
+  o.bus.emit({
+    type: 'call.transferred',
+    tenantId: core.tenant.id,
+    callId: core.id,
+    at: o.clock.now(),
+    by: leg.party,
+    to: party,
+    kind: 'attended',
+  });
+}
+
+/** `next` takes the place of `leg`: bridged to the other side, `leg` released with BYE and its media closed. */
+function takeLegPlace(core: CallCore, leg: Leg, next: Leg): void {
+  const other = core.other(leg);
+  leg.to('replaced');
+  core.holds.stopAll();
+  core.bridge(other.ep, next.ep);
+  core.swapLeg(leg, next);
+  void leg.dialog.bye();
+  leg.ep.close();
+}
+
+/**
+ * The two answers of a pickup of a ringing call: the picker's INVITE from its new endpoint, the caller's pending
+ * INVITE from the caller's endpoint (each side negotiates its own codec). Undefined with the status and reason
+ * to reject the picker with when either cannot be answered.
+ */
+export function pickupAnswers(
+  pickerOffer: string,
+  pickerEp: MediaEndpoint,
+  callerOffer: string,
+  callerEp: MediaEndpoint,
+): { picker: string; caller: string; codecs: [string?, string?] } | { reject: string } {
+  const picker = pickerOffer ? answerOffer(pickerOffer, pickerEp) : undefined;
+  // Late offer (INVITE without SDP) is not supported, as for any call.
+  if (!picker) return { reject: pickerOffer ? 'No Common Codec' : 'SDP Offer Required' };
+  const caller = callerOffer ? answerOffer(callerOffer, callerEp) : undefined;
+  // A caller that sent no offer (late offer) would have to answer ours in its ACK: not done for pickup.
+  if (!caller) return { reject: callerOffer ? 'No Common Codec' : 'Caller Sent No Offer' };
+  return { picker: picker.sdp, caller: caller.sdp, codecs: [caller.codec?.encoding, picker.codec?.encoding] };
+}
+
+/**
+ * Pickup of a ringing call by another phone (`*97`, `*98`, INVITE with Replaces naming a branch). The picker's
+ * INVITE is answered from a new media endpoint, the caller's pending INVITE with 200 from its own endpoint (each
+ * side negotiates its own codec; the relay translates G.711 laws), every branch gets CANCEL ("Call completed
+ * elsewhere", so phones do not log a missed call), and the call goes on as an answered call between the caller
+ * and the picker. The picker's 200 OK names the real caller (connectedIdentityHeaders).
+ */
+export async function takeRinging(
+  r: RingingCore,
+  incoming: IncomingInvite,
+  picker: Party,
+  kind: Exclude<PickupKind, 'pull'>,
+): Promise<void> {
+  const core = r.core;
+  const callerEp = r.callerEndpoint();
+  if (!callerEp) {
+    incoming.reject(480, { reason: 'Call No Longer Ringing' });
+    return;
+  }
+  let pickerEp: MediaEndpoint;
+  try {
+    pickerEp = await core.deps.media.allocate(`${core.id}:${picker.device ?? picker.number}`);
+  } catch {
+    incoming.reject(503, { reason: 'No Media Ports' });
+    return;
+  }
+  if (!r.callerEndpoint()) {
+    pickerEp.close();
+    incoming.reject(480, { reason: 'Call No Longer Ringing' });
+    return;
+  }
+  const ans = pickupAnswers(
+    incoming.request.body.toString('utf8'),
+    pickerEp,
+    r.callerInvite.request.body.toString('utf8'),
+    callerEp,
+  );
+  if ('reject' in ans) {
+    pickerEp.close();
+    incoming.reject(488, { reason: ans.reject });
+    return;
+  }
+  r.answerBy(picker, kind);
+  core.bridge(callerEp, pickerEp);
+  const [callerCodec, pickerCodec] = ans.codecs;
+  core.log.info({ event: 'call.picked-up', kind, by: picker.device, callerCodec, pickerCodec }, 'picked up');
+  const [callerSide, pickerSide] = await Promise.allSettled([
+    r.callerInvite.accept(sdpBody(ans.caller)),
+    incoming.accept({
+      ...sdpBody(ans.picker),
+      headers: connectedIdentityHeaders(r.caller(), core.tenant.domain),
+    }),
+  ]);
+  if (callerSide.status === 'rejected' || pickerSide.status === 'rejected' || !core.isAnswered()) {
+    // One side never ACKed (the UA core sent its BYE) or the caller gave up: release the other side too.
+    if (callerSide.status === 'fulfilled') void callerSide.value.bye();
+    if (pickerSide.status === 'fulfilled') void pickerSide.value.bye();
+    pickerEp.close();
+    r.fail();
+    return;
+  }
+  r.connect(
+    new Leg({ dialog: callerSide.value, ep: callerEp, party: r.caller(), role: 'caller' }),
+    new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee' }),
+  );
+}

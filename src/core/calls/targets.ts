@@ -1,0 +1,47 @@
+import { quote } from '../../sip/message/index.js';
+import type { Flow } from '../../sip/transport/types.js';
+import {
+  inviteWithCredentials,
+  type InviteOptions,
+  type OutgoingInvite,
+  type UserAgentCore,
+} from '../../sip/ua/index.js';
+import type { RegistrationRecord } from '../../store/types.js';
+import type { Party } from '../events/types.js';
+
+/** Where one branch of a call goes: a registered device, or a trunk. */
+export interface Target {
+  /** For labels and logs: the device username or the trunk id. */
+  label: string;
+  /** The device that rings, when the target is one. */
+  device?: string;
+  flow: Flow;
+  requestUri: string;
+  from?: string;
+  to?: string;
+  headers?: Array<[string, string]>;
+  /** Answers a digest challenge to the INVITE with these (a carrier's account). */
+  credentials?: { username: string; password: string };
+}
+
+/** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
+export function inviteTo(ua: UserAgentCore, target: Target, o: InviteOptions): OutgoingInvite {
+  return target.credentials ? inviteWithCredentials(ua, o, target.credentials) : ua.invite(o);
+}
+
+export function deviceTarget(b: RegistrationRecord): Target {
+  return { label: b.username, device: b.username, flow: flowOf(b), requestUri: b.contact };
+}
+
+export function flowOf(b: RegistrationRecord): Flow {
+  return {
+    protocol: b.flowProtocol as Flow['protocol'],
+    local: { address: b.flowLocalAddress, port: b.flowLocalPort },
+    remote: { address: b.flowAddress, port: b.flowPort },
+    ...(b.flowConnectionId ? { connectionId: b.flowConnectionId } : {}),
+  };
+}
+
+export function nameAddr(p: Party, domain: string): string {
+  return `${p.name ? `${quote(p.name)} ` : ''}<sip:${p.number}@${domain}>`;
+}

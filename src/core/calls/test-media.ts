@@ -1,0 +1,63 @@
+/** Test fixture for the call model's unit tests: media as bookkeeping, no sockets. */
+import type {
+  AudioSource,
+  MediaBridge,
+  MediaCodec,
+  MediaEndpoint,
+  MediaEngine,
+  MediaPlayer,
+} from '../../media/index.js';
+
+/** Media as bookkeeping: which endpoints are open, what plays where, which pairs are bridged. */
+export class FakeMedia implements MediaEngine {
+  open = new Set<string>();
+  playing = new Map<string, AudioSource>();
+  bridges = 0;
+  /** Every endpoint something was played to, in order. */
+  played: string[] = [];
+  #port = 40000;
+  async allocate(label: string): Promise<MediaEndpoint> {
+    const port = (this.#port += 2);
+    const open = this.open;
+    open.add(label);
+    const ep: MediaEndpoint = {
+      label,
+      local: { address: '10.0.0.2', rtpPort: port, rtcpPort: port + 1 },
+      latched: false,
+      sendingTo: undefined,
+      codec: undefined as MediaCodec | undefined,
+      setRemote: () => undefined,
+      setCodec: () => undefined,
+      onDtmf: () => undefined,
+      onInactive: () => undefined,
+      setInactivityTimeout: () => undefined,
+      stats: () => ({ packetsIn: 0, packetsOut: 0, bytesIn: 0, lastPacketAt: undefined, packetsDropped: 0 }),
+      get closed() {
+        return !open.has(label);
+      },
+      close: () => {
+        open.delete(label);
+        this.playing.delete(label);
+      },
+    };
+    return ep;
+  }
+  bridge(): MediaBridge {
+    this.bridges++;
+    return { close: () => void this.bridges-- };
+  }
+  play(to: MediaEndpoint, source: AudioSource): MediaPlayer {
+    this.playing.set(to.label, source);
+    this.played.push(to.label);
+    return {
+      stop: () => {
+        if (this.playing.get(to.label) === source) this.playing.delete(to.label);
+      },
+      onEnded: () => undefined,
+    };
+  }
+  counts() {
+    return { endpoints: this.open.size, bridges: this.bridges, players: this.playing.size, boundPorts: 0 };
+  }
+  async close(): Promise<void> {}
+}

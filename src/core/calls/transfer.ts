@@ -1,0 +1,234 @@
+import { ringbackTone } from '../../media/audio/tone.js';
+import { offerFor, type MediaEndpoint } from '../../media/index.js';
+import {
+  createResponse,
+  isSipUri,
+  parseNameAddr,
+  reasonPhrase,
+  type SipResponse,
+} from '../../sip/message/index.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { Dialog } from '../../sip/ua/index.js';
+import type { Party } from '../events/types.js';
+import { resolveDialString } from '../routing/index.js';
+import type { CallCore } from './call-core.js';
+import { Fork, ForkBranch } from './fork.js';
+import { Leg } from './leg.js';
+import { applyAnswer } from './leg-media.js';
+import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
+import { deviceTarget, nameAddr, type Target } from './targets.js';
+
+/** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
+export function notifySipfrag(
+  dialog: Dialog,
+  statusLine: string,
+  final: boolean,
+): Promise<SipResponse | undefined> {
+  if (dialog.state === 'terminated') return Promise.resolve(undefined);
+  return dialog
+    .request('NOTIFY', {
+      headers: [
+        ['Event', 'refer'],
+        ['Subscription-State', final ? 'terminated;reason=noresource' : 'active;expires=60'],
+      ],
+      body: Buffer.from(`${statusLine}\r\n`),
+      contentType: 'message/sipfrag;version=2.0',
+    })
+    .catch(() => undefined);
+}
+
+/** Releases the transferor once its transfer is done: final NOTIFY, then BYE (RFC 3515 section 2.4.5). */
+function release(transferor: Leg): void {
+  void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => transferor.dialog.bye());
+  transferor.ep.close();
+}
+
+/** REFER handling (RFC 3515) for one call: one transfer at a time. */
+export class Transfers {
+  readonly #core: CallCore;
+  #busy = false;
+  #fork: Fork | undefined;
+
+  constructor(core: CallCore) {
+    this.#core = core;
+  }
+
+  /** The call ended: a blind transfer still ringing its target stops. */
+  stop(): void {
+    this.#fork?.cancel();
+  }
+
+  async onRefer(tx: ServerTransaction, transferor: Leg): Promise<void> {
+    const referTo = parseNameAddr(tx.request.headers.get('Refer-To') ?? '');
+    if (!referTo || !isSipUri(referTo.uri)) {
+      tx.respond(responseFor(tx.request, 400));
+      return;
+    }
+    const replaces = [...referTo.uri.headers].find(([k]) => k.toLowerCase() === 'replaces')?.[1];
+    if (this.#busy) {
+      tx.respond(createResponse(tx.request, 491, 'Transfer In Progress'));
+      return;
+    }
+    if (replaces !== undefined) {
+      this.#attended(tx, transferor, replaces);
+      return;
+    }
+    await this.#blind(tx, transferor, decodeUser(referTo.uri.user ?? ''));
+  }
+
+  /**
+   * Blind transfer: the REFER names a workplace of the same tenant; the transferor's peer (the transferee) hears
+   * ringback while the target's devices ring, then is bridged to whoever answers. Progress goes to the transferor
+   * as NOTIFY with a message/sipfrag body; on success its leg is released with BYE.
+   */
+  async #blind(tx: ServerTransaction, transferor: Leg, dialled: string): Promise<void> {
+    const core = this.#core;
+    const o = core.deps;
+    const plan = await o.directory.plan(core.tenant.id);
+    const route = resolveDialString({ dialled, extensions: plan.extensions, registry: o.features });
+    const target = route.kind === 'workplace' ? plan.workplace(route.extension) : undefined;
+    if (!target) {
+      tx.respond(createResponse(tx.request, 404, 'Transfer Target Not Found'));
+      return;
+    }
+    const bindings = plan
+      .devicesOf(target.extension)
+      .flatMap((d) => o.location.lookup(core.tenant.id, d.username));
+    if (bindings.length === 0) {
+      tx.respond(createResponse(tx.request, 480, 'Transfer Target Not Registered'));
+      return;
+    }
+    this.#busy = true;
+    // From here the transferor may hang up at any time without ending the call it hands on.
+    transferor.to('transferring');
+    tx.respond(responseFor(tx.request, 202));
+    const transferee = core.other(transferor);
+    void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
+    // The transferee hears ringback (replacing any music on hold the transferor started).
+    core.holds.forget(transferor);
+    const ringback = o.media.play(transferee.ep, ringbackTone(), { loop: true });
+    const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
+    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty);
+    ringback.stop();
+    this.#busy = false;
+    this.#fork = undefined;
+    if (!core.isAnswered()) {
+      if (won.winner) {
+        void won.winner.dialog.bye();
+        won.winner.ep.close();
+      }
+      return;
+    }
+    if (!won.winner) {
+      void notifySipfrag(transferor.dialog, `SIP/2.0 ${won.status} ${reasonPhrase(won.status)}`, true);
+      if (transferor.dialog.state === 'terminated') {
+        void core.hangup('completed');
+      } else {
+        // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
+        transferor.to('connected');
+        core.bridge(transferee.ep, transferor.ep);
+      }
+      return;
+    }
+    const w = won.winner;
+    core.bridge(transferee.ep, w.ep);
+    const next = new Leg({
+      dialog: w.dialog,
+      ep: w.ep,
+      party: { ...targetParty, device: w.device },
+      role: transferor.role,
+    });
+    transferor.to('replaced');
+    core.swapLeg(transferor, next);
+    release(transferor);
+    o.bus.emit({
+      type: 'call.transferred',
+      tenantId: core.tenant.id,
+      callId: core.id,
+      at: o.clock.now(),
+      by: transferor.party,
+      to: next.party,
+      kind: 'blind',
+    });
+  }
+
+  /** Rings every target with our own offer (the transferee's side has no offer to pass on). */
+  async #ring(
+    targets: Target[],
+    from: Party,
+    to: Party,
+  ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
+    const core = this.#core;
+    const o = core.deps;
+    const branches = await Promise.all(
+      targets.map(async (target) => {
+        const ep = await o.media.allocate(`${core.id}:${target.label}`);
+        const invite = o.ua.invite({
+          flow: target.flow,
+          requestUri: target.requestUri,
+          from: nameAddr(from, core.tenant.domain),
+          to: nameAddr(to, core.tenant.domain),
+          ...sdpBody(offerFor(ep)),
+        });
+        return new ForkBranch(target, ep, invite);
+      }),
+    );
+    const fork = new Fork(branches, { clock: o.clock, timeoutMs: o.ringTimeoutMs });
+    this.#fork = fork;
+    const r = await fork.result;
+    if (r.kind !== 'answered') return { status: r.kind === 'failed' ? r.status : 480 };
+    applyAnswer(r.branch.endpoint, r.response.body.toString('utf8'));
+    return {
+      winner: { dialog: r.dialog, ep: r.branch.endpoint, device: r.branch.target.label },
+      status: 200,
+    };
+  }
+
+  /**
+   * Attended transfer (RFC 3515 with RFC 3891 Replaces in the Refer-To): the transferor talks to the transferee
+   * in this call and to the target in another call of the same tenant, whose dialog the Replaces names. The
+   * target's leg moves into this call in the transferor's place, the transferee is bridged to it, and both of the
+   * transferor's legs are released.
+   */
+  #attended(tx: ServerTransaction, transferor: Leg, replaces: string): void {
+    const core = this.#core;
+    const o = core.deps;
+    const id = parseReplaces(decodeUser(replaces));
+    const found = id
+      ? replacesCandidates(id)
+          .map((c) => core.dialogs.find(c))
+          .find((f) => f !== undefined)
+      : undefined;
+    if (!found || found.call.id === core.id || found.call.tenant.id !== core.tenant.id) {
+      tx.respond(createResponse(tx.request, 481, 'Replaced Dialog Not Found'));
+      return;
+    }
+    const target = found.call.handOver(found.leg);
+    if (!target) {
+      tx.respond(createResponse(tx.request, 481, 'Replaced Dialog Not Connected'));
+      return;
+    }
+    tx.respond(responseFor(tx.request, 202));
+    const transferee = core.other(transferor);
+    transferor.to('replaced');
+    core.holds.stopAll();
+    core.bridge(transferee.ep, target.ep);
+    const next = new Leg({
+      dialog: target.dialog,
+      ep: target.ep,
+      party: target.party,
+      role: transferor.role,
+    });
+    core.swapLeg(transferor, next);
+    release(transferor);
+    o.bus.emit({
+      type: 'call.transferred',
+      tenantId: core.tenant.id,
+      callId: core.id,
+      at: o.clock.now(),
+      by: transferor.party,
+      to: next.party,
+      kind: 'attended',
+    });
+  }
+}
