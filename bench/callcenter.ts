@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks';
 import { EventBus } from '../src/core/events/event-bus.js';
 import type { GroupRecord } from '../src/store/callcenter-store.js';
-import type { QueueCaller, QueueOfferResult } from '../src/features/callcenter/tenant-call-center.js';
+import type { QueueCaller, QueueOfferResult } from '../src/features/callcenter/queue-port.js';
 import { TenantCallCenter } from '../src/features/callcenter/tenant-call-center.js';
 import { FakeClock } from '../src/util/clock.js';
 import { silentLogger } from '../src/util/log.js';

@@ -5,7 +5,7 @@ import type { Clock } from '../../util/clock.js';
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
 import { busyTone, concat, ringbackTone, silence, tone } from '../../media/audio/tone.js';
 import type { AudioSource } from '../../media/index.js';
-import type { QueueCaller, QueueOfferResult } from './tenant-call-center.js';
+import type { QueueCaller, QueueOfferResult } from './queue-port.js';
 
 /** How long an overflowing caller hears busy before we hang up. */
 const BUSY_MS = 4000;

@@ -5,7 +5,7 @@ import type { DomainEvent } from '../../core/events/types.js';
 import type { GroupRecord } from '../../store/callcenter-store.js';
 import { FakeClock } from '../../util/clock.js';
 import { silentLogger } from '../../util/log.js';
-import type { QueueCaller, QueueOfferResult } from './tenant-call-center.js';
+import type { QueueCaller, QueueOfferResult } from './queue-port.js';
 import { TenantCallCenter } from './tenant-call-center.js';
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
