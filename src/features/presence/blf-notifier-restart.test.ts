@@ -2,17 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallEvent } from '../../core/events/types.js';
 import { PERSIST_EVERY, RESTORE_MARGIN } from '../../core/subscriptions/subscription-service.js';
-import {
-  FakeUa,
-  WORKPLACES,
-  blfHarness,
-  blfService,
-  call,
-  directory,
-  doc,
-  settle,
-  wp,
-} from './blf-test-helpers.js';
+import { WORKPLACES, blfHarness, call, doc, settle, wp } from './blf-test-helpers.js';
 
 describe('BlfNotifier across a restart and re-provisioning', () => {
   const h = blfHarness();
@@ -24,9 +14,7 @@ describe('BlfNotifier across a restart and re-provisioning', () => {
     const d = h.ua.dialogs[0]!;
     assert.equal(d.notifies.length, 2);
     await h.n.stop();
-    const ua2 = new FakeUa();
-    const n2 = blfService({ ua: ua2, directory, store: h.store, clock: h.clock });
-    await n2.start();
+    const { ua: ua2, n: n2 } = await h.nextProcess();
     assert.equal(n2.count(), 1);
     const d2 = ua2.dialogs[0]!;
     assert.equal(d2.id.localTag, d.id.localTag);
@@ -57,9 +45,7 @@ describe('BlfNotifier across a restart and re-provisioning', () => {
     assert.ok(stored.versionFloor < 251, 'not written on every NOTIFY');
     assert.ok(stored.versionFloor >= 251 - PERSIST_EVERY, 'but at least every PERSIST_EVERY');
     // No h.n.stop(): the process is gone. A new one restores from what was written.
-    const ua2 = new FakeUa();
-    const n2 = blfService({ ua: ua2, directory, store: h.store, clock: h.clock });
-    await n2.start();
+    const { ua: ua2, n: n2 } = await h.nextProcess();
     await settle();
     const first = ua2.dialogs[0]!.notifies[0]!;
     assert.ok(Number(doc(first.body)['@version']) > 250);

@@ -263,6 +263,8 @@ export interface BlfHarness {
     headers?: Array<[string, string]>,
     tenant?: TenantRecord,
   ): Promise<ServerTransaction & { responses: SipResponse[] }>;
+  /** A new process on the same store and clock (after an orderly stop or a crash of `n`), started. */
+  nextProcess(): Promise<{ ua: FakeUa; n: ReturnType<typeof blfService> }>;
 }
 
 /** Registers the suite's hooks (call inside `describe`): one store per suite, a fresh service per test. */
@@ -287,6 +289,12 @@ export function blfHarness(): BlfHarness {
     await h.n.handleSubscribe(t, tenant, PHONE);
     await settle();
     return t;
+  };
+  h.nextProcess = async () => {
+    const ua = new FakeUa();
+    const n = blfService({ ua, directory, store: h.store, clock: h.clock });
+    await n.start();
+    return { ua, n };
   };
   return h;
 }
