@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
@@ -9,16 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
 import { TestPhone, type ReceivedNotify } from '../support/test-phone.js';
-import { digestAuthorization } from '../../src/sip/auth/digest-client.js';
-import {
-  createResponse,
-  parseMessage,
-  type SipRequest,
-  type SipResponse,
-} from '../../src/sip/message/index.js';
-import { SipStack } from '../../src/sip/stack.js';
-import type { Flow } from '../../src/sip/transport/types.js';
-import { SystemClock } from '../../src/util/clock.js';
 import { runSipp, type SippRun } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
@@ -58,6 +47,11 @@ function dialogInfo(body: string): Info {
   return doc['dialog-info'];
 }
 const text = (v: string | { '#text': string }) => (typeof v === 'string' ? v : v['#text']);
+/** The states of the dialogs a NOTIFY reports, comma-separated. */
+const dialogStates = (n: ReceivedNotify) =>
+  dialogInfo(n.body)
+    .dialog!.map((d) => text(d.state))
+    .join(',');
 
 /** The parts of a multipart/related body (RFC 2046), by Content-Type. */
 function parts(n: ReceivedNotify): Array<{ type: string; cid: string; body: string }> {
@@ -125,114 +119,6 @@ async function callDeskA(t: TestServer): Promise<void> {
     keys: { user: DESK_A.user, domain: DOMAIN, expires: 0 },
     extra: ['-au', DESK_A.user, '-ap', DESK_A.password],
   });
-}
-
-/**
- * A BLF key over TCP, on the project's own SIP stack: it listens for connections (its Contact names that port, as
- * a phone's does) and connects out for its SUBSCRIBEs, so after our restart the server must open a new connection
- * to the Contact to reach it. Records NOTIFYs (once per CSeq) and answers each with 200.
- */
-class TcpBlfWatcher {
-  readonly notifies: ReceivedNotify[] = [];
-  readonly #o: { user: string; password: string; domain: string; server: string };
-  #stack!: SipStack;
-  readonly #callId = randomBytes(8).toString('hex');
-  readonly #fromTag = randomBytes(4).toString('hex');
-  #cseq = 1;
-  #toTag: string | undefined;
-  #target = '';
-  #uri = '';
-
-  constructor(o: { user: string; password: string; domain: string; server: string }) {
-    this.#o = o;
-  }
-
-  async start(): Promise<void> {
-    this.#stack = new SipStack({
-      listen: [{ protocol: 'tcp', address: '127.0.0.1', port: 0 }],
-      clock: new SystemClock(),
-      tu: { onRequest: (tx) => this.#onRequest(tx.request, (r) => tx.respond(r)), onAck: () => undefined },
-    });
-    await this.#stack.start();
-  }
-
-  close(): Promise<void> {
-    return this.#stack.stop();
-  }
-
-  /** Initial (first call) or in-dialog SUBSCRIBE; answers a digest challenge once. */
-  async subscribe(uri: string, expires: number): Promise<SipResponse> {
-    this.#uri = uri;
-    let res = await this.#send(expires);
-    if (res.status === 401 || res.status === 407) res = await this.#send(expires, res);
-    if (res.status === 200 && !this.#toTag) {
-      this.#toTag = /;\s*tag=([^;\s]+)/.exec(res.headers.get('To') ?? '')?.[1];
-      this.#target = /<([^>]+)>/.exec(res.headers.get('Contact') ?? '')?.[1] ?? uri;
-    }
-    return res;
-  }
-
-  async waitFor(n: number, timeoutMs = 8000): Promise<ReceivedNotify[]> {
-    const end = Date.now() + timeoutMs;
-    while (this.notifies.length < n) {
-      if (Date.now() > end) throw new Error(`got ${this.notifies.length} NOTIFYs over TCP, wanted ${n}`);
-      await sleep(20);
-    }
-    return this.notifies.slice(0, n);
-  }
-
-  #send(expires: number, challenge?: SipResponse): Promise<SipResponse> {
-    const [host, port] = this.#o.server.split(':');
-    const local = this.#stack.transport.localEndpoint('tcp')!;
-    const requestUri = this.#toTag ? this.#target : this.#uri;
-    const lines = [
-      `SUBSCRIBE ${requestUri} SIP/2.0`,
-      `Via: SIP/2.0/TCP 127.0.0.1:${local.port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
-      `From: <sip:${this.#o.user}@${this.#o.domain}>;tag=${this.#fromTag}`,
-      `To: <${this.#uri}>${this.#toTag ? `;tag=${this.#toTag}` : ''}`,
-      `Call-ID: ${this.#callId}`,
-      `CSeq: ${this.#cseq++} SUBSCRIBE`,
-      `Contact: <sip:${this.#o.user}@127.0.0.1:${local.port};transport=tcp>`,
-      'Max-Forwards: 70',
-      'Event: dialog',
-      `Expires: ${expires}`,
-    ];
-    if (challenge) {
-      const auth = digestAuthorization(
-        challenge,
-        { method: 'SUBSCRIBE', uri: requestUri },
-        { username: this.#o.user, password: this.#o.password },
-      );
-      if (auth) lines.push(`${auth[0]}: ${auth[1]}`);
-    }
-    const parsed = parseMessage(Buffer.from(lines.join('\r\n') + '\r\nContent-Length: 0\r\n\r\n'));
-    assert.ok(parsed.ok && parsed.message.type === 'request');
-    const flow: Flow = { protocol: 'tcp', local, remote: { address: host!, port: Number(port) } };
-    return new Promise((resolve, reject) => {
-      this.#stack.transactions.sendRequest(parsed.message as SipRequest, flow, {
-        onResponse: (r) => {
-          if (r.status >= 200) resolve(r);
-        },
-        onTimeout: () => reject(new Error('SUBSCRIBE over TCP timed out')),
-        onTransportError: () => reject(new Error('SUBSCRIBE over TCP not sent')),
-      });
-    });
-  }
-
-  #onRequest(req: SipRequest, respond: (r: SipResponse) => void): void {
-    if (req.method !== 'NOTIFY') return respond(createResponse(req, 405, undefined, { toTag: 'x' }));
-    const cseq = Number(req.headers.get('CSeq')?.split(' ')[0]);
-    if (!this.notifies.some((n) => n.cseq === cseq))
-      this.notifies.push({
-        cseq,
-        event: req.headers.get('Event') ?? '',
-        state: req.headers.get('Subscription-State') ?? '',
-        headers: req.headers,
-        contentType: req.headers.get('Content-Type') ?? '',
-        body: req.body.toString('utf8'),
-      });
-    respond(createResponse(req, 200));
-  }
 }
 
 describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phones', () => {
@@ -549,14 +435,7 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
     // A real call after the restart reaches the watcher through the restored dialog, in order, versions rising.
     await callDeskA(t);
     const changes = (await w.waitForNotifies(5)).slice(2);
-    assert.deepEqual(
-      changes.map((n) =>
-        dialogInfo(n.body)
-          .dialog!.map((d) => text(d.state))
-          .join(','),
-      ),
-      ['early', 'confirmed', 'terminated'],
-    );
+    assert.deepEqual(changes.map(dialogStates), ['early', 'confirmed', 'terminated']);
     let v = v1;
     for (const n of changes) {
       const nv = Number(dialogInfo(n.body)['@version']);
@@ -578,47 +457,41 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
   });
 
   it('a TCP subscription survives a restart: NOTIFYs reach the Contact over a new connection, refresh follows', async () => {
-    const tw = new TcpBlfWatcher({ ...WATCH, server: t.tcp });
-    await tw.start();
-    try {
-      assert.equal((await tw.subscribe(`sip:201@${DOMAIN}`, 600)).status, 200);
-      const [before] = await tw.waitFor(1);
-      const v0 = Number(dialogInfo(before!.body)['@version']);
-      // Same ports after the restart: the phone's idea of our address (its route to us) stays valid.
-      const [, udpPort] = t.udp.split(':');
-      const [, tcpPort] = t.tcp.split(':');
-      const sip = `udp:127.0.0.1:${udpPort},tcp:127.0.0.1:${tcpPort},ws:127.0.0.1:0`;
-      await t.restart({ sip });
-      assert.equal(t.server.counts().blfSubscriptions, 1);
-      // The old connection died with the server; the restored NOTIFY came over one the server opened.
-      const [restored] = (await tw.waitFor(2)).slice(1);
-      const v1 = Number(dialogInfo(restored!.body)['@version']);
-      assert.ok(v1 > v0, `${v1} > ${v0}`);
-      assert.ok(restored!.cseq > before!.cseq);
-      assert.match(restored!.headers.get('Via') ?? '', /^SIP\/2\.0\/TCP /);
-      await callDeskA(t);
-      const changes = (await tw.waitFor(5)).slice(2);
-      assert.deepEqual(
-        changes.map((n) =>
-          dialogInfo(n.body)
-            .dialog!.map((d) => text(d.state))
-            .join(','),
-        ),
-        ['early', 'confirmed', 'terminated'],
-      );
-      // A refresh from the phone (its new connection to us), then the unsubscribe.
-      assert.equal((await tw.subscribe(`sip:201@${DOMAIN}`, 120)).status, 200);
-      const [refreshed] = (await tw.waitFor(6)).slice(5);
-      assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
-      assert.equal((await tw.subscribe(`sip:201@${DOMAIN}`, 0)).status, 200);
-      const [last] = (await tw.waitFor(7)).slice(6);
-      assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
-      assert.equal(t.server.counts().blfSubscriptions, 0);
-    } finally {
-      await tw.close();
-    }
+    // A BLF key that listens for connections (its Contact names that port) and connects out for its SUBSCRIBEs.
+    w = await TestPhone.open({ ...WATCH, server: t.tcp, transport: 'tcp', listen: true });
+    const sub = await w.subscribe(`sip:201@${DOMAIN}`, { expires: 600 });
+    assert.equal(sub.response.status, 200);
+    const [before] = await w.waitForNotifies(1, 8000);
+    assert.equal(before!.flow.connectionId, 'server', "before the restart: over the key's own connection");
+    const v0 = Number(dialogInfo(before!.body)['@version']);
+    // Same ports after the restart: the phone's idea of our address (its route to us) stays valid.
+    const [, udpPort] = t.udp.split(':');
+    const [, tcpPort] = t.tcp.split(':');
+    const sip = `udp:127.0.0.1:${udpPort},tcp:127.0.0.1:${tcpPort},ws:127.0.0.1:0`;
+    await t.restart({ sip });
+    assert.equal(t.server.counts().blfSubscriptions, 1);
+    // The old connection died with the server; the restored NOTIFY came over one the server opened to the Contact.
+    const [restored] = (await w.waitForNotifies(2, 8000)).slice(1);
+    assert.match(restored!.flow.connectionId ?? '', /^accepted-/, 'a new connection from the server');
+    const v1 = Number(dialogInfo(restored!.body)['@version']);
+    assert.ok(v1 > v0, `${v1} > ${v0}`);
+    assert.ok(restored!.cseq > before!.cseq);
+    assert.match(restored!.headers.get('Via') ?? '', /^SIP\/2\.0\/TCP /);
+    await callDeskA(t);
+    const changes = (await w.waitForNotifies(5, 8000)).slice(2);
+    assert.deepEqual(changes.map(dialogStates), ['early', 'confirmed', 'terminated']);
+    // A refresh from the phone (its new connection to us), then the unsubscribe.
+    assert.equal((await sub.refresh(120)).status, 200);
+    const [refreshed] = (await w.waitForNotifies(6, 8000)).slice(5);
+    assert.equal(refreshed!.headers.get('Subscription-State'), 'active;expires=120');
+    assert.equal((await sub.unsubscribe()).status, 200);
+    const [last] = (await w.waitForNotifies(7, 8000)).slice(6);
+    assert.equal(last!.headers.get('Subscription-State'), 'terminated;reason=timeout');
+    assert.equal(t.server.counts().blfSubscriptions, 0);
+    await w.close();
+    w = undefined;
     // A clean leak baseline without the connections of this test.
-    await t.restart({ sip: `udp:127.0.0.1:${t.udp.split(':')[1]},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
+    await t.restart({ sip: `udp:127.0.0.1:${udpPort},tcp:127.0.0.1:0,ws:127.0.0.1:0` });
   });
 
   it('provisioning changes: a removed workplace ends with noresource, a changed BLF list is followed', async () => {

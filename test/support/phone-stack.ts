@@ -7,7 +7,8 @@ import type { PhoneLink } from './phone-link.js';
 
 /**
  * The project's SIP layers on top of a PhoneLink: received bytes are parsed and handed to the transaction layer;
- * everything sent is serialized onto the link, whatever the flow says (one link, one peer: the server).
+ * everything sent is serialized onto the link: requests on the phone's own connection (one peer: the server),
+ * responses on the flow their request arrived on.
  */
 export class PhoneStack {
   readonly link: PhoneLink;
@@ -17,7 +18,7 @@ export class PhoneStack {
   #first: ((tx: ServerTransaction) => boolean) | undefined;
   readonly #sender: MessageSender = {
     sendRequest: (req) => this.link.send(serializeMessage(req)),
-    sendResponse: (res) => this.link.send(serializeMessage(res)),
+    sendResponse: (res, requestFlow) => this.link.send(serializeMessage(res), requestFlow),
   };
 
   constructor(link: PhoneLink) {
@@ -33,12 +34,12 @@ export class PhoneStack {
         onAck: (req, flow) => this.#ua?.onAck(req, flow),
       },
     });
-    link.onMessage((bytes) => {
+    link.onMessage((bytes, flow) => {
       const parsed = parseMessage(bytes);
       if (!parsed.ok) return;
       const msg = parsed.message;
-      if (msg.type === 'response') this.#transactions.receiveResponse(msg, link.flow);
-      else this.#transactions.receiveRequest(msg, link.flow);
+      if (msg.type === 'response') this.#transactions.receiveResponse(msg, flow);
+      else this.#transactions.receiveRequest(msg, flow);
     });
   }
 

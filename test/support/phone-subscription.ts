@@ -8,6 +8,7 @@ import {
   type SipResponse,
 } from '../../src/sip/message/index.js';
 import type { ServerTransaction } from '../../src/sip/transaction/types.js';
+import type { Flow } from '../../src/sip/transport/types.js';
 import { uriOfNameAddr } from '../../src/sip/ua/request-builder.js';
 
 /** One NOTIFY as the phone received it (a subscription's or a REFER's, RFC 6665 / RFC 3515). */
@@ -19,6 +20,8 @@ export interface ReceivedNotify {
   headers: SipRequest['headers'];
   contentType: string;
   body: string;
+  /** The connection it arrived on (a listening TCP phone: `accepted-N` for one the server opened). */
+  flow: Flow;
 }
 
 /** Records NOTIFYs (once per CSeq: a retransmission on a loaded machine is answered but not counted twice). */
@@ -42,6 +45,7 @@ export class NotifyRecorder {
       headers: req.headers,
       contentType: req.headers.get('Content-Type') ?? '',
       body: req.body.toString('utf8'),
+      flow: tx.flow,
     };
     this.list.push(n);
     return n;

@@ -37,6 +37,12 @@ export interface PhoneOptions {
   /** UDP only: listen here (a carrier behind a trunk is told apart by its address). Default 127.0.0.1, any port. */
   address?: string;
   port?: number;
+  /**
+   * TCP only: also accept connections, and name the listening port in Via and Contact (as a desk phone does), so
+   * the server can reach the phone when the phone's own connection is gone; that one is reopened for the next
+   * request.
+   */
+  listen?: boolean;
   /** Answer only challenges of this algorithm, like a client that knows just one (default: the best offered). */
   algorithm?: DigestAlgorithm;
 }
@@ -112,6 +118,7 @@ export class TestPhone {
       server: o.server,
       ...(o.address !== undefined ? { address: o.address } : {}),
       ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.listen ? { listen: true } : {}),
     });
     const rtp = new RtpPort(o.address ?? '127.0.0.1');
     await rtp.start();
