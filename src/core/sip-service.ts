@@ -84,13 +84,10 @@ export class PbxSipService implements TransactionUser {
       .finally(() => this.#inFlight--);
   }
 
+  // CANCEL never arrives here: the UA core answers every CANCEL (RFC 3261 9.2: the INVITE it targets, else 481).
   async #handle(tx: ServerTransaction): Promise<SipResponse | undefined> {
     const req = tx.request;
     const toTag = newTag();
-    if (req.method === 'CANCEL') {
-      // Nothing of ours can be cancelled yet: RFC 3261 9.2, no matching transaction → 481.
-      return createResponse(req, 481, 'Call/Transaction Does Not Exist', { toTag });
-    }
     if (req.method === 'OPTIONS') return this.#options(req, toTag);
     // RFC 6665 4.1.3: a NOTIFY that matches no subscription of ours (in-dialog ones never get here) → 481.
     if (req.method === 'NOTIFY') return createResponse(req, 481, 'Subscription Does Not Exist', { toTag });
