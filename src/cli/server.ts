@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { startHttpServer } from '../api/http-server.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { Directory } from '../core/directory/directory.js';
@@ -14,7 +12,7 @@ import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
-import { applyProvisioning, formatChanges, parseProvisioning } from '../core/provisioning/index.js';
+import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
 import { AuthThrottle } from '../core/security/auth-throttle.js';
@@ -72,15 +70,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
   };
   try {
     const directory = new Directory({ store: store.directory, clock });
-    // Services built later (trunks) refresh their caches after an in-process provisioning run.
-    let afterProvision: () => Promise<void> = async () => undefined;
-    const provision = async (file: string): Promise<string> => {
-      const doc = parseProvisioning(await readFile(file, 'utf8'), basename(file));
-      const changes = await applyProvisioning(store, doc);
-      directory.invalidate();
-      await afterProvision();
-      return formatChanges(changes);
-    };
+    // Every service that caches provisioned data registers here as it is built; a run in this process tells them.
+    const provisioner = new Provisioner({ store });
+    provisioner.onProvisioned(() => directory.invalidate());
+    const provision = (file: string): Promise<string> => provisioner.apply(file);
     if (o.provision) {
       const summary = await provision(o.provision);
       log.info(
@@ -123,15 +116,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const history = new CallHistoryRecorder({ bus, store: store.callHistory, log });
     stopAll.push(() => history.stop());
     // The UA core sits between the transaction layer and the PBX service: it keeps dialogs and hands the rest on.
-    // The stack needs its TU at construction and the UA core needs the stack's transaction layer, hence the relay.
-    const late: { ua?: UserAgentCore } = {};
+    // It needs the stack's transaction layer, so it registers as the stack's transaction user once built.
     const sip = new SipStack({
       listen,
       clock,
-      tu: {
-        onRequest: (tx) => late.ua?.onRequest(tx),
-        onAck: (req, flow) => late.ua?.onAck(req, flow),
-      },
       admit: (remote) => !throttle.isSourceBanned(remote.address),
       maxTransactions: o.maxTransactions,
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
@@ -149,7 +137,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.ua', ...fields }, msg),
     });
-    late.ua = ua;
+    sip.setTransactionUser(ua);
     await sip.start();
     stopAll.push(() => sip.stop());
     const mediaLog = log.child({ layer: 'media' });
@@ -171,10 +159,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     await trunkRegs.start();
     stopAll.push(() => trunkRegs.stop());
-    afterProvision = async () => {
+    provisioner.onProvisioned(async () => {
       trunks.invalidate();
       await trunkRegs.reload();
-    };
+    });
     const calls = new CallEngine({
       external: trunks,
       ua,
@@ -206,11 +194,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       external: trunks,
     });
     callCenter.attach(calls);
-    const afterTrunks = afterProvision;
-    afterProvision = async () => {
-      await afterTrunks();
-      await callCenter.reload();
-    };
+    provisioner.onProvisioned(() => callCenter.reload());
     stopAll.push(() => callCenter.close());
     // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
     const subscriptions = new SubscriptionService({
@@ -254,11 +238,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     const offBlf = bus.onAny((e) => blf.onEvent(e));
     await subscriptions.start();
-    const trunksAfterProvision = afterProvision;
-    afterProvision = async () => {
-      await trunksAfterProvision();
-      await blf.reconcile(); // removed workplaces end with noresource; changed BLF lists are followed
-    };
+    // Removed workplaces end with noresource; changed BLF lists are followed.
+    provisioner.onProvisioned(() => blf.reconcile());
     // Registered after the UA core's stop, so it runs before it: pending versions are written, dialogs stay stored.
     stopAll.push(async () => {
       offBlf();

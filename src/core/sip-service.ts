@@ -1,5 +1,5 @@
 import { randomHex } from '../util/random-id.js';
-import { createResponse, type SipRequest, type SipResponse } from '../sip/message/index.js';
+import { createResponse, optionTags, type SipRequest, type SipResponse } from '../sip/message/index.js';
 import type { ServerTransaction, TransactionUser } from '../sip/transaction/types.js';
 import type { Logger } from '../util/log.js';
 import type { DeviceRecord, TenantRecord } from '../store/types.js';
@@ -84,13 +84,10 @@ export class PbxSipService implements TransactionUser {
       .finally(() => this.#inFlight--);
   }
 
+  // CANCEL never arrives here: the UA core answers every CANCEL (RFC 3261 9.2: the INVITE it targets, else 481).
   async #handle(tx: ServerTransaction): Promise<SipResponse | undefined> {
     const req = tx.request;
     const toTag = newTag();
-    if (req.method === 'CANCEL') {
-      // Nothing of ours can be cancelled yet: RFC 3261 9.2, no matching transaction → 481.
-      return createResponse(req, 481, 'Call/Transaction Does Not Exist', { toTag });
-    }
     if (req.method === 'OPTIONS') return this.#options(req, toTag);
     // RFC 6665 4.1.3: a NOTIFY that matches no subscription of ours (in-dialog ones never get here) → 481.
     if (req.method === 'NOTIFY') return createResponse(req, 481, 'Subscription Does Not Exist', { toTag });
@@ -98,7 +95,7 @@ export class PbxSipService implements TransactionUser {
     // RFC 3261 8.2.2.3: an option tag in Require that we do not know → 420 with Unsupported.
     // RFC 4662 section 4: a subscriber may require `eventlist`; the SUBSCRIBE handler decides what it serves.
     const eventlistOk = req.method === 'SUBSCRIBE' && this.#subscribes.length > 0;
-    const unsupported = requiredTags(req).filter(
+    const unsupported = optionTags(req.headers, 'Require').filter(
       (t) => !SUPPORTED.has(t) && !(eventlistOk && t === 'eventlist'),
     );
     if (unsupported.length > 0)
@@ -158,14 +155,6 @@ export class PbxSipService implements TransactionUser {
       ],
     });
   }
-}
-
-function requiredTags(req: SipRequest): string[] {
-  return req.headers
-    .getAll('Require')
-    .flatMap((line) => line.split(','))
-    .map((t) => t.trim().toLowerCase())
-    .filter((t) => t.length > 0);
 }
 
 export function newTag(): string {

@@ -1,4 +1,6 @@
 // The media layer's public surface: the B2BUA imports from here (or from media-engine.ts / sdp/sdp.ts directly).
 export * from './media-engine.js';
+// The factory lives with its implementation so that the interfaces above import nothing that implements them.
+export { createMediaEngine } from './udp-media-engine.js';
 export * from './sdp/sdp.js';
 export { isSendableMediaAddress } from './net/address.js';

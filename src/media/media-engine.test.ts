@@ -6,7 +6,8 @@ import { FakeClock, SystemClock, type Clock } from '../util/clock.js';
 import { decodeG711 } from './codec/g711.js';
 import { tone } from './audio/tone.js';
 import { toneRatio } from './audio/goertzel.js';
-import { MediaError, createMediaEngine, type MediaEndpoint, type MediaEngine } from './media-engine.js';
+import { MediaError, type MediaEndpoint, type MediaEngine } from './media-engine.js';
+import { createMediaEngine } from './udp-media-engine.js';
 import { buildRtpPacket, parseRtpHeader } from './rtp/rtp-header.js';
 import { buildTelephoneEvent } from './rtp/telephone-event.js';
 

@@ -1,5 +1,4 @@
 import type { Clock } from '../util/clock.js';
-import { UdpMediaEngine } from './udp-media-engine.js';
 
 /**
  * The media plane behind one narrow interface (ARCHITECTURE.md): the B2BUA anchors every call's media here.
@@ -120,8 +119,4 @@ export interface MediaPlayer {
 export interface AudioSource {
   /** 8 kHz signed 16-bit mono PCM */
   samples: Int16Array;
-}
-
-export function createMediaEngine(options: MediaEngineOptions): MediaEngine {
-  return new UdpMediaEngine(options);
 }

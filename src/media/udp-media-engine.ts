@@ -228,3 +228,8 @@ function closeQuietly(s: Socket): Promise<void> {
     }
   });
 }
+
+/** The media engine the server runs: the in-process UDP one. */
+export function createMediaEngine(options: MediaEngineOptions): MediaEngine {
+  return new UdpMediaEngine(options);
+}

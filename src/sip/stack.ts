@@ -27,7 +27,8 @@ import type { Endpoint, Envelope, Flow, TransportProtocol } from './transport/ty
 export interface SipStackOptions {
   listen: ListenSpec[];
   clock: Clock;
-  tu: TransactionUser;
+  /** The transaction user, or register it later with setTransactionUser (before start()). */
+  tu?: TransactionUser;
   /** Cheap per-source check before parsing (bans). */
   admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
   timers?: Partial<TimerConfig>;
@@ -61,11 +62,19 @@ export class SipStack implements MessageSender {
     this.transactions = new TransactionLayer({
       clock: opts.clock,
       sender: this,
-      tu: opts.tu,
+      ...(opts.tu ? { tu: opts.tu } : {}),
       ...(opts.timers ? { timers: opts.timers } : {}),
       ...(opts.maxTransactions ? { maxTransactions: opts.maxTransactions } : {}),
       ...(opts.onListenerError ? { onListenerError: opts.onListenerError } : {}),
     });
+  }
+
+  /**
+   * Registers the transaction user (normally the UA core, which needs `transactions` and this sender first, so it
+   * cannot be passed at construction). Once only.
+   */
+  setTransactionUser(tu: TransactionUser): void {
+    this.transactions.setTransactionUser(tu);
   }
 
   start(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database } from './schema.js';
+import type { CcGroupsTable, Database } from './schema.js';
 
 /** Call-center persistence (issue 5): groups as provisioned, agent status and per-group login. Tenant-scoped. */
 
@@ -40,37 +40,6 @@ export interface CallCenterStore {
   /** Group extension → logged-in agent extensions. */
   logins(tenantId: string): Promise<Array<{ group: string; agent: string }>>;
   setLogin(tenantId: string, group: string, agent: string, loggedIn: boolean): Promise<void>;
-}
-
-export interface CcGroupsTable {
-  tenant_id: string;
-  extension: string;
-  name: string;
-  policy: string;
-  agents: string;
-  allow_agent_login: number;
-  ring_timeout_s: number;
-  wrap_up_s: number;
-  max_queue: number;
-  max_wait_s: number;
-  overflow: string;
-  music: string;
-  comfort_every_s: number;
-  priority: number;
-  misses_before_unavailable: number;
-}
-
-export interface CcAgentStatusTable {
-  tenant_id: string;
-  extension: string;
-  status: string;
-  updated_at: number;
-}
-
-export interface CcAgentLoginsTable {
-  tenant_id: string;
-  group_extension: string;
-  agent_extension: string;
 }
 
 export class KyselyCallCenterStore implements CallCenterStore {

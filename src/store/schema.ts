@@ -1,5 +1,3 @@
-import type { CcAgentLoginsTable, CcAgentStatusTable, CcGroupsTable } from './callcenter-store.js';
-
 /**
  * The tables as kysely sees them. Column names are snake_case in SQL; the store maps them to the camelCase
  * records of types.ts so nothing above the store knows the SQL shape.
@@ -157,4 +155,35 @@ export interface PickupGroupMembersTable {
   extension: string;
   group_name: string;
   position: number;
+}
+
+export interface CcGroupsTable {
+  tenant_id: string;
+  extension: string;
+  name: string;
+  policy: string;
+  agents: string;
+  allow_agent_login: number;
+  ring_timeout_s: number;
+  wrap_up_s: number;
+  max_queue: number;
+  max_wait_s: number;
+  overflow: string;
+  music: string;
+  comfort_every_s: number;
+  priority: number;
+  misses_before_unavailable: number;
+}
+
+export interface CcAgentStatusTable {
+  tenant_id: string;
+  extension: string;
+  status: string;
+  updated_at: number;
+}
+
+export interface CcAgentLoginsTable {
+  tenant_id: string;
+  group_extension: string;
+  agent_extension: string;
 }

@@ -1,12 +1,7 @@
 import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
-
-/** A problem found by a rule zod cannot express, with the path of the offending value. */
-export interface RawIssue {
-  path: Array<string | number>;
-  message: string;
-}
+import type { RawIssue } from './raw-issue.js';
 
 /**
  * Rules across entries: duplicates and password strength. They run on the raw YAML data (defensively, since

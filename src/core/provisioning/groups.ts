@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RawIssue } from './cross-checks.js';
+import type { RawIssue } from './raw-issue.js';
 import { GROUP_POLICIES } from './types.js';
 
 /**

@@ -3,3 +3,4 @@ export type { ProvisioningIssue } from './parse.js';
 export { planProvisioning, applyProvisioning, formatChanges } from './plan.js';
 export { devicePasswordProblem, MIN_PASSWORD_LENGTH } from './password-policy.js';
 export * from './types.js';
+export { Provisioner, type ProvisioningListener } from './provisioner.js';

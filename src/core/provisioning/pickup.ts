@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { PickupSettingsRecord, Store } from '../../store/types.js';
-import type { RawIssue } from './cross-checks.js';
+import type { RawIssue } from './raw-issue.js';
 import type { ProvisionedTenant, ProvisioningChange } from './types.js';
 
 /**

@@ -9,6 +9,7 @@ export { parseVia, parseVias, topVia, formatVia, branchOf } from './via.js';
 export { parseHeaderParams, formatParams, isPlainParamValue } from './params.js';
 export { parseCSeq, formatCSeq, MAX_CSEQ } from './cseq.js';
 export { parseMaxForwards, parseDeltaSeconds, parseContentLength, MAX_UINT32 } from './scalar-headers.js';
+export { optionTags } from './option-tags.js';
 export { quote, unquote, isToken, splitList } from './lexical.js';
 export {
   validateRequest,

@@ -22,7 +22,11 @@ import type {
 export interface TransactionLayerOptions {
   clock: Clock;
   sender: MessageSender;
-  tu: TransactionUser;
+  /**
+   * The transaction user. It may be registered later with setTransactionUser (the UA core needs this layer to
+   * exist before it can be built); until one is registered, new requests get a stateless 503.
+   */
+  tu?: TransactionUser;
   timers?: Partial<TimerConfig>;
   /** Bound on live server transactions; past it new requests get 503 + Retry-After without a transaction. */
   maxTransactions?: number;
@@ -55,7 +59,7 @@ const OVERLOAD_RETRY_AFTER_S = 5;
  */
 export class TransactionLayer {
   readonly #sender: MessageSender;
-  readonly #tu: TransactionUser;
+  #tu: TransactionUser | undefined;
   readonly #max: number;
   readonly #onListenerError: ((err: unknown) => void) | undefined;
   readonly #server = new Map<string, ServerTx>();
@@ -64,6 +68,12 @@ export class TransactionLayer {
   readonly #clientCtx: TransactionContext;
   readonly #stats: TransactionLayerStats = { unmatchedResponses: 0, rejectedOverload: 0, unmatchable: 0 };
   #closed = false;
+
+  /** Registers the one transaction user that receives new requests and end-to-end ACKs (section 17). */
+  setTransactionUser(tu: TransactionUser): void {
+    if (this.#tu) throw new Error('the transaction layer already has its transaction user');
+    this.#tu = tu;
+  }
 
   constructor(opts: TransactionLayerOptions) {
     this.#sender = opts.sender;
@@ -105,6 +115,15 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
+    const tu = this.#tu;
+    if (!tu) {
+      // Nothing above us yet (start-up): answer statelessly rather than build a transaction nobody serves.
+      this.#sender.sendResponse(
+        createResponse(req, 503, 'Service Unavailable', { toTag: randomBytes(6).toString('hex') }),
+        flow,
+      );
+      return;
+    }
     if (this.#server.size >= this.#max) {
       // Bounded table: shed load statelessly rather than grow without limit (section 21.5.4).
       this.#stats.rejectedOverload++;
@@ -117,7 +136,7 @@ export class TransactionLayer {
     }
     let tx: ServerTx;
     if (req.method === 'INVITE') {
-      const invite = new InviteServerTransaction(this.#serverCtx, this.#tu, {
+      const invite = new InviteServerTransaction(this.#serverCtx, tu, {
         key: k.key,
         request: req,
         flow,
@@ -127,7 +146,7 @@ export class TransactionLayer {
       tx = invite;
     } else {
       const cancels = req.method === 'CANCEL' ? this.#cancelTarget(req) : undefined;
-      tx = new NonInviteServerTransaction(this.#serverCtx, this.#tu, {
+      tx = new NonInviteServerTransaction(this.#serverCtx, tu, {
         key: k.key,
         request: req,
         flow,
@@ -135,7 +154,7 @@ export class TransactionLayer {
       });
       this.#server.set(k.key, tx);
     }
-    this.#callOut(() => this.#tu.onRequest(tx));
+    this.#callOut(() => tu.onRequest(tx));
   }
 
   receiveResponse(res: SipResponse, _flow: Flow): void {
@@ -206,7 +225,7 @@ export class TransactionLayer {
     }
     // No transaction (or Accepted, RFC 6026): the end-to-end ACK for a 2xx belongs to the dialog layer.
     const tu = this.#tu;
-    if (tu.onAck) this.#callOut(() => tu.onAck?.(req, flow));
+    if (tu?.onAck) this.#callOut(() => tu.onAck?.(req, flow));
   }
 
   /** Section 9.2: the INVITE server transaction a CANCEL targets is matched like the CANCEL, but with INVITE. */

@@ -32,7 +32,6 @@ export class Peer implements MessageSender {
     this.transactions = new TransactionLayer({
       clock: net.clock,
       sender: this,
-      tu: { onRequest: (tx) => this.ua.onRequest(tx), onAck: (r, f) => this.ua.onAck(r, f) },
       onListenerError: (err) => net.errors.push(err),
     });
     this.ua = new UserAgentCore({
@@ -51,6 +50,7 @@ export class Peer implements MessageSender {
         if (level === 'error') net.errors.push(new Error(`${msg} ${JSON.stringify(fields)}`));
       },
     });
+    this.transactions.setTransactionUser(this.ua);
   }
 
   /** The flow for sending to the other peer. */

@@ -3,14 +3,13 @@
  * transaction layer and the application: in-dialog requests, ACKs and CANCELs are handled here; every
  * out-of-dialog request goes to `app.onRequest`, which may turn an INVITE into an IncomingInvite.
  *
- * Wiring with SipStack: the stack takes its TU at construction and the UA core needs the stack's transaction
- * layer and sender, so give the stack a TU that forwards to the UA core made right after it:
+ * Wiring with SipStack: the UA core needs the stack's transaction layer and sender, so build the stack first and
+ * register the UA core as its transaction user before starting it:
  *
- *   const ref: { ua?: UserAgentCore } = {};
- *   const stack = new SipStack({ ..., tu: { onRequest: (tx) => ref.ua?.onRequest(tx),
- *                                           onAck: (r, f) => ref.ua?.onAck(r, f) } });
- *   ref.ua = new UserAgentCore({ clock, transactions: stack.transactions, sender: stack,
- *                                localEndpoint: (p) => stack.transport.localEndpoint(p), app: pbxService });
+ *   const stack = new SipStack({ ... });
+ *   const ua = new UserAgentCore({ clock, transactions: stack.transactions, sender: stack,
+ *                                  localEndpoint: (p) => stack.transport.localEndpoint(p), app: pbxService });
+ *   stack.setTransactionUser(ua);
  *
  * Close the UA core before stopping the stack.
  */

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { LocationService } from './location-service.js';
+import { startTestPbx, type TestPbx } from '../test-pbx.js';
+
+const register = (
+  pbx: TestPbx,
+  headers: Array<[string, string]>,
+  extra: { callId?: string; cseq?: number } = {},
+) => pbx.sendAuthenticated({ method: 'REGISTER', headers, ...extra });
+
+describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
+  let pbx: TestPbx;
+  beforeEach(async () => {
+    pbx = await startTestPbx();
+  });
+  afterEach(async () => {
+    await pbx.close();
+  });
+
+  it('binds a contact, keeps its own parameters, and lists it with the granted expiry', async () => {
+    const res = await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.1:5060>;+sip.instance="<urn:uuid:1>";reg-id=1;expires=600'],
+    ]);
+    assert.equal(res.status, 200);
+    assert.match(
+      res.headers.get('Contact') ?? '',
+      /^<sip:100@10\.0\.0\.1:5060>.*\+sip\.instance.*;expires=600$/,
+    );
+    const [b] = pbx.location.lookup('t1', '100');
+    assert.equal(b?.contact, 'sip:100@10.0.0.1:5060');
+    assert.match(b?.contactParams ?? '', /reg-id=1/);
+    assert.doesNotMatch(b?.contactParams ?? '', /expires/);
+  });
+
+  it('caps the expiry at maxExpires and refuses a too-brief one with 423 and Min-Expires', async () => {
+    await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.1>'],
+      ['Expires', '999999'],
+    ]);
+    const [b] = pbx.location.lookup('t1', '100');
+    assert.equal(b!.expiresAt - pbx.net.clock.now(), 3600_000);
+    const brief = await register(pbx, [['Contact', '<sip:100@10.0.0.9>;expires=10']]);
+    assert.equal(brief.status, 423);
+    assert.equal(brief.headers.get('Min-Expires'), '60');
+  });
+
+  it('removes one binding with expires=0 and all with * / Expires: 0; * without Expires: 0 is 400', async () => {
+    await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.1>, <sip:100@10.0.0.2>'],
+      ['Expires', '600'],
+    ]);
+    assert.equal(pbx.location.lookup('t1', '100').length, 2);
+    await register(pbx, [['Contact', '<sip:100@10.0.0.1>;expires=0']]);
+    assert.deepEqual(
+      pbx.location.lookup('t1', '100').map((b) => b.contact),
+      ['sip:100@10.0.0.2'],
+    );
+    assert.equal((await register(pbx, [['Contact', '*']])).status, 400);
+    assert.equal(
+      (
+        await register(pbx, [
+          ['Contact', '*'],
+          ['Expires', '0'],
+        ])
+      ).status,
+      200,
+    );
+    assert.equal(pbx.location.size(), 0);
+  });
+
+  it('aborts an out-of-order REGISTER of the same Call-ID (step 7) with 500 and Retry-After', async () => {
+    const first = await register(pbx, [['Contact', '<sip:100@10.0.0.1>']], { callId: 'reg-1', cseq: 10 });
+    assert.equal(first.status, 200);
+    const old = await register(pbx, [['Contact', '<sip:100@10.0.0.1>;expires=0']], {
+      callId: 'reg-1',
+      cseq: 5,
+    });
+    assert.equal(old.status, 500);
+    assert.equal(old.headers.get('Retry-After'), '1');
+    assert.equal(pbx.location.size(), 1);
+  });
+
+  it('expires bindings on the clock and finds the persisted ones again after a restart', async () => {
+    await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.1>'],
+      ['Expires', '120'],
+    ]);
+    await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.2>'],
+      ['Expires', '3600'],
+    ]);
+    const again = new LocationService({ store: pbx.store.registrations, clock: pbx.net.clock });
+    await again.start();
+    assert.equal(again.size(), 2, 'reloaded from the store');
+    again.stop();
+    pbx.net.clock.advance(121_000);
+    await pbx.net.drain();
+    assert.deepEqual(
+      pbx.location.lookup('t1', '100').map((b) => b.contact),
+      ['sip:100@10.0.0.2'],
+    );
+  });
+});

@@ -1,0 +1,109 @@
+/** Registrar bindings (the location service's persistence). */
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, RegistrationsTable } from './schema.js';
+import type { RegistrationRecord, RegistrationStore } from './types.js';
+
+export class KyselyRegistrationStore implements RegistrationStore {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async list(tenantId: string, username: string): Promise<RegistrationRecord[]> {
+    const rows = await this.#db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .orderBy('contact')
+      .execute();
+    return rows.map(toRegistration);
+  }
+
+  async upsert(record: RegistrationRecord): Promise<void> {
+    const row = fromRegistration(record);
+    const { tenant_id: _t, username: _u, contact: _c, ...rest } = row;
+    await this.#db
+      .insertInto('registrations')
+      .values(row)
+      .onConflict((oc) => oc.columns(['tenant_id', 'username', 'contact']).doUpdateSet(rest))
+      .execute();
+  }
+
+  async remove(tenantId: string, username: string, contact: string): Promise<void> {
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .where('contact', '=', contact)
+      .execute();
+  }
+
+  async removeAll(tenantId: string, username: string): Promise<void> {
+    await this.#db
+      .deleteFrom('registrations')
+      .where('tenant_id', '=', tenantId)
+      .where('username', '=', username)
+      .execute();
+  }
+
+  async loadUnexpired(now: number): Promise<RegistrationRecord[]> {
+    // Deliberately across tenants: this rebuilds the whole location service at start.
+    const rows = await this.#db
+      .selectFrom('registrations')
+      .selectAll()
+      .where('expires_at', '>', now)
+      .orderBy('tenant_id')
+      .orderBy('username')
+      .orderBy('contact')
+      .execute();
+    return rows.map(toRegistration);
+  }
+
+  async removeExpired(now: number): Promise<number> {
+    const r = await this.#db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}
+
+function toRegistration(row: Selectable<RegistrationsTable>): RegistrationRecord {
+  return {
+    tenantId: row.tenant_id,
+    username: row.username,
+    contact: row.contact,
+    contactParams: row.contact_params,
+    q: row.q,
+    callId: row.call_id,
+    cseq: row.cseq,
+    expiresAt: row.expires_at,
+    flowProtocol: row.flow_protocol,
+    flowAddress: row.flow_address,
+    flowPort: row.flow_port,
+    flowLocalAddress: row.flow_local_address,
+    flowLocalPort: row.flow_local_port,
+    flowConnectionId: row.flow_connection_id,
+    userAgent: row.user_agent,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromRegistration(r: RegistrationRecord): Selectable<RegistrationsTable> {
+  return {
+    tenant_id: r.tenantId,
+    username: r.username,
+    contact: r.contact,
+    contact_params: r.contactParams,
+    q: r.q,
+    call_id: r.callId,
+    cseq: r.cseq,
+    expires_at: r.expiresAt,
+    flow_protocol: r.flowProtocol,
+    flow_address: r.flowAddress,
+    flow_port: r.flowPort,
+    flow_local_address: r.flowLocalAddress,
+    flow_local_port: r.flowLocalPort,
+    flow_connection_id: r.flowConnectionId,
+    user_agent: r.userAgent,
+    updated_at: r.updatedAt,
+  };
+}
