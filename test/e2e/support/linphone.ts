@@ -216,6 +216,20 @@ export class LinphonePhone {
     return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
   }
 
+  /**
+   * The formats of each negotiation, in order, from its "payload type N NAME/RATE ... added to frozen list" debug
+   * lines (liblinphone freezes the payload numbers agreed in an offer/answer for the session).
+   */
+  negotiatedPayloadTypes(): Array<{ payloadType: number; encoding: string; clockRate: number }> {
+    return [...this.log().matchAll(/payload type (\d+) ([^/\s]+)\/(\d+)[^\n]*added to frozen list/g)].map(
+      (m) => ({
+        payloadType: Number(m[1]),
+        encoding: m[2]!,
+        clockRate: Number(m[3]),
+      }),
+    );
+  }
+
   /** Payload types linphonec complained about receiving without having negotiated them. */
   unknownPayloadTypes(): number[] {
     return [...this.log().matchAll(/unknown payload type\D{0,20}(\d+)/gi)].map((m) => Number(m[1]));
@@ -238,6 +252,7 @@ export class LinphonePhone {
       await exited;
       clearTimeout(t);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    // LINPHONE_KEEP=1 keeps the config, debug log and recording for a look after a failure.
+    if (process.env.LINPHONE_KEEP !== '1') rmSync(this.dir, { recursive: true, force: true });
   }
 }
