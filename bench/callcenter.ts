@@ -1,4 +1,4 @@
-// Call-center dispatcher benchmark (issue 5): 500 queued callers, 100 agents, in one tenant.
+// Call-center dispatcher benchmark: 500 queued callers, 100 agents, in one tenant.
 //
 //   npm run bench:callcenter                  # every policy
 //   npm run bench:callcenter -- longest-idle  # one policy

@@ -2,7 +2,7 @@ import type { Clock } from '../util/clock.js';
 import { transcodableEncoding } from './codec/transcoder.js';
 
 /**
- * The media plane behind one narrow interface (ARCHITECTURE.md): the B2BUA anchors every call's media here.
+ * The media plane behind one narrow interface (docs/architecture.md): the B2BUA anchors every call's media here.
  * This module runs in-process on UDP sockets; an external relay (rtpengine) can implement the same interface.
  */
 

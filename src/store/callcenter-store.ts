@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CcGroupsTable, Database } from './schema.js';
 
-/** Call-center persistence (issue 5): groups as provisioned, agent status and per-group login. Tenant-scoped. */
+/** Call-center persistence: groups as provisioned, agent status and per-group login. Tenant-scoped. */
 
 export interface GroupRecord {
   tenantId: string;

@@ -106,7 +106,7 @@ export type CallEvent =
   | CallPickedUp
   | CallEnded;
 
-/** Call-center queue and agent events (features/callcenter, issue 5). `callId` is the queue call's id. */
+/** Call-center queue and agent events (features/callcenter). `callId` is the queue call's id. */
 interface QueueEventBase {
   tenantId: string;
   at: number;

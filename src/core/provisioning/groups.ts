@@ -3,7 +3,7 @@ import type { RawIssue } from './raw-issue.js';
 import { GROUP_POLICIES } from './types.js';
 
 /**
- * Call-center groups in a tenant (SPEC section 1, issue 5): the `groups:` key. The schema checks each group on its
+ * Call-center groups in a tenant: the `groups:` key. The schema checks each group on its
  * own; crossCheckGroups checks what needs the rest of the tenant (agents are the tenant's workplaces with the
  * `group` package, extensions unique across workplaces and groups, the overflow target exists).
  */

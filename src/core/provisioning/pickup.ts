@@ -4,7 +4,7 @@ import type { RawIssue } from './raw-issue.js';
 import type { ProvisionedTenant, ProvisioningChange } from './types.js';
 
 /**
- * Provisioning of call pickup (issue 4): `pickupGroups: [{ name, members: ["100", "101"] }]` and
+ * Provisioning of call pickup: `pickupGroups: [{ name, members: ["100", "101"] }]` and
  * `pickupOrder: newest | oldest` on a tenant. Kept apart from the other keys so the feature's rules are in one
  * place: the schema, the cross-entry rules (members are the tenant's workplaces, each in at most one group) and
  * the plan step.

@@ -10,7 +10,7 @@ export type Language = (typeof LANGUAGES)[number];
 export const PACKAGES = ['group', 'assistant', 'callcenter', 'conference', 'chat'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 
-/** Call-center distribution policies (SPEC section 1); the call center implements one function per name. */
+/** Call-center distribution policies; the call center implements one function per name. */
 export const GROUP_POLICIES = ['circular', 'linear', 'simultaneous', 'longest-idle', 'weighted'] as const;
 export type GroupPolicy = (typeof GROUP_POLICIES)[number];
 

@@ -127,7 +127,7 @@ export class AgentRoster {
     const a = this.#agents.get(extension);
     if (!a || !a.hasPackage) return undefined;
     this.change(a, status, 'agent');
-    // SPEC section 1: Wrap-up "ends by timer or by the agent" — also one the agent chose, after the longest wrap-up
+    // The manual: Wrap-up "ends by timer or by the agent" — also one the agent chose, after the longest wrap-up
     // of their groups (none when no group has one).
     const wrapMs = this.#wrapMsOf(extension);
     if (status === 'wrap-up' && wrapMs > 0) this.#armWrap(a, wrapMs);

@@ -1,7 +1,7 @@
 // Workplace (ACD) state of an agent as seen by one group, and the eligibility rule for queue calls.
 // Pure: no I/O, no timers; time is passed in as numbers (ms since the epoch or any monotonic origin).
 
-/** Workplace status (SPEC §1). Only 'available' receives queue calls. */
+/** Workplace status. Only 'available' receives queue calls. */
 export type AgentStatus = 'available' | 'unavailable' | 'wrap-up' | 'signed-in' | 'signed-out';
 
 /** One agent as seen by one group (loggedIn is per group; the rest is per workplace). */

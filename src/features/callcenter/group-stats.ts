@@ -1,4 +1,4 @@
-/** Per-group queue statistics (issue 5): kept live so a wallboard can show them. Pure bookkeeping. */
+/** Per-group queue statistics: kept live so a wallboard can show them. Pure bookkeeping. */
 
 /** Answered within this many ms counts towards the service level. */
 export const SERVICE_LEVEL_MS = 20_000;

@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * Call pickup (issue 4): pickup groups per tenant with their member workplaces (a workplace is in at most one
+ * Call pickup: pickup groups per tenant with their member workplaces (a workplace is in at most one
  * group: the members' key is the workplace), the tenant's pickup order, and which pickup a history record was.
  */
 export const pickup: Migration = {

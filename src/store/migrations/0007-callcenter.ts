@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 
 /**
- * Call-center groups (issue 5): the group configuration as provisioned, the agents' workplace status (one per
+ * Call-center groups: the group configuration as provisioned, the agents' workplace status (one per
  * workplace) and per-group login. Status and login are runtime state that must survive a restart, so they live
  * here and not in memory. The agent list is a JSON column: its rules (workplace of the tenant, `group` package)
  * are checked by provisioning, which writes groups and workplaces in one transaction.
