@@ -7,6 +7,7 @@ import {
   answerDirection,
   audioMediaDescription,
   parseSdp,
+  rejectedStream,
   remoteRtpOf,
   rewriteSdp,
   sessionDescription,
@@ -139,15 +140,7 @@ export class SdpSession {
           return audioMediaDescription(this.#local, list, result.direction);
         }
       }
-      // Rejected stream: port 0 and the offered formats (a media line needs at least one), RFC 3264 section 6.
-      return {
-        type: m.type,
-        port: 0,
-        protocol: m.protocol,
-        payloads: String(m.payloads ?? '0'),
-        rtp: [],
-        fmtp: [],
-      };
+      return rejectedStream(m);
     });
     if (media.length === 0) throw new SdpError('SDP_NO_AUDIO', 'offer has no media stream');
     return { sdp: this.#emit(media), ...result };

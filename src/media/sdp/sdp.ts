@@ -300,6 +300,18 @@ export function answerDirection(offered: SdpDirection, wanted: SdpDirection = 's
  * to choose, section 6.1) and telephone-event when offered; every other stream, or the audio one when nothing is
  * common, is rejected with port 0.
  */
+/** A refused stream in an answer: port 0 and the offered formats (a media line needs at least one), RFC 3264 section 6. */
+export function rejectedStream(m: MediaDescription): MediaDescription {
+  return {
+    type: m.type,
+    port: 0,
+    protocol: m.protocol,
+    payloads: String(m.payloads ?? '0'),
+    rtp: [],
+    fmtp: [],
+  };
+}
+
 export function answerFor(
   offer: string | SessionDescription,
   local: LocalMedia,
@@ -330,15 +342,7 @@ export function answerFor(
       }
       remote = undefined;
     }
-    // Rejected stream: port 0 and the offered formats (a media line needs at least one), RFC 3264 section 6.
-    return {
-      type: m.type,
-      port: 0,
-      protocol: m.protocol,
-      payloads: String(m.payloads ?? '0'),
-      rtp: [],
-      fmtp: [],
-    };
+    return rejectedStream(m);
   });
   if (media.length === 0) throw new SdpError('SDP_NO_AUDIO', 'offer has no media stream');
   return { sdp: sdpTransform.write(session(local, o, media)), codec, direction, remote };
