@@ -142,9 +142,12 @@ describe('a carrier that challenges outbound INVITEs', () => {
       assert.equal(caller.code, 0, `${caller.stderr}\ncarrier saw:\n${c.messages}${c.stderr}`);
       assert.equal(c.code, 0, c.stdout + c.stderr + c.messages);
       // Two INVITEs of one Call-ID: the challenged one (CSeq n) and the answer (CSeq n+1, Authorization).
-      const invites = [...c.messages.matchAll(/^INVITE [\s\S]*?^CSeq: *(\d+) INVITE/gm)].map((m) =>
-        Number(m[1]),
-      );
+      // Counted once per CSeq: with the tests' short T1 a loaded machine may retransmit one.
+      const invites = [
+        ...new Set(
+          [...c.messages.matchAll(/^INVITE [\s\S]*?^CSeq: *(\d+) INVITE/gm)].map((m) => Number(m[1])),
+        ),
+      ];
       assert.equal(invites.length, 2, c.messages);
       assert.equal(invites[1], invites[0]! + 1);
       // The digest, computed here independently (RFC 7616 section 3.4.1, MD5, qop=auth).
