@@ -2,3 +2,5 @@
 export * from './media-engine.js';
 export * from './sdp/sdp.js';
 export { isSendableMediaAddress } from './net/address.js';
+export * from './sdp/formats.js';
+export * from './sdp/sdp-session.js';

@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.js';
+import { transcodableEncoding } from './codec/transcoder.js';
 import { UdpMediaEngine } from './udp-media-engine.js';
 
 /**
@@ -28,7 +29,13 @@ export interface MediaEngineOptions {
 }
 
 export type MediaErrorCode =
-  'PORTS_EXHAUSTED' | 'ENGINE_CLOSED' | 'ENDPOINT_CLOSED' | 'FOREIGN_ENDPOINT' | 'BAD_RANGE';
+  | 'PORTS_EXHAUSTED'
+  | 'ENGINE_CLOSED'
+  | 'ENDPOINT_CLOSED'
+  | 'FOREIGN_ENDPOINT'
+  | 'BAD_RANGE'
+  /** play() into a leg whose codec the player cannot encode (Opus...): re-negotiate the leg first. */
+  | 'CODEC_UNSUPPORTED';
 
 /** Errors carry a code; tests and callers match on the code, never on the message text. */
 export class MediaError extends Error {
@@ -46,11 +53,14 @@ export interface MediaEngine {
   /**
    * Forwards RTP and RTCP both ways between two endpoints (each side's packets go out of the other endpoint's
    * sockets to that side's remote). An endpoint is in at most one bridge: bridging it again closes the old one.
-   * When the legs negotiated different G.711 laws or payload numbers, packets are translated in place.
+   * When the legs negotiated different payload numbers they are rewritten; different encodings among PCMU, PCMA
+   * and G722 are transcoded in place; payload types the receiving leg did not negotiate, and audio with no
+   * transcoding path, are dropped and counted (MediaEndpointStats.packetsNotForwarded).
    */
   bridge(a: MediaEndpoint, b: MediaEndpoint): MediaBridge;
   /**
-   * Streams 20 ms G.711 frames (PCMU or PCMA per the endpoint's negotiated codec, PCMU/0 if none) into one
+   * Streams 20 ms frames (PCMU, PCMA or G722 per the endpoint's negotiated codec, PCMU/0 if none; anything else
+   * throws CODEC_UNSUPPORTED — check canPlayCodec(endpoint.codec) first) into one
    * endpoint: music on hold, tones, announcements. While a player runs, RTP bridged towards that endpoint is
    * suppressed; a new play() on the same endpoint stops the previous player.
    */
@@ -65,9 +75,19 @@ export interface MediaAddress {
   port: number;
 }
 
+/**
+ * An encoding name as in a=rtpmap. The relay transcodes among PCMU, PCMA and G722 and the player encodes them;
+ * any other encoding (opus...) is passed through between legs that both negotiated it.
+ */
+export type MediaEncoding = 'PCMU' | 'PCMA' | 'G722' | (string & {});
+
 export interface MediaCodec {
   payloadType: number;
-  encoding: 'PCMU' | 'PCMA';
+  encoding: MediaEncoding;
+  /** RTP clock rate from a=rtpmap; default 8000 (G.711, G.722 per RFC 3551 section 4.5.2). */
+  clockRate?: number;
+  /** Channel count from a=rtpmap; default 1 (opus/48000/2 says 2). */
+  channels?: number;
   telephoneEventPt?: number;
 }
 
@@ -79,6 +99,12 @@ export interface MediaEndpointStats {
   lastPacketAt: number | undefined;
   /** Packets refused: from a foreign source after latching, or not RTP version 2. */
   packetsDropped: number;
+  /**
+   * Packets received while bridged that were not forwarded because the partner leg did not negotiate their
+   * payload type and the relay cannot transcode to its codec (e.g. Opus towards a PCMU leg): the call layer
+   * should re-negotiate one of the legs. Optional so other MediaEndpoint implementations stay valid.
+   */
+  packetsNotForwarded?: number;
 }
 
 export interface MediaEndpoint {
@@ -124,4 +150,9 @@ export interface AudioSource {
 
 export function createMediaEngine(options: MediaEngineOptions): MediaEngine {
   return new UdpMediaEngine(options);
+}
+
+/** Whether play() can encode for a leg with this codec (PCMU, PCMA, G722; none set means PCMU). */
+export function canPlayCodec(codec: MediaCodec | undefined): boolean {
+  return codec === undefined || transcodableEncoding(codec.encoding) !== undefined;
 }

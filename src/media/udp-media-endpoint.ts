@@ -1,6 +1,6 @@
 import type { Socket, RemoteInfo } from 'node:dgram';
 import type { Clock, TimerHandle } from '../util/clock.js';
-import { ALAW_TO_ULAW, ULAW_TO_ALAW } from './codec/g711.js';
+import { createTranscoder, type Transcoder } from './codec/transcoder.js';
 import type {
   MediaAddress,
   MediaCodec,
@@ -60,9 +60,11 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   // Translation applied to packets we receive before they leave through the peer (set by #updateTranslation).
   #xAudioPt = -1;
   #xAudioPtTo = -1;
-  #xTable: Uint8Array | undefined;
+  /** Decode/encode (or μ↔A table) for this direction when the legs' encodings differ; stateful for G.722. */
+  #xCoder: Transcoder | undefined;
   #xEventPt = -1;
   #xEventPtTo = -1; // -2: drop, the peer did not negotiate telephone-event
+  // #xAudioPtTo -2: no way to carry our audio to the peer (e.g. Opus to a PCMU-only leg without an Opus coder).
 
   #player: EndpointPlayer | undefined;
   #dtmf: DtmfDetector | undefined;
@@ -76,6 +78,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   #packetsOut = 0;
   #bytesIn = 0;
   #packetsDropped = 0;
+  #packetsNotForwarded = 0;
   #lastPacketAt: number | undefined;
   #lastErrorLogAt = -Infinity;
   #closed = false;
@@ -181,6 +184,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
       bytesIn: this.#bytesIn,
       lastPacketAt: this.#lastPacketAt,
       packetsDropped: this.#packetsDropped,
+      packetsNotForwarded: this.#packetsNotForwarded,
     };
   }
 
@@ -256,18 +260,25 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     const peer = this.#peer;
     if (peer === undefined || peer.#player !== undefined || peer.#rtpAddr === undefined) return;
     if (this.#xAudioPt >= 0) {
+      // Both legs' formats are known: forward only what the receiving leg agreed to (RFC 3264 section 5.1: a
+      // party sends only formats the other listed), translating or transcoding the audio when they differ.
       if (pt === this.#xAudioPt) {
-        if (this.#xTable !== undefined) {
+        if (this.#xAudioPtTo === -2) {
+          this.#packetsNotForwarded++;
+          return;
+        }
+        if (this.#xCoder !== undefined) {
           const off = rtpPayloadOffset(msg);
           const end = off < 0 ? -1 : rtpPayloadEnd(msg, off);
           if (end < 0) return;
-          const t = this.#xTable;
-          for (let i = off; i < end; i++) msg[i] = t[msg[i]!]!;
+          this.#xCoder.transcodeInPlace(msg, off, end);
         }
         msg[1] = (msg[1]! & 0x80) | this.#xAudioPtTo;
-      } else if (pt === this.#xEventPt) {
-        if (this.#xEventPtTo === -2) return;
+      } else if (pt === this.#xEventPt && this.#xEventPtTo !== -2) {
         msg[1] = (msg[1]! & 0x80) | this.#xEventPtTo;
+      } else {
+        this.#packetsNotForwarded++;
+        return;
       }
     }
     peer.#packetsOut++;
@@ -332,21 +343,20 @@ export class UdpMediaEndpoint implements MediaEndpoint {
 
   #updateTranslation(): void {
     this.#xAudioPt = -1;
-    this.#xTable = undefined;
+    this.#xCoder = undefined;
     this.#xEventPt = -1;
     const from = this.#codec;
     const to = this.#peer === undefined ? undefined : this.#peer.#codec;
     if (!from || !to) return; // unknown codecs: relay transparently
-    if (from.payloadType === to.payloadType && from.encoding === to.encoding) {
-      if (from.telephoneEventPt === to.telephoneEventPt || from.telephoneEventPt === undefined) return;
-    }
     this.#xAudioPt = from.payloadType;
     this.#xAudioPtTo = to.payloadType;
-    if (from.encoding !== to.encoding) this.#xTable = from.encoding === 'PCMU' ? ULAW_TO_ALAW : ALAW_TO_ULAW;
-    if (from.telephoneEventPt !== undefined) {
-      this.#xEventPt = from.telephoneEventPt;
-      this.#xEventPtTo = to.telephoneEventPt ?? -2;
+    if (!sameEncoding(from, to)) {
+      // μ↔A is a table lookup, G.711↔G.722 goes through linear PCM; anything else cannot reach the peer.
+      this.#xCoder = createTranscoder(from.encoding, to.encoding);
+      if (this.#xCoder === undefined) this.#xAudioPtTo = -2;
     }
+    this.#xEventPt = from.telephoneEventPt ?? -1;
+    this.#xEventPtTo = to.telephoneEventPt ?? -2;
   }
 
   // ---- inactivity ----
@@ -400,4 +410,13 @@ function closeSocket(s: Socket): Promise<void> {
       resolve(); // already closed
     }
   });
+}
+
+/** Same payload format whatever its number: passthrough (Opus or any dynamic format only needs renumbering). */
+function sameEncoding(a: MediaCodec, b: MediaCodec): boolean {
+  return (
+    a.encoding.toUpperCase() === b.encoding.toUpperCase() &&
+    (a.clockRate ?? 8000) === (b.clockRate ?? 8000) &&
+    (a.channels ?? 1) === (b.channels ?? 1)
+  );
 }

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { encodeG711 } from './codec/g711.js';
+import { encodeForPlayback, transcodableEncoding, type TranscodableEncoding } from './codec/transcoder.js';
 import {
   MediaError,
   type AudioSource,
@@ -14,7 +14,7 @@ import {
 import { UdpMediaPlayer } from './media-player.js';
 import { UdpMediaEndpoint, type EndpointContext } from './udp-media-endpoint.js';
 
-const SILENCE = { PCMU: 0xff, PCMA: 0xd5 } as const;
+const SILENCE = { PCMU: 0xff, PCMA: 0xd5, G722: 0xff } as const;
 
 /** The in-process MediaEngine: UDP sockets in this Node process. */
 export class UdpMediaEngine implements MediaEngine {
@@ -28,7 +28,7 @@ export class UdpMediaEngine implements MediaEngine {
   readonly #reserved = new Set<number>();
   readonly #closing = new Set<Promise<void>>();
   /** G.711 renderings of sources already played (music on hold is played to many legs). */
-  readonly #encoded = new WeakMap<Int16Array, { PCMU?: Uint8Array; PCMA?: Uint8Array }>();
+  readonly #encoded = new WeakMap<Int16Array, Partial<Record<TranscodableEncoding, Uint8Array>>>();
   readonly #first: number;
   readonly #last: number;
   #cursor: number;
@@ -132,13 +132,18 @@ export class UdpMediaEngine implements MediaEngine {
     const ep = this.#own(to);
     if (ep.closed) throw new MediaError('ENDPOINT_CLOSED', 'cannot play into a closed endpoint');
     const codec = ep.codec ?? { payloadType: 0, encoding: 'PCMU' as const };
+    const encoding = transcodableEncoding(codec.encoding);
+    if (encoding === undefined) {
+      throw new MediaError('CODEC_UNSUPPORTED', `cannot play ${codec.encoding}: re-negotiate the leg first`);
+    }
     let cache = this.#encoded.get(source.samples);
     if (!cache) this.#encoded.set(source.samples, (cache = {}));
-    const encoded = (cache[codec.encoding] ??= encodeG711(codec.encoding, source.samples));
+    // Whole 20 ms frames, so the player never pads (the silence value is only a fallback).
+    const encoded = (cache[encoding] ??= encodeForPlayback(encoding, source.samples)!);
     const player = new UdpMediaPlayer({
       endpoint: ep,
       encoded,
-      silence: SILENCE[codec.encoding],
+      silence: SILENCE[encoding],
       payloadType: codec.payloadType,
       loop: o.loop ?? false,
       clock: this.#o.clock,

@@ -202,7 +202,13 @@ function session(local: LocalMedia, o: SdpSessionOptions, media: MediaDescriptio
 
 function audioMedia(
   local: LocalMedia,
-  codecs: Array<{ payloadType: number; encoding: string; clockRate: number; fmtp?: string }>,
+  codecs: ReadonlyArray<{
+    payloadType: number;
+    encoding: string;
+    clockRate: number;
+    channels?: number;
+    fmtp?: string;
+  }>,
   direction: SdpDirection,
   port: number = local.local.rtpPort,
 ): MediaDescription {
@@ -211,7 +217,12 @@ function audioMedia(
     port,
     protocol: 'RTP/AVP',
     payloads: codecs.map((c) => c.payloadType).join(' '),
-    rtp: codecs.map((c) => ({ payload: c.payloadType, codec: c.encoding, rate: c.clockRate })),
+    // a=rtpmap carries the channel count only when it is not 1 (RFC 4566 section 6), e.g. opus/48000/2.
+    rtp: codecs.map((c) =>
+      (c.channels ?? 1) > 1
+        ? { payload: c.payloadType, codec: c.encoding, rate: c.clockRate, encoding: c.channels }
+        : { payload: c.payloadType, codec: c.encoding, rate: c.clockRate },
+    ),
     fmtp: codecs
       .filter((c) => c.fmtp !== undefined)
       .map((c) => ({ payload: c.payloadType, config: c.fmtp! })),
@@ -332,6 +343,9 @@ export function answerFor(
   if (media.length === 0) throw new SdpError('SDP_NO_AUDIO', 'offer has no media stream');
   return { sdp: sdpTransform.write(session(local, o, media)), codec, direction, remote };
 }
+
+/** The session and audio-line builders, for SdpSession (sdp/sdp-session.ts) which owns a leg's o= line. */
+export { session as sessionDescription, audioMedia as audioMediaDescription };
 
 /** ICE and mux attributes describe the peer's transport, which a relay replaces with its own. */
 const TRANSPORT_KEYS = [

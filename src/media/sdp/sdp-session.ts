@@ -1,0 +1,184 @@
+import { randomInt } from 'node:crypto';
+import * as sdpTransform from 'sdp-transform';
+import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import { carriesAnyOf, chooseAnswerFormat, type SdpFormat } from './formats.js';
+import {
+  SdpError,
+  answerDirection,
+  audioMediaDescription,
+  parseSdp,
+  remoteRtpOf,
+  rewriteSdp,
+  sessionDescription,
+  type LocalMedia,
+  type NegotiatedCodec,
+  type RemoteMedia,
+  type SdpDirection,
+} from './sdp.js';
+
+/**
+ * One leg's side of the offer/answer exchange for the dialog's lifetime. RFC 3264 section 8: every SDP we send
+ * on a leg carries the same o= username and session id, and the version goes up by exactly one when, and only
+ * when, the description changes; an unchanged offer or answer is repeated byte for byte (RFC 6337 section 5.2
+ * practice: a session refresh must not look like a modification).
+ */
+
+export interface SdpSessionInit {
+  username?: string;
+  /** o= session id; random (NTP-sized, RFC 4566 section 5.2) if absent. */
+  sessionId?: number;
+  /** The first SDP's version; default 1. */
+  sessionVersion?: number;
+  sessionName?: string;
+}
+
+export interface SdpOrigin {
+  readonly username: string;
+  readonly sessionId: number;
+  readonly sessionVersion: number;
+}
+
+export interface SessionAnswer {
+  sdp: string;
+  /** The audio format answered (offer's payload number), undefined when the audio stream was rejected (488). */
+  audio: SdpFormat | undefined;
+  /** The offered telephone-event answered, if any. */
+  events: SdpFormat | undefined;
+  /** The same choice in MediaEndpoint.setCodec's shape when it is G.711 (the relay's native laws). */
+  codec: NegotiatedCodec | undefined;
+  direction: SdpDirection;
+  remote: RemoteMedia | undefined;
+}
+
+export interface SessionAnswerOptions {
+  /** What we want (sendonly while we hold the peer...), intersected with the mirrored offer (RFC 3264 6.1). */
+  direction?: SdpDirection;
+}
+
+function g711Codec(audio: SdpFormat, events: SdpFormat | undefined): NegotiatedCodec | undefined {
+  const enc = audio.encoding.toUpperCase();
+  if ((enc !== 'PCMU' && enc !== 'PCMA') || audio.clockRate !== 8000 || (audio.channels ?? 1) !== 1) {
+    return undefined;
+  }
+  const c: NegotiatedCodec = { payloadType: audio.payloadType, encoding: enc };
+  if (events) c.telephoneEventPt = events.payloadType;
+  return c;
+}
+
+/** c=0.0.0.0 from an RFC 2543 peer means "do not send to me" (RFC 3264 section 8.4). */
+function effectiveOffered(remote: RemoteMedia): SdpDirection {
+  if (!remote.holdAddress) return remote.direction;
+  return remote.direction === 'sendrecv' || remote.direction === 'sendonly' ? 'sendonly' : 'inactive';
+}
+
+export class SdpSession {
+  readonly #local: LocalMedia;
+  readonly #username: string;
+  readonly #sessionId: number;
+  readonly #name: string | undefined;
+  #version: number;
+  /** The last SDP sent, and the same text with the version field blanked, to detect a change. */
+  #last: { sdp: string; body: string } | undefined;
+
+  constructor(local: LocalMedia, o: SdpSessionInit = {}) {
+    this.#local = local;
+    this.#username = o.username ?? 'zentrale';
+    this.#sessionId = o.sessionId ?? randomInt(1, 2 ** 47);
+    this.#version = o.sessionVersion ?? 1;
+    this.#name = o.sessionName;
+  }
+
+  get origin(): SdpOrigin {
+    return { username: this.#username, sessionId: this.#sessionId, sessionVersion: this.#version };
+  }
+
+  /** The last SDP this leg sent (offer or answer), if any. */
+  get lastSdp(): string | undefined {
+    return this.#last?.sdp;
+  }
+
+  /** Our offer listing exactly these formats in this order (build the list with orderedOfferFormats). */
+  offer(formats: readonly SdpFormat[], o: { direction?: SdpDirection } = {}): string {
+    if (formats.length === 0) throw new SdpError('SDP_NO_AUDIO', 'an offer needs at least one format');
+    return this.#emit([audioMediaDescription(this.#local, formats, o.direction ?? 'sendrecv')]);
+  }
+
+  /**
+   * Our answer (RFC 3264 section 6): one m= line per offered one; the first RTP/AVP audio stream gets the first
+   * offered format `carry` accepts (a predicate or a list matched by encoding) plus the offered telephone-event;
+   * other streams, or the audio one when nothing is acceptable, get port 0.
+   */
+  answer(
+    offer: string | SessionDescription,
+    carry: readonly SdpFormat[] | ((f: SdpFormat) => boolean),
+    o: SessionAnswerOptions = {},
+  ): SessionAnswer {
+    const sdp = typeof offer === 'string' ? parseSdp(offer) : offer;
+    const canCarry = typeof carry === 'function' ? carry : carriesAnyOf(carry);
+    const audioLine = sdp.media.find((m) => m.type === 'audio' && m.protocol === 'RTP/AVP' && m.port !== 0);
+    const result: Omit<SessionAnswer, 'sdp'> = {
+      audio: undefined,
+      events: undefined,
+      codec: undefined,
+      direction: 'inactive',
+      remote: undefined,
+    };
+    const media = sdp.media.map((m): MediaDescription => {
+      if (m === audioLine) {
+        const remote = remoteRtpOf({ ...sdp, media: [m] });
+        const choice = chooseAnswerFormat(remote.codecs, canCarry);
+        if (choice.audio) {
+          result.audio = choice.audio;
+          result.events = choice.events;
+          result.codec = g711Codec(choice.audio, choice.events);
+          result.remote = remote;
+          result.direction = answerDirection(effectiveOffered(remote), o.direction);
+          const list = choice.events
+            ? [choice.audio, { ...choice.events, fmtp: choice.events.fmtp ?? '0-16' }]
+            : [choice.audio];
+          return audioMediaDescription(this.#local, list, result.direction);
+        }
+      }
+      // Rejected stream: port 0 and the offered formats (a media line needs at least one), RFC 3264 section 6.
+      return {
+        type: m.type,
+        port: 0,
+        protocol: m.protocol,
+        payloads: String(m.payloads ?? '0'),
+        rtp: [],
+        fmtp: [],
+      };
+    });
+    if (media.length === 0) throw new SdpError('SDP_NO_AUDIO', 'offer has no media stream');
+    return { sdp: this.#emit(media), ...result };
+  }
+
+  /** The partner's SDP relayed on this leg (rewriteSdp), under this leg's o= line. */
+  relay(peerSdp: string | SessionDescription): string {
+    const rewritten = parseSdp(rewriteSdp(peerSdp, this.#local));
+    return this.#emit(rewritten.media, rewritten);
+  }
+
+  #emit(media: MediaDescription[], base?: SessionDescription): string {
+    const write = (version: number): string => {
+      const s: SessionDescription = base
+        ? { ...base, media }
+        : sessionDescription(this.#local, this.#sessionOptions(version), media);
+      s.origin = { ...sessionDescription(this.#local, this.#sessionOptions(version), []).origin };
+      if (this.#name !== undefined || !base) s.name = this.#name ?? 'zentrale';
+      return sdpTransform.write(s);
+    };
+    const body = write(0);
+    if (this.#last === undefined) {
+      this.#last = { sdp: write(this.#version), body };
+    } else if (this.#last.body !== body) {
+      this.#version += 1;
+      this.#last = { sdp: write(this.#version), body };
+    }
+    return this.#last.sdp;
+  }
+
+  #sessionOptions(version: number): { username: string; sessionId: number; sessionVersion: number } {
+    return { username: this.#username, sessionId: this.#sessionId, sessionVersion: version };
+  }
+}
