@@ -64,7 +64,8 @@ export class HoldMusic {
       if (other && !relayable(leg.ep.codec, other.ep.codec)) {
         void reoffer(other, { only: negotiatedFormats(leg.ep) });
       }
-    } else if (other && !relayable(leg.ep.codec, other.ep.codec)) {
+    } else if (!holding && other && !relayable(leg.ep.codec, other.ep.codec)) {
+      // The phone changed its codec in a re-INVITE (not while holding: the other side hears music then).
       void reoffer(other, { only: negotiatedFormats(leg.ep) });
     }
   }
