@@ -4,3 +4,4 @@ export * from './sdp/sdp.js';
 export { isSendableMediaAddress } from './net/address.js';
 export * from './sdp/formats.js';
 export * from './sdp/sdp-session.js';
+export { canBridge, transcodableEncoding, type TranscodableEncoding } from './codec/transcoder.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeG711, encodeG711 } from './g711.js';
 import { G722Decoder, G722Encoder } from './g722.js';
-import { createTranscoder, encodeForPlayback, transcodableEncoding } from './transcoder.js';
+import { canBridge, createTranscoder, encodeForPlayback, transcodableEncoding } from './transcoder.js';
 
 function tone8k(hz: number, n: number): Int16Array {
   const s = new Int16Array(n);
@@ -39,6 +39,15 @@ describe('transcoder', () => {
     assert.equal(transcodableEncoding('opus'), undefined);
     assert.equal(createTranscoder('PCMU', 'PCMU'), undefined);
     assert.equal(createTranscoder('opus', 'PCMU'), undefined);
+    const bridges: Array<[string, string, boolean]> = [
+      ['opus', 'OPUS', true],
+      ['PCMU', 'G722', true],
+      ['PCMA', 'PCMU', true],
+      ['opus', 'PCMU', false],
+      ['G722', 'opus', false],
+      ['G729', 'G729', true],
+    ];
+    for (const [a, b, ok] of bridges) assert.equal(canBridge(a, b), ok, `${a} → ${b}`);
   });
 
   const pairs: Array<[string, string]> = [

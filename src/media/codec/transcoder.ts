@@ -138,3 +138,13 @@ export function encodeForPlayback(encoding: string, samples8k: Int16Array): Uint
   new G722Encoder().encode(wide, out);
   return out;
 }
+
+/**
+ * Whether a bridge can carry audio from a leg using `from` to a leg using `to`: the same encoding (passthrough,
+ * payload number rewritten) or two encodings this module transcodes. The call layer uses it to pick answers
+ * (`SdpSession.answer(offer, (f) => canBridge(f.encoding, partner.encoding))`) and to decide when to re-negotiate.
+ */
+export function canBridge(from: string, to: string): boolean {
+  if (from.toUpperCase() === to.toUpperCase()) return true;
+  return transcodableEncoding(from) !== undefined && transcodableEncoding(to) !== undefined;
+}

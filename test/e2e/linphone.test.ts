@@ -1,0 +1,110 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BaresipPhone, toneRatio } from './support/baresip.js';
+import { LinphonePhone } from './support/linphone.js';
+import { DEMO_DOMAIN, DEMO_PASSWORDS, startTestServer, type TestServer } from './support/server.js';
+
+/** Phone ports beside the server's RTP range (ZENTRALE_TEST_RTP_PORTS) so parallel checkouts do not collide. */
+const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 400;
+
+/**
+ * The tone's share in the clearest second of a recording (1 s windows every 250 ms after the first half second,
+ * or within the last `lastSec` seconds): a jitter-buffer reset can garble a few hundred ms on a loaded machine.
+ */
+function share(
+  rec: { rate: number; samples: Int16Array } | undefined,
+  hz: number,
+  what: string,
+  lastSec?: number,
+): number {
+  assert.ok(rec, `${what}: a recording`);
+  assert.ok(
+    rec.samples.length >= rec.rate * 1.5,
+    `${what}: recording long enough (${rec.samples.length} samples)`,
+  );
+  let best = 0;
+  const first = lastSec === undefined ? rec.rate / 2 : Math.max(0, rec.samples.length - lastSec * rec.rate);
+  for (let s = first; s + rec.rate <= rec.samples.length; s += rec.rate / 4) {
+    best = Math.max(best, toneRatio(rec.samples.subarray(s, s + rec.rate), rec.rate, hz));
+  }
+  return best;
+}
+
+describe('Linphone (linphonec) as a real phone', () => {
+  let t: TestServer;
+  let lin: LinphonePhone | undefined;
+  let bare: BaresipPhone | undefined;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => {
+    await Promise.all([lin?.stop(), bare?.stop()]);
+    await t?.stop();
+  });
+
+  it('Linphone with PCMU only calls baresip through the PBX, holds and resumes: both hear each other, no unknown payload type', async () => {
+    lin = new LinphonePhone({
+      name: 'pcmu',
+      user: '100',
+      password: DEMO_PASSWORDS['100']!,
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      sipPort: PORT_BASE,
+      rtpPort: PORT_BASE + 10,
+      toneHz: 1000,
+      codecs: ['PCMU'],
+    });
+    bare = new BaresipPhone({
+      name: 'lin-peer',
+      user: '101',
+      password: DEMO_PASSWORDS['101']!,
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: PORT_BASE + 40,
+      toneHz: 440,
+      answer: 'auto',
+    });
+    await Promise.all([lin.start(), bare.start()]);
+    await Promise.all([lin.waitRegistered(), bare.waitRegistered()]);
+    bare.clearRecordings();
+    const established = bare.waitFor('CALL_ESTABLISHED', 15_000);
+    lin.call(`sip:101@${DEMO_DOMAIN}`);
+    await lin.waitConnected(15_000);
+    await established;
+    await sleep(3000);
+    // Hold and resume from Linphone (re-INVITEs with a=sendonly, then a=sendrecv): audio must come back both ways.
+    lin.hold();
+    await sleep(2000);
+    lin.resume();
+    await sleep(3000);
+    assert.match(lin.log(), /LinphoneCallPaused/, 'the hold was accepted');
+    assert.match(lin.log(), /LinphoneCallResuming/, 'and resumed');
+    const closed = bare.waitFor('CALL_CLOSED', 10_000);
+    lin.hangup();
+    await closed;
+    await sleep(500);
+    const bareHeard = share(bare.lastRecording(), 1000, 'baresip');
+    const linHeard = share(lin.recording(), 440, 'Linphone');
+    assert.ok(bareHeard > 0.5, `baresip hears Linphone's 1000 Hz tone (share ${bareHeard.toFixed(2)})`);
+    assert.ok(linHeard > 0.5, `Linphone hears baresip's 440 Hz tone (share ${linHeard.toFixed(2)})`);
+    // The last 2.5 s of each recording lie after the resume.
+    const bareAfter = share(bare.lastRecording(), 1000, 'baresip after resume', 2.5);
+    const linAfter = share(lin.recording(), 440, 'Linphone after resume', 2.5);
+    assert.ok(bareAfter > 0.5, `baresip hears Linphone after resume (share ${bareAfter.toFixed(2)})`);
+    assert.ok(linAfter > 0.5, `Linphone hears baresip after resume (share ${linAfter.toFixed(2)})`);
+    const audio = lin.negotiatedPayloadTypes().filter((f) => f.encoding !== 'telephone-event');
+    assert.ok(audio.length > 0, 'Linphone logged its negotiated formats');
+    assert.ok(
+      audio.every((f) => f.encoding === 'PCMU' && f.payloadType === 0),
+      JSON.stringify(audio),
+    );
+    assert.deepEqual(lin.unknownPayloadTypes(), []);
+  });
+
+  // Needs the call layer to answer Opus from Linphone towards a PCMU-only partner by re-negotiating one leg (or
+  // refusing with 488): the media layer drops Opus it cannot transcode rather than forwarding it.
+  it.todo(
+    'Linphone preferring Opus calls a PCMU-only phone: two-way audio after re-negotiation, or a clear 488',
+  );
+});
