@@ -145,8 +145,8 @@ describe('call flows against sipp phones', () => {
     ok(await a.done, 'desk-a');
   });
 
-  it('blind transfer by REFER: the callee ends up with the target, the transferor gets NOTIFY 100/200 and BYE', async () => {
-    const a = await desk(t, DESKS.a, 'device-answer.xml');
+  it('blind transfer by REFER: the callee ends up with the target (re-INVITE naming it), the transferor gets NOTIFY 100/200 and BYE', async () => {
+    const a = await desk(t, DESKS.a, 'device-answer-transferred.xml');
     const c = await desk(t, DESKS.c, 'device-answer-hangup.xml');
     await sleep(200);
     ok(await call(t, 'device-call-refer.xml', '201', { target: '202' }), 'caller (transferor)');
@@ -156,7 +156,7 @@ describe('call flows against sipp phones', () => {
 
   it('attended transfer by REFER with Replaces: transferee and target connected, both transferor legs released', async () => {
     // One transferor, two sipp processes (3PCC twins): the consultation call to 202 tells the first call its tags.
-    const a = await desk(t, DESKS.a, 'device-answer.xml');
+    const a = await desk(t, DESKS.a, 'device-answer-transferred.xml');
     const c = await desk(t, DESKS.c, 'device-answer-hangup.xml');
     const transfers: Array<{ kind: string; by: string; to: string }> = [];
     const off = t.server.bus.on('call.transferred', (e) =>

@@ -198,7 +198,8 @@ describe('call pickup with real phones', () => {
     const a = await answered;
     assert.deepEqual([a.callee.workplace, a.device], ['203', 'picker']);
     const line = t.logs.find((l) => l['event'] === 'call.picked-up' && l['call'] === callId);
-    assert.deepEqual([line?.['callerCodec'], line?.['pickerCodec']], ['PCMU', 'PCMA'], 'two G.711 laws');
+    // The caller offered PCMU and PCMA, the picker PCMA only: both legs get the shared PCMA (passed through).
+    assert.deepEqual([line?.['callerCodec'], line?.['pickerCodec']], ['PCMA', 'PCMA'], 'the shared law');
     ok(await desk.done, 'desk-a (CANCEL with Reason "Call completed elsewhere")');
     // While connected: the picker's leg is what a BLF watcher of 203 would see; a Replaces with early-only
     // naming that confirmed dialog is refused with 486 (RFC 3891 section 3).

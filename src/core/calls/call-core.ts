@@ -34,6 +34,11 @@ export interface CallCore {
   other(leg: Leg): Leg;
   /** Bridges two endpoints (an endpoint is in one bridge at a time: the old pairing closes). */
   bridge(a: MediaEndpoint, b: MediaEndpoint): void;
+  /**
+   * After a bridge: re-negotiates `leg` so it receives what `fixed` sends (and, with `identity`, tells its phone
+   * who it is connected to now); ends the call when the two share no codec the relay can carry.
+   */
+  match(fixed: Leg | MediaEndpoint, leg: Leg, identity?: Party): void;
   /** Puts `next` in the place of `old` (same role); the call's caller or callee becomes `next.party`. */
   swapLeg(old: Leg, next: Leg): void;
   hangup(reason: HangupReason): Promise<void>;

@@ -242,6 +242,9 @@ describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
     void rings.get('d202')!.accept({ body: SDP, contentType: 'application/sdp' });
     await net.drain();
     await net.drain();
+    // RFC 5589 section 6: after the final NOTIFY the transferor hangs up; we BYE it only after a grace time.
+    assert.equal(callee.state, 'confirmed', 'no BYE races the transferor');
+    await net.advance(2_000);
     assert.equal(callee.state, 'terminated', 'the transferor is released');
     assert.deepEqual(notifies.slice(-1), ['SIP/2.0 200 OK']);
     const t = events.find((e) => e.type === 'call.transferred');
@@ -266,6 +269,10 @@ describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
     await net.drain();
     assert.equal((await refer).status, 202);
     await net.drain();
+    assert.equal(a.caller.state, 'confirmed', 'the transferor may hang up itself first');
+    const own = a.caller.bye();
+    await net.drain();
+    await own;
     assert.equal(a.caller.state, 'terminated', 'the transferor leaves the first call');
     assert.equal(b.caller.state, 'terminated', 'and the consultation');
     assert.equal(a.callee.state, 'confirmed');

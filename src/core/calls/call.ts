@@ -1,4 +1,4 @@
-import { offerFor, rewriteSdp, type MediaBridge, type MediaEndpoint } from '../../media/index.js';
+import type { MediaBridge, MediaEndpoint } from '../../media/index.js';
 import type { SipResponse } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
@@ -11,9 +11,10 @@ import { reasonForStatus } from './final-status.js';
 import { Fork, ForkBranch } from './fork.js';
 import { HoldMusic } from './hold.js';
 import { Leg, type LegRegistry } from './leg.js';
-import { applyAnswer, pointAtOffer } from './leg-media.js';
+import { answerForCaller, applyAnswer, earlyAnswer, offerOn, pointAtOffer, relayOffer } from './leg-media.js';
 import { type PickupKind, type PickupLeg, earlyPickupLeg, namesBranch } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
+import { matchOrEnd } from './renegotiate.js';
 import { replaceLeg, takeRinging } from './takeover.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
 import { Transfers } from './transfer.js';
@@ -57,6 +58,7 @@ export class Call implements HandOverSource {
    * caller gets our offer in the 200 and answers in its ACK.
    */
   #lateOffer = false;
+  #callerOffer = ''; // passed on to the devices with our own formats appended (leg-media.ts relayOffer)
   /** The branch whose early media (18x with SDP) the caller hears while the call rings. */
   #early: ForkBranch | undefined;
   #callerEndpoint: MediaEndpoint | undefined;
@@ -103,6 +105,7 @@ export class Call implements HandOverSource {
       isAnswered: () => this.#m.is('answered'),
       other: (leg) => this.#other(leg),
       bridge: (a, b) => void (this.#bridge = this.#o.media.bridge(a, b)),
+      match: (fixed, leg, identity) => matchOrEnd(this.#core, fixed, leg, identity),
       swapLeg: (old, next) => this.#swapLeg(old, next),
       hangup: (reason) => this.hangup(reason),
     };
@@ -136,6 +139,7 @@ export class Call implements HandOverSource {
         x.ep.setInactivityTimeout(this.#o.mediaTimeoutMs);
         this.#legs = [leg, agent];
         this.#wire(agent);
+        matchOrEnd(this.#core, leg, agent);
       },
       onEnding: (cb) => void this.#ending.push(cb),
       onEnded: (cb) => void this.#ended.push(cb),
@@ -189,6 +193,7 @@ export class Call implements HandOverSource {
     try {
       this.#callerEndpoint = await o.media.allocate(`${this.id}:caller`);
       this.#lateOffer = offer === '';
+      this.#callerOffer = offer;
       pointAtOffer(this.#callerEndpoint, offer);
       for (const target of targets) {
         const endpoint = await o.media.allocate(`${this.id}:${target.label}`);
@@ -197,7 +202,7 @@ export class Call implements HandOverSource {
           requestUri: target.requestUri,
           from: target.from ?? nameAddr(this.caller, this.tenant.domain),
           to: target.to ?? nameAddr(this.callee, this.tenant.domain),
-          ...sdpBody(this.#lateOffer ? offerFor(endpoint) : rewriteSdp(offer, endpoint)),
+          ...sdpBody(this.#lateOffer ? offerOn(endpoint) : relayOffer(endpoint, offer)),
           headers: target.headers ?? [
             ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
           ],
@@ -253,10 +258,11 @@ export class Call implements HandOverSource {
     if (this.#early || this.#lateOffer || body.length === 0) return Boolean(this.#early);
     const callerEp = this.#callerEndpoint;
     const sdp = body.toString('utf8');
-    if (!callerEp || !applyAnswer(branch.endpoint, sdp, callerEp)) return false;
+    const relayed = callerEp && earlyAnswer(this.#callerOffer, callerEp, branch.endpoint, sdp);
+    if (!callerEp || !relayed) return false;
     this.#early = branch;
     this.#bridge = this.#o.media.bridge(callerEp, branch.endpoint);
-    this.#incoming.progress(status === 180 ? 180 : 183, sdpBody(rewriteSdp(sdp, callerEp)));
+    this.#incoming.progress(status === 180 ? 180 : 183, sdpBody(relayed));
     return true;
   }
 
@@ -266,19 +272,21 @@ export class Call implements HandOverSource {
       winner.endpoint.close();
       return;
     }
-    this.#m.to('answered');
     const callerEp = this.#callerEndpoint!;
-    // The answer's codec is what both phones use: the caller offered it, the callee chose it. With a late offer
-    // the caller chooses its own codec in the ACK (the relay translates G.711 laws).
-    applyAnswer(winner.endpoint, answerSdp, this.#lateOffer ? undefined : callerEp);
+    const callerAnswer = answerForCaller(this.#callerOffer, callerEp, winner.endpoint, answerSdp);
+    if (callerAnswer === undefined) {
+      this.#log.info({ event: 'call.no-common-codec' }, 'caller and callee share no codec the relay carries');
+      void calleeDialog.bye();
+      await this.#finish(488, 'failed', 'No Common Codec');
+      return;
+    }
+    this.#m.to('answered');
     this.#bridge = this.#o.media.bridge(callerEp, winner.endpoint);
     this.#answeredAt = this.#o.clock.now();
     this.#emit('call.answered', winner.target.device);
     let callerDialog: Dialog;
     try {
-      callerDialog = await this.#incoming.accept(
-        sdpBody(this.#lateOffer ? offerFor(callerEp) : rewriteSdp(answerSdp, callerEp)),
-      );
+      callerDialog = await this.#incoming.accept(sdpBody(callerAnswer));
     } catch {
       // The caller never ACKed our 2xx: the UA core has sent its BYE; end the callee side too.
       void calleeDialog.bye();

@@ -1,21 +1,25 @@
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
-import { offerFor, type MediaEngine, type MediaPlayer } from '../../media/index.js';
+import { PCMU_FORMAT, canPlayCodec, type MediaEngine, type MediaPlayer } from '../../media/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Leg } from './leg.js';
-import { answerOffer, applyAnswer } from './leg-media.js';
+import { answerOffer, applyAnswer, carriableTo, negotiatedFormats, offerOn, relayable } from './leg-media.js';
+import { reoffer } from './renegotiate.js';
 import { responseFor, sdpBody } from './sip-helpers.js';
 
 /**
- * Session changes by re-INVITE for the legs of one call, with hold and music on hold. A re-INVITE with an offer is answered from the leg's own
- * endpoint (the other side's dialog is untouched). Hold (sendonly / inactive / c=0.0.0.0, RFC 3264 section 8.4)
- * starts music on hold towards the other party; resume (sendrecv again) stops it and the relay carries both
- * voices again.
+ * Session changes by re-INVITE for the legs of one call, with hold and music on hold. A re-INVITE with an offer is
+ * answered from the leg's own SdpSession, keeping the codec it negotiated when still offered (a hold changes the
+ * direction, not the codec), else one the relay can carry to the other side. Hold (sendonly / inactive /
+ * c=0.0.0.0, RFC 3264 section 8.4) starts music on hold towards the other party — in that party's codec when the
+ * player can encode it, else after re-negotiating that leg to PCMU; resume (sendrecv again) stops it and, when the
+ * two legs' codecs no longer meet, re-offers the other party the holder's codec so the relay carries both voices.
  */
 export class HoldMusic {
   readonly #media: MediaEngine;
   readonly #mediaTimeoutMs: number;
-  readonly #players = new Map<Leg, MediaPlayer>();
+  /** Holds in progress by holding leg; the player is absent while the partner is being re-negotiated. */
+  readonly #players = new Map<Leg, { player?: MediaPlayer; stopped: boolean }>();
 
   constructor(media: MediaEngine, mediaTimeoutMs: number) {
     this.#media = media;
@@ -29,28 +33,48 @@ export class HoldMusic {
     other: Leg | undefined,
     report: (type: 'call.held' | 'call.resumed') => void,
   ): void {
-    const ans = answerOffer(tx.request.body.toString('utf8'), leg.ep);
+    const ans = answerOffer(tx.request.body.toString('utf8'), leg.ep, {
+      keep: true,
+      carry: carriableTo(other?.ep),
+    });
     if (!ans) {
+      // RFC 3261 section 14.2: a rejected re-INVITE leaves the session as it was.
       tx.respond(responseFor(tx.request, 488));
       return;
     }
+    tx.respond(responseFor(tx.request, 200, sdpBody(ans.sdp)));
     // Without another side (a queued caller) there is no one to play music to: the answer is all.
     const holding = other !== undefined && (ans.direction === 'recvonly' || ans.direction === 'inactive');
-    const player = this.#players.get(leg);
-    if (holding && other && !player) {
-      this.#players.set(leg, this.#media.play(other.ep, musicOnHold(), { loop: true }));
+    const hold = this.#players.get(leg);
+    if (holding && other && !hold) {
+      const h: { player?: MediaPlayer; stopped: boolean } = { stopped: false };
+      this.#players.set(leg, h);
       leg.tryTo('held');
       // A holding phone may send nothing at all: that silence is not a dead call.
       leg.ep.setInactivityTimeout(0);
       report('call.held');
-    } else if (!holding && player) {
-      player.stop();
+      void this.#music(other, h);
+    } else if (!holding && hold) {
+      hold.stopped = true;
+      hold.player?.stop();
       this.#players.delete(leg);
       leg.tryTo('connected');
       leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
       report('call.resumed');
+      if (other && !relayable(leg.ep.codec, other.ep.codec)) {
+        void reoffer(other, { only: negotiatedFormats(leg.ep) });
+      }
+    } else if (!holding && other && !relayable(leg.ep.codec, other.ep.codec)) {
+      // The phone changed its codec in a re-INVITE (not while holding: the other side hears music then).
+      void reoffer(other, { only: negotiatedFormats(leg.ep) });
     }
-    tx.respond(responseFor(tx.request, 200, sdpBody(ans.sdp)));
+  }
+
+  /** Music towards `to`, first re-negotiating it to PCMU when the player cannot encode its codec (Opus...). */
+  async #music(to: Leg, h: { player?: MediaPlayer; stopped: boolean }): Promise<void> {
+    if (!canPlayCodec(to.ep.codec) && !(await reoffer(to, { only: [PCMU_FORMAT] }))) return;
+    if (h.stopped || to.ep.closed || !canPlayCodec(to.ep.codec)) return;
+    h.player = this.#media.play(to.ep, musicOnHold(), { loop: true });
   }
 
   /**
@@ -60,7 +84,7 @@ export class HoldMusic {
    */
   offerInOk(tx: ServerTransaction, leg: Leg): void {
     if (leg.state !== 'offering') leg.tryTo('offering');
-    tx.respond(responseFor(tx.request, 200, sdpBody(offerFor(leg.ep))));
+    tx.respond(responseFor(tx.request, 200, sdpBody(offerOn(leg.ep, negotiatedFormats(leg.ep)))));
   }
 
   /**
@@ -78,12 +102,17 @@ export class HoldMusic {
    * same endpoint, which replaces it.
    */
   forget(leg: Leg): void {
+    const h = this.#players.get(leg);
+    if (h) h.stopped = true; // music still waiting for its re-negotiation must not start after all
     this.#players.delete(leg);
   }
 
   /** Stops all music (the legs change: a takeover or transfer completes, or the call ends). */
   stopAll(): void {
-    for (const p of this.#players.values()) p.stop();
+    for (const h of this.#players.values()) {
+      h.stopped = true;
+      h.player?.stop();
+    }
     this.#players.clear();
   }
 }

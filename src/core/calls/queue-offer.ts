@@ -1,4 +1,5 @@
-import { offerFor, type MediaEndpoint, type MediaEngine } from '../../media/index.js';
+import type { MediaEndpoint, MediaEngine } from '../../media/index.js';
+import { negotiatedFormats, offerOn } from './leg-media.js';
 import type { Dialog, UserAgentCore } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -68,7 +69,7 @@ const who = (p: Party): string => p.workplace ?? p.number;
  */
 export function offerToAgents(
   d: OfferDeps,
-  call: { id: string; tenant: TenantRecord; caller: Party; nextSubId(): string },
+  call: { id: string; tenant: TenantRecord; caller: Party; callerEp?: MediaEndpoint; nextSubId(): string },
   ring: Ring,
   timeoutMs: number,
   connect: (a: OfferAnswer) => boolean,
@@ -139,7 +140,8 @@ export function offerToAgents(
           // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.
           from: target.from ?? nameAddr(call.caller, call.tenant.domain),
           to: target.to ?? nameAddr(a.agent, call.tenant.domain),
-          ...sdpBody(offerFor(ep)),
+          // The caller's codec first: an agent phone that takes it needs no transcoding.
+          ...sdpBody(offerOn(ep, call.callerEp ? negotiatedFormats(call.callerEp) : [])),
           headers: target.headers ?? [
             ['P-Asserted-Identity', `<sip:${call.caller.number}@${call.tenant.domain}>`],
           ],

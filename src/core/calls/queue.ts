@@ -103,6 +103,7 @@ export class QueuedCall {
       id: this.id,
       tenant: this.tenant,
       caller: this.caller,
+      callerEp: q.callerEp,
       nextSubId: () => `${this.id}.${++this.#offers}`,
     };
     if (ring.every((r) => r.targets.length === 0))

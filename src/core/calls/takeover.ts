@@ -1,9 +1,9 @@
-import type { MediaEndpoint } from '../../media/index.js';
+import { sameFormat, type MediaEndpoint, type SdpFormat } from '../../media/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { Party } from '../events/types.js';
 import type { CallCore, RingingCore } from './call-core.js';
 import { Leg } from './leg.js';
-import { answerOffer } from './leg-media.js';
+import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-media.js';
 import { connectedIdentityHeaders, type PickupKind } from './pickup.js';
 import { sdpBody } from './sip-helpers.js';
 
@@ -26,7 +26,13 @@ export async function replaceLeg(
     return;
   }
   const ep = await o.media.allocate(`${core.id}:${party.device ?? party.number}`);
-  const ans = answerOffer(incoming.request.body.toString('utf8'), ep);
+  // The partner's codec when the new phone offers it (passed through), else one the relay transcodes to it, else
+  // one of ours and the partner is re-negotiated once the new phone is in place.
+  const offer = incoming.request.body.toString('utf8');
+  const partnerEp = core.other(leg).ep;
+  const prefer = negotiatedFormats(partnerEp)[0];
+  const ans =
+    answerOffer(offer, ep, { prefer, carry: carriableTo(partnerEp) }) ?? answerOffer(offer, ep, { prefer });
   if (!ans) {
     ep.close();
     incoming.reject(488);
@@ -47,7 +53,9 @@ export async function replaceLeg(
     ep.close();
     return;
   }
-  takeLegPlace(core, leg, new Leg({ dialog, ep, party, role: leg.role }));
+  const next = new Leg({ dialog, ep, party, role: leg.role });
+  takeLegPlace(core, leg, next);
+  core.match(next, core.other(next));
   if (kind === 'pull') {
     o.bus.emit({
       type: 'call.picked-up',
@@ -82,6 +90,16 @@ function takeLegPlace(core: CallCore, leg: Leg, next: Leg): void {
   leg.ep.close();
 }
 
+/** The caller's most preferred audio format that the picker offered too, if any. */
+function commonFormat(pickerOffer: string, callerOffer: string): SdpFormat | undefined {
+  const picker = mediaOf(pickerOffer)?.codecs ?? [];
+  const audio = (f: SdpFormat): boolean => !/^(telephone-event|CN)$/i.test(f.encoding);
+  const common = (mediaOf(callerOffer)?.codecs ?? []).filter(
+    (f) => audio(f) && picker.some((p) => sameFormat(p, f)),
+  );
+  return common[0];
+}
+
 /**
  * The two answers of a pickup of a ringing call: the picker's INVITE from its new endpoint, the caller's pending
  * INVITE from the caller's endpoint (each side negotiates its own codec). Undefined with the status and reason
@@ -93,10 +111,15 @@ export function pickupAnswers(
   callerOffer: string,
   callerEp: MediaEndpoint,
 ): { picker: string; caller: string; codecs: [string?, string?] } | { reject: string } {
-  const picker = pickerOffer ? answerOffer(pickerOffer, pickerEp) : undefined;
+  // A format both phones offered is answered on both sides (the relay passes it through, whatever it is);
+  // otherwise each side gets one the relay transcodes (G.711 laws, G.722).
+  const common = commonFormat(pickerOffer, callerOffer);
+  const carry = common ? (f: SdpFormat) => sameFormat(f, common) : undefined;
+  const o = carry ? { carry } : {};
+  const picker = pickerOffer ? answerOffer(pickerOffer, pickerEp, o) : undefined;
   // Late offer (INVITE without SDP) is not supported, as for any call.
   if (!picker) return { reject: pickerOffer ? 'No Common Codec' : 'SDP Offer Required' };
-  const caller = callerOffer ? answerOffer(callerOffer, callerEp) : undefined;
+  const caller = callerOffer ? answerOffer(callerOffer, callerEp, o) : undefined;
   // A caller that sent no offer (late offer) would have to answer ours in its ACK: not done for pickup.
   if (!caller) return { reject: callerOffer ? 'No Common Codec' : 'Caller Sent No Offer' };
   return { picker: picker.sdp, caller: caller.sdp, codecs: [caller.codec?.encoding, picker.codec?.encoding] };

@@ -1,11 +1,13 @@
 /** Test fixture for the call model's unit tests: media as bookkeeping, no sockets. */
-import type {
-  AudioSource,
-  MediaBridge,
-  MediaCodec,
-  MediaEndpoint,
-  MediaEngine,
-  MediaPlayer,
+import {
+  MediaError,
+  canPlayCodec,
+  type AudioSource,
+  type MediaBridge,
+  type MediaCodec,
+  type MediaEndpoint,
+  type MediaEngine,
+  type MediaPlayer,
 } from '../../media/index.js';
 
 /** Media as bookkeeping: which endpoints are open, what plays where, which pairs are bridged. */
@@ -20,14 +22,17 @@ export class FakeMedia implements MediaEngine {
     const port = (this.#port += 2);
     const open = this.open;
     open.add(label);
+    let codec: MediaCodec | undefined;
     const ep: MediaEndpoint = {
       label,
       local: { address: '10.0.0.2', rtpPort: port, rtcpPort: port + 1 },
       latched: false,
       sendingTo: undefined,
-      codec: undefined as MediaCodec | undefined,
+      get codec() {
+        return codec;
+      },
       setRemote: () => undefined,
-      setCodec: () => undefined,
+      setCodec: (c) => void (codec = { ...c }),
       onDtmf: () => undefined,
       onInactive: () => undefined,
       setInactivityTimeout: () => undefined,
@@ -47,6 +52,9 @@ export class FakeMedia implements MediaEngine {
     return { close: () => void this.bridges-- };
   }
   play(to: MediaEndpoint, source: AudioSource): MediaPlayer {
+    // As the real engine: the player encodes G.711 and G.722 only.
+    if (!canPlayCodec(to.codec))
+      throw new MediaError('CODEC_UNSUPPORTED', `cannot play ${to.codec?.encoding}`);
     this.playing.set(to.label, source);
     this.played.push(to.label);
     return {

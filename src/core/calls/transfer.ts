@@ -1,5 +1,5 @@
 import { ringbackTone } from '../../media/audio/tone.js';
-import { offerFor, type MediaEndpoint } from '../../media/index.js';
+import { canPlayCodec, type MediaEndpoint, type SdpFormat } from '../../media/index.js';
 import {
   createResponse,
   isSipUri,
@@ -14,7 +14,7 @@ import { resolveDialString } from '../routing/index.js';
 import type { CallCore } from './call-core.js';
 import { Fork, ForkBranch } from './fork.js';
 import { Leg } from './leg.js';
-import { applyAnswer } from './leg-media.js';
+import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
 import { deviceTarget, nameAddr, type Target } from './targets.js';
 
@@ -37,10 +37,24 @@ export function notifySipfrag(
     .catch(() => undefined);
 }
 
-/** Releases the transferor once its transfer is done: final NOTIFY, then BYE (RFC 3515 section 2.4.5). */
-function release(transferor: Leg): void {
-  void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => transferor.dialog.bye());
+/** How long a transferor may take to hang up after the final NOTIFY before we end its dialog ourselves. */
+export const TRANSFEROR_BYE_GRACE_MS = 2_000;
+
+/**
+ * Releases the transferor once its transfer is done: the final NOTIFY, after which the transferor hangs up (RFC
+ * 5589 section 6); only when it has not sent its BYE within the grace time do we send ours, so the two BYEs never
+ * cross (the later one would get 481).
+ */
+function release(core: CallCore, transferor: Leg): void {
   transferor.ep.close();
+  void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => {
+    if (transferor.dialog.state === 'terminated') return;
+    const clock = core.deps.clock;
+    const timer = clock.setTimeout(() => {
+      if (transferor.dialog.state !== 'terminated') void transferor.dialog.bye();
+    }, TRANSFEROR_BYE_GRACE_MS);
+    transferor.dialog.onTerminated(() => clock.clearTimeout(timer));
+  });
 }
 
 /** REFER handling (RFC 3515) for one call: one transfer at a time. */
@@ -106,10 +120,18 @@ export class Transfers {
     void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
     // The transferee hears ringback (replacing any music on hold the transferor started).
     core.holds.forget(transferor);
-    const ringback = o.media.play(transferee.ep, ringbackTone(), { loop: true });
+    // In the transferee's own codec; a leg the player cannot serve (Opus not re-negotiated) hears silence.
+    const ringback = canPlayCodec(transferee.ep.codec)
+      ? o.media.play(transferee.ep, ringbackTone(), { loop: true })
+      : undefined;
     const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty);
-    ringback.stop();
+    const won = await this.#ring(
+      bindings.map(deviceTarget),
+      transferee.party,
+      targetParty,
+      negotiatedFormats(transferee.ep),
+    );
+    ringback?.stop();
     this.#busy = false;
     this.#fork = undefined;
     if (!core.isAnswered()) {
@@ -127,6 +149,7 @@ export class Transfers {
         // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
         transferor.to('connected');
         core.bridge(transferee.ep, transferor.ep);
+        core.match(transferor, transferee);
       }
       return;
     }
@@ -140,7 +163,10 @@ export class Transfers {
     });
     transferor.to('replaced');
     core.swapLeg(transferor, next);
-    release(transferor);
+    release(core, transferor);
+    // The transferee's leg takes the target's codec if the relay cannot bridge them, and its phone learns who
+    // it talks to now (RFC 4916 practice: connected identity in a mid-dialog request).
+    core.match(next, transferee, next.party);
     o.bus.emit({
       type: 'call.transferred',
       tenantId: core.tenant.id,
@@ -152,11 +178,15 @@ export class Transfers {
     });
   }
 
-  /** Rings every target with our own offer (the transferee's side has no offer to pass on). */
+  /**
+   * Rings every target with our own offer (the transferee's side has no offer to pass on), listing the
+   * transferee's formats first so the target can pick the codec the transferee already sends.
+   */
   async #ring(
     targets: Target[],
     from: Party,
     to: Party,
+    preferred: readonly SdpFormat[],
   ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
     const core = this.#core;
     const o = core.deps;
@@ -168,7 +198,7 @@ export class Transfers {
           requestUri: target.requestUri,
           from: nameAddr(from, core.tenant.domain),
           to: nameAddr(to, core.tenant.domain),
-          ...sdpBody(offerFor(ep)),
+          ...sdpBody(offerOn(ep, preferred)),
         });
         return new ForkBranch(target, ep, invite);
       }),
@@ -220,7 +250,8 @@ export class Transfers {
       role: transferor.role,
     });
     core.swapLeg(transferor, next);
-    release(transferor);
+    release(core, transferor);
+    core.match(next, transferee, next.party);
     o.bus.emit({
       type: 'call.transferred',
       tenantId: core.tenant.id,

@@ -33,6 +33,8 @@ export interface PhoneOptions {
   answer?: 'manual' | 'auto';
   /** Only these codecs in offers and answers (account `audio_codecs`, e.g. 'PCMA'); default: every loaded one. */
   audioCodecs?: string;
+  /** Further codec modules to load besides g711 (e.g. 'g722', 'opus'). */
+  codecModules?: string[];
 }
 
 export class BaresipPhone {
@@ -78,6 +80,7 @@ export class BaresipPhone {
         'dns_server 127.0.0.1:53',
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
+        ...(o.codecModules ?? []).map((m) => `module ${m}.so`),
         'module aufile.so',
         'module sndfile.so',
         'module_tmp uuid.so',
