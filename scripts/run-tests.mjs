@@ -27,10 +27,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// e2e tests bind fixed loopback ports: run files one at a time.
+// e2e tests bind fixed loopback ports: run files one at a time. --test-force-exit: a file whose failed test left a
+// socket open still ends (its failure is reported) instead of holding the whole run until CI's time limit.
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);
