@@ -1,6 +1,6 @@
 import type { MediaEndpoint, SdpDirection, SdpFormat } from '../../media/index.js';
 import type { Party } from '../events/types.js';
-import type { CallCore } from './call-core.js';
+import type { Logger } from '../../util/log.js';
 import type { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn, relayable } from './leg-media.js';
 import { connectedIdentityHeaders } from './pickup.js';
@@ -69,7 +69,15 @@ export async function matchCodecs(
  * Two legs of `core`'s call were just bridged: make `leg` receive what `fixed` sends (matchCodecs); a call whose
  * phones share no codec the relay can carry ends rather than stay silent.
  */
-export function matchOrEnd(core: CallCore, fixed: Leg | MediaEndpoint, leg: Leg, identity?: Party): void {
+/** The part of a call matchOrEnd needs (the Call's CallCore; narrow so this module needs no call types). */
+export interface MatchingCall {
+  readonly tenant: { readonly domain: string };
+  readonly log: Logger;
+  isAnswered(): boolean;
+  hangup(reason: 'failed'): Promise<void>;
+}
+
+export function matchOrEnd(core: MatchingCall, fixed: Leg | MediaEndpoint, leg: Leg, identity?: Party): void {
   const who = identity ? { party: identity, domain: core.tenant.domain } : undefined;
   void matchCodecs(fixed, leg, who).then((ok) => {
     if (ok || !core.isAnswered() || !leg.active) return;
