@@ -4,15 +4,15 @@ import { isSipUri, type SipRequest } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import { SDP } from '../../sip/ua/test-helpers.js';
 import { Net } from '../../sip/ua/test-net.js';
-import type { DeviceRecord, RegistrationRecord, TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import type { TenantRecord } from '../../store/types.js';
 import { silentLogger } from '../../util/log.js';
 import { TenantPlan, type Directory } from '../directory/directory.js';
 import { EventBus } from '../events/event-bus.js';
 import type { DomainEvent } from '../events/types.js';
-import type { LocationService } from '../registrar/location-service.js';
 import { CallEngine } from './call-engine.js';
 import { okFor } from './sip-helpers.js';
 import { FakeMedia } from './test-media.js';
+import { testDevice, testLocation, testWorkplace } from './test-directory.js';
 
 /**
  * The call engine over the in-memory network: peer b is the PBX, peer a plays every phone (callers send from it,
@@ -21,22 +21,8 @@ import { FakeMedia } from './test-media.js';
  */
 const ACME: TenantRecord = { id: 'acme', name: 'Acme', domain: 'acme.example' };
 const OTHER: TenantRecord = { id: 'other', name: 'Other', domain: 'other.example' };
-const wp = (tenantId: string, extension: string): WorkplaceRecord => ({
-  tenantId,
-  extension,
-  name: `WP ${extension}`,
-  email: null,
-  language: 'de',
-  packages: [],
-});
-const dev = (tenantId: string, username: string, ext: string): DeviceRecord => ({
-  tenantId,
-  username,
-  workplaceExtension: ext,
-  kind: 'deskphone',
-  ha1Md5: '',
-  ha1Sha256: '',
-});
+const wp = testWorkplace;
+const dev = testDevice;
 const DEVICES = [
   dev('acme', 'd100', '100'),
   dev('acme', 'd100b', '100'),
@@ -77,28 +63,7 @@ describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
       plan: async (t: string) => plans.get(t)!,
       tenantById: async (t: string) => (t === 'acme' ? ACME : t === 'other' ? OTHER : undefined),
     } as unknown as Directory;
-    const location = {
-      lookup: (tenantId: string, username: string): RegistrationRecord[] =>
-        username === 'd203' || username === 'd100b'
-          ? []
-          : [
-              {
-                tenantId,
-                username,
-                contact: `sip:${username}@10.0.0.1`,
-                contactParams: '',
-                q: null,
-                callId: 'reg',
-                cseq: 1,
-                expiresAt: 1e15,
-                flowProtocol: 'udp',
-                flowLocalAddress: net.b.ep.address,
-                flowLocalPort: net.b.ep.port,
-                flowAddress: net.a.ep.address,
-                flowPort: net.a.ep.port,
-              } as RegistrationRecord,
-            ],
-    } as unknown as LocationService;
+    const location = testLocation(net, ['d203', 'd100b']);
     engine = new CallEngine({
       ua: net.b.ua,
       media,

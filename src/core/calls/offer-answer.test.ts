@@ -4,14 +4,14 @@ import { remoteRtpOf } from '../../media/index.js';
 import { isSipUri } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import { Net } from '../../sip/ua/test-net.js';
-import type { DeviceRecord, RegistrationRecord, TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import type { TenantRecord } from '../../store/types.js';
 import { silentLogger } from '../../util/log.js';
 import { TenantPlan, type Directory } from '../directory/directory.js';
 import { EventBus } from '../events/event-bus.js';
-import type { LocationService } from '../registrar/location-service.js';
 import { CallEngine } from './call-engine.js';
 import { okFor, responseFor } from './sip-helpers.js';
 import { FakeMedia } from './test-media.js';
+import { testDevice, testLocation, testWorkplace } from './test-directory.js';
 
 /**
  * Offer/answer of the call model over the in-memory network (RFC 3264): which formats each leg gets offered and
@@ -20,22 +20,8 @@ import { FakeMedia } from './test-media.js';
  * every phone, peer b is the PBX; extension 100 calls 201, 201 transfers to 202.
  */
 const T: TenantRecord = { id: 'acme', name: 'Acme', domain: 'acme.example' };
-const wp = (extension: string): WorkplaceRecord => ({
-  tenantId: 'acme',
-  extension,
-  name: `WP ${extension}`,
-  email: null,
-  language: 'de',
-  packages: [],
-});
-const dev = (username: string, ext: string): DeviceRecord => ({
-  tenantId: 'acme',
-  username,
-  workplaceExtension: ext,
-  kind: 'deskphone',
-  ha1Md5: '',
-  ha1Sha256: '',
-});
+const wp = (extension: string) => testWorkplace('acme', extension);
+const dev = (username: string, ext: string) => testDevice('acme', username, ext);
 const DEVICES = [dev('d100', '100'), dev('d201', '201'), dev('d202', '202')];
 
 type Fmt = readonly [number, string];
@@ -95,25 +81,7 @@ describe('offer/answer through answer, hold, resume and transfer (in-memory SIP)
       plan: async () => plan,
       tenantById: async () => T,
     } as unknown as Directory;
-    const location = {
-      lookup: (tenantId: string, username: string): RegistrationRecord[] => [
-        {
-          tenantId,
-          username,
-          contact: `sip:${username}@10.0.0.1`,
-          contactParams: '',
-          q: null,
-          callId: 'reg',
-          cseq: 1,
-          expiresAt: 1e15,
-          flowProtocol: 'udp',
-          flowLocalAddress: net.b.ep.address,
-          flowLocalPort: net.b.ep.port,
-          flowAddress: net.a.ep.address,
-          flowPort: net.a.ep.port,
-        } as RegistrationRecord,
-      ],
-    } as unknown as LocationService;
+    const location = testLocation(net);
     engine = new CallEngine({
       ua: net.b.ua,
       media,
