@@ -154,28 +154,14 @@ export class Transfers {
       return;
     }
     const w = won.winner;
-    core.bridge(transferee.ep, w.ep);
-    const next = new Leg({
-      dialog: w.dialog,
-      ep: w.ep,
-      party: { ...targetParty, device: w.device },
-      role: transferor.role,
-    });
     transferor.to('replaced');
-    core.swapLeg(transferor, next);
-    release(core, transferor);
-    // The transferee's leg takes the target's codec if the relay cannot bridge them, and its phone learns who
-    // it talks to now (RFC 4916 practice: connected identity in a mid-dialog request).
-    core.match(next, transferee, next.party);
-    o.bus.emit({
-      type: 'call.transferred',
-      tenantId: core.tenant.id,
-      callId: core.id,
-      at: o.clock.now(),
-      by: transferor.party,
-      to: next.party,
-      kind: 'blind',
-    });
+    completeTransfer(
+      core,
+      transferor,
+      transferee,
+      { dialog: w.dialog, ep: w.ep, party: { ...targetParty, device: w.device } },
+      'blind',
+    );
   }
 
   /**
@@ -222,7 +208,6 @@ export class Transfers {
    */
   #attended(tx: ServerTransaction, transferor: Leg, replaces: string): void {
     const core = this.#core;
-    const o = core.deps;
     const id = parseReplaces(decodeUser(replaces));
     const found = id
       ? replacesCandidates(id)
@@ -242,24 +227,35 @@ export class Transfers {
     const transferee = core.other(transferor);
     transferor.to('replaced');
     core.holds.stopAll();
-    core.bridge(transferee.ep, target.ep);
-    const next = new Leg({
-      dialog: target.dialog,
-      ep: target.ep,
-      party: target.party,
-      role: transferor.role,
-    });
-    core.swapLeg(transferor, next);
-    release(core, transferor);
-    core.match(next, transferee, next.party);
-    o.bus.emit({
-      type: 'call.transferred',
-      tenantId: core.tenant.id,
-      callId: core.id,
-      at: o.clock.now(),
-      by: transferor.party,
-      to: next.party,
-      kind: 'attended',
-    });
+    completeTransfer(core, transferor, transferee, target, 'attended');
   }
+}
+
+/**
+ * The transferee is bridged to the new party, whose leg takes the transferor's place. The transferee's leg takes
+ * the new party's codec if the relay cannot bridge them, and its phone learns who it talks to now (RFC 4916
+ * practice: connected identity in a mid-dialog request).
+ */
+function completeTransfer(
+  core: CallCore,
+  transferor: Leg,
+  transferee: Leg,
+  target: { dialog: Dialog; ep: MediaEndpoint; party: Party },
+  kind: 'blind' | 'attended',
+): void {
+  core.bridge(transferee.ep, target.ep);
+  const next = new Leg({ ...target, role: transferor.role });
+  core.swapLeg(transferor, next);
+  release(core, transferor);
+  core.match(next, transferee, next.party);
+  const o = core.deps;
+  o.bus.emit({
+    type: 'call.transferred',
+    tenantId: core.tenant.id,
+    callId: core.id,
+    at: o.clock.now(),
+    by: transferor.party,
+    to: next.party,
+    kind,
+  });
 }
