@@ -78,15 +78,19 @@ export function offerToAgents(
     .filter((r) => r.targets.length > 0)
     .map((r) => ({ ...r, subId: call.nextSubId(), left: r.targets.length, statuses: [] as number[] }));
   const unreachable = ring.filter((r) => r.targets.length === 0).map((r) => who(r.agent));
+  // Each offer to a workplace is a call of its own on the bus, part of the queued call.
+  const offerCall = (a: { subId: string; agent: Party }) => ({
+    tenantId: call.tenant.id,
+    callId: a.subId,
+    partOf: call.id,
+    at: d.clock.now(),
+    caller: call.caller,
+    callee: a.agent,
+  });
   const emitEnd = (a: (typeof attempts)[number], reason: CallEndReason, status?: number) =>
     d.bus.emit({
       type: 'call.ended',
-      tenantId: call.tenant.id,
-      callId: a.subId,
-      partOf: call.id,
-      at: d.clock.now(),
-      caller: call.caller,
-      callee: a.agent,
+      ...offerCall(a),
       reason,
       ...(status !== undefined ? { status } : {}),
     });
@@ -169,12 +173,7 @@ export function offerToAgents(
         if (res.status >= 180 && outcome === undefined)
           d.bus.emit({
             type: 'call.ringing',
-            tenantId: call.tenant.id,
-            callId: a.subId,
-            partOf: call.id,
-            at: d.clock.now(),
-            caller: call.caller,
-            callee: a.agent,
+            ...offerCall(a),
             ...(b.target.device ? { device: b.target.device } : {}),
           });
       },
