@@ -1,15 +1,14 @@
 import type { MediaEndpoint } from '../../media/index.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
-import type { Party } from '../events/types.js';
+import type { CallEndReason, Party } from '../events/types.js';
 import type { Logger } from '../../util/log.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { HoldMusic } from './hold.js';
 import type { Leg, LegRegistry } from './leg.js';
 import type { PickupKind } from './pickup.js';
 
-export type HangupReason =
-  'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed';
+export type HangupReason = CallEndReason;
 
 /** Another call a leg may be handed over from (attended transfer): what the transfer needs of it. */
 export interface HandOverSource {

@@ -16,9 +16,42 @@ export interface Party {
   name?: string;
 }
 
-/** Why a call ended; for answered calls always 'completed'. */
+/** Why a call ended; for answered calls always 'completed'. 'diverted': handed unanswered to a service (voicemail). */
 export type CallEndReason =
-  'completed' | 'cancelled' | 'busy' | 'declined' | 'no-answer' | 'not-found' | 'unavailable' | 'failed';
+  | 'completed'
+  | 'cancelled'
+  | 'busy'
+  | 'declined'
+  | 'no-answer'
+  | 'not-found'
+  | 'unavailable'
+  | 'failed'
+  | 'diverted';
+
+/** RFC 5806 diversion reasons (History-Info causes per RFC 4458). */
+export type DiversionReason =
+  | 'unconditional'
+  | 'user-busy'
+  | 'no-answer'
+  | 'unavailable'
+  | 'deflection'
+  | 'do-not-disturb'
+  | 'follow-me'
+  | 'away';
+
+/** One hop of a forwarded call: who diverted it, and why. */
+export interface Diversion {
+  from: Party;
+  reason: DiversionReason;
+}
+
+/** Whom a call is for, when it does not ring (only) the dialled workplace. */
+interface CallContext {
+  /** The executive a call to an assistant is for. */
+  for?: Party;
+  /** The hops of a forwarded call, oldest first. */
+  diversions?: Diversion[];
+}
 
 interface CallEventBase {
   tenantId: string;
@@ -38,7 +71,7 @@ export interface CallOffered extends CallEventBase {
   callee: Party;
 }
 
-export interface CallRinging extends CallEventBase {
+export interface CallRinging extends CallEventBase, CallContext {
   type: 'call.ringing';
   caller: Party;
   callee: Party;
@@ -46,7 +79,7 @@ export interface CallRinging extends CallEventBase {
   device?: string;
 }
 
-export interface CallAnswered extends CallEventBase {
+export interface CallAnswered extends CallEventBase, CallContext {
   type: 'call.answered';
   caller: Party;
   callee: Party;
@@ -85,7 +118,17 @@ export interface CallPickedUp extends CallEventBase {
   kind: 'directed' | 'group' | 'replaces' | 'pull';
 }
 
-export interface CallEnded extends CallEventBase {
+/**
+ * One party stopped ringing for a call that goes on (its phase of the ring plan ended, or its splash was over):
+ * presence turns its lamp off, pickup forgets the call there.
+ */
+export interface CallRingEnded extends CallEventBase {
+  type: 'call.ring-ended';
+  party: Party;
+  reason: 'no-answer' | 'busy' | 'declined' | 'unavailable' | 'failed' | 'stopped';
+}
+
+export interface CallEnded extends CallEventBase, CallContext {
   type: 'call.ended';
   caller: Party;
   callee: Party;
@@ -104,6 +147,7 @@ export type CallEvent =
   | CallResumed
   | CallTransferred
   | CallPickedUp
+  | CallRingEnded
   | CallEnded;
 
 /** Call-center queue and agent events (features/callcenter). `callId` is the queue call's id. */
