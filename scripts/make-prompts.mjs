@@ -7,8 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
 
-const OUT = new URL('../assets/prompts/', import.meta.url).pathname;
+const OUT = fileURLToPath(new URL('../assets/prompts/', import.meta.url));
 
 /** Whole sentences. */
 const SENTENCES = {
