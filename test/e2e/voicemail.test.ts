@@ -135,7 +135,8 @@ describe('voicemail with real phones', () => {
     assert.ok(wav, 'a WAV attachment');
     assert.match(wav.filename, /\.wav$/);
     assert.deepEqual(readPcm(wav.data).samples.length, audio.samples.length, 'the message, whole');
-    await until(async () => (await store.messages('acme', '100'))[0]!.emailState === 'sent', 5000, 'sent');
+    const after = t.server.store.voicemail; // the restarted server's store
+    await until(async () => (await after.messages('acme', '100'))[0]!.emailState === 'sent', 5000, 'sent');
     assert.equal(existsSync(file), true, 'the message survived the restart');
   });
 
