@@ -274,4 +274,36 @@ describe('voicemail with real phones', () => {
       'mwi 404',
     );
   });
+
+  it('a device configured for it gets an unsolicited NOTIFY when a message arrives', async () => {
+    const port = CLIENT_BASE + 453;
+    const reg = (expires: number) =>
+      runSipp({
+        scenario: 'register-auth.xml',
+        target: t.udp,
+        keys: { user: '100-old', domain: DOMAIN, expires },
+        localPort: port,
+        extra: ['-au', '100-old', '-ap', 'acme-HeidenOld-Pa55word'],
+        timeoutS: 10,
+      });
+    ok(await reg(300), 'register 100-old');
+    try {
+      const notified = runSipp({
+        scenario: 'mwi-unsolicited.xml',
+        target: t.udp,
+        localPort: port,
+        timeoutS: 40,
+      });
+      await sleep(300);
+      const caller = await started(phone(t, '101', 1000));
+      try {
+        await leaveMessage(t, caller, '100', 1500);
+      } finally {
+        await caller.stop();
+      }
+      ok(await notified, 'unsolicited NOTIFY');
+    } finally {
+      ok(await reg(0), 'unregister 100-old');
+    }
+  });
 });

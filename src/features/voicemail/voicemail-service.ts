@@ -167,11 +167,14 @@ export class VoicemailService {
     });
   }
 
-  /** The voice portal for the dialling device's own workplace. */
-  async portal(inv: FeatureInvocation): Promise<void> {
-    const ext = inv.device.workplaceExtension;
-    const box = await this.#o.store.mailbox(inv.tenant.id, ext);
-    if (!box) {
+  /**
+   * The voice portal for the caller's own workplace (`caller.workplace`: a device of the tenant dialled `*62`, or
+   * its own extension once the terminating-call path hands such calls over as a ServiceCall).
+   */
+  async portal(inv: Pick<FeatureInvocation, 'tenant' | 'caller' | 'incoming' | 'log'>): Promise<void> {
+    const ext = inv.caller.workplace;
+    const box = ext === undefined ? undefined : await this.#o.store.mailbox(inv.tenant.id, ext);
+    if (!box || ext === undefined) {
       inv.incoming.reject(403, { reason: 'Voicemail Package Not Booked' });
       return;
     }
