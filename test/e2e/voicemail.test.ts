@@ -11,6 +11,7 @@ import { BaresipPhone, toneRatio } from './support/baresip.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 import { runSipp, type SippRun } from './support/sipp.js';
 import { attachment, deadPort, startSmtp } from './support/smtp.js';
+import { verifyPin } from '../../src/core/provisioning/pin.js';
 
 /**
  * Voicemail with real phones: baresip callers leave messages (a 1 kHz tone as their voice) by `*86` + extension,
@@ -304,6 +305,54 @@ describe('voicemail with real phones', () => {
       ok(await notified, 'unsolicited NOTIFY');
     } finally {
       ok(await reg(0), 'unregister 100-old');
+    }
+  });
+
+  it('the owner records a greeting that callers then hear, and changes the PIN (a weak one is refused)', async () => {
+    const since = t.logs.length;
+    const owner = await started(phone(t, '100', 440));
+    const caller = await started(phone(t, '101', 1000));
+    try {
+      const est = owner.waitFor('CALL_ESTABLISHED');
+      await owner.command('dial', `sip:*62@${DOMAIN}`);
+      await est;
+      await sleep(500);
+      await owner.command('sndcode', '583914#');
+      await until(() => logged(t, 'voicemail.portal.login', since).length > 0, 10_000, 'PIN accepted');
+      await owner.command('sndcode', '3');
+      await until(
+        () => logged(t, 'voicemail.greeting.recording', since).length > 0,
+        20_000,
+        'greeting recording',
+      );
+      await sleep(2500);
+      await owner.command('sndcode', '#');
+      await until(() => logged(t, 'voicemail.greeting', since).length > 0, 10_000, 'greeting kept');
+      await owner.command('sndcode', '4123456#'); // too weak: refused
+      await sleep(1500);
+      await owner.command('sndcode', '4');
+      await sleep(300);
+      await owner.command('sndcode', '736150#');
+      await until(() => logged(t, 'voicemail.pin-changed', since).length === 1, 20_000, 'PIN changed');
+      const closed = owner.waitFor('CALL_CLOSED', 10_000);
+      await owner.command('hangup');
+      await closed;
+      const box = (await t.server.store.voicemail.mailbox('acme', '100'))!;
+      assert.equal(box.greeting, 'own');
+      assert.equal(await verifyPin('736150', box.pinHash), true);
+
+      // A caller now hears the owner's greeting (the owner's phone sent 440 Hz) instead of the spoken default.
+      caller.clearRecordings();
+      await leaveMessage(t, caller, '100', 1500);
+      await sleep(300);
+      const rec = caller.lastRecording();
+      assert.ok(rec, 'caller recording');
+      let best = 0;
+      for (let off = 0; off + rec.rate <= rec.samples.length; off += rec.rate / 4)
+        best = Math.max(best, toneRatio(rec.samples.subarray(off, off + rec.rate), rec.rate, 440));
+      assert.ok(best > 0.5, `the caller heard the recorded greeting (best 440 Hz share ${best.toFixed(2)})`);
+    } finally {
+      await Promise.all([owner.stop(), caller.stop()]);
     }
   });
 });

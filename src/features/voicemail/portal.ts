@@ -162,6 +162,7 @@ async function recordGreeting(
   if (!(await s.play(beep()))) return;
   s.clearDigits();
   const rec = held.record(GREETING_MAX_MS);
+  ctx.log.info({ event: 'voicemail.greeting.recording' }, 'recording the greeting');
   rec.onLimit(() => s.interrupt());
   await s.digits(1, GREETING_MAX_MS + 1000); // '#' (or any key) ends it
   const audio = rec.stop();
