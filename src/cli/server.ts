@@ -248,7 +248,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'mwi' }),
     });
     voicemail.attach(calls);
-    provisioner.onProvisioned(() => voicemail.reconcile());
+    provisioner.onProvisioned(async () => {
+      await voicemail.reconcile();
+      await mwi.reconcile();
+    });
     await voicemail.start();
     stopAll.push(() => voicemail.stop());
     const uaRef = ua;

@@ -49,16 +49,15 @@ export class MwiSubscriptions {
     }
   }
 
-  /** The mailbox is gone (package removed): its subscriptions end with `noresource`. */
-  gone(tenantId: string, workplace: string): void {
-    for (const s of this.#subs.subscriptions())
-      if (s.tenantId === tenantId && s.resource.workplace === workplace)
-        this.#subs.terminate(s, 'noresource');
-  }
-
-  /** Workplaces with live subscriptions, per tenant (to check after provisioning). */
-  watched(): Array<{ tenantId: string; workplace: string }> {
-    return this.#subs.subscriptions().map((s) => ({ tenantId: s.tenantId, workplace: s.resource.workplace }));
+  /**
+   * After provisioning: subscriptions to a mailbox that is gone (workplace or package removed) end with
+   * `noresource` (RFC 6665 4.2.2); the others keep going.
+   */
+  async reconcile(): Promise<void> {
+    for (const s of this.#subs.subscriptions()) {
+      if (s.ended) continue;
+      if (!(await this.#o.counts(s.tenantId, s.resource.workplace))) this.#subs.terminate(s, 'noresource');
+    }
   }
 
   count(): number {

@@ -67,7 +67,7 @@ describe('MwiSubscriptions (message-summary on the subscription service)', () =>
   });
 
   it('the own AOR or the extension names the mailbox; every change is NOTIFYed; other mailboxes are not', async () => {
-    const { net, mwi } = setup(phone('desk-100', '100'));
+    const { net, mwi, boxes } = setup(phone('desk-100', '100'));
     const s = new TestSubscriber(net);
     assert.equal(
       (await s.subscribe({ uri: 'sip:desk-100@example.com', event: MESSAGE_SUMMARY })).status,
@@ -83,7 +83,11 @@ describe('MwiSubscriptions (message-summary on the subscription service)', () =>
     await net.drain();
     assert.equal(s.notifies.length, 2);
     assert.equal(parseMessageSummary(s.notifies[1]!.body)?.waiting, true);
-    mwi.gone('acme', '100');
+    await mwi.reconcile(); // the mailbox is still there: nothing happens
+    await net.drain();
+    assert.equal(s.notifies.length, 2);
+    boxes.delete('100');
+    await mwi.reconcile();
     await net.drain();
     assert.match(
       s.notifies.at(-1)!.request.headers.get('Subscription-State') ?? '',
