@@ -446,6 +446,8 @@ export class Call implements HandOverSource {
       caller: this.caller,
       callee: this.callee,
       reason: final,
+      ...(this.#ring.context.for ? { for: this.#ring.context.for } : {}),
+      ...(this.#ring.context.diversions?.length ? { diversions: this.#ring.context.diversions } : {}),
       ...(status !== undefined ? { status } : {}),
       ...(this.#answeredAt !== undefined ? { answeredAt: this.#answeredAt } : {}),
     });
