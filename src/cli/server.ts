@@ -91,7 +91,12 @@ export async function startServer(o: StartOptions): Promise<Server> {
       );
     }
 
-    const location = new LocationService({ store: store.registrations, clock });
+    const location = new LocationService({
+      store: store.registrations,
+      clock,
+      transaction: (fn) => store.transaction((tx) => fn(tx.registrations)),
+      log,
+    });
     await location.start();
     stopAll.push(() => location.stop());
 

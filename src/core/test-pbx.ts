@@ -143,7 +143,7 @@ export async function startTestPbx(o: { userThreshold?: number } = {}): Promise<
     },
     async close() {
       await net.finish();
-      location.stop();
+      await location.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,10 +1,14 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Logger } from '../../util/log.js';
 import type { RegistrationRecord, RegistrationStore } from '../../store/types.js';
 
 /**
  * The location service (RFC 3261 section 10): contact bindings per address of record, in memory for lookups and
- * written through to the store so they survive a restart. Changes to one AOR are serialised (two REGISTERs of
- * one phone racing each other must not interleave their read-modify-write).
+ * written behind to the store so they survive a restart. A REGISTER never waits for the disk: the AORs it changed
+ * are marked, and one write loop stores every marked AOR's current bindings in one transaction per round (like
+ * Kamailio's usrloc write-back mode). A clean stop flushes everything; a crash loses at most the round in flight.
+ * Changes to one AOR are serialised (two REGISTERs of one phone racing each other must not interleave their
+ * read-modify-write).
  */
 export interface BindingChange {
   upserts: RegistrationRecord[];
@@ -14,17 +18,34 @@ export interface BindingChange {
   removeAll?: boolean;
 }
 
+/** Runs `fn` in one store transaction (Store.transaction narrowed to the registrations). */
+export type RegistrationTransaction = (fn: (r: RegistrationStore) => Promise<void>) => Promise<void>;
+
 export class LocationService {
   readonly #store: RegistrationStore;
+  readonly #transaction: RegistrationTransaction;
+  readonly #log: Logger | undefined;
   readonly #clock: Clock;
   readonly #sweepMs: number;
+  /** AORs changed in memory and not yet written. */
+  readonly #dirty = new Set<string>();
+  #flushing: Promise<void> | undefined;
   readonly #aors = new Map<string, Map<string, RegistrationRecord>>();
   readonly #locks = new Map<string, Promise<unknown>>();
   #sweepTimer: TimerHandle | undefined;
   #count = 0;
 
-  constructor(opts: { store: RegistrationStore; clock: Clock; sweepMs?: number }) {
+  constructor(opts: {
+    store: RegistrationStore;
+    clock: Clock;
+    sweepMs?: number;
+    /** Batches the writes of one round; without it each write stands alone. */
+    transaction?: RegistrationTransaction;
+    log?: Logger;
+  }) {
     this.#store = opts.store;
+    this.#transaction = opts.transaction ?? ((fn) => fn(opts.store));
+    this.#log = opts.log;
     this.#clock = opts.clock;
     this.#sweepMs = opts.sweepMs ?? 1_000;
   }
@@ -37,9 +58,21 @@ export class LocationService {
     this.#scheduleSweep();
   }
 
-  stop(): void {
+  /** Stops the sweep and writes every change still pending. */
+  async stop(): Promise<void> {
     this.#clock.clearTimeout(this.#sweepTimer);
     this.#sweepTimer = undefined;
+    await this.flush();
+  }
+
+  /** Waits until every change made so far is in the store. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  /** AORs changed in memory and not yet in the store (for the leak checks and tests). */
+  pendingWrites(): number {
+    return this.#dirty.size;
   }
 
   /** Unexpired bindings of one AOR, highest q first. */
@@ -57,7 +90,7 @@ export class LocationService {
 
   /**
    * Runs `fn` with exclusive access to one AOR: it sees the current bindings and returns the change to apply.
-   * The change is persisted before the in-memory table moves, so a crash never leaves memory ahead of the store.
+   * Memory moves at once; the store follows in the next write round.
    */
   async update<T>(
     tenantId: string,
@@ -80,10 +113,9 @@ export class LocationService {
   }
 
   async #apply(tenantId: string, username: string, change: BindingChange): Promise<void> {
-    if (change.removeAll) await this.#store.removeAll(tenantId, username);
-    for (const c of change.removes) await this.#store.remove(tenantId, username, c);
-    for (const r of change.upserts) await this.#store.upsert(r);
     const key = aorKey(tenantId, username);
+    this.#dirty.add(key);
+    this.#kick();
     if (change.removeAll) this.#dropAor(key);
     const m = this.#aors.get(key);
     for (const c of change.removes) {
@@ -91,6 +123,44 @@ export class LocationService {
     }
     if (m?.size === 0) this.#aors.delete(key);
     for (const r of change.upserts) this.#put(r);
+  }
+
+  #kick(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#writeLoop().finally(() => (this.#flushing = undefined));
+  }
+
+  /** Each round writes every AOR marked so far: its bindings replace the stored ones. Bounded rounds. */
+  async #writeLoop(): Promise<void> {
+    for (let round = 0; this.#dirty.size > 0 && round < 1_000_000; round++) {
+      await Promise.resolve();
+      const batch = [...this.#dirty];
+      this.#dirty.clear();
+      try {
+        await this.#transaction((r) => this.#write(r, batch));
+      } catch {
+        // One bad AOR (its tenant removed meanwhile) must not hold back the others: each on its own, and what
+        // still fails is logged and left to the phone's next REGISTER (memory stays right).
+        for (const key of batch) {
+          try {
+            await this.#transaction((r) => this.#write(r, [key]));
+          } catch (err) {
+            this.#log?.error(
+              { event: 'registrations.store.error', err: String(err) },
+              'bindings not written',
+            );
+          }
+        }
+      }
+    }
+  }
+
+  async #write(r: RegistrationStore, keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const [tenantId, username] = key.split('\u0000') as [string, string];
+      await r.removeAll(tenantId, username);
+      for (const b of this.#aors.get(key)?.values() ?? []) await r.upsert(b);
+    }
   }
 
   #put(r: RegistrationRecord): void {

@@ -90,15 +90,65 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
       ['Contact', '<sip:100@10.0.0.2>'],
       ['Expires', '3600'],
     ]);
+    await pbx.location.flush();
     const again = new LocationService({ store: pbx.store.registrations, clock: pbx.net.clock });
     await again.start();
     assert.equal(again.size(), 2, 'reloaded from the store');
-    again.stop();
+    await again.stop();
     pbx.net.clock.advance(121_000);
     await pbx.net.drain();
     assert.deepEqual(
       pbx.location.lookup('t1', '100').map((b) => b.contact),
       ['sip:100@10.0.0.2'],
     );
+  });
+
+  it('writes behind: the REGISTER is answered before the store has the binding; flush and stop write it', async () => {
+    let writes = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const store = pbx.store.registrations;
+    const slow = new LocationService({
+      store,
+      clock: pbx.net.clock,
+      transaction: async (fn) => {
+        await gate;
+        writes++;
+        await fn(store);
+      },
+    });
+    await slow.update('t1', '200', () => ({
+      change: {
+        upserts: [
+          {
+            tenantId: 't1',
+            username: '200',
+            contact: 'sip:200@10.0.0.9',
+            contactParams: '',
+            q: null,
+            callId: 'c',
+            cseq: 1,
+            expiresAt: pbx.net.clock.now() + 60_000,
+            flowProtocol: 'udp',
+            flowLocalAddress: '10.0.0.2',
+            flowLocalPort: 5060,
+            flowAddress: '10.0.0.9',
+            flowPort: 5060,
+            flowConnectionId: null,
+            userAgent: null,
+            updatedAt: 0,
+          },
+        ],
+        removes: [],
+      },
+      result: undefined,
+    }));
+    assert.equal(slow.lookup('t1', '200').length, 1, 'memory has it at once');
+    assert.equal((await store.list('t1', '200')).length, 0, 'the store not yet');
+    assert.equal(slow.pendingWrites(), 0, 'taken by the round in flight');
+    release();
+    await slow.stop();
+    assert.equal(writes, 1);
+    assert.equal((await store.list('t1', '200')).length, 1, 'stop flushed it');
   });
 });
