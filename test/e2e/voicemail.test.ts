@@ -188,13 +188,13 @@ describe('voicemail with real phones', () => {
     ok(await lamp, 'mwi lamp');
   });
 
-  it('three wrong PINs end the call and count as authentication failures', async () => {
+  it('the own extension from an own device reaches the portal; three wrong PINs end the call and count as authentication failures', async () => {
     const since = t.logs.length;
     const throttled = t.server.counts().throttleEntries!;
     const owner = await started(phone(t, '100', 440));
     try {
       const est = owner.waitFor('CALL_ESTABLISHED');
-      await owner.command('dial', `sip:*62@${DOMAIN}`);
+      await owner.command('dial', `sip:100@${DOMAIN}`);
       await est;
       const closed = owner.waitFor('CALL_CLOSED', 30_000);
       await sleep(500);
@@ -354,5 +354,20 @@ describe('voicemail with real phones', () => {
     } finally {
       await Promise.all([owner.stop(), caller.stop()]);
     }
+  });
+
+  it("deleting a workplace deletes its mailbox, messages and files; the other tenant's stay", async () => {
+    const store = t.server.store.voicemail;
+    assert.equal((await store.messages('other', '100')).length, 1, 'left by the cross-tenant test');
+    const acmeBefore = (await store.messages('acme', '100')).length;
+    assert.ok(acmeBefore > 0);
+    await t.server.provision(
+      fileURLToPath(new URL('./fixtures/voicemail-other-removed.yaml', import.meta.url)),
+    );
+    assert.equal(await store.mailbox('other', '100'), undefined);
+    assert.equal((await store.messages('other', '100')).length, 0);
+    await until(() => !existsSync(join(t.dataDir, 'voicemail', 'other', '100')), 5000, 'files removed');
+    assert.equal((await store.messages('acme', '100')).length, acmeBefore);
+    assert.equal(existsSync(join(t.dataDir, 'voicemail', 'acme', '100')), true);
   });
 });

@@ -1,5 +1,11 @@
 import type { QueuedCall } from '../../core/calls/queue.js';
-import type { FeatureHandler, FeatureInvocation, ServiceCall } from '../../core/calls/service-handlers.js';
+import type { TerminatingService } from '../../core/calls/ring-plan.js';
+import type {
+  DivertHandler,
+  FeatureHandler,
+  FeatureInvocation,
+  ServiceCall,
+} from '../../core/calls/service-handlers.js';
 import type { Party } from '../../core/events/types.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
 import { PromptSet, type PromptLanguage } from '../../media/audio/prompts.js';
@@ -15,12 +21,15 @@ import type { MailboxCounts } from './message-summary.js';
 import { MessageFiles } from './message-files.js';
 import { portal } from './portal.js';
 import { VOICEMAIL_CODES } from './feature-codes.js';
+import { ownMailboxService, PORTAL_SERVICE } from './own-mailbox.js';
 import { sendUnsolicitedMwi, type UnsolicitedMwiOptions } from './unsolicited-mwi.js';
 
 /** What the service needs of the call engine (core/calls/call-engine.ts CallEngine fits). */
 export interface VoicemailEngineSeams {
   readonly features: FeatureCodeRegistry;
   onFeature(id: string, handler: FeatureHandler): void;
+  onDivertService(name: string, handler: DivertHandler): void;
+  addTerminatingService(s: TerminatingService): void;
   answerQueued(
     incoming: IncomingInvite,
     x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
@@ -91,7 +100,11 @@ export class VoicemailService {
     });
   }
 
-  /** Registers `*62` (voice portal) and `*86` + extension (leave a message) with the engine. */
+  /**
+   * Registers `*62` (voice portal) and `*86` + extension (leave a message), the divert services `voicemail` (a ring
+   * plan forwarding to a mailbox) and `voicemail-portal`, and the terminating service that sends a workplace's call
+   * to its own extension to the portal.
+   */
   attach(engine: VoicemailEngineSeams): void {
     this.#engine = engine;
     for (const def of VOICEMAIL_CODES) {
@@ -103,6 +116,11 @@ export class VoicemailService {
       });
     }
     engine.onFeature('voicemail.portal', (inv) => this.portal(inv));
+    engine.onDivertService('voicemail', (call) => this.deposit(call));
+    engine.onDivertService(PORTAL_SERVICE, (call) => this.portal(call));
+    engine.addTerminatingService(
+      ownMailboxService(async (t, e) => (await this.#o.store.mailbox(t, e)) !== undefined),
+    );
     engine.onFeature('voicemail.deposit', (inv) =>
       this.deposit({
         tenant: inv.tenant,
@@ -143,7 +161,8 @@ export class VoicemailService {
 
   /**
    * A caller for mailbox `call.number` (a workplace extension of `call.tenant`): answered with our own media, the
-   * greeting, a message recorded. 404 when that workplace has no mailbox in this tenant.
+   * greeting, a message recorded. 404 when that workplace has no mailbox in this tenant. The divert handler for
+   * 'voicemail' (a DivertCall also carries the diversions; the mailbox is `number`) and the `*86` code's.
    */
   async deposit(call: ServiceCall): Promise<void> {
     const box = /^[0-9]{2,8}$/.test(call.number)
@@ -168,8 +187,8 @@ export class VoicemailService {
   }
 
   /**
-   * The voice portal for the caller's own workplace (`caller.workplace`: a device of the tenant dialled `*62`, or
-   * its own extension once the terminating-call path hands such calls over as a ServiceCall).
+   * The voice portal for the caller's own workplace (`caller.workplace`): a device of the tenant dialled `*62`, or
+   * its own extension (the ring plan of ownMailboxService hands that over as a divert call).
    */
   async portal(inv: Pick<FeatureInvocation, 'tenant' | 'caller' | 'incoming' | 'log'>): Promise<void> {
     const ext = inv.caller.workplace;
