@@ -370,4 +370,41 @@ describe('voicemail with real phones', () => {
     assert.equal((await store.messages('acme', '100')).length, acmeBefore);
     assert.equal(existsSync(join(t.dataDir, 'voicemail', 'acme', '100')), true);
   });
+
+  it('a ring plan that diverts to voicemail (the divert service) leaves the message in the mailbox it names', async () => {
+    // A stand-in for call forwarding: calls from 101 to 100 go to 100's mailbox at once.
+    t.server.calls.addTerminatingService({
+      name: 'test-forward-to-voicemail',
+      plan: async (req) =>
+        req.caller.workplace === '101' && req.callee.workplace === '100'
+          ? {
+              first: () => ({ kind: 'service', service: 'voicemail', number: '100', diversions: [] }),
+              next: () => undefined,
+            }
+          : undefined,
+    });
+    const store = t.server.store.voicemail;
+    const before = (await store.messages('acme', '100')).length;
+    const caller = await started(phone(t, '101', 1000));
+    try {
+      const since = t.logs.length;
+      caller.clearEvents();
+      const est = caller.waitFor('CALL_ESTABLISHED');
+      await caller.command('dial', `sip:100@${DOMAIN}`);
+      await est;
+      await until(() => logged(t, 'voicemail.recording', since).length > 0, 20_000, 'recording starts');
+      await sleep(1500);
+      const closed = caller.waitFor('CALL_CLOSED', 15_000);
+      await caller.command('hangup');
+      await closed;
+    } finally {
+      await caller.stop();
+    }
+    await until(
+      async () => (await store.messages('acme', '100')).length === before + 1,
+      5000,
+      'message kept',
+    );
+    assert.equal((await store.messages('acme', '100')).at(-1)!.callerNumber, '101');
+  });
 });
