@@ -21,6 +21,8 @@ export interface ServeOptions {
   ringTimeoutSeconds: number;
   /** Bound on live server transactions (past it: 503 + Retry-After). UDP ones live 32 s after their answer. */
   maxTransactions: number;
+  /** SMTP server for voicemail e-mails (smtp://user:pass@host:port, smtps://...); undefined: no e-mail. */
+  smtp: string | undefined;
 }
 
 export const SERVE_DEFAULTS = {
@@ -59,6 +61,7 @@ const ENV: Record<string, string> = {
   'media-address': 'ZENTRALE_MEDIA_ADDRESS',
   'ring-timeout': 'ZENTRALE_RING_TIMEOUT',
   'max-transactions': 'ZENTRALE_MAX_TRANSACTIONS',
+  smtp: 'ZENTRALE_SMTP',
 };
 
 export class UsageError extends Error {}
@@ -108,7 +111,13 @@ export function parseServeOptions(
   const rtpMax = rtp ? Number(rtp[2]) : NaN;
   if (!rtp || rtpMin < 1024 || rtpMax > 65535 || rtpMax - rtpMin < 3)
     throw new UsageError(`--rtp-ports: expected a range like 20000-29999 within 1024-65535`);
+  const smtp = get('smtp');
+  if (smtp !== undefined && !/^smtps?:\/\/[^\s/]+/i.test(smtp))
+    throw new UsageError(
+      `--smtp: expected smtp://[user:password@]host[:port] or smtps://..., got "${smtp.replace(/\/\/[^@/]*@/, '//***@')}"`,
+    );
   return {
+    smtp,
     rtpPortMin: rtpMin,
     rtpPortMax: rtpMax,
     mediaAddress: get('media-address'),

@@ -12,6 +12,9 @@ import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
+import { MwiSubscriptions } from '../features/voicemail/mwi-subscriptions.js';
+import { VoicemailService } from '../features/voicemail/voicemail-service.js';
+import { flowOf } from '../core/calls/targets.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -43,6 +46,8 @@ export interface Server {
   readonly calls: CallEngine;
   /** Call-center groups: queues, agents, statistics. */
   readonly callCenter: CallCenterService;
+  /** Voicemail boxes and messages. */
+  readonly voicemail: VoicemailService;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -225,6 +230,35 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     acd.start();
     stopAll.push(() => acd.stop());
+    // Voicemail (features/voicemail): *62 portal, *86 deposit, e-mail, and message waiting (RFC 3842) for phones.
+    const voicemail: VoicemailService = new VoicemailService({
+      store: store.voicemail,
+      directory,
+      dataDir: o.dataDir,
+      clock,
+      log: log.child({ feature: 'voicemail' }),
+      throttle,
+      countsChanged: (t, e, c) => mwi.changed(t, e, c),
+      unsolicited: {
+        lookup: (t, u) => location.lookup(t, u),
+        flowOf,
+        request: (r) => ua.request(r),
+        log: log.child({ feature: 'mwi' }),
+      },
+      ...(o.smtp ? { smtpUrl: o.smtp } : {}),
+    });
+    const mwi = new MwiSubscriptions({
+      subscriptions,
+      counts: (t, e) => voicemail.counts(t, e),
+      log: log.child({ feature: 'mwi' }),
+    });
+    voicemail.attach(calls);
+    provisioner.onProvisioned(async () => {
+      await voicemail.reconcile();
+      await mwi.reconcile();
+    });
+    await voicemail.start();
+    stopAll.push(() => voicemail.stop());
     const uaRef = ua;
     stopAll.push(async () => {
       // Hang up live calls, but never let a dead phone hold up the shutdown.
@@ -279,6 +313,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
         throttleEntries: throttle.size(),
         blfSubscriptions: blf.count(),
         acdSubscriptions: acd.count(),
+        mwiSubscriptions: mwi.count(),
+        voicemailEmails: voicemail.pendingEmails(),
       };
     };
 
@@ -310,6 +346,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       media,
       calls,
       callCenter,
+      voicemail,
       httpPort: httpServer.port,
       counts,
       provision,

@@ -64,6 +64,12 @@ export interface MediaEngine {
    * suppressed; a new play() on the same endpoint stops the previous player.
    */
   play(to: MediaEndpoint, source: AudioSource, o?: { loop?: boolean }): MediaPlayer;
+  /**
+   * Keeps the audio the endpoint receives (its negotiated codec's payload; PCMU/PCMA/G722) until stop(), at most
+   * `maxMs` of it (voicemail). The packet path only copies bytes; stop() decodes to 8 kHz linear PCM. One
+   * recorder per endpoint: a new one stops the previous. Closing the endpoint ends the intake, not the data.
+   */
+  record(from: MediaEndpoint, o: { maxMs: number }): MediaRecorder;
   counts(): { endpoints: number; bridges: number; players: number; boundPorts: number };
   /** Closes every endpoint, bridge and player; resolves once every socket is closed. */
   close(): Promise<void>;
@@ -140,6 +146,24 @@ export interface MediaPlayer {
   stop(): void;
   /** Called once when a non-looping source ran out (not on stop()). */
   onEnded(cb: () => void): void;
+}
+
+export interface MediaRecording {
+  /** 8 kHz signed 16-bit mono PCM, in the order the packets arrived. */
+  samples: Int16Array;
+  /** Audio packets taken. */
+  packets: number;
+  /** Packets missing by RTP sequence number (lost on the way, or dropped before us). */
+  lost: number;
+}
+
+export interface MediaRecorder {
+  /** Audio kept so far, in ms. */
+  readonly durationMs: number;
+  /** Called once (not from the packet path) when `maxMs` is reached; the intake stops there. */
+  onLimit(cb: () => void): void;
+  /** Ends the intake and hands the audio back (may be called again: same audio). */
+  stop(): MediaRecording;
 }
 
 export interface AudioSource {

@@ -9,6 +9,7 @@ import type {
   MediaLog,
 } from './media-engine.js';
 import { isSendableMediaAddress } from './net/address.js';
+import type { RtpRecorder } from './media-recorder.js';
 import { DtmfDetector } from './rtp/dtmf-detector.js';
 import { rtpPayloadEnd, rtpPayloadOffset } from './rtp/rtp-header.js';
 
@@ -67,6 +68,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   // #xAudioPtTo -2: no way to carry our audio to the peer (e.g. Opus to a PCMU-only leg without an Opus coder).
 
   #player: EndpointPlayer | undefined;
+  #recorder: RtpRecorder | undefined;
   #dtmf: DtmfDetector | undefined;
   #dtmfListeners: Array<(digit: string, durationMs: number) => void> = [];
   #inactiveListeners: Array<() => void> = [];
@@ -196,6 +198,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     this.#bridgeCloser?.();
     this.#player?.stop();
     this.#player = undefined;
+    this.#recorder = undefined; // the recorder keeps what it has; nothing more arrives
     const closed = Promise.all([closeSocket(this.#rtp), closeSocket(this.#rtcp)]).then(() => undefined);
     this.#ctx.released(this, closed);
   }
@@ -219,6 +222,18 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     const old = this.#player;
     this.#player = p;
     return old;
+  }
+
+  /** @internal A recorder takes a copy of the audio received. Returns the recorder it replaced. */
+  attachRecorder(r: RtpRecorder | undefined): RtpRecorder | undefined {
+    const old = this.#recorder;
+    this.#recorder = r;
+    return old;
+  }
+
+  /** @internal */
+  get recorder(): RtpRecorder | undefined {
+    return this.#recorder;
   }
 
   /** @internal */
@@ -257,6 +272,12 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     if (this.#inactivityTimer === undefined) this.#armInactivity();
     const pt = msg[1]! & 0x7f;
     if (this.#dtmf !== undefined && this.#codec?.telephoneEventPt === pt) this.#dtmf.push(msg);
+    // Before any in-place transcoding below: the recorder keeps what this leg's codec carried.
+    if (this.#recorder !== undefined && pt === (this.#codec?.payloadType ?? 0)) {
+      const off = rtpPayloadOffset(msg);
+      const end = off < 0 ? -1 : rtpPayloadEnd(msg, off);
+      if (end > off) this.#recorder.push(msg, off, end);
+    }
     const peer = this.#peer;
     if (peer === undefined || peer.#player !== undefined || peer.#rtpAddr === undefined) return;
     if (this.#xAudioPt >= 0) {

@@ -10,8 +10,10 @@ import {
   type MediaEngineOptions,
   type MediaLog,
   type MediaPlayer,
+  type MediaRecorder,
 } from './media-engine.js';
 import { UdpMediaPlayer } from './media-player.js';
+import { RtpRecorder } from './media-recorder.js';
 import { UdpMediaEndpoint, type EndpointContext } from './udp-media-endpoint.js';
 
 const SILENCE = { PCMU: 0xff, PCMA: 0xd5, G722: 0xff } as const;
@@ -157,6 +159,20 @@ export class UdpMediaEngine implements MediaEngine {
     this.#players.add(player);
     player.start();
     return player;
+  }
+
+  record(from: MediaEndpoint, o: { maxMs: number }): MediaRecorder {
+    const ep = this.#own(from);
+    if (ep.closed) throw new MediaError('ENDPOINT_CLOSED', 'cannot record a closed endpoint');
+    const r = new RtpRecorder({
+      encoding: ep.codec?.encoding ?? 'PCMU',
+      maxMs: o.maxMs,
+      finished: (x) => {
+        if (ep.recorder === x) ep.attachRecorder(undefined);
+      },
+    });
+    ep.attachRecorder(r)?.stop();
+    return r;
   }
 
   counts(): { endpoints: number; bridges: number; players: number; boundPorts: number } {

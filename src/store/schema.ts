@@ -137,6 +137,8 @@ export interface Database {
   pickup_settings: PickupSettingsTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
+  voicemail_boxes: VoicemailBoxesTable;
+  voicemail_messages: VoicemailMessagesTable;
 }
 
 export interface PickupSettingsTable {
@@ -186,4 +188,32 @@ export interface CcAgentLoginsTable {
   tenant_id: string;
   group_extension: string;
   agent_extension: string;
+}
+
+/** 0012-voicemail: a workplace's mailbox. */
+export interface VoicemailBoxesTable {
+  tenant_id: string;
+  extension: string;
+  pin_hash: string;
+  provisioned_pin_hash: string;
+  max_message_s: number;
+  max_messages: number;
+  email_notify: number;
+  /** JSON array of device usernames. */
+  unsolicited: string;
+  greeting: string;
+}
+
+/** 0012-voicemail: one message's metadata (the audio is a file under the data folder). */
+export interface VoicemailMessagesTable {
+  tenant_id: string;
+  id: string;
+  extension: string;
+  caller_number: string;
+  caller_name: string | null;
+  received_at: number;
+  duration_ms: number;
+  folder: string;
+  email_state: string;
+  email_attempts: number;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AudioSource, MediaEndpoint, MediaPlayer } from '../../media/index.js';
+import type { AudioSource, MediaEndpoint, MediaPlayer, MediaRecorder } from '../../media/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
@@ -84,6 +84,18 @@ export class QueuedCall {
         cb();
       });
     }
+  }
+
+  /** RFC 4733 digits the caller sends (a voicemail menu); nothing arrives once the call ended. */
+  onDtmf(cb: (digit: string) => void): void {
+    this.#q.callerEp.onDtmf((digit) => {
+      if (this.#waiting()) cb(digit);
+    });
+  }
+
+  /** Records the caller's audio (a voicemail message) until stop(); the recorder ends with the call's media. */
+  record(maxMs: number): MediaRecorder {
+    return this.#q.core.deps.media.record(this.#q.callerEp, { maxMs });
   }
 
   stopAudio(): void {

@@ -8,6 +8,7 @@ import {
   type MediaEndpoint,
   type MediaEngine,
   type MediaPlayer,
+  type MediaRecorder,
 } from '../../media/index.js';
 
 /** Media as bookkeeping: which endpoints are open, what plays where, which pairs are bridged. */
@@ -62,6 +63,14 @@ export class FakeMedia implements MediaEngine {
         if (this.playing.get(to.label) === source) this.playing.delete(to.label);
       },
       onEnded: () => undefined,
+    };
+  }
+  /** Records nothing (no packets here): an empty recording. */
+  record(): MediaRecorder {
+    return {
+      durationMs: 0,
+      onLimit: () => undefined,
+      stop: () => ({ samples: new Int16Array(0), packets: 0, lost: 0 }),
     };
   }
   counts() {

@@ -37,6 +37,7 @@ function failingOnDevice(store: Store, n: number): Store {
     pickup: s.pickup,
     blfSubscriptions: s.blfSubscriptions,
     callCenter: s.callCenter,
+    voicemail: s.voicemail,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),
@@ -101,8 +102,8 @@ function provisioningSuite(
 
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
-      // Two tenants, seven workplaces, seven devices, demo's pickup settings and its call-center group.
-      assert.equal(plan.length, 2 + 7 + 7 + 2);
+      // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings and its call-center group.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 

@@ -2,6 +2,7 @@ import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
 import type { RawIssue } from './raw-issue.js';
+import { checkVoicemail } from './voicemail.js';
 
 /**
  * Rules across entries: duplicates and password strength. They run on the raw YAML data (defensively, since
@@ -66,6 +67,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
         });
       }
 
+      checkVoicemail(w, wPath, issues);
       const devices = field(w, 'devices');
       if (!Array.isArray(devices)) return;
       devices.forEach((d, di) => {

@@ -8,6 +8,7 @@ import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
 import type { FileInput } from './schema.js';
 import type { PackageName, ProvisioningDoc, SourcePosition } from './types.js';
+import { provisionedVoicemail } from './voicemail.js';
 
 export interface ProvisioningIssue {
   line: number;
@@ -128,6 +129,8 @@ function toDoc(
         })),
         externalNumber: w.externalNumber ?? null,
         blf: w.blf,
+        // The PIN goes no further than here either: only its hash.
+        voicemail: w.voicemail ? provisionedVoicemail(w.voicemail, t.id, w.extension) : null,
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

@@ -74,3 +74,47 @@ function characterClasses(s: string): number {
   if (/[^\p{Ll}\p{Lu}\p{Nd}]/u.test(s)) n++;
   return n;
 }
+
+/**
+ * Voicemail PINs are typed on a dial pad, so digits only; the rules mirror the password rules above for what a
+ * dial pad can express: a minimum length, no single repeated digit, no run up or down the pad, no short
+ * repeated pattern, not the own extension, none of the PINs attackers try first.
+ */
+export const MIN_PIN_LENGTH = 6;
+export const MAX_PIN_LENGTH = 12;
+
+const COMMON_PINS: ReadonlySet<string> = new Set([
+  '112233',
+  '123321',
+  '102030',
+  '147258',
+  '159753',
+  '258456',
+  '789456',
+  '696969',
+  '131313',
+  '100200',
+  '111222',
+  '123654',
+  '112358',
+  '314159',
+]);
+
+/** Why the PIN is refused, or undefined when it is acceptable. */
+export function pinProblem(pin: string, ctx: { extension: string }): string | undefined {
+  if (!/^[0-9]*$/.test(pin)) return 'must be digits only (it is typed on a dial pad)';
+  if (pin.length < MIN_PIN_LENGTH) return `too weak (${pin.length} digits, at least ${MIN_PIN_LENGTH})`;
+  if (pin.length > MAX_PIN_LENGTH) return `at most ${MAX_PIN_LENGTH} digits`;
+  const d = [...pin].map(Number);
+  if (d.every((x) => x === d[0])) return 'too weak (one digit repeated)';
+  const step = (d[1]! - d[0]! + 10) % 10;
+  if ((step === 1 || step === 9) && d.every((x, i) => i === 0 || (x - d[i - 1]! + 10) % 10 === step))
+    return 'too weak (a run of consecutive digits)';
+  for (let period = 2; period <= 3; period++) {
+    if (pin.length >= period * 2 && [...pin].every((c, i) => c === pin[i % period]))
+      return 'too weak (a short repeated pattern)';
+  }
+  if (ctx.extension !== '' && pin.includes(ctx.extension)) return 'too weak (contains the extension)';
+  if (COMMON_PINS.has(pin)) return 'too weak (a commonly used PIN)';
+  return undefined;
+}

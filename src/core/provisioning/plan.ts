@@ -9,6 +9,7 @@ import type {
 import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
+import { planVoicemail } from './voicemail.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
 
 /** A change together with the write that makes it; writes run in plan order. */
@@ -78,7 +79,7 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     const wantWorkplaces = new Map<string, WorkplaceRecord>();
     const wantDevices = new Map<string, DeviceRecord>();
     for (const w of t.workplaces) {
-      const { devices, blf, ...rest } = w;
+      const { devices, blf, voicemail: _mailbox, ...rest } = w;
       // Stored only when non-empty, like externalNumber: a workplace without BLF reads back without the key.
       wantWorkplaces.set(w.extension, { tenantId: t.id, ...rest, ...(blf.length > 0 ? { blf } : {}) });
       for (const d of devices)
@@ -196,6 +197,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
         });
       }
     }
+    // Mailboxes after their workplaces exist.
+    out.push(...(await planVoicemail(store, t, current !== undefined)));
     const pickup = await planPickup(store, t, current !== undefined);
     if (pickup) out.push(pickup);
     // Call-center groups last: their agents are workplaces created above.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
+import { voicemailSchema, VOICEMAIL_KEYS } from './voicemail.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
 
 /**
@@ -69,6 +70,7 @@ export const workplaceSchema = z.strictObject({
   externalNumber: e164().nullish(),
   // Monitored colleagues for BLF keys, in key order; same-tenant and duplicate checks in cross-checks.ts.
   blf: z.array(digitString('extension')).max(200, 'at most 200 monitored extensions').default([]),
+  voicemail: voicemailSchema.optional(),
 });
 
 export const didSchema = z.strictObject({
@@ -137,7 +139,8 @@ export const ALLOWED_KEYS: Record<
   | 'dids'
   | 'pickupGroups'
   | 'groups'
-  | 'agents',
+  | 'agents'
+  | 'voicemail',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -150,4 +153,5 @@ export const ALLOWED_KEYS: Record<
   pickupGroups: Object.keys(pickupGroupSchema.shape),
   groups: Object.keys(groupSchema.shape),
   agents: ['extension', 'weight'],
+  voicemail: VOICEMAIL_KEYS,
 };

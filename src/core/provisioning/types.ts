@@ -7,7 +7,7 @@ export const LANGUAGES = ['de', 'en'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 /** Booked add-on packages a workplace may have; features check these before offering a service. */
-export const PACKAGES = ['group', 'assistant', 'callcenter', 'conference', 'chat'] as const;
+export const PACKAGES = ['group', 'assistant', 'callcenter', 'conference', 'chat', 'voicemail'] as const;
 export type PackageName = (typeof PACKAGES)[number];
 
 /** Call-center distribution policies; the call center implements one function per name. */
@@ -49,6 +49,18 @@ export interface ProvisionedWorkplace {
   externalNumber: string | null;
   /** Monitored colleagues (BLF keys), extensions of the same tenant, in key order; [] when none. */
   blf: string[];
+  /** The mailbox, with the `voicemail` package (voicemail.ts); null without. */
+  voicemail: ProvisionedVoicemail | null;
+}
+
+/** A workplace's mailbox as parsed (core/provisioning/voicemail.ts): the PIN is already a hash. */
+export interface ProvisionedVoicemail {
+  pinHash: string;
+  maxMessageSeconds: number;
+  maxMessages: number;
+  email: boolean;
+  /** Device usernames of the workplace that get NOTIFYs without subscribing. */
+  unsolicitedNotify: string[];
 }
 
 export interface ProvisionedDid {
@@ -126,7 +138,7 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group';
+  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group' | 'voicemail';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
   key: string;

@@ -74,6 +74,26 @@ describe('WAV reader', () => {
     withList.set(wav.subarray(36), 36 + list.length);
     assert.deepEqual([...readWav(withList).samples], [1, -2, 3]);
   });
+  it('reads G.711 (μ-law format 7, A-law format 6, 8-bit) as linear PCM', () => {
+    for (const [format, encoding] of [
+      [7, 'PCMU'],
+      [6, 'PCMA'],
+    ] as const) {
+      const src = tone({ frequencies: 1000, durationMs: 20 });
+      const codes = encodeG711(encoding, src.samples);
+      const wav = new Uint8Array(44 + codes.length);
+      wav.set(writeWav({ samples: new Int16Array(0) }).subarray(0, 44));
+      const v = new DataView(wav.buffer);
+      v.setUint32(4, 36 + codes.length, true);
+      v.setUint16(20, format, true);
+      v.setUint32(28, 8000, true);
+      v.setUint16(32, 1, true);
+      v.setUint16(34, 8, true);
+      v.setUint32(40, codes.length, true);
+      wav.set(codes, 44);
+      assert.deepEqual(readWav(wav).samples, decodeG711(encoding, codes));
+    }
+  });
   const bad = (patch: (v: DataView) => void): Uint8Array => {
     const wav = writeWav({ samples: new Int16Array(4) });
     patch(new DataView(wav.buffer));
@@ -84,7 +104,7 @@ describe('WAV reader', () => {
     ['stereo', bad((v) => v.setUint16(22, 2, true)), 'WAV_UNSUPPORTED'],
     ['16 kHz', bad((v) => v.setUint32(24, 16000, true)), 'WAV_UNSUPPORTED'],
     ['8-bit', bad((v) => v.setUint16(34, 8, true)), 'WAV_UNSUPPORTED'],
-    ['μ-law format 7', bad((v) => v.setUint16(20, 7, true)), 'WAV_UNSUPPORTED'],
+    ['μ-law (format 7) with 16-bit samples', bad((v) => v.setUint16(20, 7, true)), 'WAV_UNSUPPORTED'],
     ['no data chunk', writeWav({ samples: new Int16Array(0) }).subarray(0, 36), 'WAV_INVALID'],
   ];
   for (const [name, bytes, code] of cases) {

@@ -1,3 +1,4 @@
+import { decodeG711 } from '../codec/g711.js';
 import type { AudioSource } from '../media-engine.js';
 
 export type WavErrorCode = 'WAV_INVALID' | 'WAV_UNSUPPORTED';
@@ -13,8 +14,9 @@ export class WavError extends Error {
 
 /**
  * A deliberately tiny RIFF/WAVE reader: PCM (format 1, or WAVE_FORMAT_EXTENSIBLE with the PCM subformat),
- * 16-bit, mono, 8 kHz — the format announcements are prepared in. Anything else is refused with a code rather
- * than resampled. Chunks are walked by size (with the RIFF pad byte after odd sizes), so LIST/fact chunks are skipped.
+ * 16-bit, mono, 8 kHz — the format announcements are prepared in — or G.711 (format 7 μ-law, 6 A-law; 8-bit,
+ * mono, 8 kHz), the telephone's own format that the spoken prompts are committed in. Anything else is refused
+ * with a code rather than resampled. Chunks are walked by size (with the RIFF pad byte after odd sizes), so LIST/fact chunks are skipped.
  */
 export function readWav(bytes: Uint8Array): AudioSource {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -42,10 +44,19 @@ export function readWav(bytes: Uint8Array): AudioSource {
       };
     } else if (id === 'data') {
       if (!fmt) throw new WavError('WAV_INVALID', 'data chunk before fmt chunk');
+      if (
+        (fmt.format === 7 || fmt.format === 6) &&
+        fmt.channels === 1 &&
+        fmt.rate === 8000 &&
+        fmt.bits === 8
+      ) {
+        const codes = bytes.subarray(body, Math.min(body + size, bytes.length));
+        return { samples: decodeG711(fmt.format === 7 ? 'PCMU' : 'PCMA', codes) };
+      }
       if (fmt.format !== 1 || fmt.channels !== 1 || fmt.rate !== 8000 || fmt.bits !== 16) {
         throw new WavError(
           'WAV_UNSUPPORTED',
-          `need PCM 16-bit mono 8000 Hz, got format ${fmt.format}, ${fmt.bits}-bit, ${fmt.channels} ch, ${fmt.rate} Hz`,
+          `need PCM 16-bit or G.711 8-bit, mono 8000 Hz, got format ${fmt.format}, ${fmt.bits}-bit, ${fmt.channels} ch, ${fmt.rate} Hz`,
         );
       }
       const len = Math.min(size, bytes.length - body) & ~1; // tolerate a truncated last chunk
