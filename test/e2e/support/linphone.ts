@@ -211,6 +211,30 @@ export class LinphonePhone {
     await this.waitOutput(/Call \d+ .*ended/i, timeoutMs, from);
   }
 
+  /**
+   * Waits (output after `from`) for a call that failed before it was connected ("Call N with X error.") and
+   * returns the final status the phone received for its INVITE, read from the debug log (the last final
+   * response to an INVITE it logged), or undefined when the log names none.
+   */
+  async waitFailed(timeoutMs = 10_000, from = 0): Promise<number | undefined> {
+    await this.waitOutput(/Call \d+ with .* error\./i, timeoutMs, from);
+    const finals = [...this.log().matchAll(/SIP\/2\.0 ([3-6]\d\d) [^\n]*\n(?:[^\n]+\n)*?CSeq: \d+ INVITE/gi)];
+    const last = finals.at(-1);
+    return last ? Number(last[1]) : undefined;
+  }
+
+  /** The id linphonec gave the call it placed to `uri` (its "Call N to URI in progress." line). */
+  async callIdTo(uri: string, timeoutMs = 10_000, from = 0): Promise<number> {
+    const esc = uri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const line = await this.waitOutput(new RegExp(`Call (\\d+) to [^\\n]*${esc}`), timeoutMs, from);
+    return Number(/Call (\d+)/.exec(line)![1]);
+  }
+
+  /** Attended transfer: call `id` is transferred to the party of call `to` (REFER with Replaces, RFC 5589). */
+  transferToCall(id: number, to: number): void {
+    this.send(`transfer ${id} --to-call ${to}`);
+  }
+
   /** The debug log so far (the file linphonec writes with -l). */
   log(): string {
     return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
@@ -240,6 +264,28 @@ export class LinphonePhone {
     if (!existsSync(this.recordFile)) return undefined;
     const b = readFileSync(this.recordFile);
     return b.length > 44 ? readWav(b) : undefined;
+  }
+
+  /**
+   * The last `seconds` of what it hears while the call still runs. The recorder writes its WAV header only when a
+   * stream stops (a re-INVITE that changes the codec stops it) and appends the next stream's samples at that
+   * stream's rate, so mid-call the header says nothing about the tail: the tail is mono PCM at the rate the
+   * current format decodes to (Opus 48 kHz, G.722 16 kHz, G.711 8 kHz).
+   */
+  recentAudio(seconds: number): { rate: number; samples: Int16Array } | undefined {
+    if (!existsSync(this.recordFile)) return undefined;
+    const b = readFileSync(this.recordFile);
+    const last = this.negotiatedPayloadTypes()
+      .filter((f) => f.encoding !== 'telephone-event')
+      .at(-1);
+    const name = last?.encoding.toLowerCase();
+    const rate = name === 'opus' ? 48000 : name === 'g722' ? 16000 : (last?.clockRate ?? 8000);
+    const bytes = Math.min(b.length - 44, Math.round(seconds * rate) * 2);
+    if (bytes <= 0) return undefined;
+    const samples = new Int16Array(Math.floor(bytes / 2));
+    const from = b.length - samples.length * 2;
+    for (let i = 0; i < samples.length; i++) samples[i] = b.readInt16LE(from + i * 2);
+    return { rate, samples };
   }
 
   async stop(): Promise<void> {
