@@ -5,7 +5,13 @@ import { BaresipPhone } from './support/baresip.js';
 import { heardShare as share } from './support/heard.js';
 import { LinphonePhone } from './support/linphone.js';
 import { fileURLToPath } from 'node:url';
-import { DEMO_DOMAIN, DEMO_PASSWORDS, startTestServer, type TestServer } from './support/server.js';
+import {
+  DEMO_DOMAIN,
+  DEMO_PASSWORDS,
+  assertBaseline,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
 
 /** Phone ports beside the server's RTP range (ZENTRALE_TEST_RTP_PORTS) so parallel checkouts do not collide. */
 const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 400;
@@ -79,6 +85,7 @@ describe('Linphone (linphonec) as a real phone', () => {
       JSON.stringify(audio),
     );
     assert.deepEqual(lin.unknownPayloadTypes(), []);
+    await assertBaseline(t, 8000);
   });
 });
 
@@ -186,5 +193,6 @@ describe('Linphone preferring Opus through hold, resume and blind transfer', () 
     // baresip writes its recording out when the call closes.
     const cHeard = share(deskC.lastRecording(), 440, 'desk-c after the transfer', 2.5);
     assert.ok(cHeard > 0.5, `desk-c hears desk-a (share ${cHeard.toFixed(2)})`);
+    await assertBaseline(t, 8000);
   });
 });

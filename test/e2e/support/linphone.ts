@@ -292,6 +292,9 @@ export class LinphonePhone {
     const p = this.#proc;
     if (p && p.exitCode === null) {
       this.send('terminate');
+      // linphonec's quit does not wait for its un-REGISTER: a stale binding would make the next test's phone on
+      // another user ring at this port.
+      await this.command('unregister', /unregistered/i, 2000).catch(() => undefined);
       this.send('quit');
       const exited = new Promise<void>((r) => p.once('exit', () => r()));
       const t = setTimeout(() => p.kill('SIGKILL'), 5000);
