@@ -183,7 +183,7 @@ export function relaySdp(ep: MediaEndpoint, peerSdp: string): string {
 
 /**
  * Applies the SDP answer to our offer on `ep`: its address, and its codec (the answerer's first listed audio
- * format, RFC 3264 section 6.1). `offerer`, when given, is the endpoint facing the phone whose offer we passed
+ * format that we offered, RFC 3264 section 6.1). `offerer`, when given, is the endpoint facing the phone whose offer we passed
  * on: it uses the same format (that phone offered it, the answerer chose it). Returns the codec, or undefined when
  * the answer is unusable (no audio) — callers that need media then give up the leg.
  */
@@ -194,7 +194,9 @@ export function applyAnswer(
 ): MediaCodec | undefined {
   const rtp = mediaOf(answer);
   if (!rtp || rtp.rejected) return undefined;
-  const audio = rtp.codecs.find(isAudio);
+  // RFC 3264 section 6.1: the answer lists formats of the offer; one we never offered is not an answer to it.
+  const offered = mediaOf(sdpSessionOf(ep).lastSdp ?? '')?.codecs;
+  const audio = rtp.codecs.find((f) => isAudio(f) && (!offered || offered.some((x) => sameFormat(x, f))));
   if (!audio) return undefined;
   ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
   const events = rtp.codecs.find((f) => isTelephoneEventFormat(f) && f.clockRate === 8000);
