@@ -93,16 +93,18 @@ describe('phones with different codecs (Linphone and baresip)', () => {
     // Hold and resume from Linphone: the PBX plays music to baresip in PCMU.
     lin.hold();
     await sleep(2000);
+    const resumedAt = lin.recordMark();
     lin.resume();
-    await sleep(2500);
-    const afterLin = heardShare(lin.recentAudio(2.5), 440, 'Linphone after its resume');
+    await sleep(3500);
+    const afterLin = heardShare(lin.recentAudio(3.5, resumedAt), 440, 'Linphone after its resume');
     assert.ok(afterLin > 0.5, `Linphone hears baresip after its own resume (${afterLin.toFixed(2)})`);
     // Hold and resume from baresip: the PBX plays music to Linphone in G.722.
     assert.equal((await bare.command('hold')).ok, true);
     await sleep(2000);
+    const bareResumedAt = lin.recordMark();
     assert.equal((await bare.command('resume')).ok, true);
-    await sleep(3000);
-    const afterBare = heardShare(lin.recentAudio(2.5), 440, 'Linphone after baresip resumed');
+    await sleep(3500);
+    const afterBare = heardShare(lin.recentAudio(3.5, bareResumedAt), 440, 'Linphone after baresip resumed');
     assert.ok(afterBare > 0.5, `Linphone hears baresip after baresip resumed (${afterBare.toFixed(2)})`);
     const closed = bare.waitFor('CALL_CLOSED', 10_000);
     lin.hangup();
@@ -159,13 +161,14 @@ describe('phones with different codecs (Linphone and baresip)', () => {
     // baresip holds: the music needs PCMU, so Linphone is re-offered PCMU, and Opus again on resume.
     assert.equal((await bare.command('hold')).ok, true);
     await sleep(2500);
+    const resumedAt = lin.recordMark();
     assert.equal((await bare.command('resume')).ok, true);
-    await sleep(3000);
+    await sleep(3500);
     const steps = audioOf(lin)
       .map((f) => f.encoding.toLowerCase())
       .filter((e, k, all) => k === 0 || e !== all[k - 1]);
     assert.deepEqual(steps.slice(0, 3), ['opus', 'pcmu', 'opus'], JSON.stringify(audioOf(lin)));
-    const afterResume = heardShare(lin.recentAudio(2.5), 440, 'Linphone after the resume');
+    const afterResume = heardShare(lin.recentAudio(3.5, resumedAt), 440, 'Linphone after the resume');
     assert.ok(afterResume > 0.5, `Linphone hears baresip after the resume (${afterResume.toFixed(2)})`);
     const closed = bare.waitFor('CALL_CLOSED', 10_000);
     lin.hangup();

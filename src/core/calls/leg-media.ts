@@ -79,6 +79,27 @@ function setNegotiated(ep: MediaEndpoint, audio: SdpFormat, events: SdpFormat | 
 }
 
 /**
+ * The encoding a leg's endpoint carries while our offer that changes its format is outstanding: no transcoder and
+ * no other leg knows it, so the relay forwards nothing to or from the leg until the answer sets the real codec.
+ */
+const PENDING_ENCODING = 'x-pending-answer';
+
+/**
+ * Before our offer that drops the leg's current format (RFC 3264 section 8.3.2, narrowing to another codec): the
+ * phone may switch as soon as it has sent its answer, so nothing in the old format may reach it any more, and
+ * nothing in the new one before the answer says the phone took it. The relay forwards nothing to the leg until
+ * then (a moment of silence); the leg's negotiated formats stay as they were for offers made meanwhile. Returns
+ * the undo for an offer the phone rejects (the session stays as it was), or undefined when nothing changed.
+ */
+export function switchingTo(ep: MediaEndpoint, offered: readonly SdpFormat[]): (() => void) | undefined {
+  const [current, events] = negotiatedFormats(ep);
+  const audio = offered.find(isAudio);
+  if (!current || !audio || offered.some((f) => sameFormat(f, current))) return undefined;
+  ep.setCodec({ payloadType: audio.payloadType, encoding: PENDING_ENCODING, clockRate: audio.clockRate });
+  return () => void setNegotiated(ep, current, events);
+}
+
+/**
  * Whether the relay can carry audio between legs with these codecs: the same format (payload numbers are
  * rewritten), or both ones it transcodes (G.711 laws, G.722). An unknown codec is relayed as it comes.
  */

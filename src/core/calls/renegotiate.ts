@@ -11,7 +11,7 @@ import type { Party } from '../events/types.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { Leg } from './leg.js';
-import { applyAnswer, negotiatedFormats, offerOn, relayable } from './leg-media.js';
+import { applyAnswer, negotiatedFormats, offerOn, relayable, switchingTo } from './leg-media.js';
 import { connectedIdentityHeaders } from './pickup.js';
 import { sdpBody } from './sip-helpers.js';
 
@@ -57,15 +57,21 @@ function uniform(): number {
  * with an offer built anew, since the phone's change may have altered what we should offer.
  */
 export async function reoffer(leg: Leg, o: ReofferOptions = {}): Promise<boolean> {
+  if (leg.dialog.state === 'terminated') return false;
+  const undo = o.only ? switchingTo(leg.ep, o.only) : undefined;
   for (let attempt = 0; ; attempt++) {
-    if (leg.dialog.state === 'terminated') return false;
     const res = await sendOffer(leg, o);
     if (res?.status === 491 && o.clock && attempt < GLARE_RETRIES) {
       await wait(o.clock, glareDelayMs(leg.ownsCallId, o.random), leg);
       continue;
     }
-    if (!res || res.status < 200 || res.status >= 300) return false;
-    return applyAnswer(leg.ep, res.body.toString('utf8')) !== undefined;
+    const ok =
+      res !== undefined &&
+      res.status >= 200 &&
+      res.status < 300 &&
+      applyAnswer(leg.ep, res.body.toString('utf8')) !== undefined;
+    if (!ok) undo?.();
+    return ok;
   }
 }
 
@@ -80,6 +86,8 @@ export async function playableLeg(leg: Leg, clock: Clock): Promise<boolean> {
 }
 
 function sendOffer(leg: Leg, o: ReofferOptions): Promise<SipResponse | undefined> {
+  // The dialog may have ended while a glare retry waited.
+  if (leg.dialog.state === 'terminated') return Promise.resolve(undefined);
   const sdp = o.only
     ? offerOn(leg.ep, o.only, { only: true, ...(o.direction ? { direction: o.direction } : {}) })
     : offerOn(leg.ep, negotiatedFormats(leg.ep), o.direction ? { direction: o.direction } : {});

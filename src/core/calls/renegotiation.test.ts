@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { PCMU_FORMAT } from '../../media/index.js';
+import { applyAnswer, negotiatedFormats, offerOn, relayable, switchingTo } from './leg-media.js';
 import { GLARE_RETRIES, glareDelayMs } from './renegotiate.js';
+import { FakeMedia } from './test-media.js';
 import {
   G722,
   GSM,
@@ -92,6 +95,23 @@ describe('re-negotiation edge cases (in-memory SIP)', () => {
     assert.equal(caller.state, 'confirmed');
     void caller.bye();
     await rig.settled();
+  });
+
+  it('an offer narrowing a leg to another codec stops the old one at once and restores it when refused', async () => {
+    const ep = await new FakeMedia().allocate('leg');
+    const opus = { payloadType: 96, encoding: 'opus', clockRate: 48000, channels: 2 };
+    offerOn(ep, [opus]);
+    assert.equal(applyAnswer(ep, sdp([OPUS, TE]).toString())?.encoding, 'opus');
+    assert.equal(applyAnswer(ep, sdp([GSM]).toString()), undefined, 'an answer must pick an offered format');
+    assert.equal(switchingTo(ep, [opus]), undefined, 'an offer keeping the codec changes nothing');
+    const undo = switchingTo(ep, [PCMU_FORMAT]);
+    const pcmu = { payloadType: 0, encoding: 'PCMU', clockRate: 8000 };
+    assert.equal(relayable(ep.codec, opus), false, 'the relay sends the leg nothing in Opus any more');
+    assert.equal(relayable(ep.codec, pcmu), false, 'nor in PCMU before the answer');
+    assert.equal(negotiatedFormats(ep)[0]?.encoding, 'opus', 'offers made meanwhile start from Opus');
+    undo!();
+    assert.equal(ep.codec?.encoding, 'opus');
+    assert.equal(ep.codec?.telephoneEventPt, 101);
   });
 
   it('glare delays follow RFC 3261 section 14.1: 2.1-4 s for the Call-ID owner, 0-2 s otherwise, in 10 ms steps', () => {

@@ -121,14 +121,11 @@ export class Transfers {
     void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
     // The transferee hears ringback (replacing any music on hold the transferor started).
     core.holds.forget(transferor);
+    // The target is offered the codec the transferee's phone chose, taken before ringback may narrow its leg.
+    const preferred = negotiatedFormats(transferee.ep);
     const ringback = this.#ringback(transferee);
     const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    const won = await this.#ring(
-      bindings.map(deviceTarget),
-      transferee.party,
-      targetParty,
-      negotiatedFormats(transferee.ep),
-    );
+    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty, preferred);
     ringback.stop();
     this.#busy = false;
     this.#fork = undefined;

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -266,13 +266,19 @@ export class LinphonePhone {
     return b.length > 44 ? readWav(b) : undefined;
   }
 
+  /** How much the recorder has written so far: pass it to recentAudio to look only at what came after. */
+  recordMark(): number {
+    return existsSync(this.recordFile) ? statSync(this.recordFile).size : 0;
+  }
+
   /**
-   * The last `seconds` of what it hears while the call still runs. The recorder writes its WAV header only when a
+   * The last `seconds` of what it hears while the call still runs (and only what was written after the
+   * recordMark `since`). The recorder writes its WAV header only when a
    * stream stops (a re-INVITE that changes the codec stops it) and appends the next stream's samples at that
    * stream's rate, so mid-call the header says nothing about the tail: the tail is mono PCM at the rate the
    * current format decodes to (Opus 48 kHz, G.722 16 kHz, G.711 8 kHz).
    */
-  recentAudio(seconds: number): { rate: number; samples: Int16Array } | undefined {
+  recentAudio(seconds: number, since = 0): { rate: number; samples: Int16Array } | undefined {
     if (!existsSync(this.recordFile)) return undefined;
     const b = readFileSync(this.recordFile);
     const last = this.negotiatedPayloadTypes()
@@ -280,7 +286,7 @@ export class LinphonePhone {
       .at(-1);
     const name = last?.encoding.toLowerCase();
     const rate = name === 'opus' ? 48000 : name === 'g722' ? 16000 : (last?.clockRate ?? 8000);
-    const bytes = Math.min(b.length - 44, Math.round(seconds * rate) * 2);
+    const bytes = Math.min(b.length - Math.max(44, since), Math.round(seconds * rate) * 2);
     if (bytes <= 0) return undefined;
     const samples = new Int16Array(Math.floor(bytes / 2));
     const from = b.length - samples.length * 2;
