@@ -1,5 +1,5 @@
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
-import type { MediaEngine, MediaPlayer } from '../../media/index.js';
+import { canPlayCodec, type MediaEngine, type MediaPlayer } from '../../media/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Leg } from './leg.js';
@@ -76,7 +76,8 @@ export class HoldMusic {
   /** Music towards `to`, first re-negotiating it to PCMU when the player cannot encode its codec (Opus...). */
   async #music(to: Leg, h: { player?: MediaPlayer; stopped: boolean }): Promise<void> {
     if (!(await playableLeg(to, this.#clock))) return;
-    if (h.stopped || to.ep.closed) return;
+    // Another re-negotiation may have begun meanwhile (the leg is between codecs then): no music after all.
+    if (h.stopped || to.ep.closed || !canPlayCodec(to.ep.codec)) return;
     h.player = this.#media.play(to.ep, musicOnHold(), { loop: true });
   }
 

@@ -1,5 +1,5 @@
 import { ringbackTone } from '../../media/audio/tone.js';
-import type { MediaEndpoint, MediaPlayer, SdpFormat } from '../../media/index.js';
+import { canPlayCodec, type MediaEndpoint, type MediaPlayer, type SdpFormat } from '../../media/index.js';
 import {
   createResponse,
   isSipUri,
@@ -168,7 +168,8 @@ export class Transfers {
     let player: MediaPlayer | undefined;
     let stopped = false;
     void playableLeg(to, o.clock).then((ok) => {
-      if (ok && !stopped && !to.ep.closed) player = o.media.play(to.ep, ringbackTone(), { loop: true });
+      if (!ok || stopped || to.ep.closed || !canPlayCodec(to.ep.codec)) return;
+      player = o.media.play(to.ep, ringbackTone(), { loop: true });
     });
     return {
       stop: () => {
