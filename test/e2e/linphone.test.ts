@@ -1,36 +1,20 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BaresipPhone, toneRatio } from './support/baresip.js';
+import { BaresipPhone } from './support/baresip.js';
+import { heardShare as share } from './support/heard.js';
 import { LinphonePhone } from './support/linphone.js';
 import { fileURLToPath } from 'node:url';
-import { DEMO_DOMAIN, DEMO_PASSWORDS, startTestServer, type TestServer } from './support/server.js';
+import {
+  DEMO_DOMAIN,
+  DEMO_PASSWORDS,
+  assertBaseline,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
 
 /** Phone ports beside the server's RTP range (ZENTRALE_TEST_RTP_PORTS) so parallel checkouts do not collide. */
 const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 400;
-
-/**
- * The tone's share in the clearest second of a recording (1 s windows every 250 ms after the first half second,
- * or within the last `lastSec` seconds): a jitter-buffer reset can garble a few hundred ms on a loaded machine.
- */
-function share(
-  rec: { rate: number; samples: Int16Array } | undefined,
-  hz: number,
-  what: string,
-  lastSec?: number,
-): number {
-  assert.ok(rec, `${what}: a recording`);
-  assert.ok(
-    rec.samples.length >= rec.rate * 1.5,
-    `${what}: recording long enough (${rec.samples.length} samples)`,
-  );
-  let best = 0;
-  const first = lastSec === undefined ? rec.rate / 2 : Math.max(0, rec.samples.length - lastSec * rec.rate);
-  for (let s = first; s + rec.rate <= rec.samples.length; s += rec.rate / 4) {
-    best = Math.max(best, toneRatio(rec.samples.subarray(s, s + rec.rate), rec.rate, hz));
-  }
-  return best;
-}
 
 describe('Linphone (linphonec) as a real phone', () => {
   let t: TestServer;
@@ -101,6 +85,7 @@ describe('Linphone (linphonec) as a real phone', () => {
       JSON.stringify(audio),
     );
     assert.deepEqual(lin.unknownPayloadTypes(), []);
+    await assertBaseline(t, 8000);
   });
 });
 
@@ -208,5 +193,6 @@ describe('Linphone preferring Opus through hold, resume and blind transfer', () 
     // baresip writes its recording out when the call closes.
     const cHeard = share(deskC.lastRecording(), 440, 'desk-c after the transfer', 2.5);
     assert.ok(cHeard > 0.5, `desk-c hears desk-a (share ${cHeard.toFixed(2)})`);
+    await assertBaseline(t, 8000);
   });
 });

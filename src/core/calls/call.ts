@@ -89,7 +89,7 @@ export class Call implements HandOverSource {
     this.#log = x.log.child({ call: x.id });
     this.#onEnd = x.onEnd;
     this.#dialogs = x.dialogs;
-    this.#holds = new HoldMusic(x.engine.media, x.engine.mediaTimeoutMs);
+    this.#holds = new HoldMusic(x.engine.media, x.engine.mediaTimeoutMs, x.engine.clock);
     this.#core = {
       id: this.id,
       tenant: this.tenant,

@@ -1,10 +1,11 @@
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
-import { PCMU_FORMAT, canPlayCodec, type MediaEngine, type MediaPlayer } from '../../media/index.js';
+import { canPlayCodec, type MediaEngine, type MediaPlayer } from '../../media/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Leg } from './leg.js';
 import { answerOffer, applyAnswer, carriableTo, negotiatedFormats, offerOn, relayable } from './leg-media.js';
-import { reoffer } from './renegotiate.js';
+import { playableLeg, reoffer } from './renegotiate.js';
+import type { Clock } from '../../util/clock.js';
 import { responseFor, sdpBody } from './sip-helpers.js';
 
 /**
@@ -18,12 +19,14 @@ import { responseFor, sdpBody } from './sip-helpers.js';
 export class HoldMusic {
   readonly #media: MediaEngine;
   readonly #mediaTimeoutMs: number;
+  readonly #clock: Clock;
   /** Holds in progress by holding leg; the player is absent while the partner is being re-negotiated. */
   readonly #players = new Map<Leg, { player?: MediaPlayer; stopped: boolean }>();
 
-  constructor(media: MediaEngine, mediaTimeoutMs: number) {
+  constructor(media: MediaEngine, mediaTimeoutMs: number, clock: Clock) {
     this.#media = media;
     this.#mediaTimeoutMs = mediaTimeoutMs;
+    this.#clock = clock;
   }
 
   /** Answers the re-INVITE `tx` of `leg`; reports hold and resume of that side. */
@@ -62,17 +65,18 @@ export class HoldMusic {
       leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
       report('call.resumed');
       if (other && !relayable(leg.ep.codec, other.ep.codec)) {
-        void reoffer(other, { only: negotiatedFormats(leg.ep) });
+        void reoffer(other, { only: negotiatedFormats(leg.ep), clock: this.#clock });
       }
     } else if (!holding && other && !relayable(leg.ep.codec, other.ep.codec)) {
       // The phone changed its codec in a re-INVITE (not while holding: the other side hears music then).
-      void reoffer(other, { only: negotiatedFormats(leg.ep) });
+      void reoffer(other, { only: negotiatedFormats(leg.ep), clock: this.#clock });
     }
   }
 
   /** Music towards `to`, first re-negotiating it to PCMU when the player cannot encode its codec (Opus...). */
   async #music(to: Leg, h: { player?: MediaPlayer; stopped: boolean }): Promise<void> {
-    if (!canPlayCodec(to.ep.codec) && !(await reoffer(to, { only: [PCMU_FORMAT] }))) return;
+    if (!(await playableLeg(to, this.#clock))) return;
+    // Another re-negotiation may have begun meanwhile (the leg is between codecs then): no music after all.
     if (h.stopped || to.ep.closed || !canPlayCodec(to.ep.codec)) return;
     h.player = this.#media.play(to.ep, musicOnHold(), { loop: true });
   }

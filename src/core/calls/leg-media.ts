@@ -79,6 +79,27 @@ function setNegotiated(ep: MediaEndpoint, audio: SdpFormat, events: SdpFormat | 
 }
 
 /**
+ * The encoding a leg's endpoint carries while our offer that changes its format is outstanding: no transcoder and
+ * no other leg knows it, so the relay forwards nothing to or from the leg until the answer sets the real codec.
+ */
+const PENDING_ENCODING = 'x-pending-answer';
+
+/**
+ * Before our offer that drops the leg's current format (RFC 3264 section 8.3.2, narrowing to another codec): the
+ * phone may switch as soon as it has sent its answer, so nothing in the old format may reach it any more, and
+ * nothing in the new one before the answer says the phone took it. The relay forwards nothing to the leg until
+ * then (a moment of silence); the leg's negotiated formats stay as they were for offers made meanwhile. Returns
+ * the undo for an offer the phone rejects (the session stays as it was), or undefined when nothing changed.
+ */
+export function switchingTo(ep: MediaEndpoint, offered: readonly SdpFormat[]): (() => void) | undefined {
+  const [current, events] = negotiatedFormats(ep);
+  const audio = offered.find(isAudio);
+  if (!current || !audio || offered.some((f) => sameFormat(f, current))) return undefined;
+  ep.setCodec({ payloadType: audio.payloadType, encoding: PENDING_ENCODING, clockRate: audio.clockRate });
+  return () => void setNegotiated(ep, current, events);
+}
+
+/**
  * Whether the relay can carry audio between legs with these codecs: the same format (payload numbers are
  * rewritten), or both ones it transcodes (G.711 laws, G.722). An unknown codec is relayed as it comes.
  */
@@ -183,7 +204,7 @@ export function relaySdp(ep: MediaEndpoint, peerSdp: string): string {
 
 /**
  * Applies the SDP answer to our offer on `ep`: its address, and its codec (the answerer's first listed audio
- * format, RFC 3264 section 6.1). `offerer`, when given, is the endpoint facing the phone whose offer we passed
+ * format that we offered, RFC 3264 section 6.1). `offerer`, when given, is the endpoint facing the phone whose offer we passed
  * on: it uses the same format (that phone offered it, the answerer chose it). Returns the codec, or undefined when
  * the answer is unusable (no audio) — callers that need media then give up the leg.
  */
@@ -194,7 +215,9 @@ export function applyAnswer(
 ): MediaCodec | undefined {
   const rtp = mediaOf(answer);
   if (!rtp || rtp.rejected) return undefined;
-  const audio = rtp.codecs.find(isAudio);
+  // RFC 3264 section 6.1: the answer lists formats of the offer; one we never offered is not an answer to it.
+  const offered = mediaOf(sdpSessionOf(ep).lastSdp ?? '')?.codecs;
+  const audio = rtp.codecs.find((f) => isAudio(f) && (!offered || offered.some((x) => sameFormat(x, f))));
   if (!audio) return undefined;
   ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
   const events = rtp.codecs.find((f) => isTelephoneEventFormat(f) && f.clockRate === 8000);

@@ -30,15 +30,28 @@ export class Leg {
   readonly ep: MediaEndpoint;
   readonly party: Party;
   readonly role: 'caller' | 'callee';
+  /**
+   * We sent the INVITE that set up this dialog, so its Call-ID is ours (RFC 3261 section 14.1 times a glare retry
+   * by it). Default: a callee leg is one we rang, a caller leg one that called us; a picker or a phone taking a leg
+   * over called us whatever role it takes.
+   */
+  readonly ownsCallId: boolean;
   readonly #m = new StateMachine<LegState>('Leg', LEG_TRANSITIONS, 'connected');
   /** Where an `offering` leg returns once the ACK brought the answer. */
   #beforeOffer: LegState = 'connected';
 
-  constructor(x: { dialog: Dialog; ep: MediaEndpoint; party: Party; role: 'caller' | 'callee' }) {
+  constructor(x: {
+    dialog: Dialog;
+    ep: MediaEndpoint;
+    party: Party;
+    role: 'caller' | 'callee';
+    ownsCallId?: boolean;
+  }) {
     this.dialog = x.dialog;
     this.ep = x.ep;
     this.party = x.party;
     this.role = x.role;
+    this.ownsCallId = x.ownsCallId ?? x.role === 'callee';
   }
 
   get state(): LegState {

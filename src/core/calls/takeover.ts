@@ -53,9 +53,12 @@ export async function replaceLeg(
     ep.close();
     return;
   }
-  const next = new Leg({ dialog, ep, party, role: leg.role });
+  // The phone called us, whatever role it takes over.
+  const next = new Leg({ dialog, ep, party, role: leg.role, ownsCallId: false });
   takeLegPlace(core, leg, next);
-  core.match(next, core.other(next));
+  // The partner learns who it talks to now, as after a transfer (RFC 4916 practice), in the same re-INVITE that
+  // matches its codec to the new phone's when the relay cannot bridge the two.
+  core.match(next, core.other(next), next.party);
   if (kind === 'pull') {
     o.bus.emit({
       type: 'call.picked-up',
@@ -188,6 +191,6 @@ export async function takeRinging(
   }
   r.connect(
     new Leg({ dialog: callerSide.value, ep: callerEp, party: r.caller(), role: 'caller' }),
-    new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee' }),
+    new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee', ownsCallId: false }),
   );
 }

@@ -1,5 +1,5 @@
 import { ringbackTone } from '../../media/audio/tone.js';
-import { canPlayCodec, type MediaEndpoint, type SdpFormat } from '../../media/index.js';
+import { canPlayCodec, type MediaEndpoint, type MediaPlayer, type SdpFormat } from '../../media/index.js';
 import {
   createResponse,
   isSipUri,
@@ -15,6 +15,7 @@ import type { CallCore } from './call-core.js';
 import { Fork, ForkBranch } from './fork.js';
 import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
+import { playableLeg } from './renegotiate.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
 import { deviceTarget, nameAddr, type Target } from './targets.js';
 
@@ -120,18 +121,12 @@ export class Transfers {
     void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
     // The transferee hears ringback (replacing any music on hold the transferor started).
     core.holds.forget(transferor);
-    // In the transferee's own codec; a leg the player cannot serve (Opus not re-negotiated) hears silence.
-    const ringback = canPlayCodec(transferee.ep.codec)
-      ? o.media.play(transferee.ep, ringbackTone(), { loop: true })
-      : undefined;
+    // The target is offered the codec the transferee's phone chose, taken before ringback may narrow its leg.
+    const preferred = negotiatedFormats(transferee.ep);
+    const ringback = this.#ringback(transferee);
     const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    const won = await this.#ring(
-      bindings.map(deviceTarget),
-      transferee.party,
-      targetParty,
-      negotiatedFormats(transferee.ep),
-    );
-    ringback?.stop();
+    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty, preferred);
+    ringback.stop();
     this.#busy = false;
     this.#fork = undefined;
     if (!core.isAnswered()) {
@@ -159,9 +154,29 @@ export class Transfers {
       core,
       transferor,
       transferee,
-      { dialog: w.dialog, ep: w.ep, party: { ...targetParty, device: w.device } },
+      { dialog: w.dialog, ep: w.ep, party: { ...targetParty, device: w.device }, ownsCallId: true },
       'blind',
     );
+  }
+
+  /**
+   * Ringback to the transferee in the codec its leg negotiated; a leg the player cannot encode for (Opus) is
+   * re-negotiated to PCMU first, and hears nothing if it refuses — never packets of a format it did not agree to.
+   */
+  #ringback(to: Leg): { stop(): void } {
+    const o = this.#core.deps;
+    let player: MediaPlayer | undefined;
+    let stopped = false;
+    void playableLeg(to, o.clock).then((ok) => {
+      if (!ok || stopped || to.ep.closed || !canPlayCodec(to.ep.codec)) return;
+      player = o.media.play(to.ep, ringbackTone(), { loop: true });
+    });
+    return {
+      stop: () => {
+        stopped = true;
+        player?.stop();
+      },
+    };
   }
 
   /**
@@ -240,7 +255,7 @@ function completeTransfer(
   core: CallCore,
   transferor: Leg,
   transferee: Leg,
-  target: { dialog: Dialog; ep: MediaEndpoint; party: Party },
+  target: { dialog: Dialog; ep: MediaEndpoint; party: Party; ownsCallId: boolean },
   kind: 'blind' | 'attended',
 ): void {
   core.bridge(transferee.ep, target.ep);

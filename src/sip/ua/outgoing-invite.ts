@@ -41,6 +41,8 @@ export interface OutgoingInviteHooks {
   addDialog(d: DialogImpl): void;
   removeDialog(d: DialogImpl): void;
   settled(inv: OutgoingInviteImpl): void;
+  /** The ACK's body for a 2xx (a late offer's answer, RFC 3264 section 4). */
+  ackBody?(res: SipResponse): { body: Buffer; contentType: string } | undefined;
 }
 
 export class OutgoingInviteImpl implements OutgoingInvite {
@@ -131,7 +133,7 @@ export class OutgoingInviteImpl implements OutgoingInvite {
     }
     const dialog = this.#createDialog(res, toTag);
     const seq = parseCSeq(this.request.headers.get('CSeq') ?? '')?.seq ?? 1;
-    const ack = dialog.sendAck(seq);
+    const ack = dialog.sendAck(seq, this.#hooks.ackBody?.(res) ?? {});
     if (ack) this.#acks.set(toTag, ack);
     // Only the first 2xx gets the app's dialog; after cancel() or for a later fork, 13.2.2.4 / 9.1: ACK it and
     // end the session at once with a BYE.

@@ -81,6 +81,11 @@ export interface InviteOptions {
    */
   fromTag?: string;
   cseq?: number;
+  /**
+   * The body of the ACK for a 2xx: with a late offer (an INVITE without SDP) the 2xx carries the offer and the ACK
+   * the answer (RFC 3264 section 4). Called once per 2xx that creates a dialog.
+   */
+  ackBody?: (res: SipResponse) => { body: Buffer; contentType: string } | undefined;
 }
 
 export interface OutOfDialogRequestOptions extends InviteOptions {
@@ -212,6 +217,7 @@ export class UserAgentCore implements TransactionUser {
       addDialog: (d) => this.#addDialog(d),
       removeDialog: (d) => this.#dialogs.delete(d),
       settled: (x) => this.#outgoing.delete(x),
+      ...(o.ackBody ? { ackBody: o.ackBody } : {}),
     });
     if (this.#closed) {
       inv.close();

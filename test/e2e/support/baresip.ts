@@ -35,6 +35,11 @@ export interface PhoneOptions {
   audioCodecs?: string;
   /** Further codec modules to load besides g711 (e.g. 'g722', 'opus'). */
   codecModules?: string[];
+  /**
+   * The tone WAV's format: baresip 1.0's aufile refuses a source whose rate and channels differ from the encoder's
+   * (an Opus-only phone needs 48000 Hz stereo). Default 8000 Hz mono.
+   */
+  toneFormat?: { rate: number; channels: number };
 }
 
 export class BaresipPhone {
@@ -60,7 +65,7 @@ export class BaresipPhone {
   async start(): Promise<void> {
     const o = this.#opts;
     const wav = join(this.dir, `tone${o.toneHz}.wav`);
-    writeFileSync(wav, toneWav(o.toneHz, 30));
+    writeFileSync(wav, toneWav(o.toneHz, 30, o.toneFormat));
     writeFileSync(
       join(this.dir, 'config'),
       [
@@ -236,13 +241,19 @@ export class BaresipPhone {
   }
 }
 
-/** A mono 16-bit 8 kHz WAV of a sine tone. */
-export function toneWav(hz: number, seconds: number): Buffer {
-  const rate = 8000;
+/** A 16-bit WAV of a sine tone, 8 kHz mono unless told otherwise (the same tone on every channel). */
+export function toneWav(
+  hz: number,
+  seconds: number,
+  format: { rate: number; channels: number } = { rate: 8000, channels: 1 },
+): Buffer {
+  const { rate, channels } = format;
   const n = rate * seconds;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++)
-    data.writeInt16LE(Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate)), i * 2);
+  const data = Buffer.alloc(n * 2 * channels);
+  for (let i = 0; i < n; i++) {
+    const v = Math.round(0.5 * 32767 * Math.sin((2 * Math.PI * hz * i) / rate));
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
   const h = Buffer.alloc(44);
   h.write('RIFF', 0);
   h.writeUInt32LE(36 + data.length, 4);
@@ -250,10 +261,10 @@ export function toneWav(hz: number, seconds: number): Buffer {
   h.write('fmt ', 12);
   h.writeUInt32LE(16, 16);
   h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
+  h.writeUInt16LE(channels, 22);
   h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
+  h.writeUInt32LE(rate * 2 * channels, 28);
+  h.writeUInt16LE(2 * channels, 32);
   h.writeUInt16LE(16, 34);
   h.write('data', 36);
   h.writeUInt32LE(data.length, 40);

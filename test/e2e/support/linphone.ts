@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -211,6 +211,30 @@ export class LinphonePhone {
     await this.waitOutput(/Call \d+ .*ended/i, timeoutMs, from);
   }
 
+  /**
+   * Waits (output after `from`) for a call that failed before it was connected ("Call N with X error.") and
+   * returns the final status the phone received for its INVITE, read from the debug log (the last final
+   * response to an INVITE it logged), or undefined when the log names none.
+   */
+  async waitFailed(timeoutMs = 10_000, from = 0): Promise<number | undefined> {
+    await this.waitOutput(/Call \d+ with .* error\./i, timeoutMs, from);
+    const finals = [...this.log().matchAll(/SIP\/2\.0 ([3-6]\d\d) [^\n]*\n(?:[^\n]+\n)*?CSeq: \d+ INVITE/gi)];
+    const last = finals.at(-1);
+    return last ? Number(last[1]) : undefined;
+  }
+
+  /** The id linphonec gave the call it placed to `uri` (its "Call N to URI in progress." line). */
+  async callIdTo(uri: string, timeoutMs = 10_000, from = 0): Promise<number> {
+    const esc = uri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const line = await this.waitOutput(new RegExp(`Call (\\d+) to [^\\n]*${esc}`), timeoutMs, from);
+    return Number(/Call (\d+)/.exec(line)![1]);
+  }
+
+  /** Attended transfer: call `id` is transferred to the party of call `to` (REFER with Replaces, RFC 5589). */
+  transferToCall(id: number, to: number): void {
+    this.send(`transfer ${id} --to-call ${to}`);
+  }
+
   /** The debug log so far (the file linphonec writes with -l). */
   log(): string {
     return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
@@ -242,10 +266,41 @@ export class LinphonePhone {
     return b.length > 44 ? readWav(b) : undefined;
   }
 
+  /** How much the recorder has written so far: pass it to recentAudio to look only at what came after. */
+  recordMark(): number {
+    return existsSync(this.recordFile) ? statSync(this.recordFile).size : 0;
+  }
+
+  /**
+   * The last `seconds` of what it hears while the call still runs (and only what was written after the
+   * recordMark `since`). The recorder writes its WAV header only when a
+   * stream stops (a re-INVITE that changes the codec stops it) and appends the next stream's samples at that
+   * stream's rate, so mid-call the header says nothing about the tail: the tail is mono PCM at the rate the
+   * current format decodes to (Opus 48 kHz, G.722 16 kHz, G.711 8 kHz).
+   */
+  recentAudio(seconds: number, since = 0): { rate: number; samples: Int16Array } | undefined {
+    if (!existsSync(this.recordFile)) return undefined;
+    const b = readFileSync(this.recordFile);
+    const last = this.negotiatedPayloadTypes()
+      .filter((f) => f.encoding !== 'telephone-event')
+      .at(-1);
+    const name = last?.encoding.toLowerCase();
+    const rate = name === 'opus' ? 48000 : name === 'g722' ? 16000 : (last?.clockRate ?? 8000);
+    const bytes = Math.min(b.length - Math.max(44, since), Math.round(seconds * rate) * 2);
+    if (bytes <= 0) return undefined;
+    const samples = new Int16Array(Math.floor(bytes / 2));
+    const from = b.length - samples.length * 2;
+    for (let i = 0; i < samples.length; i++) samples[i] = b.readInt16LE(from + i * 2);
+    return { rate, samples };
+  }
+
   async stop(): Promise<void> {
     const p = this.#proc;
     if (p && p.exitCode === null) {
       this.send('terminate');
+      // linphonec's quit does not wait for its un-REGISTER: a stale binding would make the next test's phone on
+      // another user ring at this port.
+      await this.command('unregister', /unregistered/i, 2000).catch(() => undefined);
       this.send('quit');
       const exited = new Promise<void>((r) => p.once('exit', () => r()));
       const t = setTimeout(() => p.kill('SIGKILL'), 5000);

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { toneRatio } from './baresip.js';
+
+/**
+ * The tone's share in the clearest second of a phone's recording (1 s windows every 250 ms after the first half
+ * second, or within the last `lastSec` seconds): a jitter-buffer reset can garble a few hundred ms on a loaded
+ * machine, so one clear second is the proof that the phone heard the other side.
+ */
+export function heardShare(
+  rec: { rate: number; samples: Int16Array } | undefined,
+  hz: number,
+  what: string,
+  lastSec?: number,
+): number {
+  assert.ok(rec, `${what}: a recording`);
+  assert.ok(
+    rec.samples.length >= rec.rate * 1.5,
+    `${what}: recording long enough (${rec.samples.length} samples)`,
+  );
+  let best = 0;
+  const first = lastSec === undefined ? rec.rate / 2 : Math.max(0, rec.samples.length - lastSec * rec.rate);
+  for (let s = first; s + rec.rate <= rec.samples.length; s += rec.rate / 4) {
+    best = Math.max(best, toneRatio(rec.samples.subarray(s, s + rec.rate), rec.rate, hz));
+  }
+  return best;
+}
