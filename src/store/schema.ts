@@ -137,6 +137,15 @@ export interface Database {
   pickup_settings: PickupSettingsTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
+  forwarding: ForwardingTable;
+}
+
+/** 0011: forwarding and do not disturb per workplace, JSON documents (forwarding-store.ts). */
+export interface ForwardingTable {
+  tenant_id: string;
+  extension: string;
+  settings: string;
+  provisioned: string | null;
 }
 
 export interface PickupSettingsTable {

@@ -1,4 +1,5 @@
 import type { CallCenterStore } from './callcenter-store.js';
+import type { ForwardingStore } from './forwarding-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -277,6 +278,8 @@ export interface Store {
   readonly blfSubscriptions: BlfSubscriptionStore;
   /** Call-center groups, agent status and logins (callcenter-store.ts). */
   readonly callCenter: CallCenterStore;
+  /** Call forwarding and do not disturb per workplace (forwarding-store.ts). */
+  readonly forwarding: ForwardingStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same
