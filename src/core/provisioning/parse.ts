@@ -3,6 +3,7 @@ import type { Document, Node } from 'yaml';
 import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
+import { forwardingOf } from './forwarding.js';
 import { groupAgents } from './groups.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
@@ -128,6 +129,7 @@ function toDoc(
         })),
         externalNumber: w.externalNumber ?? null,
         blf: w.blf,
+        forwarding: forwardingOf(w.forwarding),
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forwardingSchema } from './forwarding.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
@@ -69,6 +70,8 @@ export const workplaceSchema = z.strictObject({
   externalNumber: e164().nullish(),
   // Monitored colleagues for BLF keys, in key order; same-tenant and duplicate checks in cross-checks.ts.
   blf: z.array(digitString('extension')).max(200, 'at most 200 monitored extensions').default([]),
+  // Call forwarding and do not disturb (forwarding.ts); targets checked against the tenant in cross-checks.
+  forwarding: forwardingSchema.optional(),
 });
 
 export const didSchema = z.strictObject({
@@ -137,7 +140,9 @@ export const ALLOWED_KEYS: Record<
   | 'dids'
   | 'pickupGroups'
   | 'groups'
-  | 'agents',
+  | 'agents'
+  | 'forwarding'
+  | 'noAnswer',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -150,4 +155,6 @@ export const ALLOWED_KEYS: Record<
   pickupGroups: Object.keys(pickupGroupSchema.shape),
   groups: Object.keys(groupSchema.shape),
   agents: ['extension', 'weight'],
+  forwarding: Object.keys(forwardingSchema.shape),
+  noAnswer: ['target', 'seconds'],
 };

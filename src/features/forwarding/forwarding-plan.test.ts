@@ -50,7 +50,9 @@ function context(o: { devices?: Record<string, Target[]>; externalAllowed?: bool
     devicesOf: (_t, ext) => o.devices?.[ext] ?? [device(`${ext}-phone`)],
     externalTarget: (_t, _from, number) => {
       calls.external.push(number);
-      return Promise.resolve(o.externalAllowed === false ? undefined : { ...device('trunk'), label: 'trunk' });
+      return Promise.resolve(
+        o.externalAllowed === false ? undefined : { ...device('trunk'), label: 'trunk' },
+      );
     },
     planFor: (r, extension, d) => {
       calls.planFor.push({ extension, d });
@@ -97,11 +99,19 @@ describe('forwardingPlan', () => {
 
   it('do not disturb: 486 without a busy forward; the busy target with reason do-not-disturb with one', async () => {
     const { ctx, calls } = context();
-    assert.deepEqual(await forwardingPlan(req, ctx, settings((x) => (x.dnd = true)), headers).first(), {
-      kind: 'reject',
-      status: 486,
-      reason: 'Do Not Disturb',
-    });
+    assert.deepEqual(
+      await forwardingPlan(
+        req,
+        ctx,
+        settings((x) => (x.dnd = true)),
+        headers,
+      ).first(),
+      {
+        kind: 'reject',
+        status: 486,
+        reason: 'Do Not Disturb',
+      },
+    );
     const s = settings((x) => {
       x.dnd = true;
       x.busy = { enabled: true, target: { kind: 'voicemail' } };
@@ -126,7 +136,9 @@ describe('forwardingPlan', () => {
   });
 
   it('not reachable: diverts at once when no device is registered, rings when one is', async () => {
-    const s = settings((x) => (x.notReachable = { enabled: true, target: { kind: 'extension', number: '201' } }));
+    const s = settings(
+      (x) => (x.notReachable = { enabled: true, target: { kind: 'extension', number: '201' } }),
+    );
     const none = context({ devices: { '100': [] } });
     await forwardingPlan(req, none.ctx, s, headers).first();
     assert.deepEqual(none.calls.planFor, [{ extension: '201', d: { from: callee, reason: 'unavailable' } }]);
@@ -191,7 +203,9 @@ describe('forwardingPlan', () => {
   it('an outside number rings through the trunk with the diversion headers and the hops as context', async () => {
     const { ctx, calls } = context();
     const earlier: Diversion = { from: { workplace: '50', number: '50' }, reason: 'no-answer' };
-    const s = settings((x) => (x.always = { enabled: true, target: { kind: 'external', number: '+4930555' } }));
+    const s = settings(
+      (x) => (x.always = { enabled: true, target: { kind: 'external', number: '+4930555' } }),
+    );
     const step = await forwardingPlan({ ...req, diversions: [earlier] }, ctx, s, headers).first();
     assert.deepEqual(calls.external, ['+4930555']);
     assert.equal(step.kind, 'ring');
@@ -205,7 +219,9 @@ describe('forwardingPlan', () => {
 
   it('an outside number the tenant may not dial is refused (403), never rung', async () => {
     const { ctx } = context({ externalAllowed: false });
-    const s = settings((x) => (x.always = { enabled: true, target: { kind: 'external', number: '+4930555' } }));
+    const s = settings(
+      (x) => (x.always = { enabled: true, target: { kind: 'external', number: '+4930555' } }),
+    );
     assert.deepEqual(await forwardingPlan(req, ctx, s, headers).first(), {
       kind: 'reject',
       status: 403,

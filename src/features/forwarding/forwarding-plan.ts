@@ -6,7 +6,11 @@ import type {
   TerminatingRequest,
 } from '../../core/calls/ring-plan.js';
 import type { Diversion, DiversionReason, Party } from '../../core/events/types.js';
-import type { ForwardingRecord, ForwardRuleRecord, ForwardTargetRecord } from '../../store/forwarding-store.js';
+import type {
+  ForwardingRecord,
+  ForwardRuleRecord,
+  ForwardTargetRecord,
+} from '../../store/forwarding-store.js';
 
 /** Diversion and History-Info header fields for a hop to `target` (core's diversion.ts). */
 export type DiversionHeaders = (
