@@ -10,6 +10,7 @@ import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
 import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
+import { FeatureKeys } from '../core/subscriptions/feature-keys.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { Provisioner } from '../core/provisioning/index.js';
@@ -205,9 +206,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'subscriptions' }),
     });
     service.addSubscribeHandler(subscriptions);
-    // ACD keys (as-feature-event): phones set and show the workplace status; every change is NOTIFYed.
+    // Feature keys (as-feature-event): one subscription per phone; each feature with a key adds its part.
+    const featureKeys = new FeatureKeys({ subscriptions, log: log.child({ feature: 'feature-keys' }) });
+    // ACD keys: phones set and show the workplace status; every change is NOTIFYed.
     const acd = new AcdSubscriptions({
-      subscriptions,
+      keys: featureKeys,
       directory,
       agents: {
         statusOf: async (tenantId, wp) => (await callCenter.tenant(tenantId)).statusOf(wp),
@@ -216,7 +219,6 @@ export async function startServer(o: StartOptions): Promise<Server> {
         },
       },
       bus,
-      log: log.child({ feature: 'acd' }),
     });
     acd.start();
     stopAll.push(() => acd.stop());
@@ -273,7 +275,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         registrations: location.size(),
         throttleEntries: throttle.size(),
         blfSubscriptions: blf.count(),
-        acdSubscriptions: acd.count(),
+        acdSubscriptions: featureKeys.count(),
       };
     };
 
