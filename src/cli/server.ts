@@ -13,6 +13,7 @@ import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
 import { FeatureKeys } from '../core/subscriptions/feature-keys.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
+import { ForwardingService } from '../features/forwarding/forwarding-service.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -184,6 +185,16 @@ export async function startServer(o: StartOptions): Promise<Server> {
       isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
     });
     stopAll.push(() => pickup.stop());
+    // Call forwarding and do not disturb (features/forwarding): codes, settings, the terminating service.
+    const forwarding = new ForwardingService({
+      store,
+      directory,
+      external: trunks,
+      log: log.child({ feature: 'forwarding' }),
+    });
+    forwarding.attach(calls);
+    provisioner.onProvisioned(() => forwarding.reload());
+    stopAll.push(() => forwarding.close());
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
     const callCenter = new CallCenterService({
       store,
@@ -193,8 +204,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       log,
       external: trunks,
+      // Queue calls skip an agent in do not disturb.
+      excluded: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
     });
     callCenter.attach(calls);
+    forwarding.onChange((tenantId) => callCenter.agentsChanged(tenantId));
     provisioner.onProvisioned(() => callCenter.reload());
     stopAll.push(() => callCenter.close());
     // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
@@ -221,6 +235,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       bus,
     });
     acd.start();
+    forwarding.attachFeatureKeys(featureKeys);
     stopAll.push(() => acd.stop());
     const uaRef = ua;
     stopAll.push(async () => {
