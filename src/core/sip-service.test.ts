@@ -31,6 +31,21 @@ describe('PbxSipService: dispatch by method (RFC 3261 section 8.2)', () => {
     assert.equal(res.headers.get('Unsupported'), 'foo, 100rel-x');
   });
 
+  it('answers OPTIONS with an unknown Require 420 too, listing only Require tags (RFC 4475 bext01)', async () => {
+    const res = await pbx.send({
+      method: 'OPTIONS',
+      headers: [
+        ['Require', 'nothingSupportsThis, nothingSupportsThisEither'],
+        ['Proxy-Require', 'noProxiesSupportThis'],
+      ],
+    });
+    assert.equal(res.status, 420);
+    assert.equal(
+      res.headers.get('Unsupported')?.toLowerCase(),
+      'nothingsupportsthis, nothingsupportsthiseither',
+    );
+  });
+
   it('challenges REGISTER with 401 and other methods with 407', async () => {
     assert.equal((await pbx.send({ method: 'REGISTER' })).status, 401);
     assert.equal((await pbx.send({ method: 'MESSAGE' })).status, 407);

@@ -88,7 +88,6 @@ export class PbxSipService implements TransactionUser {
   async #handle(tx: ServerTransaction): Promise<SipResponse | undefined> {
     const req = tx.request;
     const toTag = newTag();
-    if (req.method === 'OPTIONS') return this.#options(req, toTag);
     // RFC 6665 4.1.3: a NOTIFY that matches no subscription of ours (in-dialog ones never get here) → 481.
     if (req.method === 'NOTIFY') return createResponse(req, 481, 'Subscription Does Not Exist', { toTag });
 
@@ -103,6 +102,8 @@ export class PbxSipService implements TransactionUser {
         toTag,
         headers: [['Unsupported', unsupported.join(', ')]],
       });
+    // After the Require check: an OPTIONS that requires what we lack gets 420 too (RFC 4475 3.3.5, bext01).
+    if (req.method === 'OPTIONS') return this.#options(req, toTag);
 
     if (req.method === 'INVITE' && this.#invites?.fromTrunk && (await this.#invites.fromTrunk(tx)))
       return undefined;
