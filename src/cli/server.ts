@@ -1,5 +1,6 @@
 import { startHttpServer } from '../api/http-server.js';
 import { CallEngine } from '../core/calls/call-engine.js';
+import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
@@ -193,6 +194,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'forwarding' }),
     });
     forwarding.attach(calls);
+    // Asked after the executive's filter (registered before it, when booked): an assistant's filtered call is
+    // shaped by the executive service; forwarding and do not disturb of the workplace that rings apply then.
+    calls.addTerminatingService(forwarding.terminating(diversionHeaders));
     provisioner.onProvisioned(() => forwarding.reload());
     stopAll.push(() => forwarding.close());
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.

@@ -47,7 +47,7 @@ function context(o: { devices?: Record<string, Target[]>; externalAllowed?: bool
     next: () => undefined,
   });
   const ctx: TerminatingContext = {
-    devicesOf: (_t, ext) => o.devices?.[ext] ?? [device(`${ext}-phone`)],
+    devicesOf: (_t, ext) => Promise.resolve(o.devices?.[ext] ?? [device(`${ext}-phone`)]),
     externalTarget: (_t, _from, number) => {
       calls.external.push(number);
       return Promise.resolve(

@@ -84,7 +84,7 @@ export function forwardingPlan(
         if (on(s.busy)) return divert(s.busy, 'do-not-disturb');
         return { kind: 'reject', status: 486, reason: 'Do Not Disturb' };
       }
-      const devices = ctx.devicesOf(req.tenant.id, workplace);
+      const devices = await ctx.devicesOf(req.tenant.id, workplace);
       if (devices.length === 0 && on(s.notReachable)) return divert(s.notReachable, 'unavailable');
       own = ctx.ringDevices(req);
       const step = await own.first();
