@@ -60,14 +60,17 @@ export class FeatureKeys {
 
   /**
    * `part`'s state of `workplace` changed (a feature code, a key on another phone, a timer): every phone
-   * subscribed for that workplace gets a NOTIFY with the part's new documents.
+   * subscribed for that workplace gets a NOTIFY with those of the part's documents that differ from the ones it
+   * has (one key changed: one document, as the phones expect); nothing when none differs.
    */
   changed(tenantId: string, workplace: string, part: string, docs: string[]): void {
     for (const s of this.#subs.subscriptions()) {
-      if (s.tenantId !== tenantId || s.resource.workplace !== workplace || !s.resource.docs.has(part))
-        continue;
+      if (s.tenantId !== tenantId || s.resource.workplace !== workplace) continue;
+      const old = s.resource.docs.get(part);
+      if (!old) continue;
       s.resource.docs.set(part, docs);
-      this.#subs.notify(s, docs);
+      const fresh = docs.filter((d) => !old.includes(d));
+      if (fresh.length > 0) this.#subs.notify(s, fresh);
     }
   }
 
