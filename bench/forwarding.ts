@@ -19,7 +19,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout } from 'node:timers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parseServeOptions } from '../src/cli/options.js';
 import { startServer, type Server } from '../src/cli/server.js';
@@ -27,7 +28,7 @@ import { createLogger } from '../src/util/log.js';
 import { TestPhone } from '../test/support/test-phone.js';
 
 const DOMAIN = 'bench.zentrale.test';
-const PASSWORD = `bench-Fwd-${Math.random().toString(36).slice(2, 12)}-x9`;
+const PASSWORD = `bench-Fwd-${randomBytes(6).toString('hex')}-x9`;
 
 const { values } = parseArgs({
   options: {
@@ -72,10 +73,7 @@ async function round(
   const worker = async () => {
     while (next < CALLS && Date.now() < deadline) {
       next++;
-      const r = await Promise.race([
-        caller.dial(dial),
-        new Promise<undefined>((res) => setTimeout(res, 10_000).unref()),
-      ]);
+      const r = await Promise.race([caller.dial(dial), sleep(10_000, undefined, { ref: false })]);
       if (!r || r.status !== 200 || !r.dialog) {
         failed++;
         continue;
