@@ -197,6 +197,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     // Asked after the executive's filter (registered before it, when booked): an assistant's filtered call is
     // shaped by the executive service; forwarding and do not disturb of the workplace that rings apply then.
     calls.addTerminatingService(forwarding.terminating(diversionHeaders));
+    await forwarding.preload();
     provisioner.onProvisioned(() => forwarding.reload());
     stopAll.push(() => forwarding.close());
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.

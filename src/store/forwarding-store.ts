@@ -51,6 +51,8 @@ export interface ForwardingStore {
   get(tenantId: string, extension: string): Promise<ForwardingRecord>;
   /** Every workplace of the tenant that has a stored row (others have the defaults). */
   all(tenantId: string): Promise<Map<string, ForwardingRecord>>;
+  /** The tenants with any stored row (the others have the defaults everywhere). */
+  tenants(): Promise<string[]>;
   /** Sets the settings in force (feature code, phone key, API). */
   set(tenantId: string, extension: string, s: ForwardingRecord): Promise<void>;
   /** What the provisioning file last asked for; undefined when it never said anything for this workplace. */
@@ -82,6 +84,11 @@ export class KyselyForwardingStore implements ForwardingStore {
       .where('tenant_id', '=', tenantId)
       .execute();
     return new Map(rows.map((r) => [r.extension, decode(r.settings)]));
+  }
+
+  async tenants(): Promise<string[]> {
+    const rows = await this.#db.selectFrom('forwarding').select('tenant_id').distinct().execute();
+    return rows.map((r) => r.tenant_id);
   }
 
   async set(tenantId: string, extension: string, s: ForwardingRecord): Promise<void> {

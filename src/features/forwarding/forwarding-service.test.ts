@@ -88,6 +88,8 @@ describe('ForwardingService', () => {
     assert.equal(f.isDnd('beta', '101'), false, 'per tenant');
     assert.deepEqual(seen, ['acme/101 dnd=true']);
     const again = service();
+    await again.preload();
+    assert.equal(again.isDnd('acme', '101'), true, 'known before any other question after preload');
     assert.equal((await again.settings('acme', '101')).dnd, true);
     assert.equal((await again.settings('beta', '100')).dnd, false);
     await f.update('acme', '101', (s) => void (s.dnd = false));

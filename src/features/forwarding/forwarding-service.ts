@@ -105,10 +105,19 @@ export class ForwardingService {
     this.#listeners.push(l);
   }
 
-  /** Forgets every loaded tenant (after provisioning): the next question reads the store again. */
-  reload(): void {
+  /**
+   * Loads every tenant that has stored settings, so the synchronous isDnd() is right from the first question
+   * (a workplace provisioned with `dnd: true` takes no queue call even before any call reached the tenant).
+   */
+  async preload(): Promise<void> {
+    await Promise.all((await this.#o.store.forwarding.tenants()).map((id) => this.#tenant(id)));
+  }
+
+  /** Reads every tenant again (after provisioning). */
+  async reload(): Promise<void> {
     this.#tenants.clear();
     this.#loaded.clear();
+    await this.preload();
   }
 
   /**
