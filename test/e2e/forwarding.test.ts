@@ -255,6 +255,21 @@ describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrie
     await ok.dialog!.bye();
   });
 
+  it('do not disturb with a busy forward: calls go to the busy target (reason do-not-disturb), nothing rings', async () => {
+    const [p100, p101, p102] = [await phone('100'), await phone('101'), await phone('102')];
+    assert.equal((await code(p100, '*90101')).status, 200);
+    assert.equal((await code(p100, '*78')).status, 200);
+    const call = await p102.dial('100');
+    assert.equal(call.status, 200);
+    assert.equal(p100.invites.length, 0, 'the workplace in DND does not ring');
+    const [inv] = await p101.waitForInvites(1);
+    assert.equal(header(inv!.request, 'Diversion'), `<sip:100@${DOMAIN}>;reason=do-not-disturb;counter=1`);
+    assert.match(header(inv!.request, 'History-Info'), /<sip:101@[^;]+;cause=480>;index=1\.1;mp=1/);
+    await call.dialog!.bye();
+    assert.equal((await code(p100, '*79')).status, 200);
+    assert.equal((await code(p100, '*91')).status, 200);
+  });
+
   it('refuses every code’s target outside the dialler’s tenant; off codes touch only the dialler’s workplace', async () => {
     const beta = await phone('100', { domain: BETA, password: 'beta-Lorenz-Pa55word' });
     const acme100 = await phone('100');
