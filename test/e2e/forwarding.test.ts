@@ -65,7 +65,7 @@ const PASSWORDS: Record<string, string> = {
   '104': 'acme-Weber-Pa55word',
 };
 
-describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrier)', () => {
+describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrier and DND key)', () => {
   let t: TestServer;
   let dir: string;
   const phones: TestPhone[] = [];
@@ -268,6 +268,23 @@ describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrie
     await call.dialog!.bye();
     assert.equal((await code(p100, '*79')).status, 200);
     assert.equal((await code(p100, '*91')).status, 200);
+  });
+
+  it('a sipp desk phone sets DND with its key (SetDoNotDisturb in the SUBSCRIBE): stored, calls get 486', async () => {
+    const key = await runSipp({
+      scenario: 'dnd-key.xml',
+      target: t.udp,
+      localPort: CLIENT_BASE + 11,
+      keys: { user: '102', domain: DOMAIN },
+      extra: ['-au', '102', '-ap', PASSWORDS['102']!],
+      timeoutS: 10,
+    });
+    assert.equal(key.code, 0, key.stderr);
+    assert.equal((await t.server.store.forwarding.get('acme', '102')).dnd, true);
+    const p101 = await phone('101');
+    const r = await p101.dial('102');
+    assert.deepEqual([r.status, r.reason], [486, 'Do Not Disturb']);
+    assert.equal((await code(await phone('102', { register: false }), '*79')).status, 200);
   });
 
   it('refuses every code’s target outside the dialler’s tenant; off codes touch only the dialler’s workplace', async () => {
