@@ -257,7 +257,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
       legs: calls,
       log: log.child({ feature: 'blf' }),
       publish: (e) => bus.emit(e),
+      // A workplace in do not disturb shows busy on BLF keys.
+      dnd: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
     });
+    forwarding.onChange((tenantId, workplace) => blf.dndChanged(tenantId, workplace));
     const offBlf = bus.onAny((e) => blf.onEvent(e));
     await subscriptions.start();
     // Removed workplaces end with noresource; changed BLF lists are followed.

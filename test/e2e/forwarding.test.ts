@@ -287,6 +287,25 @@ describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrie
     assert.equal((await code(await phone('102', { register: false }), '*79')).status, 200);
   });
 
+  it('BLF: a workplace in do not disturb shows one confirmed dialog (busy) without call identifiers', async () => {
+    const p101 = await phone('101');
+    const p104 = await phone('104', { register: false });
+    await p101.subscribe(`sip:104@${DOMAIN}`);
+    const [idle] = await p101.waitForNotifies(1);
+    assert.doesNotMatch(idle!.body, /<dialog /);
+    // The code calls themselves show as 104's calls for a moment; what counts is the state once they are over.
+    const settled = async (re: RegExp, want: boolean) => {
+      for (let i = 0; i < 60 && re.test(p101.notifies.at(-1)!.body) !== want; i++) await sleep(50);
+      return p101.notifies.at(-1)!.body;
+    };
+    assert.equal((await code(p104, '*78')).status, 200);
+    const dnd = await settled(/<dialog id="dnd"/, true);
+    assert.match(dnd, /<dialog id="dnd"[^>]*>[\s\S]*<state>confirmed<\/state>/);
+    assert.doesNotMatch(dnd, /call-id=/);
+    assert.equal((await code(p104, '*79')).status, 200);
+    assert.doesNotMatch(await settled(/<dialog id="dnd"/, false), /<dialog id="dnd"/);
+  });
+
   it('refuses every code’s target outside the dialler’s tenant; off codes touch only the dialler’s workplace', async () => {
     const beta = await phone('100', { domain: BETA, password: 'beta-Lorenz-Pa55word' });
     const acme100 = await phone('100');
