@@ -1,5 +1,6 @@
 import { startHttpServer } from '../api/http-server.js';
 import { CallEngine } from '../core/calls/call-engine.js';
+import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
@@ -10,11 +11,13 @@ import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
 import { PickupService } from '../features/pickup/pickup-service.js';
 import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
+import { FeatureKeys } from '../core/subscriptions/feature-keys.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { MwiSubscriptions } from '../features/voicemail/mwi-subscriptions.js';
 import { VoicemailService } from '../features/voicemail/voicemail-service.js';
 import { flowOf } from '../core/calls/targets.js';
+import { ForwardingService } from '../features/forwarding/forwarding-service.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -193,6 +196,17 @@ export async function startServer(o: StartOptions): Promise<Server> {
       isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
     });
     stopAll.push(() => pickup.stop());
+    // Call forwarding and do not disturb (features/forwarding): codes, settings, the terminating service.
+    const forwarding = new ForwardingService({
+      store,
+      directory,
+      external: trunks,
+      log: log.child({ feature: 'forwarding' }),
+    });
+    forwarding.attach(calls);
+    await forwarding.preload();
+    provisioner.onProvisioned(() => forwarding.reload());
+    stopAll.push(() => forwarding.close());
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
     const callCenter = new CallCenterService({
       store,
@@ -202,8 +216,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       log,
       external: trunks,
+      // Queue calls skip an agent in do not disturb.
+      excluded: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
     });
     callCenter.attach(calls);
+    forwarding.onChange((tenantId) => callCenter.agentsChanged(tenantId));
     provisioner.onProvisioned(() => callCenter.reload());
     stopAll.push(() => callCenter.close());
     // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
@@ -215,9 +232,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'subscriptions' }),
     });
     service.addSubscribeHandler(subscriptions);
-    // ACD keys (as-feature-event): phones set and show the workplace status; every change is NOTIFYed.
+    // Feature keys (as-feature-event): one subscription per phone; each feature with a key adds its part.
+    const featureKeys = new FeatureKeys({ subscriptions, log: log.child({ feature: 'feature-keys' }) });
+    // ACD keys: phones set and show the workplace status; every change is NOTIFYed.
     const acd = new AcdSubscriptions({
-      subscriptions,
+      keys: featureKeys,
       directory,
       agents: {
         statusOf: async (tenantId, wp) => (await callCenter.tenant(tenantId)).statusOf(wp),
@@ -226,9 +245,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
         },
       },
       bus,
-      log: log.child({ feature: 'acd' }),
     });
     acd.start();
+    forwarding.attachFeatureKeys(featureKeys);
     stopAll.push(() => acd.stop());
     // Voicemail (features/voicemail): *62 portal, *86 deposit, e-mail, and message waiting (RFC 3842) for phones.
     const voicemail: VoicemailService = new VoicemailService({
@@ -253,6 +272,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'mwi' }),
     });
     voicemail.attach(calls);
+    // Terminating services are asked in registration order: the own-mailbox portal (voicemail, above), then the
+    // executive's filter, then forwarding and do not disturb of the workplace that rings.
+    calls.addTerminatingService(forwarding.terminating(diversionHeaders));
     provisioner.onProvisioned(async () => {
       await voicemail.reconcile();
       await mwi.reconcile();
@@ -274,7 +296,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
       legs: calls,
       log: log.child({ feature: 'blf' }),
       publish: (e) => bus.emit(e),
+      // A workplace in do not disturb shows busy on BLF keys.
+      dnd: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
     });
+    forwarding.onChange((tenantId, workplace) => blf.dndChanged(tenantId, workplace));
     const offBlf = bus.onAny((e) => blf.onEvent(e));
     await subscriptions.start();
     // Removed workplaces end with noresource; changed BLF lists are followed.
@@ -312,7 +337,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         registrations: location.size(),
         throttleEntries: throttle.size(),
         blfSubscriptions: blf.count(),
-        acdSubscriptions: acd.count(),
+        acdSubscriptions: featureKeys.count(),
         mwiSubscriptions: mwi.count(),
         voicemailEmails: voicemail.pendingEmails(),
       };

@@ -3,6 +3,7 @@ import { KyselyBlfSubscriptionStore } from './blf-subscriptions.js';
 import { KyselyCallHistoryStore } from './call-history-store.js';
 import { KyselyCallCenterStore, type CallCenterStore } from './callcenter-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
+import { KyselyForwardingStore, type ForwardingStore } from './forwarding-store.js';
 import { KyselyPickupStore } from './pickup-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
@@ -37,6 +38,7 @@ export class KyselyStore implements Store {
   readonly blfSubscriptions: BlfSubscriptionStore;
   readonly callCenter: CallCenterStore;
   readonly voicemail: VoicemailStore;
+  readonly forwarding: ForwardingStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -59,6 +61,7 @@ export class KyselyStore implements Store {
     this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
     this.callCenter = new KyselyCallCenterStore(db);
     this.voicemail = new KyselyVoicemailStore(db);
+    this.forwarding = new KyselyForwardingStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -139,6 +139,15 @@ export interface Database {
   pickup_group_members: PickupGroupMembersTable;
   voicemail_boxes: VoicemailBoxesTable;
   voicemail_messages: VoicemailMessagesTable;
+  forwarding: ForwardingTable;
+}
+
+/** 0011: forwarding and do not disturb per workplace, JSON documents (forwarding-store.ts). */
+export interface ForwardingTable {
+  tenant_id: string;
+  extension: string;
+  settings: string;
+  provisioned: string | null;
 }
 
 export interface PickupSettingsTable {

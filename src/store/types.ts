@@ -1,5 +1,6 @@
 import type { CallCenterStore } from './callcenter-store.js';
 import type { VoicemailStore } from './voicemail-store.js';
+import type { ForwardingStore } from './forwarding-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -280,6 +281,8 @@ export interface Store {
   readonly callCenter: CallCenterStore;
   /** Voicemail boxes and message metadata (voicemail-store.ts). */
   readonly voicemail: VoicemailStore;
+  /** Call forwarding and do not disturb per workplace (forwarding-store.ts). */
+  readonly forwarding: ForwardingStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

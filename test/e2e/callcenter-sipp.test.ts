@@ -115,10 +115,10 @@ describe('call center against sipp phones', () => {
     await assertBaseline(t, 8000);
   });
 
-  it('a workplace without the group package gets 403 and its status is untouched', async () => {
+  it('a workplace without the group package gets only its DND/forwarding keys; its status is untouched', async () => {
     ok(
       await runSipp({
-        scenario: 'acd-key-403.xml',
+        scenario: 'acd-key-no-group.xml',
         target: t.udp,
         keys: { user: 'desk-5', domain: DOMAIN },
         extra: ['-au', 'desk-5', '-ap', 'acme-Desk5-Pa55word'],

@@ -38,6 +38,7 @@ function failingOnDevice(store: Store, n: number): Store {
     blfSubscriptions: s.blfSubscriptions,
     callCenter: s.callCenter,
     voicemail: s.voicemail,
+    forwarding: s.forwarding,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),
@@ -102,8 +103,9 @@ function provisioningSuite(
 
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
-      // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings and its call-center group.
-      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2);
+      // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings, its call-center group
+      // and the forwarding of its workplace 104.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2 + 1);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 

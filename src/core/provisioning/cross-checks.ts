@@ -1,3 +1,4 @@
+import { checkForwarding } from './forwarding.js';
 import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
@@ -20,6 +21,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
   tenants.forEach((t, ti) => {
     checkTrunks(t, ti, dids, issues);
     checkPickupGroups(t, ti, issues);
+    checkForwarding(t, ti, issues);
     issues.push(...crossCheckGroups(t, ti));
     const id = field(t, 'id');
     if (typeof id === 'string')

@@ -3,6 +3,7 @@ import type { Document, Node } from 'yaml';
 import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
+import { forwardingOf } from './forwarding.js';
 import { groupAgents } from './groups.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
@@ -131,6 +132,7 @@ function toDoc(
         blf: w.blf,
         // The PIN goes no further than here either: only its hash.
         voicemail: w.voicemail ? provisionedVoicemail(w.voicemail, t.id, w.extension) : null,
+        forwarding: forwardingOf(w.forwarding),
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

@@ -6,6 +6,7 @@ import type {
   TrunkRecord,
   WorkplaceRecord,
 } from '../../store/types.js';
+import { planForwarding } from './forwarding.js';
 import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
@@ -201,6 +202,7 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     out.push(...(await planVoicemail(store, t, current !== undefined)));
     const pickup = await planPickup(store, t, current !== undefined);
     if (pickup) out.push(pickup);
+    out.push(...(await planForwarding(store, t)));
     // Call-center groups last: their agents are workplaces created above.
     out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));
   }

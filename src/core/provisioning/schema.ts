@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { forwardingSchema } from './forwarding.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
@@ -71,6 +72,8 @@ export const workplaceSchema = z.strictObject({
   // Monitored colleagues for BLF keys, in key order; same-tenant and duplicate checks in cross-checks.ts.
   blf: z.array(digitString('extension')).max(200, 'at most 200 monitored extensions').default([]),
   voicemail: voicemailSchema.optional(),
+  // Call forwarding and do not disturb (forwarding.ts); targets checked against the tenant in cross-checks.
+  forwarding: forwardingSchema.optional(),
 });
 
 export const didSchema = z.strictObject({
@@ -140,7 +143,9 @@ export const ALLOWED_KEYS: Record<
   | 'pickupGroups'
   | 'groups'
   | 'agents'
-  | 'voicemail',
+  | 'voicemail'
+  | 'forwarding'
+  | 'noAnswer',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -154,4 +159,6 @@ export const ALLOWED_KEYS: Record<
   groups: Object.keys(groupSchema.shape),
   agents: ['extension', 'weight'],
   voicemail: VOICEMAIL_KEYS,
+  forwarding: Object.keys(forwardingSchema.shape),
+  noAnswer: ['target', 'seconds'],
 };

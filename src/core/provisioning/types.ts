@@ -1,3 +1,5 @@
+import type { ForwardingRecord } from '../../store/forwarding-store.js';
+
 /**
  * The validated content of a provisioning file: typed, normalised, and without any plain-text device password.
  * The one exception is a trunk's registration password: we send it to the carrier, so it is kept as given.
@@ -49,6 +51,8 @@ export interface ProvisionedWorkplace {
   externalNumber: string | null;
   /** Monitored colleagues (BLF keys), extensions of the same tenant, in key order; [] when none. */
   blf: string[];
+  /** Call forwarding and do not disturb as the file sets them (the defaults when it says nothing). */
+  forwarding: ForwardingRecord;
   /** The mailbox, with the `voicemail` package (voicemail.ts); null without. */
   voicemail: ProvisionedVoicemail | null;
 }
@@ -138,7 +142,16 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group' | 'voicemail';
+  entity:
+    | 'tenant'
+    | 'workplace'
+    | 'device'
+    | 'trunk'
+    | 'did'
+    | 'pickup'
+    | 'group'
+    | 'voicemail'
+    | 'forwarding';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
   key: string;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EventBus } from '../../core/events/event-bus.js';
+import { AS_FEATURE_EVENT, FeatureKeys } from '../../core/subscriptions/feature-keys.js';
 import { SubscriptionService } from '../../core/subscriptions/subscription-service.js';
 import { TestSubscriber } from '../../core/subscriptions/test-subscriber.js';
 import { Net } from '../../sip/ua/test-net.js';
@@ -9,7 +10,6 @@ import type { DeviceRecord, Store, TenantRecord, WorkplaceRecord } from '../../s
 import { createLogger } from '../../util/log.js';
 import { AcdSubscriptions } from './acd-subscriptions.js';
 import type { AgentStatus } from './agent-state.js';
-import { AS_FEATURE_EVENT } from './as-feature-event.js';
 
 const ACME: TenantRecord = { id: 'acme', name: 'Acme', domain: 'example.com' };
 const device = (workplaceExtension: string): DeviceRecord => ({
@@ -53,8 +53,9 @@ describe('AcdSubscriptions (as-feature-event on the subscription service)', () =
       clock: net.clock,
       log,
     });
-    const acd = new AcdSubscriptions({
-      subscriptions: svc,
+    const keys = new FeatureKeys({ subscriptions: svc, log });
+    const part = new AcdSubscriptions({
+      keys,
       directory: {
         plan: async () => ({ workplace: (e: string) => PLAN.find((w) => w.extension === e) }),
       },
@@ -75,9 +76,10 @@ describe('AcdSubscriptions (as-feature-event on the subscription service)', () =
         },
       },
       bus,
-      log,
     });
-    acd.start();
+    part.start();
+    // The leak-check view of the tests: the live subscriptions, and stop() of the part.
+    const acd = { count: () => keys.count(), stop: () => part.stop() };
     net.b.onApp = (tx) => void svc.handleSubscribe(tx, ACME, phone);
     return { net, bus, svc, acd, status };
   }
@@ -153,7 +155,7 @@ describe('AcdSubscriptions (as-feature-event on the subscription service)', () =
     await net.finish();
   });
 
-  it('is stored and restored like any subscription (kind acd), with the status current at restore', async () => {
+  it('is stored and restored like any subscription (kind as-feature-event), with the status current at restore', async () => {
     const first = setup(device('100'));
     const s = new TestSubscriber(first.net);
     await s.subscribe({ uri: 'sip:100@example.com', event: AS_FEATURE_EVENT, expires: 600 });
@@ -162,7 +164,7 @@ describe('AcdSubscriptions (as-feature-event on the subscription service)', () =
     const stored = await store.blfSubscriptions.loadAll();
     assert.deepEqual(
       stored.map((r) => [r.kind, r.resource]),
-      [['acd', '100']],
+      [['as-feature-event', '100']],
     );
     const second = setup(device('100'));
     second.status.set('100', 'unavailable');

@@ -43,6 +43,8 @@ export interface AgentRosterOptions {
   groups: () => ReadonlyMap<string, GroupRecord>;
   /** Something changed that may let a waiting call be offered. */
   changed: () => void;
+  /** Agents that take no queue call now whatever their status (do not disturb, told by the composition root). */
+  excluded?: (extension: string) => boolean;
 }
 
 export class AgentRoster {
@@ -240,7 +242,12 @@ export class AgentRoster {
         extension: a.extension,
         status: ag?.status ?? 'signed-out',
         loggedIn: ag !== undefined && ag.hasPackage && this.loggedIn(g, a.extension),
-        onCall: ag === undefined || ag.queueCall !== undefined || ag.calls.size > 0,
+        // Do not disturb keeps an agent out like a call does: skipped now, offered again once it ends.
+        onCall:
+          ag === undefined ||
+          ag.queueCall !== undefined ||
+          ag.calls.size > 0 ||
+          (this.#o.excluded?.(a.extension) ?? false),
         idleSince: ag?.idleSince ?? 0,
         weight: a.weight,
         position,

@@ -5,14 +5,12 @@
 //   phone → server, in a SUBSCRIBE body:  <SetAgentState><device/><requestedAgentState>ready</…></SetAgentState>
 //   server → phone, as a NOTIFY body:     <AgentReadyEvent>…</AgentReadyEvent> (one element per state)
 //
-// This file is the pure codec and the mapping to our workplace status; acd-subscriptions.ts serves the package
-// over SUBSCRIBE/NOTIFY.
+// This file is the pure codec and the mapping to our workplace status; acd-subscriptions.ts is the ACD part of
+// the package that core/subscriptions/feature-keys.ts serves over SUBSCRIBE/NOTIFY.
 
 import { xmlText } from '../../sip/event/xml.js';
 import type { AgentStatus } from './agent-state.js';
 
-export const AS_FEATURE_EVENT = 'as-feature-event';
-export const AS_FEATURE_EVENT_CONTENT_TYPE = 'application/x-as-feature-event+xml';
 const CSTA_NS = 'http://www.ecma-international.org/standards/ecma-323/csta/ed3';
 
 /** CSTA agent states as the phones send them in requestedAgentState. */

@@ -27,6 +27,8 @@ export interface CallCenterServiceOptions {
   log: Logger;
   /** SIP trunks, for overflow to an outside (E.164) number; without them such an overflow is busy. */
   external?: ExternalRoutes;
+  /** Workplaces that take no queue call now (do not disturb); the composition root passes it. */
+  excluded?: (tenantId: string, workplace: string) => boolean;
 }
 
 /** The engine seams the service plugs into (CallEngine implements them). */
@@ -111,6 +113,11 @@ export class CallCenterService {
     }
   }
 
+  /** Whether an agent can take calls changed outside the call center (do not disturb): offer waiting calls. */
+  agentsChanged(tenantId: string): void {
+    this.#loaded(tenantId)?.agentsChanged();
+  }
+
   async stats(tenantId: string, group: string): Promise<GroupStats | undefined> {
     return (await this.tenant(tenantId)).stats(group);
   }
@@ -158,6 +165,7 @@ export class CallCenterService {
       clock: o.clock,
       bus: o.bus,
       log: o.log.child({ tenant: tenantId, layer: 'callcenter' }),
+      ...(o.excluded ? { excluded: (ext: string) => o.excluded!(tenantId, ext) } : {}),
       persist: {
         status: (agent, status, at) =>
           o.store.callCenter.setAgentStatus({ tenantId, extension: agent, status, updatedAt: at }),

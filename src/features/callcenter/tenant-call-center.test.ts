@@ -96,13 +96,14 @@ describe('TenantCallCenter (fake clock)', () => {
 
   function setup(
     groups: GroupRecord[],
-    o: { statuses?: Record<string, string>; withPackage?: string[] } = {},
+    o: { statuses?: Record<string, string>; withPackage?: string[]; excluded?: (e: string) => boolean } = {},
   ) {
     cc = new TenantCallCenter({
       tenantId: 'acme',
       clock,
       bus,
       log: silentLogger(),
+      ...(o.excluded ? { excluded: o.excluded } : {}),
       persist: {
         status: async (a, s) => void stored.push([a, s]),
         login: async (g, a, i) => void stored.push([`${g}/${a}`, String(i)]),
@@ -145,6 +146,20 @@ describe('TenantCallCenter (fake clock)', () => {
     assert.ok(
       events.some((e) => e.type === 'callcenter.caller.connected' && e.agent === '101' && e.waitMs === 1000),
     );
+  });
+
+  it('skips an Available agent in do not disturb, and offers to it once that ends', () => {
+    const dnd = new Set(['100']);
+    setup([group()], { statuses: { 100: 'available', 101: 'available' }, excluded: (e) => dnd.has(e) });
+    const a = new FakeCaller('a');
+    const b = new FakeCaller('b');
+    cc.enqueue('600', a);
+    cc.enqueue('600', b);
+    assert.deepEqual(a.lastOffer?.agents, ['101'], 'linear would take 100 first');
+    assert.equal(b.offers.length, 0, '100 is Available but in do not disturb');
+    dnd.delete('100');
+    cc.agentsChanged();
+    assert.deepEqual(b.lastOffer?.agents, ['100']);
   });
 
   it('never rings Unavailable, Wrap-up, Signed in, Signed out, logged-out or busy agents', () => {

@@ -22,6 +22,8 @@ export interface TenantCallCenterOptions {
   bus: EventBus;
   log: Logger;
   persist: CallCenterPersistence;
+  /** Agents that take no queue call now (do not disturb). */
+  excluded?: (extension: string) => boolean;
 }
 
 /** An overflow target that is a workplace or an outside (E.164) number rather than a group or busy. */
@@ -52,7 +54,13 @@ export class TenantCallCenter {
       persist: o.persist,
       groups: () => this.#groups,
       changed: () => this.#dispatch(),
+      ...(o.excluded ? { excluded: o.excluded } : {}),
     });
+  }
+
+  /** Something outside the call center changed whether an agent can take calls (do not disturb ended). */
+  agentsChanged(): void {
+    this.#dispatch();
   }
 
   /**

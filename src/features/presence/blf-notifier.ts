@@ -22,6 +22,7 @@ import {
 import {
   applyCallEvent,
   emptyPresenceBook,
+  presenceOf,
   workplaceKey,
   type PresenceBook,
   type PresenceChange,
@@ -40,6 +41,8 @@ export interface BlfNotifierOptions {
   log: Logger;
   /** Where lamp changes are published (the event bus), as `presence.changed`. */
   publish?: (e: PresenceChanged) => void;
+  /** Workplaces in do not disturb: shown busy while they have no call (dialog-package.ts). */
+  dnd?: (tenantId: string, workplace: string) => boolean;
 }
 
 export class BlfNotifier {
@@ -59,6 +62,7 @@ export class BlfNotifier {
         directory: o.directory,
         legs: o.legs,
         book: () => this.#book,
+        ...(o.dnd ? { dnd: o.dnd } : {}),
         log: o.log,
         started: (sub) => this.#watch(sub),
         ended: (sub) => this.#unwatch(sub),
@@ -121,6 +125,15 @@ export class BlfNotifier {
         previous,
       });
     }
+  }
+
+  /** Do not disturb of `workplace` changed: its watchers get its document again (busy, or its calls). */
+  dndChanged(tenantId: string, workplace: string): void {
+    if (this.#stopped) return;
+    const dialogs = presenceOf(this.#book, tenantId, workplace).dialogs;
+    const docs = new Map<string, string>();
+    for (const sub of this.#watchers.get(workplaceKey(tenantId, workplace)) ?? [])
+      this.#subs.notify(sub, { changes: new Map([[workplace, dialogs]]), docs });
   }
 
   /**

@@ -67,6 +67,8 @@ export function dialogPackage(o: {
   directory: BlfDirectory;
   legs: LegLookup;
   book: () => PresenceBook;
+  /** Workplaces in do not disturb (the composition root passes forwarding's answer). */
+  dnd?: (tenantId: string, workplace: string) => boolean;
   log: Logger;
   started(sub: BlfSubscription): void;
   ended(sub: BlfSubscription): void;
@@ -159,17 +161,40 @@ export function namesOf(plan: Plan, members: readonly string[]): Map<string, str
   return out;
 }
 
+/**
+ * A workplace in do not disturb without a call shows busy: RFC 4235 has no DND state, so it is one confirmed
+ * dialog (id `dnd`) without call identifiers (no call-id or tags: a BLF key cannot pick it up), which desk phones
+ * light as busy.
+ */
+function dndDialog(workplace: string, now: number): DialogView {
+  const self = { workplace, number: workplace };
+  return {
+    id: 'dnd',
+    callId: 'dnd',
+    direction: 'recipient',
+    phase: 'confirmed',
+    local: self,
+    remote: self,
+    held: false,
+    since: now,
+  };
+}
+
 /** The dialog-info document (one workplace) or the RLMI multipart (a list, RFC 4662 section 5) of one NOTIFY. */
 function body(
-  o: { legs: LegLookup; book: () => PresenceBook },
+  o: { legs: LegLookup; book: () => PresenceBook; dnd?: (tenantId: string, workplace: string) => boolean },
   sub: BlfSubscription,
   n: NotifyInfo<BlfChange>,
 ): NotifyBody {
   const r = sub.resource;
   const changes = n.change?.changes;
   const docs = n.change?.docs;
-  const dialogsOf = (m: string): DialogView[] =>
-    changes?.get(m) ?? presenceOf(o.book(), sub.tenantId, m).dialogs;
+  const dialogsOf = (m: string): DialogView[] => {
+    const calls = changes?.get(m) ?? presenceOf(o.book(), sub.tenantId, m).dialogs;
+    // Calls just over are still reported once (terminated): the DND dialog shows beside them.
+    const live = calls.some((d) => d.phase !== 'terminated');
+    return !live && o.dnd?.(sub.tenantId, m) ? [...calls, dndDialog(m, n.now)] : calls;
+  };
   const build = (m: string, version: number): string =>
     dialogInfoXml(
       blfDialogInfo({
