@@ -143,15 +143,7 @@ export interface FieldChange {
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
   entity:
-    | 'tenant'
-    | 'workplace'
-    | 'device'
-    | 'trunk'
-    | 'did'
-    | 'pickup'
-    | 'group'
-    | 'voicemail'
-    | 'forwarding';
+    'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group' | 'voicemail' | 'forwarding';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
   key: string;
