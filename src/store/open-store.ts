@@ -83,7 +83,9 @@ function parseInt8(text: string): number {
 }
 
 async function migrate(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+  // Migrations of features built side by side may land in another order than their numbers; each one only adds
+  // its own tables, so a data folder that ran a later number still takes an earlier one that arrives afterwards.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
