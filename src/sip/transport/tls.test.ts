@@ -64,11 +64,11 @@ test('tls: a framed request arrives as protocol tls with a connection id; the an
     assert.equal(env.bytes.toString(), msg.toString());
     await eventually(() => c.got().includes('Call-ID: t1'));
     assert.deepEqual(
-      { tcp: layer.counts().tcpConnections, tls: layer.counts().tlsConnections },
+      { tcp: layer.counts().tcpConnections, tls: layer.secureCounts().tlsConnections },
       { tcp: 1, tls: 1 },
     );
     c.s.destroy();
-    await eventually(() => layer.counts().tlsConnections === 0);
+    await eventually(() => layer.secureCounts().tlsConnections === 0);
   } finally {
     await layer.stop();
   }
@@ -139,7 +139,7 @@ test('tls: a request to a TLS peer opens a TLS connection to it, presenting our 
     assert.equal(layer.send(sipMessage('out1'), to), true);
     assert.equal(layer.counts().pendingConnects, 1, 'queued until the handshake is done');
     await eventually(() => received.includes('Call-ID: out1'));
-    assert.equal(layer.counts().tlsConnections, 1);
+    assert.equal(layer.secureCounts().tlsConnections, 1);
     assert.equal(ourCert, fingerprintOf(certA));
     // No plain TCP listener: a tcp flow has nowhere to go.
     assert.equal(layer.send(sipMessage('out2'), { ...to, protocol: 'tcp' }), false);
@@ -165,9 +165,9 @@ test('wss: a WebSocket client over TLS with subprotocol "sip" is served as proto
     assert.equal(env.protocol, 'wss');
     assert.match(env.connectionId ?? '', /^wss-/);
     assert.match(await reply, /Call-ID: w1/);
-    assert.equal(layer.counts().wssConnections, 1);
+    assert.equal(layer.secureCounts().wssConnections, 1);
     await wsClose(ws);
-    await eventually(() => layer.counts().wssConnections === 0);
+    await eventually(() => layer.secureCounts().wssConnections === 0);
   } finally {
     await layer.stop();
   }

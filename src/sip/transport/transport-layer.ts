@@ -230,25 +230,20 @@ export class TransportLayer {
     return l ? { ...l.local } : undefined;
   }
 
-  /** Live sockets; tcpConnections and wsConnections include their TLS kinds (tlsConnections, wssConnections). */
-  counts(): {
-    udpSockets: number;
-    tcpConnections: number;
-    tlsConnections: number;
-    wsConnections: number;
-    wssConnections: number;
-    pendingConnects: number;
-  } {
-    const of = (ls: Array<TcpListener | WsListener>, p?: TransportProtocol): number =>
-      ls.reduce((n, l) => n + (p === undefined || l.spec.protocol === p ? l.connectionCount() : 0), 0);
+  counts(): { udpSockets: number; tcpConnections: number; wsConnections: number; pendingConnects: number } {
     return {
       udpSockets: this.#udp.filter((l) => l.open).length,
-      tcpConnections: of(this.#tcp),
-      tlsConnections: of(this.#tcp, 'tls'),
-      wsConnections: of(this.#ws),
-      wssConnections: of(this.#ws, 'wss'),
+      tcpConnections: this.#tcp.reduce((n, l) => n + l.connectionCount(), 0),
+      wsConnections: this.#ws.reduce((n, l) => n + l.connectionCount(), 0),
       pendingConnects: this.#tcp.reduce((n, l) => n + l.pendingCount(), 0),
     };
+  }
+
+  /** The TLS share of counts(): tcpConnections includes the TLS ones, wsConnections the WSS ones. */
+  secureCounts(): { tlsConnections: number; wssConnections: number } {
+    const of = (ls: Array<TcpListener | WsListener>, p: TransportProtocol): number =>
+      ls.reduce((n, l) => n + (l.spec.protocol === p ? l.connectionCount() : 0), 0);
+    return { tlsConnections: of(this.#tcp, 'tls'), wssConnections: of(this.#ws, 'wss') };
   }
 
   /** Cumulative counters (refused sends, connect failures, framing errors ...); unlike counts(), kept by stop(). */
