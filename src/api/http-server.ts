@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Server as TlsServer } from 'node:tls';
+import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -15,8 +17,20 @@ export async function startHttpServer(opts: {
   host: string;
   port: number;
   health: HealthSource;
-}): Promise<{ app: FastifyInstance; port: number; close(): Promise<void> }> {
-  const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+  /** Serve HTTPS with this certificate (TLS 1.2+, strong ciphers: util/tls-policy). */
+  tls?: TlsCredentials;
+}): Promise<{
+  app: FastifyInstance;
+  port: number;
+  close(): Promise<void>;
+  /** Presents a new certificate to new HTTPS connections (no-op for plain HTTP). */
+  setTlsCredentials(creds: TlsCredentials): void;
+}> {
+  const base = { logger: false, bodyLimit: 1_048_576 };
+  // With https the instance is typed for an https.Server; routes and hooks are the same either way.
+  const app = (
+    opts.tls ? Fastify({ ...base, https: serverTlsOptions(opts.tls) }) : Fastify(base)
+  ) as FastifyInstance;
 
   app.get('/healthz', async (_req, reply) => {
     const h = await opts.health.health();
@@ -40,5 +54,8 @@ export async function startHttpServer(opts: {
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  return { app, port, close: () => app.close() };
+  const setTlsCredentials = (creds: TlsCredentials): void => {
+    if (opts.tls) (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(creds));
+  };
+  return { app, port, close: () => app.close(), setTlsCredentials };
 }

@@ -15,20 +15,21 @@ import { startServer } from './server.js';
 const USAGE = `usage:
   zentrale serve [--data DIR] [--database URL] [--sip LIST] [--http HOST:PORT] [--provision FILE]
                  [--log-level LEVEL] [--auth-fail-threshold N] [--auth-ban-seconds N]
-                 [--min-expires N] [--max-expires N]
+                 [--min-expires N] [--max-expires N] [--tls-cert FILE --tls-key FILE] [--tls-hosts LIST]
+                 [--drain-seconds N]
   zentrale provision FILE [--dry-run] [--data DIR] [--database URL]
 
-Defaults: --data ${SERVE_DEFAULTS.data}, --sip ${SERVE_DEFAULTS.sip}, --http ${SERVE_DEFAULTS.http}.
+Defaults: --data ${SERVE_DEFAULTS.data}, --sip ${SERVE_DEFAULTS.sip}, --http ${SERVE_DEFAULTS.http}
+(https:HOST:PORT for HTTPS). Without --tls-cert/--tls-key a self-signed certificate for --tls-hosts
+(${SERVE_DEFAULTS.tlsHosts}) is made once and kept under the data folder; SIGHUP reloads the certificate,
+SIGTERM stops gracefully (--drain-seconds ${SERVE_DEFAULTS.drainSeconds}).
 Each flag also reads an environment variable (ZENTRALE_DATA, ZENTRALE_DATABASE, ZENTRALE_SIP, ...).`;
 
 async function serve(argv: string[]): Promise<void> {
   const opts = parseServeOptions(argv);
   const server = await startServer(opts);
   let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`zentrale: ${signal}, shutting down\n`);
+  const stopNow = () => {
     // Stop SIP and HTTP first, then close (and so flush) the store.
     server.stop().then(
       () => process.exit(0),
@@ -38,8 +39,33 @@ async function serve(argv: string[]): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  const shutdown = (signal: string, drainMs: number) => {
+    if (stopping) {
+      // A second signal while draining: stop at once.
+      if (drainMs > 0) return;
+      process.stderr.write(`zentrale: ${signal} again, stopping now\n`);
+      return stopNow();
+    }
+    stopping = true;
+    process.stderr.write(
+      `zentrale: ${signal}, shutting down${drainMs > 0 ? ` (running calls may finish for ${drainMs / 1000} s)` : ''}\n`,
+    );
+    server.drain(drainMs).then(stopNow, stopNow);
+  };
+  // SIGTERM (systemd, docker, Kubernetes) stops gracefully: new calls are refused, running ones may finish.
+  process.on('SIGTERM', () => shutdown('SIGTERM', opts.drainSeconds * 1000));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  // SIGHUP: read the certificate files again; new TLS connections get the new certificate, none is dropped.
+  process.on('SIGHUP', () => {
+    server.reloadTls().then(
+      (fp) =>
+        process.stderr.write(`zentrale: SIGHUP, ${fp ? `TLS certificate SHA-256 ${fp}` : 'no TLS in use'}\n`),
+      (err: unknown) =>
+        process.stderr.write(
+          `zentrale: SIGHUP, certificate not reloaded, the old one stays: ${String(err)}\n`,
+        ),
+    );
+  });
 }
 
 async function provision(argv: string[]): Promise<void> {

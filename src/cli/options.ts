@@ -23,11 +23,18 @@ export interface ServeOptions {
   maxTransactions: number;
   /** SMTP server for voicemail e-mails (smtp://user:pass@host:port, smtps://...); undefined: no e-mail. */
   smtp: string | undefined;
+  /** Certificate and key files (PEM) for tls/wss listeners and https; neither: a self-signed one (docs/tls.md). */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** Names and addresses a self-signed certificate is made for. */
+  tlsHosts: string[];
+  /** On SIGTERM, how long running calls may go on before they are hung up. */
+  drainSeconds: number;
 }
 
 export const SERVE_DEFAULTS = {
   data: './data',
-  sip: 'udp:127.0.0.1:5060,tcp:127.0.0.1:5060,ws:127.0.0.1:5066',
+  sip: 'udp:127.0.0.1:5060,tcp:127.0.0.1:5060,tls:127.0.0.1:5061,ws:127.0.0.1:5066,wss:127.0.0.1:5067',
   http: '127.0.0.1:8080',
   logLevel: 'info',
   authFailThreshold: '5',
@@ -42,6 +49,8 @@ export const SERVE_DEFAULTS = {
   ringTimeout: '30',
   // 32 s of Timer J at 2 transactions per registration: 200k covers ~3000 registrations/s.
   maxTransactions: '200000',
+  tlsHosts: 'localhost,127.0.0.1',
+  drainSeconds: '30',
 } as const;
 
 /** flag name -> environment variable */
@@ -62,6 +71,10 @@ const ENV: Record<string, string> = {
   'ring-timeout': 'ZENTRALE_RING_TIMEOUT',
   'max-transactions': 'ZENTRALE_MAX_TRANSACTIONS',
   smtp: 'ZENTRALE_SMTP',
+  'tls-cert': 'ZENTRALE_TLS_CERT',
+  'tls-key': 'ZENTRALE_TLS_KEY',
+  'tls-hosts': 'ZENTRALE_TLS_HOSTS',
+  'drain-seconds': 'ZENTRALE_DRAIN_SECONDS',
 };
 
 export class UsageError extends Error {}
@@ -94,7 +107,21 @@ export function parseServeOptions(
   if (!(LEVELS as readonly string[]).includes(logLevel))
     throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got "${logLevel}"`);
   const http = get('http') ?? SERVE_DEFAULTS.http;
-  parseHostPort(http, '--http');
+  parseHttpListen(http);
+  const tlsCert = get('tls-cert');
+  const tlsKey = get('tls-key');
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new UsageError(
+      '--tls-cert and --tls-key go together: give both, or neither for a self-signed certificate',
+    );
+  const tlsHosts = (get('tls-hosts') ?? SERVE_DEFAULTS.tlsHosts)
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  if (tlsHosts.length === 0 || tlsHosts.some((h) => !/^[A-Za-z0-9.:-]+$/.test(h)))
+    throw new UsageError(
+      '--tls-hosts: expected a list of host names and IP addresses, e.g. "pbx.example.com,127.0.0.1"',
+    );
   const minExpires = int('min-expires', SERVE_DEFAULTS.minExpires, 1, 86_400);
   const maxExpires = int('max-expires', SERVE_DEFAULTS.maxExpires, minExpires, 604_800);
   const algs = (get('digest-algorithms') ?? SERVE_DEFAULTS.digestAlgorithms)
@@ -123,6 +150,10 @@ export function parseServeOptions(
     mediaAddress: get('media-address'),
     ringTimeoutSeconds: int('ring-timeout', SERVE_DEFAULTS.ringTimeout, 1, 600),
     maxTransactions: int('max-transactions', SERVE_DEFAULTS.maxTransactions, 100, 10_000_000),
+    tlsCert,
+    tlsKey,
+    tlsHosts,
+    drainSeconds: int('drain-seconds', SERVE_DEFAULTS.drainSeconds, 0, 86_400),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,
@@ -135,6 +166,13 @@ export function parseServeOptions(
     minExpires,
     maxExpires,
   };
+}
+
+/** "127.0.0.1:8080", "http:127.0.0.1:8080", "https:[::1]:8443": the HTTP listener, plain or with TLS. */
+export function parseHttpListen(s: string): { host: string; port: number; secure: boolean } {
+  const m = /^(https?):(.*)$/i.exec(s);
+  const secure = m?.[1]?.toLowerCase() === 'https';
+  return { ...parseHostPort(m ? m[2]! : s, '--http'), secure };
 }
 
 /** "127.0.0.1:8080", "[::1]:8080" */

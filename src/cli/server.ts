@@ -32,7 +32,8 @@ import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { SystemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/log.js';
-import { parseHostPort, type ServeOptions } from './options.js';
+import { parseHttpListen, type ServeOptions } from './options.js';
+import { loadCertificate, type CertificateSettings, type LoadedCertificate } from './tls-certificates.js';
 
 /**
  * The composition root: builds every service, wires the dependencies, and hands back one handle to stop it all.
@@ -56,6 +57,15 @@ export interface Server {
   counts(): Record<string, number>;
   /** Applies a provisioning file in this process (and refreshes the directory cache). */
   provision(file: string): Promise<string>;
+  /** The certificate of the tls/wss/https listeners (undefined when there is none), for the startup log and tests. */
+  readonly tlsFingerprint: string | undefined;
+  /** Reads the certificate again (SIGHUP) and presents it to new connections; resolves with its fingerprint. */
+  reloadTls(): Promise<string | undefined>;
+  /**
+   * The first half of a graceful stop: new calls are refused (503 + Retry-After); resolves once no call runs any
+   * more or after `timeoutMs`, whichever comes first. stop() then hangs up what is left and flushes the state.
+   */
+  drain(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +79,14 @@ export async function startServer(o: StartOptions): Promise<Server> {
   const clock = o.clock ?? new SystemClock();
   const log = o.logger ?? createLogger({ level: o.logLevel });
   const listen = parseListenSpecs(o.sip);
-  const http = parseHostPort(o.http, '--http');
+  const http = parseHttpListen(o.http);
+  const certSettings: CertificateSettings = {
+    certFile: o.tlsCert,
+    keyFile: o.tlsKey,
+    dataDir: o.dataDir,
+    hosts: o.tlsHosts,
+  };
+  const wantsTls = http.secure || listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
 
   const store = await openStore(o.database, { dataDir: o.dataDir });
   const stopAll: Array<() => Promise<void> | void> = [() => store.close()];
@@ -77,6 +94,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
     for (const f of stopAll.reverse()) await f();
   };
   try {
+    // Before any listener: a tls, wss or https listener presents it from the first connection on.
+    let certificate: LoadedCertificate | undefined = wantsTls
+      ? await loadCertificate(certSettings)
+      : undefined;
+    if (certificate) logCertificate(log, certificate, 'tls.certificate');
     const directory = new Directory({ store: store.directory, clock });
     // Every service that caches provisioned data registers here as it is built; a run in this process tells them.
     const provisioner = new Provisioner({ store });
@@ -135,6 +157,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       admit: (remote) => !throttle.isSourceBanned(remote.address),
       maxTransactions: o.maxTransactions,
+      ...(certificate ? { tls: certificate.creds } : {}),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.transport', ...fields }, msg),
       onListenerError: (err) =>
@@ -333,6 +356,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         udpSockets: t.udpSockets,
         tcpConnections: t.tcpConnections,
         wsConnections: t.wsConnections,
+        ...sip.transport.secureCounts(),
         pendingConnects: t.pendingConnects,
         registrations: location.size(),
         throttleEntries: throttle.size(),
@@ -346,6 +370,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const httpServer = await startHttpServer({
       host: http.host,
       port: http.port,
+      ...(http.secure && certificate ? { tls: certificate.creds } : {}),
       health: {
         health: async () => ({ sip: sip.transport.listening().length > 0, store: await storeAlive(store) }),
         counts,
@@ -357,11 +382,29 @@ export async function startServer(o: StartOptions): Promise<Server> {
       {
         event: 'server.started',
         sip: sip.transport.listening(),
-        http: `${http.host}:${httpServer.port}`,
+        http: `${http.secure ? 'https' : 'http'}://${http.host}:${httpServer.port}`,
         store: store.dialect,
+        ...(certificate ? { tlsFingerprint: certificate.fingerprint } : {}),
       },
       'zentrale is up',
     );
+    const reloadTls = async (): Promise<string | undefined> => {
+      if (!certificate) return undefined;
+      const next = await loadCertificate(certSettings);
+      sip.transport.setTlsCredentials(next.creds);
+      httpServer.setTlsCredentials(next.creds);
+      certificate = next;
+      logCertificate(log, next, 'tls.reloaded');
+      return next.fingerprint;
+    };
+    const drain = async (timeoutMs: number): Promise<void> => {
+      service.refuseNewCalls(Math.max(1, timeoutMs / 1000));
+      const running = (): number => calls.count() + callCenter.count();
+      log.info({ event: 'server.draining', calls: running(), timeoutMs }, 'refusing new calls, draining');
+      const until = Date.now() + timeoutMs;
+      while (running() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      log.info({ event: 'server.drained', callsLeft: running() }, 'drain finished');
+    };
     return {
       store,
       location,
@@ -375,6 +418,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       httpPort: httpServer.port,
       counts,
       provision,
+      get tlsFingerprint() {
+        return certificate?.fingerprint;
+      },
+      reloadTls,
+      drain,
       stop: async () => {
         await stop();
         log.info({ event: 'server.stopped' }, 'zentrale stopped');
@@ -385,6 +433,15 @@ export async function startServer(o: StartOptions): Promise<Server> {
     await stop();
     throw err;
   }
+}
+
+function logCertificate(log: Logger, c: LoadedCertificate, event: string): void {
+  log.info(
+    { event, source: c.source, certFile: c.certFile, fingerprint: `SHA-256 ${c.fingerprint}` },
+    c.source === 'files'
+      ? 'TLS certificate loaded'
+      : 'TLS certificate (self-signed: compare this fingerprint)',
+  );
 }
 
 async function storeAlive(store: Store): Promise<boolean> {

@@ -40,6 +40,8 @@ export class PbxSipService implements TransactionUser {
   #invites: InviteHandler | undefined;
   readonly #subscribes: SubscribeHandler[] = [];
   #inFlight = 0;
+  /** Set while the server drains before a stop: new calls are refused with 503 and this Retry-After. */
+  #refuseCallsFor: number | undefined;
 
   constructor(opts: {
     auth: RequestAuthenticator;
@@ -61,6 +63,14 @@ export class PbxSipService implements TransactionUser {
   /** Adds the handler of some event packages (the subscription service, built after the UA core it needs). */
   addSubscribeHandler(h: SubscribeHandler): void {
     this.#subscribes.push(h);
+  }
+
+  /**
+   * From now on every new (out-of-dialog) INVITE is answered 503 with `Retry-After: seconds` (RFC 3261 section
+   * 21.5.4), while calls already running, registrations and subscriptions are served as before: a graceful stop.
+   */
+  refuseNewCalls(retryAfterSeconds: number): void {
+    this.#refuseCallsFor = Math.max(1, Math.round(retryAfterSeconds));
   }
 
   /** Requests being processed asynchronously right now (for the leak checks). */
@@ -104,6 +114,12 @@ export class PbxSipService implements TransactionUser {
       });
     // After the Require check: an OPTIONS that requires what we lack gets 420 too (RFC 4475 3.3.5, bext01).
     if (req.method === 'OPTIONS') return this.#options(req, toTag);
+
+    if (req.method === 'INVITE' && this.#refuseCallsFor !== undefined)
+      return createResponse(req, 503, 'Service Unavailable', {
+        toTag,
+        headers: [['Retry-After', String(this.#refuseCallsFor)]],
+      });
 
     if (req.method === 'INVITE' && this.#invites?.fromTrunk && (await this.#invites.fromTrunk(tx)))
       return undefined;

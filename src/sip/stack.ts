@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.js';
+import type { TlsCredentials } from '../util/tls-policy.js';
 import {
   createResponseFromHeaders,
   formatVia,
@@ -33,6 +34,8 @@ export interface SipStackOptions {
   admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
   timers?: Partial<TimerConfig>;
   maxTransactions?: number;
+  /** The certificate of the tls and wss listeners. */
+  tls?: TlsCredentials;
   log?: TransportLog;
   onListenerError?: (err: unknown) => void;
 }
@@ -56,6 +59,7 @@ export class SipStack implements MessageSender {
       listen: opts.listen,
       onEnvelope: (env) => this.#receive(env),
       ...(opts.admit ? { admit: opts.admit } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
       log: this.#log,
       clock: opts.clock,
     });

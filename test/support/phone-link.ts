@@ -1,13 +1,14 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import { randomHex } from '../../src/util/random-id.js';
 import { StreamFramer } from '../../src/sip/transport/stream-framer.js';
 import type { Endpoint, Flow, TransportProtocol } from '../../src/sip/transport/types.js';
 
 /**
- * The test phone's one connection to the server: a UDP socket, a TCP connection (RFC 3261 section 18.3 framing
- * by the project's StreamFramer) or a SIP WebSocket (RFC 7118, subprotocol "sip"). Whatever the phone sends goes
+ * The test phone's one connection to the server: a UDP socket, a TCP or TLS connection (RFC 3261 section 18.3
+ * framing by the project's StreamFramer) or a SIP WebSocket, plain or secure (RFC 7118, subprotocol "sip"). Whatever the phone sends goes
  * to the server, like a phone with an outbound proxy; whatever arrives is handed up as whole messages. A listening
  * TCP link also accepts connections from the server; a request on one is answered on it.
  */
@@ -39,8 +40,8 @@ export async function openLink(o: LinkOptions): Promise<PhoneLink> {
   const [host, port] = splitHostPort(o.server);
   const remote = { address: host, port };
   if (o.protocol === 'udp') return openUdp(remote, o.address ?? '127.0.0.1', o.port ?? 0);
-  if (o.protocol === 'tcp') return openTcp(remote, o.listen ?? false);
-  return openWs(remote);
+  if (o.protocol === 'tcp' || o.protocol === 'tls') return openTcp(remote, o.listen ?? false, o.protocol);
+  return openWs(remote, o.protocol === 'wss' ? 'wss' : 'ws');
 }
 
 function splitHostPort(s: string): [string, number] {
@@ -101,9 +102,10 @@ function receive(sock: TcpSocket, inbox: Inbox, flow: () => Flow): void {
  * The phone's own connection to the server. With `listen`, also a listener whose port Via and Contact name
  * (RFC 3261 section 18.2.2 / 18.1.1: the server answers over our connection, but reaches us for a request of its
  * own at the Contact when that connection is gone, e.g. after a restart); our own connection is then opened anew
- * for the next request once it is closed, as a phone does.
+ * for the next request once it is closed, as a phone does. Over TLS the server's certificate is taken as it comes
+ * (a self-signed one in the tests), as a phone told to trust it would.
  */
-async function openTcp(remote: Endpoint, listen: boolean): Promise<PhoneLink> {
+async function openTcp(remote: Endpoint, listen: boolean, protocol: 'tcp' | 'tls'): Promise<PhoneLink> {
   const inbox = new Inbox();
   const accepted = new Map<string, TcpSocket>();
   let listener: Server | undefined;
@@ -114,7 +116,7 @@ async function openTcp(remote: Endpoint, listen: boolean): Promise<PhoneLink> {
       accepted.set(id, sock);
       sock.on('close', () => accepted.delete(id));
       const peer = { address: sock.remoteAddress!, port: sock.remotePort! };
-      const at: Flow = { protocol: 'tcp', local, remote: peer, connectionId: id };
+      const at: Flow = { protocol, local, remote: peer, connectionId: id };
       receive(sock, inbox, () => at);
     });
     await new Promise<void>((resolve, reject) => {
@@ -124,13 +126,16 @@ async function openTcp(remote: Endpoint, listen: boolean): Promise<PhoneLink> {
     listener = server;
   }
   const dial = (): TcpSocket => {
-    const s = connect(remote.port, remote.address);
+    const s =
+      protocol === 'tls'
+        ? tlsConnect({ host: remote.address, port: remote.port, rejectUnauthorized: false })
+        : connect(remote.port, remote.address);
     receive(s, inbox, () => flow);
     return s;
   };
   let sock = dial();
   await new Promise<void>((resolve, reject) => {
-    sock.once('connect', resolve);
+    sock.once(protocol === 'tls' ? 'secureConnect' : 'connect', resolve);
     sock.once('error', reject);
   });
   const bound = listener?.address();
@@ -138,9 +143,9 @@ async function openTcp(remote: Endpoint, listen: boolean): Promise<PhoneLink> {
     bound && typeof bound === 'object'
       ? { address: bound.address, port: bound.port }
       : { address: sock.localAddress!, port: sock.localPort! };
-  const flow: Flow = { protocol: 'tcp', local, remote, connectionId: 'server' };
+  const flow: Flow = { protocol, local, remote, connectionId: 'server' };
   return {
-    protocol: 'tcp',
+    protocol,
     local,
     flow,
     send: (bytes, on) => {
@@ -170,8 +175,10 @@ async function openTcp(remote: Endpoint, listen: boolean): Promise<PhoneLink> {
   };
 }
 
-async function openWs(remote: Endpoint): Promise<PhoneLink> {
-  const ws = new WebSocket(`ws://${remote.address}:${remote.port}`, 'sip');
+async function openWs(remote: Endpoint, protocol: 'ws' | 'wss'): Promise<PhoneLink> {
+  const ws = new WebSocket(`${protocol}://${remote.address}:${remote.port}`, 'sip', {
+    rejectUnauthorized: false,
+  });
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -181,10 +188,10 @@ async function openWs(remote: Endpoint): Promise<PhoneLink> {
   // RFC 7118 section 5.2: a browser cannot be reached at an address of its own, so Via and Contact name a
   // random *.invalid host; the server must answer and call back on this connection.
   const local = { address: `${randomHex(6)}.invalid`, port: 5060 };
-  const flow: Flow = { protocol: 'ws', local, remote, connectionId: 'server' };
+  const flow: Flow = { protocol, local, remote, connectionId: 'server' };
   ws.on('message', (data: Buffer) => inbox.push(Buffer.from(data), flow));
   return {
-    protocol: 'ws',
+    protocol,
     local,
     flow,
     send: (bytes) => {

@@ -65,10 +65,26 @@ describe('subscription records: restore', () => {
     );
   });
 
-  it('WS: the stored flow without its (dead) connection id', () => {
-    const f = restoreFlow(record({ flow: { ...tcp('ws-1'), protocol: 'ws' } }));
-    assert.equal(f.protocol, 'ws');
-    assert.equal(f.connectionId, undefined);
+  it('TLS: like TCP, with 5061 as the default port (RFC 3261 section 19.1.2)', () => {
+    const tls = { ...tcp('tls-old'), protocol: 'tls' };
+    assert.deepEqual(restoreFlow(record({ flow: tls })), {
+      protocol: 'tls',
+      local: { address: '192.0.2.1', port: 5060 },
+      remote: { address: '192.0.2.7', port: 5070 },
+    });
+    assert.deepEqual(restoreFlow(record({ flow: tls, routeSet: ['<sip:198.51.100.9;lr>'] })).remote, {
+      address: '198.51.100.9',
+      port: 5061,
+    });
+  });
+
+  it('WS and WSS: the stored flow without its (dead) connection id', () => {
+    for (const protocol of ['ws', 'wss']) {
+      const f = restoreFlow(record({ flow: { ...tcp(`${protocol}-1`), protocol } }));
+      assert.equal(f.protocol, protocol);
+      assert.equal(f.connectionId, undefined);
+      assert.deepEqual(f.remote, { address: '192.0.2.7', port: 40123 });
+    }
   });
 
   it('counters and CSeq continue RESTORE_MARGIN above the stored ones', () => {

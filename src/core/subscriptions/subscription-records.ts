@@ -87,11 +87,11 @@ export function snapshotOf(r: BlfSubscriptionRecord): DialogSnapshot {
  * Where the NOTIFYs of a restored subscription go. No connection survives a restart, so the stored connection id
  * is dropped in every case:
  * - UDP: the stored flow as it was (the phone's address and our socket; same port after the restart).
- * - TCP: a new connection to the next hop of the dialog (RFC 3261 12.2.1.1 / 8.1.2): the first Route of the route
- *   set, else the remote target (the subscriber's Contact), port 5060 when none is given. The phone's old source
+ * - TCP, TLS: a new connection to the next hop of the dialog (RFC 3261 12.2.1.1 / 8.1.2): the first Route of the route
+ *   set, else the remote target (the subscriber's Contact), port 5060 (5061 over TLS) when none is given. The phone's old source
  *   port was ephemeral and nothing listens there. Only IP literals are used (the transport layer does not resolve
  *   names); otherwise the stored remote is tried, which fails unless the phone listens there.
- * - WS: the stored flow; it cannot be reached (RFC 7118 section 5: we cannot connect to a browser), so NOTIFYs fail
+ * - WS, WSS: the stored flow; it cannot be reached (RFC 7118 section 5: we cannot connect to a browser), so NOTIFYs fail
  *   locally until the client's next in-dialog SUBSCRIBE arrives on its new connection and the subscription follows
  *   it (SubscriptionService), or the subscription expires.
  */
@@ -103,15 +103,16 @@ export function restoreFlow(r: BlfSubscriptionRecord): Flow {
     remote: { address: f.address, port: f.port },
   };
   if (f.protocol === 'udp') return stored;
-  if (f.protocol === 'ws') return stored;
-  const hop = nextHop(r.routeSet[0] ?? r.remoteTarget);
+  if (f.protocol === 'ws' || f.protocol === 'wss') return stored;
+  // RFC 3261 section 19.1.2: the default port is 5061 over TLS.
+  const hop = nextHop(r.routeSet[0] ?? r.remoteTarget, f.protocol === 'tls' ? 5061 : 5060);
   return hop ? { ...stored, remote: hop } : stored;
 }
 
-function nextHop(uriText: string): { address: string; port: number } | undefined {
+function nextHop(uriText: string, defaultPort: number): { address: string; port: number } | undefined {
   const uri = parseUri(uriText.replace(/^<|>.*$/g, ''));
   if (!uri || !isSipUri(uri)) return undefined;
   const address = stripBrackets(uri.host);
   if (isIP(address) === 0) return undefined;
-  return { address, port: uri.port ?? 5060 };
+  return { address, port: uri.port ?? defaultPort };
 }

@@ -8,6 +8,11 @@ test('parseListenSpecs: valid lists', () => {
     { protocol: 'tcp', address: '127.0.0.1', port: 5060 },
     { protocol: 'ws', address: '127.0.0.1', port: 5066 },
   ]);
+  assert.deepEqual(parseListenSpecs('tls:127.0.0.1:5061,wss:[::1]:5067'), [
+    { protocol: 'tls', address: '127.0.0.1', port: 5061 },
+    { protocol: 'wss', address: '::1', port: 5067 },
+  ]);
+  assert.throws(() => parseListenSpecs('tcp:127.0.0.1:5061,tls:127.0.0.1:5061'), /same tcp port/);
   assert.deepEqual(parseListenSpecs(' UDP:[::1]:5060 , '), [{ protocol: 'udp', address: '::1', port: 5060 }]);
   assert.deepEqual(parseListenSpecs('tcp:0.0.0.0:0,ws:0.0.0.0:0'), [
     { protocol: 'tcp', address: '0.0.0.0', port: 0 },

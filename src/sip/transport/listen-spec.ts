@@ -8,10 +8,10 @@ export interface ListenSpec {
   port: number;
 }
 
-const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'ws'];
+const PROTOCOLS: readonly TransportProtocol[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
 
 /**
- * Parses "udp:127.0.0.1:5060,tcp:[::1]:5060,ws:127.0.0.1:5066". Addresses must be IP literals (IPv6 in
+ * Parses "udp:127.0.0.1:5060,tcp:[::1]:5060,tls:127.0.0.1:5061,ws:127.0.0.1:5066,wss:127.0.0.1:5067". Addresses must be IP literals (IPv6 in
  * brackets); port 0 asks the OS for a free port. Throws an Error naming the bad entry.
  */
 export function parseListenSpecs(s: string): ListenSpec[] {
@@ -22,7 +22,7 @@ export function parseListenSpecs(s: string): ListenSpec[] {
   if (entries.length === 0)
     throw new Error('listen specs: nothing to listen on (expected e.g. "udp:0.0.0.0:5060")');
   const specs = entries.map(parseOne);
-  // tcp and ws both bind a TCP port: the same address:port twice cannot work, nor can a repeated entry.
+  // tcp, tls, ws and wss all bind a TCP port: the same address:port twice cannot work, nor can a repeated entry.
   const seen = new Map<string, string>();
   for (const spec of specs) {
     if (spec.port === 0) continue;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket, type TcpNetConnectOpts } from 'node:net';
 import type { TimerHandle } from '../../util/clock.js';
 import { addressFamily, canonicalAddress, forbiddenDestination, normalizeSocketAddress } from './address.js';
 import { errorFields, type ListenerContext } from './listener-context.js';
@@ -7,6 +7,28 @@ import type { ListenSpec } from './listen-spec.js';
 import { IdleWatch } from './idle-watch.js';
 import { StreamFramer } from './stream-framer.js';
 import type { Endpoint } from './types.js';
+
+/**
+ * How a stream listener makes its sockets: plain TCP here, TLS in tls.ts. Everything after the socket exists
+ * (framing, the connection table, reuse, limits) is the same for both, so it lives once, in TcpListener.
+ */
+export interface StreamSockets {
+  readonly protocol: 'tcp' | 'tls';
+  createServer(): Server;
+  /** The server event that hands over a socket ready for SIP ('secureConnection' after a TLS handshake). */
+  readonly readyEvent: 'connection' | 'secureConnection';
+  connect(o: TcpNetConnectOpts): Socket;
+  /** The socket event after which bytes may be written ('secureConnect' once TLS is up). */
+  readonly connectedEvent: 'connect' | 'secureConnect';
+}
+
+export const PLAIN_TCP: StreamSockets = {
+  protocol: 'tcp',
+  createServer: () => createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 }),
+  readyEvent: 'connection',
+  connect: (o) => connect(o),
+  connectedEvent: 'connect',
+};
 
 export interface TcpOptions {
   /** Close a connection after this long without traffic in either direction. */
@@ -47,14 +69,19 @@ export class TcpListener {
   readonly family: 4 | 6;
   readonly #ctx: ListenerContext;
   readonly #opts: TcpOptions;
+  readonly #sockets: StreamSockets;
+  /** "tcp" or "tls", for envelopes, connection ids and log lines. */
+  readonly #p: 'tcp' | 'tls';
   #server: Server | undefined;
   #local: Endpoint;
   readonly #conns = new Map<string, TcpConnection>();
   /** remote key -> ids of connections to that peer, for reuse. */
   readonly #byRemote = new Map<string, Set<string>>();
 
-  constructor(spec: ListenSpec, ctx: ListenerContext, opts: TcpOptions) {
+  constructor(spec: ListenSpec, ctx: ListenerContext, opts: TcpOptions, sockets: StreamSockets = PLAIN_TCP) {
     this.spec = spec;
+    this.#sockets = sockets;
+    this.#p = sockets.protocol;
     this.family = addressFamily(spec.address) === 6 ? 6 : 4;
     this.#ctx = ctx;
     this.#opts = opts;
@@ -83,8 +110,13 @@ export class TcpListener {
     return this.#conns.has(id);
   }
 
+  /** The listening server (a tls.Server for TLS), for tls.ts to swap certificates on. */
+  protected get server(): Server | undefined {
+    return this.#server;
+  }
+
   listen(): Promise<void> {
-    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    const server = this.#sockets.createServer();
     return new Promise<void>((resolve, reject) => {
       const onBindError = (err: Error): void => {
         server.close();
@@ -95,9 +127,15 @@ export class TcpListener {
         server.off('error', onBindError);
         server.on('error', (err) => {
           this.#ctx.stats.socketErrors++;
-          this.#ctx.log('warn', 'tcp server error', { local: this.#local, ...errorFields(err) });
+          this.#ctx.log('warn', `${this.#p} server error`, { local: this.#local, ...errorFields(err) });
         });
-        server.on('connection', (socket) => this.#onInbound(socket));
+        if (this.#sockets.readyEvent !== 'connection') {
+          // Check bans and limits on the raw connection, before a TLS handshake costs us anything.
+          server.on('connection', (raw: Socket) => {
+            if (!this.#acceptable(raw)) raw.destroy();
+          });
+        }
+        server.on(this.#sockets.readyEvent, (socket: Socket) => this.#onInbound(socket));
         const a = server.address();
         if (a && typeof a === 'object') this.#local = { address: this.spec.address, port: a.port };
         this.#server = server;
@@ -110,29 +148,37 @@ export class TcpListener {
     // An 'error' listener first: nothing a peer does may become an uncaught exception.
     socket.on('error', (err) => this.#onSocketError(undefined, err));
     try {
+      if (!this.#acceptable(socket)) {
+        socket.destroy();
+        return;
+      }
       const remote = { address: normalizeSocketAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
-      if (!remote.address || !this.#ctx.admit(remote, 'tcp')) {
-        this.#ctx.stats.droppedNotAdmitted++;
-        socket.destroy();
-        return;
-      }
-      if (!this.#server || this.#conns.size >= this.#opts.maxConnections) {
-        this.#ctx.stats.rejectedConnections++;
-        this.#ctx.log('warn', 'tcp connection limit reached, closing new connection', { remote });
-        socket.destroy();
-        return;
-      }
       this.#adopt(socket, remote, undefined);
     } catch (err) {
-      this.#ctx.log('warn', 'tcp accept failed', errorFields(err));
+      this.#ctx.log('warn', `${this.#p} accept failed`, errorFields(err));
       socket.destroy();
     }
+  }
+
+  /** The admission check and the connection limit for a new inbound socket (counted when refused). */
+  #acceptable(socket: Socket): boolean {
+    const remote = { address: normalizeSocketAddress(socket.remoteAddress), port: socket.remotePort ?? 0 };
+    if (!remote.address || !this.#ctx.admit(remote, this.#p)) {
+      this.#ctx.stats.droppedNotAdmitted++;
+      return false;
+    }
+    if (!this.#server || this.#conns.size >= this.#opts.maxConnections) {
+      this.#ctx.stats.rejectedConnections++;
+      this.#ctx.log('warn', `${this.#p} connection limit reached, closing new connection`, { remote });
+      return false;
+    }
+    return true;
   }
 
   /** Puts a socket in the table and wires its events. */
   #adopt(socket: Socket, remote: Endpoint, pending: TcpConnection['pending']): TcpConnection {
     const conn: TcpConnection = {
-      id: `tcp-${randomUUID()}`,
+      id: `${this.#p}-${randomUUID()}`,
       socket,
       remote,
       key: remoteKey(remote),
@@ -153,7 +199,10 @@ export class TcpListener {
     socket.on('data', (chunk: Buffer) => this.#onData(conn, chunk));
     conn.idle = new IdleWatch(this.#ctx.clock, this.#opts.idleTimeoutMs, () => {
       this.#ctx.stats.idleClosed++;
-      this.#ctx.log('debug', 'tcp connection idle, closing', { connectionId: conn.id, remote: conn.remote });
+      this.#ctx.log('debug', `${this.#p} connection idle, closing`, {
+        connectionId: conn.id,
+        remote: conn.remote,
+      });
       this.#close(conn);
     });
     return conn;
@@ -163,7 +212,7 @@ export class TcpListener {
     this.#ctx.stats.socketErrors++;
     // Resets and half-closed peers are routine on the Internet: debug, not warn.
     const routine = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes((err as NodeJS.ErrnoException).code ?? '');
-    this.#ctx.log(routine ? 'debug' : 'warn', 'tcp connection error', {
+    this.#ctx.log(routine ? 'debug' : 'warn', `${this.#p} connection error`, {
       connectionId: conn?.id,
       remote: conn?.remote,
       ...errorFields(err),
@@ -174,7 +223,7 @@ export class TcpListener {
     if (conn.pending) {
       this.#ctx.clock.clearTimeout(conn.pending.timer);
       this.#ctx.stats.connectFailures++;
-      this.#ctx.log('warn', 'tcp connect failed', {
+      this.#ctx.log('warn', `${this.#p} connect failed`, {
         remote: conn.remote,
         dropped: conn.pending.queue.length,
       });
@@ -197,7 +246,7 @@ export class TcpListener {
     try {
       conn.idle?.touch();
       // The ban list may have grown since the connection was accepted.
-      if (!this.#ctx.admit(conn.remote, 'tcp')) {
+      if (!this.#ctx.admit(conn.remote, this.#p)) {
         this.#ctx.stats.droppedNotAdmitted++;
         this.#close(conn);
         return;
@@ -206,7 +255,7 @@ export class TcpListener {
         if (ev.kind === 'message') {
           this.#ctx.stats.received++;
           this.#ctx.deliver({
-            protocol: 'tcp',
+            protocol: this.#p,
             local: this.#local,
             remote: conn.remote,
             connectionId: conn.id,
@@ -219,7 +268,7 @@ export class TcpListener {
         } else {
           // A stream we cannot frame cannot be resynchronised (RFC 3261 section 18.3): close it.
           this.#ctx.stats.framingErrors++;
-          this.#ctx.log('warn', 'tcp framing error, closing connection', {
+          this.#ctx.log('warn', `${this.#p} framing error, closing connection`, {
             connectionId: conn.id,
             remote: conn.remote,
             reason: ev.reason,
@@ -229,7 +278,7 @@ export class TcpListener {
         }
       }
     } catch (err) {
-      this.#ctx.log('warn', 'tcp receive failed', { connectionId: conn.id, ...errorFields(err) });
+      this.#ctx.log('warn', `${this.#p} receive failed`, { connectionId: conn.id, ...errorFields(err) });
     }
   }
 
@@ -244,7 +293,7 @@ export class TcpListener {
     if (s.destroyed || !s.writable) return false;
     if (s.writableLength + bytes.length > this.#opts.maxBufferedBytes) {
       // The peer does not read: holding more would let one connection eat our memory.
-      this.#ctx.log('warn', 'tcp peer not reading, closing connection', {
+      this.#ctx.log('warn', `${this.#p} peer not reading, closing connection`, {
         connectionId: conn.id,
         remote: conn.remote,
         buffered: s.writableLength,
@@ -284,7 +333,7 @@ export class TcpListener {
     if (!conn) {
       if (this.#conns.size >= this.#opts.maxConnections) {
         this.#ctx.stats.rejectedConnections++;
-        this.#ctx.log('warn', 'tcp connection limit reached, not connecting', { remote });
+        this.#ctx.log('warn', `${this.#p} connection limit reached, not connecting`, { remote });
         return false;
       }
       conn = this.#connect(remote);
@@ -298,7 +347,7 @@ export class TcpListener {
     const local = this.spec.address;
     // Bind the source address for a specific listener so a multi-homed host speaks from the address in our Via.
     const bindLocal = forbiddenDestination(local, 1) === 'unspecified address' ? undefined : local;
-    const socket = connect({
+    const socket = this.#sockets.connect({
       host: remote.address,
       port: remote.port,
       noDelay: true,
@@ -311,17 +360,17 @@ export class TcpListener {
     pending.timer = this.#ctx.clock.setTimeout(() => {
       pending.timer = undefined;
       if (conn.pending) {
-        this.#ctx.log('warn', 'tcp connect timed out', { remote });
+        this.#ctx.log('warn', `${this.#p} connect timed out`, { remote });
         this.#close(conn);
       }
     }, this.#opts.connectTimeoutMs);
-    socket.once('connect', () => {
+    socket.once(this.#sockets.connectedEvent, () => {
       const p = conn.pending;
       if (!p) return;
       this.#ctx.clock.clearTimeout(p.timer);
       conn.pending = undefined;
       conn.idle?.touch();
-      this.#ctx.log('debug', 'tcp connected', { connectionId: conn.id, remote });
+      this.#ctx.log('debug', `${this.#p} connected`, { connectionId: conn.id, remote });
       for (const b of p.queue) this.#write(conn, b);
     });
     return conn;

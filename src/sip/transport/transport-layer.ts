@@ -9,10 +9,12 @@ import {
 import { formatListenSpec, type ListenSpec } from './listen-spec.js';
 import { DEFAULT_MAX_HEADER_BYTES } from './stream-framer.js';
 import { TcpListener } from './tcp.js';
+import { TlsListener } from './tls.js';
 import type { Endpoint, Envelope, Flow, TransportProtocol } from './types.js';
 import { UdpListener } from './udp.js';
 import { SystemClock, type Clock } from '../../util/clock.js';
 import { WsListener } from './ws.js';
+import type { TlsCredentials } from '../../util/tls-policy.js';
 
 export { parseListenSpecs, formatListenSpec, type ListenSpec } from './listen-spec.js';
 export type { TransportLog, TransportStats } from './listener-context.js';
@@ -34,6 +36,8 @@ export interface TransportLayerOptions {
   maxBufferedBytesPerConnection?: number;
   tcpConnectTimeoutMs?: number;
   maxHeaderBytes?: number;
+  /** The certificate of the tls and wss listeners; required when there is one. */
+  tls?: TlsCredentials;
   log?: TransportLog;
   clock?: Clock;
 }
@@ -47,7 +51,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 type Listener = UdpListener | TcpListener | WsListener;
 
 /**
- * The SIP transport layer (RFC 3261 section 18): binds the configured UDP, TCP and WebSocket listeners, wraps
+ * The SIP transport layer (RFC 3261 section 18): binds the configured UDP, TCP, TLS (section 26), WebSocket and
+ * secure WebSocket (RFC 7118) listeners, wraps
  * every received message in an Envelope, and sends bytes along a Flow. It moves bytes only; nothing that
  * arrives from the network or fails on a socket ever throws out of it.
  */
@@ -55,12 +60,17 @@ export class TransportLayer {
   readonly #opts: TransportLayerOptions;
   readonly #ctx: ListenerContext;
   #udp: UdpListener[] = [];
+  /** TCP and TLS listeners (a TlsListener is a TcpListener with TLS sockets). */
   #tcp: TcpListener[] = [];
+  /** WS and WSS listeners. */
   #ws: WsListener[] = [];
   #started = false;
 
   constructor(opts: TransportLayerOptions) {
     if (opts.listen.length === 0) throw new Error('TransportLayer: no listen specs');
+    const secure = opts.listen.find((l) => l.protocol === 'tls' || l.protocol === 'wss');
+    if (secure && !opts.tls)
+      throw new Error(`TransportLayer: ${formatListenSpec(secure)} needs a certificate`);
     this.#opts = opts;
     const log: TransportLog = opts.log ?? (() => {});
     const admit = opts.admit;
@@ -103,21 +113,19 @@ export class TransportLayer {
       maxConnections: o.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       maxBufferedBytes: o.maxBufferedBytesPerConnection ?? DEFAULT_MAX_BUFFERED_BYTES,
     };
+    const stream = {
+      ...common,
+      idleTimeoutMs: idle,
+      connectTimeoutMs: o.tcpConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      maxHeaderBytes: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    };
+    const ws = { ...common, idleTimeoutMs: o.wsIdleTimeoutMs ?? idle };
     for (const spec of o.listen) {
       if (spec.protocol === 'udp') this.#udp.push(new UdpListener(spec, this.#ctx));
-      else if (spec.protocol === 'tcp') {
-        this.#tcp.push(
-          new TcpListener(spec, this.#ctx, {
-            ...common,
-            idleTimeoutMs: idle,
-            connectTimeoutMs: o.tcpConnectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-            maxHeaderBytes: o.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
-          }),
-        );
-      } else
-        this.#ws.push(
-          new WsListener(spec, this.#ctx, { ...common, idleTimeoutMs: o.wsIdleTimeoutMs ?? idle }),
-        );
+      else if (spec.protocol === 'tcp') this.#tcp.push(new TcpListener(spec, this.#ctx, stream));
+      else if (spec.protocol === 'tls') this.#tcp.push(new TlsListener(spec, this.#ctx, stream, o.tls!));
+      else if (spec.protocol === 'ws') this.#ws.push(new WsListener(spec, this.#ctx, ws));
+      else this.#ws.push(new WsListener(spec, this.#ctx, { ...ws, tls: o.tls! }));
     }
     try {
       for (const l of this.#all()) {
@@ -148,6 +156,16 @@ export class TransportLayer {
     await Promise.all(all.map((l) => l.close().catch(() => undefined)));
   }
 
+  /**
+   * Presents a new certificate on every TLS and WSS listener. Connections opened from now on get it; open ones
+   * keep their TLS session, so no registration or call is cut.
+   */
+  setTlsCredentials(creds: TlsCredentials): void {
+    this.#opts.tls = creds;
+    for (const l of this.#tcp) if (l instanceof TlsListener) l.setCredentials(creds);
+    for (const l of this.#ws) l.setCredentials(creds);
+  }
+
   #all(): Listener[] {
     return [...this.#udp, ...this.#tcp, ...this.#ws];
   }
@@ -170,17 +188,19 @@ export class TransportLayer {
   }
 
   #send(bytes: Buffer, to: Flow): boolean {
+    const websocket = to.protocol === 'ws' || to.protocol === 'wss';
     if (to.connectionId !== undefined && to.protocol !== 'udp') {
-      const listeners = to.protocol === 'tcp' ? this.#tcp : this.#ws;
+      const listeners = websocket ? this.#ws : this.#tcp;
       for (const l of listeners) {
+        if (l.spec.protocol !== to.protocol) continue;
         const r = l.sendOnConnection(bytes, to.connectionId);
         if (r !== undefined) return r;
       }
       // A WebSocket peer can only be reached on its own connection (RFC 7118 section 5).
-      if (to.protocol === 'ws') return false;
-      // TCP: the connection is gone; RFC 3261 section 18.2.2 says to try a new one to the peer.
+      if (websocket) return false;
+      // TCP/TLS: the connection is gone; RFC 3261 section 18.2.2 says to try a new one to the peer.
     }
-    if (to.protocol === 'ws') return false;
+    if (websocket) return false;
     const why = forbiddenDestination(to.remote.address, to.remote.port);
     if (why) {
       this.#ctx.log('debug', 'refusing to send', { protocol: to.protocol, remote: to.remote, why });
@@ -191,7 +211,10 @@ export class TransportLayer {
       const l = pickListener(this.#udp, to);
       return l ? l.send(bytes, to.remote) : false;
     }
-    const l = pickListener(this.#tcp, to);
+    const l = pickListener(
+      this.#tcp.filter((x) => x.spec.protocol === to.protocol),
+      to,
+    );
     return l ? l.sendTo(bytes, to.remote) : false;
   }
 
@@ -214,6 +237,13 @@ export class TransportLayer {
       wsConnections: this.#ws.reduce((n, l) => n + l.connectionCount(), 0),
       pendingConnects: this.#tcp.reduce((n, l) => n + l.pendingCount(), 0),
     };
+  }
+
+  /** The TLS share of counts(): tcpConnections includes the TLS ones, wsConnections the WSS ones. */
+  secureCounts(): { tlsConnections: number; wssConnections: number } {
+    const of = (ls: Array<TcpListener | WsListener>, p: TransportProtocol): number =>
+      ls.reduce((n, l) => n + (l.spec.protocol === p ? l.connectionCount() : 0), 0);
+    return { tlsConnections: of(this.#tcp, 'tls'), wssConnections: of(this.#ws, 'wss') };
   }
 
   /** Cumulative counters (refused sends, connect failures, framing errors ...); unlike counts(), kept by stop(). */

@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { addressFamily, normalizeSocketAddress } from './address.js';
@@ -8,12 +10,15 @@ import { IdleWatch } from './idle-watch.js';
 import { errorFields, type ListenerContext } from './listener-context.js';
 import type { ListenSpec } from './listen-spec.js';
 import type { Endpoint } from './types.js';
+import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../../util/tls-policy.js';
 
 export interface WsOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   /** Bytes waiting in a connection's send buffer beyond which the peer is cut off. */
   maxBufferedBytes: number;
+  /** For WSS (RFC 7118 section 5, Via transport "WSS"): the certificate the HTTPS server presents. */
+  tls?: TlsCredentials;
 }
 
 interface WsConnection {
@@ -58,13 +63,16 @@ function httpReject(socket: Duplex, status: string, text: string): void {
 /**
  * A SIP-over-WebSocket listener (RFC 7118): an HTTP server of its own whose upgrades must offer the "sip"
  * subprotocol. Each WebSocket message is exactly one SIP message (section 5.1), so no stream framing is
- * needed. Connections are only reachable by id: a browser phone cannot be connected to (section 5).
+ * needed. Connections are only reachable by id: a browser phone cannot be connected to (section 5). With a
+ * certificate it serves WSS: the same over an HTTPS server.
  */
 export class WsListener {
   readonly spec: ListenSpec;
   readonly family: 4 | 6;
   readonly #ctx: ListenerContext;
   readonly #opts: WsOptions;
+  /** "ws" or "wss", for envelopes and the admission check. */
+  readonly #p: 'ws' | 'wss';
   #http: Server | undefined;
   #wss: WebSocketServer | undefined;
   #local: Endpoint;
@@ -77,6 +85,7 @@ export class WsListener {
     this.family = addressFamily(spec.address) === 6 ? 6 : 4;
     this.#ctx = ctx;
     this.#opts = opts;
+    this.#p = opts.tls ? 'wss' : 'ws';
     this.#local = { address: spec.address, port: spec.port };
   }
 
@@ -96,12 +105,27 @@ export class WsListener {
     return this.#conns.has(id);
   }
 
+  /** Presents `creds` to new WSS connections; open ones keep their session (nothing is cut). */
+  setCredentials(creds: TlsCredentials): void {
+    if (!this.#opts.tls) return;
+    this.#opts.tls = creds;
+    (this.#http as TlsServer | undefined)?.setSecureContext(secureContextOptions(creds));
+  }
+
   listen(): Promise<void> {
-    const http = createServer((_req, res) => {
+    const plain: RequestListener = (_req, res) => {
       // Plain HTTP is not served here.
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'close' });
       res.end('WebSocket with subprotocol "sip" required\n');
-    });
+    };
+    const tls = this.#opts.tls;
+    const http: Server = tls ? createHttpsServer(serverTlsOptions(tls), plain) : createServer(plain);
+    if (tls) {
+      http.on('tlsClientError', (err: Error) => {
+        this.#ctx.stats.socketErrors++;
+        this.#ctx.log('debug', 'wss handshake failed', errorFields(err));
+      });
+    }
     // Slow-loris handshakes should not hold sockets for minutes.
     http.headersTimeout = 10_000;
     http.requestTimeout = 15_000;
@@ -150,7 +174,7 @@ export class WsListener {
         address: normalizeSocketAddress(req.socket.remoteAddress),
         port: req.socket.remotePort ?? 0,
       };
-      if (!remote.address || !this.#ctx.admit(remote, 'ws')) {
+      if (!remote.address || !this.#ctx.admit(remote, this.#p)) {
         this.#ctx.stats.droppedNotAdmitted++;
         socket.destroy();
         return;
@@ -184,7 +208,7 @@ export class WsListener {
 
   #adopt(ws: WebSocket, remote: Endpoint): void {
     const conn: WsConnection = {
-      id: `ws-${randomUUID()}`,
+      id: `${this.#p}-${randomUUID()}`,
       ws,
       remote,
       idle: new IdleWatch(this.#ctx.clock, this.#opts.idleTimeoutMs, () => {
@@ -208,7 +232,7 @@ export class WsListener {
   #onMessage(conn: WsConnection, bytes: Buffer, _isBinary: boolean): void {
     try {
       conn.idle.touch();
-      if (!this.#ctx.admit(conn.remote, 'ws')) {
+      if (!this.#ctx.admit(conn.remote, this.#p)) {
         this.#ctx.stats.droppedNotAdmitted++;
         this.#close(conn);
         return;
@@ -222,7 +246,7 @@ export class WsListener {
       if (bytes.length === 0 || /^[\r\n]+$/.test(text)) return;
       this.#ctx.stats.received++;
       this.#ctx.deliver({
-        protocol: 'ws',
+        protocol: this.#p,
         local: this.#local,
         remote: conn.remote,
         connectionId: conn.id,

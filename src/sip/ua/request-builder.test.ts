@@ -45,7 +45,7 @@ describe('request-builder', () => {
   });
 
   it('Via and Contact per transport; IPv6 in brackets', () => {
-    for (const p of ['udp', 'tcp', 'ws'] as const) {
+    for (const p of ['udp', 'tcp', 'tls', 'ws', 'wss'] as const) {
       const via = parseVia(viaValue(flow(p), undefined))!;
       assert.equal(via.transport, p.toUpperCase());
       assert.equal(via.host, '192.0.2.1');

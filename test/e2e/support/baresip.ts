@@ -26,7 +26,7 @@ export interface PhoneOptions {
   domain: string;
   /** Zentrale's SIP address, used as outbound proxy: "127.0.0.1:5060". */
   proxy: string;
-  transport?: 'udp' | 'tcp';
+  transport?: 'udp' | 'tcp' | 'tls';
   /** Base port: SIP on base (TLS base+1), ctrl_tcp base+2; RTP base+10..base+29. */
   basePort: number;
   toneHz: number;

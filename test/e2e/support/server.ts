@@ -111,7 +111,7 @@ export async function startTestServer(
 }
 
 /** Keys that must come back to their baseline value after a test: live transactions, timers, sockets. */
-const LEAK_KEYS = [
+export const LEAK_KEYS = [
   'serverTransactions',
   'clientTransactions',
   'dialogs',
