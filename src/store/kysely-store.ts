@@ -3,6 +3,7 @@ import { KyselyBlfSubscriptionStore } from './blf-subscriptions.js';
 import { KyselyCallHistoryStore } from './call-history-store.js';
 import { KyselyCallCenterStore, type CallCenterStore } from './callcenter-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
+import { KyselyExecutiveStore, type ExecutiveStore } from './executive-store.js';
 import { KyselyPickupStore } from './pickup-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
@@ -35,6 +36,7 @@ export class KyselyStore implements Store {
   readonly pickup: PickupStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
   readonly callCenter: CallCenterStore;
+  readonly executives: ExecutiveStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -56,6 +58,7 @@ export class KyselyStore implements Store {
     this.pickup = new KyselyPickupStore(db);
     this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
     this.callCenter = new KyselyCallCenterStore(db);
+    this.executives = new KyselyExecutiveStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

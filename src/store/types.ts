@@ -1,4 +1,5 @@
 import type { CallCenterStore } from './callcenter-store.js';
+import type { ExecutiveStore } from './executive-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -277,6 +278,8 @@ export interface Store {
   readonly blfSubscriptions: BlfSubscriptionStore;
   /** Call-center groups, agent status and logins (callcenter-store.ts). */
   readonly callCenter: CallCenterStore;
+  /** Executives, their assistants and the runtime switches (executive-store.ts). */
+  readonly executives: ExecutiveStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

@@ -1,3 +1,4 @@
+import { crossCheckExecutives } from './executives.js';
 import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
@@ -20,6 +21,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
     checkTrunks(t, ti, dids, issues);
     checkPickupGroups(t, ti, issues);
     issues.push(...crossCheckGroups(t, ti));
+    issues.push(...crossCheckExecutives(t, ti));
     const id = field(t, 'id');
     if (typeof id === 'string')
       duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);

@@ -3,6 +3,7 @@ import type { Document, Node } from 'yaml';
 import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
+import { executiveAssistants } from './executives.js';
 import { groupAgents } from './groups.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
@@ -152,6 +153,7 @@ function toDoc(
         };
       }),
       groups: t.groups.map((g) => ({ ...g, agents: groupAgents(g) })),
+      executives: t.executives.map((e) => ({ ...e, assistants: executiveAssistants(e) })),
     })),
   };
 }

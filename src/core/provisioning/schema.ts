@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { executiveSchema } from './executives.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
@@ -118,6 +119,7 @@ export const tenantSchema = z.strictObject({
   trunks: z.array(trunkSchema).default([]),
   ...pickupTenantKeys,
   groups: z.array(groupSchema).default([]),
+  executives: z.array(executiveSchema).default([]),
 });
 
 export const fileSchema = z.strictObject({
@@ -137,7 +139,9 @@ export const ALLOWED_KEYS: Record<
   | 'dids'
   | 'pickupGroups'
   | 'groups'
-  | 'agents',
+  | 'agents'
+  | 'executives'
+  | 'assistants',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -150,4 +154,6 @@ export const ALLOWED_KEYS: Record<
   pickupGroups: Object.keys(pickupGroupSchema.shape),
   groups: Object.keys(groupSchema.shape),
   agents: ['extension', 'weight'],
+  executives: Object.keys(executiveSchema.shape),
+  assistants: ['extension', 'divertTo'],
 };
