@@ -51,3 +51,14 @@ export function ringbackTone(): AudioSource {
 export function busyTone(): AudioSource {
   return concat(tone({ frequencies: 425, durationMs: 480 }), silence(480));
 }
+
+/** Two short high beeps: "done" (a feature code took effect). */
+export function confirmationTone(): AudioSource {
+  return concat(
+    silence(200),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(100),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(200),
+  );
+}
