@@ -8,13 +8,15 @@ import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
-import type { FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
+import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
 import { answerQueued, type QueuedCall } from './queue.js';
 import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
+import type { RingPlan, TerminatingService } from './ring-plan.js';
+import { ringOnce, TerminatingPlans } from './terminating.js';
 import { deviceTarget, type Target } from './targets.js';
 export type { CallEngineOptions } from './engine-deps.js';
 
@@ -32,6 +34,8 @@ export class CallEngine {
   /** Feature-code handlers by the id the code was registered under (FeatureCodeRegistry). */
   readonly #featureHandlers = new Map<string, FeatureHandler>();
   #serviceNumbers: ServiceNumbers[] = [];
+  readonly #divertServices = new Map<string, DivertHandler>();
+  readonly #plans: TerminatingPlans;
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -41,6 +45,26 @@ export class CallEngine {
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
     };
+    this.#plans = new TerminatingPlans({
+      directory: this.#o.directory,
+      external: this.#o.external,
+      devicesOf: async (tenantId, extension) =>
+        this.#devicesOf(await this.#o.directory.plan(tenantId), tenantId, extension),
+    });
+  }
+
+  /**
+   * Adds a service that shapes calls to workplaces (executive filtering, forwarding): asked in registration
+   * order for each call, the first plan wins (ring-plan.ts).
+   */
+  addTerminatingService(s: TerminatingService): void {
+    this.#plans.add(s);
+  }
+
+  /** Registers the handler of a ring plan's 'service' step (e.g. 'voicemail'). */
+  onDivertService(name: string, handler: DivertHandler): void {
+    if (this.#divertServices.has(name)) throw new Error(`divert service ${name} is already registered`);
+    this.#divertServices.set(name, handler);
   }
 
   /** The registry services add their codes to (the dial plan resolves against it). */
@@ -142,19 +166,14 @@ export class CallEngine {
         headers: trunk.headers ?? [],
         ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
       };
-      await this.#start(incoming, tenant, caller, { number: route.number }, [target], log);
+      const callee: Party = { number: route.number };
+      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [target]), log);
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
     const callee: Party = { workplace: calleeWp.extension, number: calleeWp.extension, name: calleeWp.name };
-    await this.#start(
-      incoming,
-      tenant,
-      caller,
-      callee,
-      this.#devicesOf(plan, tenant.id, calleeWp.extension),
-      log,
-    );
+    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
   /**
@@ -309,14 +328,9 @@ export class CallEngine {
       return;
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
-    await this.#start(
-      incoming,
-      tenant,
-      { number: route.callerNumber },
-      callee,
-      this.#devicesOf(plan, tenant.id, wp.extension),
-      log,
-    );
+    const caller: Party = { number: route.callerNumber };
+    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'external', diversions: [] });
+    await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
   /**
@@ -331,11 +345,26 @@ export class CallEngine {
     return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c));
   }
 
-  #newCall(x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs'>): Call {
+  #newCall(x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs' | 'divert'>): Call {
     let call: Call | undefined = undefined;
     call = new Call({
       ...x,
       engine: this.#o,
+      divert: async (step, incoming) => {
+        const handler = this.#divertServices.get(step.service);
+        if (!handler) {
+          incoming.reject(480, { reason: 'Service Unavailable' });
+          return;
+        }
+        await handler({
+          tenant: x.tenant,
+          caller: x.caller,
+          number: step.number,
+          incoming,
+          log: x.log,
+          diversions: step.diversions ?? [],
+        });
+      },
       // A queued call whose caller already hung up may end inside the constructor (call is not yet set).
       onEnd: () => void (call && this.#calls.delete(call)),
       dialogs: {
@@ -360,7 +389,7 @@ export class CallEngine {
     tenant: TenantRecord,
     caller: Party,
     callee: Party,
-    targets: Target[],
+    plan: RingPlan,
     log: Logger,
   ): Promise<void> {
     const req = incoming.request;
@@ -371,6 +400,6 @@ export class CallEngine {
       return;
     }
     const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
-    await call.start(offer, targets);
+    await call.start(offer, plan);
   }
 }

@@ -1,5 +1,4 @@
 import type { MediaBridge, MediaEndpoint } from '../../media/index.js';
-import type { SipResponse } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
 import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
@@ -7,16 +6,16 @@ import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
 import type { CallCore, HangupReason, HandOverSource, QueueCore, RingingCore } from './call-core.js';
 import type { EngineDeps } from './engine-deps.js';
-import { reasonForStatus } from './final-status.js';
-import { Fork, ForkBranch } from './fork.js';
+import type { ForkBranch } from './fork.js';
 import { HoldMusic } from './hold.js';
 import { Leg, type LegRegistry } from './leg.js';
-import { answerForCaller, applyAnswer, earlyAnswer, offerOn, pointAtOffer, relayOffer } from './leg-media.js';
+import { answerForCaller, applyAnswer } from './leg-media.js';
 import { type PickupKind, type PickupLeg, earlyPickupLeg, namesBranch } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
 import { matchOrEnd } from './renegotiate.js';
 import { replaceLeg, takeRinging } from './takeover.js';
-import { inviteTo, nameAddr, type Target } from './targets.js';
+import type { RingPlan, RingStep } from './ring-plan.js';
+import { Ringing } from './ringing.js';
 import { Transfers } from './transfer.js';
 
 /**
@@ -52,15 +51,9 @@ export class Call implements HandOverSource {
   #callerLeg: Leg | undefined;
   readonly #ending: Array<(reason: HangupReason) => void> = [];
   readonly #ended: Array<(reason: HangupReason) => void> = [];
-  #fork: Fork | undefined;
-  /**
-   * The caller's INVITE had no SDP (late offer, RFC 3261 section 13.2.1): the devices get our own offer, and the
-   * caller gets our offer in the 200 and answers in its ACK.
-   */
-  #lateOffer = false;
-  #callerOffer = ''; // passed on to the devices with our own formats appended (leg-media.ts relayOffer)
-  /** The branch whose early media (18x with SDP) the caller hears while the call rings. */
-  #early: ForkBranch | undefined;
+  /** The fork phases while the call rings (ringing.ts). */
+  readonly #ring: Ringing;
+  /** A queued call's endpoint (the server answered the caller). */
   #callerEndpoint: MediaEndpoint | undefined;
   #answeredAt: number | undefined;
   /** The two connected sides once answered: [caller side, callee side] (either may change by transfer). */
@@ -81,6 +74,8 @@ export class Call implements HandOverSource {
     log: Logger;
     onEnd: () => void;
     dialogs: LegRegistry<Call>;
+    /** Hands the unanswered INVITE to a divert service (a ring plan's 'service' step). */
+    divert?: (step: Extract<RingStep, { kind: 'service' }>, incoming: IncomingInvite) => Promise<void>;
     /** The caller's INVITE was answered by the server (queue.ts): the call starts `queued`. */
     queued?: { dialog: Dialog; ep: MediaEndpoint; bind(q: QueueCore): void };
   }) {
@@ -113,12 +108,43 @@ export class Call implements HandOverSource {
     this.#ringing = {
       core: this.#core,
       callerInvite: this.#incoming,
-      callerEndpoint: () => (this.#m.is('ringing') ? this.#callerEndpoint : undefined),
+      callerEndpoint: () => (this.#m.is('ringing') ? this.#ring.callerEndpoint : undefined),
       caller: () => this.caller,
       answerBy: (picker, kind) => this.#answerBy(picker, kind),
       connect: (a, b) => this.#connect(a, b),
       fail: () => this.#end('failed'),
     };
+    this.#ring = new Ringing({
+      id: this.id,
+      deps: this.#o,
+      log: this.#log,
+      domain: this.tenant.domain,
+      incoming: this.#incoming,
+      caller: () => this.caller,
+      isRinging: () => this.#m.is('ringing'),
+      ringing: (party, device) => this.#emit('call.ringing', device, party),
+      ringEnded: (party, reason) =>
+        this.#o.bus.emit({
+          type: 'call.ring-ended',
+          tenantId: this.tenant.id,
+          callId: this.id,
+          at: this.#o.clock.now(),
+          party,
+          reason,
+        }),
+      answer: (winner, sdp, dialog, party) => {
+        this.callee = party;
+        return this.#answer(winner, sdp, dialog);
+      },
+      finish: (status, reason, phrase) => this.#finish(status, reason, phrase),
+      divert: async (step) => {
+        if (!this.#m.is('ringing')) return;
+        this.#log.info({ event: 'call.diverted', service: step.service, number: step.number }, 'diverted');
+        this.#end('diverted');
+        if (x.divert) await x.divert(step, this.#incoming);
+        else this.#incoming.reject(480, { reason: 'Service Unavailable' });
+      },
+    });
     if (x.queued) this.#queue(x.queued);
   }
 
@@ -151,7 +177,7 @@ export class Call implements HandOverSource {
   #answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void {
     const o = this.#o;
     this.#m.to('answered');
-    this.#fork?.cancel(COMPLETED_ELSEWHERE);
+    this.#ring.cancel(COMPLETED_ELSEWHERE);
     const rung = this.callee;
     this.callee = picker;
     this.#answeredAt = o.clock.now();
@@ -168,102 +194,26 @@ export class Call implements HandOverSource {
     this.#emit('call.answered', picker.device);
   }
 
-  #emit(type: 'call.offered' | 'call.ringing' | 'call.answered', device?: string): void {
+  #emit(type: 'call.offered' | 'call.ringing' | 'call.answered', device?: string, callee?: Party): void {
+    const context = type === 'call.offered' ? {} : this.#ring.context;
     this.#o.bus.emit({
       type,
       tenantId: this.tenant.id,
       callId: this.id,
       at: this.#o.clock.now(),
       caller: this.caller,
-      callee: this.callee,
+      callee: callee ?? this.callee,
       ...(device ? { device } : {}),
+      ...(context.for ? { for: context.for } : {}),
+      ...(context.diversions?.length ? { diversions: context.diversions } : {}),
     });
   }
 
-  async start(offer: string, targets: Target[]): Promise<void> {
+  /** Rings as `plan` says (ringing.ts) until a device answers, the plan gives up, or the caller cancels. */
+  async start(offer: string, plan: RingPlan): Promise<void> {
     this.#emit('call.offered');
     this.#incoming.onCancel(() => void this.#finish(487, 'cancelled'));
-    if (targets.length === 0) {
-      this.#incoming.reject(480, { reason: 'Not Registered' });
-      this.#end('unavailable', 480);
-      return;
-    }
-    const o = this.#o;
-    const branches: ForkBranch[] = [];
-    try {
-      this.#callerEndpoint = await o.media.allocate(`${this.id}:caller`);
-      this.#lateOffer = offer === '';
-      this.#callerOffer = offer;
-      pointAtOffer(this.#callerEndpoint, offer);
-      for (const target of targets) {
-        const endpoint = await o.media.allocate(`${this.id}:${target.label}`);
-        const invite = inviteTo(o.ua, target, {
-          flow: target.flow,
-          requestUri: target.requestUri,
-          from: target.from ?? nameAddr(this.caller, this.tenant.domain),
-          to: target.to ?? nameAddr(this.callee, this.tenant.domain),
-          ...sdpBody(this.#lateOffer ? offerOn(endpoint) : relayOffer(endpoint, offer)),
-          headers: target.headers ?? [
-            ['P-Asserted-Identity', `<sip:${this.caller.number}@${this.tenant.domain}>`],
-          ],
-        });
-        branches.push(new ForkBranch(target, endpoint, invite));
-      }
-    } catch (err) {
-      for (const b of branches) b.endpoint.close();
-      this.#log.error({ event: 'call.error', err: String(err) }, 'call setup failed');
-      await this.#finish(503, 'failed');
-      return;
-    }
-    const fork = new Fork(branches, {
-      clock: o.clock,
-      timeoutMs: o.ringTimeoutMs,
-      onProvisional: (b, res) => this.#onProvisional(b, res),
-      onBranchFailed: (b) => {
-        if (b !== this.#early) return;
-        // The branch that gave early media failed: its media stops; another branch may still answer.
-        this.#early = undefined;
-        this.#bridge?.close();
-        this.#bridge = undefined;
-      },
-    });
-    this.#fork = fork;
-    // The caller cancelled while the branches were being set up.
-    if (!this.#m.is('ringing')) fork.cancel();
-    const r = await fork.result;
-    if (r.kind === 'answered') await this.#answer(r.branch, r.response.body.toString('utf8'), r.dialog);
-    else if (r.kind === 'timeout') await this.#finish(480, 'no-answer', 'No Answer');
-    else if (r.kind === 'failed') await this.#finish(r.status, reasonForStatus(r.status));
-  }
-
-  #onProvisional(branch: ForkBranch, res: SipResponse): void {
-    if (!this.#m.is('ringing')) return;
-    if (this.#earlyMedia(branch, res.status, res.body)) {
-      if (res.status >= 180) this.#emit('call.ringing', branch.target.device);
-      return;
-    }
-    if (res.status >= 180) {
-      this.#incoming.progress(180);
-      this.#emit('call.ringing', branch.target.device);
-    }
-  }
-
-  /**
-   * Early media: the first branch whose 18x carries an SDP answer (a carrier's ringback or announcement) is
-   * bridged to the caller at once, and the caller gets that 18x with our side's SDP, so it plays what it hears
-   * instead of its own ringback. Without 100rel (RFC 3262) this answer is provisional; the 200's is final.
-   * Later 18x of any branch are passed on without SDP. True when this response was handled here.
-   */
-  #earlyMedia(branch: ForkBranch, status: number, body: Buffer): boolean {
-    if (this.#early || this.#lateOffer || body.length === 0) return Boolean(this.#early);
-    const callerEp = this.#callerEndpoint;
-    const sdp = body.toString('utf8');
-    const relayed = callerEp && earlyAnswer(this.#callerOffer, callerEp, branch.endpoint, sdp);
-    if (!callerEp || !relayed) return false;
-    this.#early = branch;
-    this.#bridge = this.#o.media.bridge(callerEp, branch.endpoint);
-    this.#incoming.progress(status === 180 ? 180 : 183, sdpBody(relayed));
-    return true;
+    await this.#ring.run(offer, plan);
   }
 
   async #answer(winner: ForkBranch, answerSdp: string, calleeDialog: Dialog): Promise<void> {
@@ -272,8 +222,8 @@ export class Call implements HandOverSource {
       winner.endpoint.close();
       return;
     }
-    const callerEp = this.#callerEndpoint!;
-    const callerAnswer = answerForCaller(this.#callerOffer, callerEp, winner.endpoint, answerSdp);
+    const callerEp = this.#ring.callerEndpoint!;
+    const callerAnswer = answerForCaller(this.#ring.callerOffer, callerEp, winner.endpoint, answerSdp);
     if (callerAnswer === undefined) {
       this.#log.info({ event: 'call.no-common-codec' }, 'caller and callee share no codec the relay carries');
       void calleeDialog.bye();
@@ -293,7 +243,7 @@ export class Call implements HandOverSource {
       this.#end('failed');
       return;
     }
-    if (this.#lateOffer && !applyAnswer(callerEp, this.#incoming.ack?.body.toString('utf8') ?? '')) {
+    if (this.#ring.lateOffer && !applyAnswer(callerEp, this.#incoming.ack?.body.toString('utf8') ?? '')) {
       // RFC 3264 section 4: our offer in the 200 must be answered in the ACK; without an answer there is no call.
       this.#log.info({ event: 'call.no-answer-in-ack' }, 'late offer: the ACK carried no usable answer');
       void callerDialog.bye();
@@ -385,7 +335,7 @@ export class Call implements HandOverSource {
 
   /** Does the Replaces header name an early dialog of one of this ringing call's branches? */
   ringingBranchNamed(id: { callId: string; toTag: string; fromTag: string }): boolean {
-    return this.#m.is('ringing') && (this.#fork?.branches ?? []).some((b) => namesBranch(b, id));
+    return this.#m.is('ringing') && this.#ring.branches.some((b) => namesBranch(b, id));
   }
 
   /** The connected leg of `workplace` on a device other than `exceptDevice` (a call pull's source). */
@@ -403,7 +353,9 @@ export class Call implements HandOverSource {
    */
   pickupLegOf(workplace: string): PickupLeg | undefined {
     if (this.#m.is('ringing'))
-      return this.callee.workplace === workplace ? earlyPickupLeg(this.#fork?.branches ?? []) : undefined;
+      return earlyPickupLeg(
+        this.#ring.branches.filter((b) => (b.party ?? this.callee).workplace === workplace),
+      );
     if (!this.#m.is('answered') || !this.#legs) return undefined;
     const leg = this.#legs.find((l) => l.active && l.party.workplace === workplace);
     if (!leg) return undefined;
@@ -446,7 +398,7 @@ export class Call implements HandOverSource {
   /** Ends a call that was not answered: cancels branches, answers the caller (unless it cancelled). */
   async #finish(status: number, reason: HangupReason, phrase?: string): Promise<void> {
     if (!this.#m.is('ringing')) return;
-    this.#fork?.cancel();
+    this.#ring.cancel();
     if (reason !== 'cancelled') this.#incoming.reject(status, phrase ? { reason: phrase } : {});
     this.#end(reason, status);
   }
@@ -468,7 +420,8 @@ export class Call implements HandOverSource {
     this.#m.to('ended');
     const final = this.#answeredAt !== undefined ? 'completed' : reason;
     for (const cb of this.#ending.splice(0)) cb(final);
-    this.#fork?.cancel();
+    this.#ring.cancel();
+    this.#ring.closeEarly();
     this.#transfers.stop();
     this.#holds.stopAll();
     this.#bridge?.close();
@@ -477,7 +430,11 @@ export class Call implements HandOverSource {
     for (const l of legs) l.tryTo('ended');
     const kept = new Set(legs.filter((l) => l.state === 'moved').map((l) => l.ep));
     // The fork's winner is not a leg yet when the answer fails (no ACK, no answer in it): closed with the rest.
-    const endpoints = [this.#callerEndpoint, ...(this.#fork?.branches ?? []).map((b) => b.endpoint)];
+    const endpoints = [
+      this.#callerEndpoint,
+      this.#ring.callerEndpoint,
+      ...this.#ring.branches.map((b) => b.endpoint),
+    ];
     endpoints.push(...legs.map((l) => l.ep));
     for (const ep of endpoints) if (ep && !kept.has(ep)) ep.close();
     for (const l of legs) this.#dialogs.remove(l);

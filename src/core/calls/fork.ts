@@ -4,6 +4,7 @@ import type { Dialog, OutgoingInvite } from '../../sip/ua/index.js';
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import { bestFinalStatus } from './final-status.js';
 import { COMPLETED_ELSEWHERE } from './sip-helpers.js';
+import type { Party } from '../events/types.js';
 import type { Target } from './targets.js';
 
 /** One forked INVITE: the target it rings, the endpoint that will face it, and how it went. */
@@ -11,15 +12,20 @@ export class ForkBranch {
   readonly target: Target;
   readonly endpoint: MediaEndpoint;
   readonly invite: OutgoingInvite;
+  /** Whose lamp this branch rings for (the workplace of a ring-plan target), when not the call's callee. */
+  readonly party: Party | undefined;
   /** The device's To tags from its 18x (the early dialogs an INVITE with Replaces may name). */
   readonly earlyTags: string[] = [];
   /** The final status, once the branch has one. */
   status: number | undefined;
+  /** Cancelled by the fork because its own ring time ended (Fork.stop), not because the call was decided. */
+  stopped = false;
 
-  constructor(target: Target, endpoint: MediaEndpoint, invite: OutgoingInvite) {
+  constructor(target: Target, endpoint: MediaEndpoint, invite: OutgoingInvite, party?: Party) {
     this.target = target;
     this.endpoint = endpoint;
     this.invite = invite;
+    this.party = party;
   }
 
   get done(): boolean {
@@ -51,32 +57,69 @@ export interface ForkOptions {
  * queue offers alike.
  */
 export class Fork {
-  readonly branches: readonly ForkBranch[];
+  readonly #branches: ForkBranch[] = [];
   readonly result: Promise<ForkOutcome>;
   readonly #o: ForkOptions;
   #settle!: (o: ForkOutcome) => void;
   #outcome: ForkOutcome | undefined;
   readonly #timer: TimerHandle;
+  /** Branches still to come (add()): while some are expected, every branch failing does not fail the fork. */
+  #expected = 0;
 
-  constructor(branches: readonly ForkBranch[], o: ForkOptions) {
-    this.branches = branches;
+  constructor(branches: readonly ForkBranch[], o: ForkOptions & { expected?: number }) {
     this.#o = o;
+    this.#expected = o.expected ?? 0;
     this.result = new Promise((r) => (this.#settle = r));
     this.#timer = o.clock.setTimeout(() => this.#finish({ kind: 'timeout' }), o.timeoutMs);
-    for (const b of branches) {
-      b.invite.onProvisional((res) => {
-        const to = parseNameAddr(res.headers.get('To') ?? '');
-        const tag = to && tagOf(to);
-        if (tag && !b.earlyTags.includes(tag)) b.earlyTags.push(tag);
-        if (!this.#outcome) o.onProvisional?.(b, res);
-      });
-      void b.invite.result.then((r) => this.#onFinal(b, r.response, r.dialog));
-    }
-    if (branches.length === 0) this.#finish({ kind: 'failed', status: 480 });
+    for (const b of branches) this.#attach(b);
+    this.#failIfAllDone();
+  }
+
+  get branches(): readonly ForkBranch[] {
+    return this.#branches;
   }
 
   get settled(): boolean {
     return this.#outcome !== undefined;
+  }
+
+  /**
+   * A branch that joins later (sequential alerting). Counts against `expected`; `undefined` says an expected
+   * branch will not come after all (its target had nothing to ring). After the outcome a late branch is cancelled.
+   */
+  add(b: ForkBranch | undefined): void {
+    if (this.#expected > 0) this.#expected--;
+    if (b && this.#outcome) {
+      b.invite.cancel();
+      b.endpoint.close();
+      return;
+    }
+    if (b) this.#attach(b);
+    this.#failIfAllDone();
+  }
+
+  /** Stops one branch (its ring time is over); its 487 does not count towards the fork's final status. */
+  stop(b: ForkBranch): void {
+    if (this.#outcome || b.done) return;
+    b.stopped = true;
+    b.invite.cancel();
+  }
+
+  #attach(b: ForkBranch): void {
+    this.#branches.push(b);
+    b.invite.onProvisional((res) => {
+      const to = parseNameAddr(res.headers.get('To') ?? '');
+      const tag = to && tagOf(to);
+      if (tag && !b.earlyTags.includes(tag)) b.earlyTags.push(tag);
+      if (!this.#outcome) this.#o.onProvisional?.(b, res);
+    });
+    void b.invite.result.then((r) => this.#onFinal(b, r.response, r.dialog));
+  }
+
+  #failIfAllDone(): void {
+    if (this.#outcome || this.#expected > 0 || !this.#branches.every((x) => x.done)) return;
+    const statuses = this.#branches.filter((x) => !x.stopped).map((x) => x.status ?? 480);
+    this.#finish({ kind: 'failed', status: bestFinalStatus(statuses) });
   }
 
   /** Stops every branch still ringing; the outcome is `cancelled` (unless the fork already had one). */
@@ -99,8 +142,7 @@ export class Fork {
     if (this.#outcome) return;
     b.endpoint.close();
     this.#o.onBranchFailed?.(b, res.status);
-    if (!this.#outcome && this.branches.every((x) => x.done))
-      this.#finish({ kind: 'failed', status: bestFinalStatus(this.branches.map((x) => x.status ?? 480)) });
+    this.#failIfAllDone();
   }
 
   #finish(outcome: ForkOutcome, cancelReason?: string): void {
@@ -108,7 +150,7 @@ export class Fork {
     this.#outcome = outcome;
     this.#o.clock.clearTimeout(this.#timer);
     const winner = outcome.kind === 'answered' ? outcome.branch : undefined;
-    for (const b of this.branches) {
+    for (const b of this.#branches) {
       if (b === winner) continue;
       if (!b.done) b.invite.cancel(cancelReason);
       b.endpoint.close();

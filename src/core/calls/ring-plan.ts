@@ -70,7 +70,7 @@ export interface TerminatingRequest {
 
 export interface TerminatingContext {
   /** The registered devices of a workplace of the tenant. */
-  devicesOf(tenantId: string, extension: string): Target[];
+  devicesOf(tenantId: string, extension: string): Promise<Target[]>;
   /** A target for an external number through the tenant's trunk; undefined when the tenant may not dial it. */
   externalTarget(tenantId: string, fromWorkplace: string, number: string): Promise<Target | undefined>;
   /**

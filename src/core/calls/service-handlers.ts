@@ -1,7 +1,7 @@
 import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
-import type { Party } from '../events/types.js';
+import type { Diversion, Party } from '../events/types.js';
 
 /**
  * The seams through which services (pickup, call center, ...) take INVITEs the dial plan gives them, so core never
@@ -41,3 +41,11 @@ export interface ServiceNumbers {
   /** The handler for `number` in this tenant, or undefined when the number is not a service's. */
   lookup(tenantId: string, number: string): Promise<((call: ServiceCall) => Promise<void>) | undefined>;
 }
+
+/** A call a ring plan hands to a divert service (e.g. voicemail for mailbox `number`), still unanswered. */
+export interface DivertCall extends ServiceCall {
+  /** The hops that led here, oldest first (for the greeting and the message's "diverted from"). */
+  diversions: Diversion[];
+}
+
+export type DivertHandler = (call: DivertCall) => Promise<void>;

@@ -198,3 +198,19 @@ describe('PickupService', () => {
     assert.deepEqual(engine.taken, ['pull by 100-desk']);
   });
 });
+
+describe('RingingCalls with ring plans', () => {
+  it('a call ringing at two workplaces is pickable at each; ring-ended forgets it at one only', () => {
+    const r = new RingingCalls();
+    const base = { tenantId: 't1', callId: 'x', caller: outside };
+    r.apply({ type: 'call.ringing', ...base, callee: wp('201'), at: T0 });
+    r.apply({ type: 'call.ringing', ...base, callee: wp('202'), at: T0 + 1 });
+    assert.equal(r.ringingAt('t1', '201').length, 1);
+    assert.equal(r.ringingAt('t1', '202').length, 1);
+    r.apply({ type: 'call.ring-ended', ...base, party: wp('201'), at: T0 + 2, reason: 'stopped' });
+    assert.equal(r.ringingAt('t1', '201').length, 0);
+    assert.equal(r.ringingAt('t1', '202').length, 1);
+    r.apply({ type: 'call.answered', ...base, callee: wp('202'), at: T0 + 3 });
+    assert.equal(r.size(), 0);
+  });
+});

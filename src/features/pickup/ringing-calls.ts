@@ -19,7 +19,10 @@ export interface RingingCall {
 }
 
 export class RingingCalls {
-  /** tenant → call id → the ringing call. A call rings at one workplace (its callee). */
+  /**
+   * tenant → (call id, workplace) → the ringing call. A call may ring at several workplaces at once (an
+   * executive's assistants) or one after another (a forward): each is its own entry.
+   */
   readonly #byTenant = new Map<string, Map<string, RingingCall>>();
 
   /** Feeds one bus event. */
@@ -31,8 +34,9 @@ export class RingingCalls {
         let calls = this.#byTenant.get(e.tenantId);
         if (!calls) this.#byTenant.set(e.tenantId, (calls = new Map()));
         // Every 18x of every device repeats the event: the first one says since when it rings.
-        if (!calls.has(e.callId))
-          calls.set(e.callId, {
+        const key = entryKey(e.callId, workplace);
+        if (!calls.has(key))
+          calls.set(key, {
             tenantId: e.tenantId,
             callId: e.callId,
             workplace,
@@ -43,10 +47,14 @@ export class RingingCalls {
       }
       case 'call.answered':
       case 'call.picked-up':
-      case 'call.ended': {
+      case 'call.ended':
+      case 'call.ring-ended': {
         const calls = this.#byTenant.get(e.tenantId);
         if (!calls) return;
-        calls.delete(e.callId);
+        const only = e.type === 'call.ring-ended' ? e.party.workplace : undefined;
+        if (e.type === 'call.ring-ended' && only === undefined) return;
+        for (const [key, c] of calls)
+          if (c.callId === e.callId && (only === undefined || c.workplace === only)) calls.delete(key);
         if (calls.size === 0) this.#byTenant.delete(e.tenantId);
         return;
       }
@@ -99,6 +107,10 @@ export class RingingCalls {
     // Stable: equal times keep arrival order (Map iteration order).
     return [...calls.values()].filter((c) => workplaces.has(c.workplace)).sort((a, b) => a.since - b.since);
   }
+}
+
+function entryKey(callId: string, workplace: string): string {
+  return `${callId}\u0000${workplace}`;
 }
 
 function pick(calls: RingingCall[], order: PickupOrder): RingingCall | undefined {

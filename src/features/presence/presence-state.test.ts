@@ -267,3 +267,18 @@ describe('applyCallEvent', () => {
     assert.equal(presenceOf(book, 't1', '202').dialogs[0]?.local.device, 'b1');
   });
 });
+
+describe('a call ringing several workplaces (ring plans)', () => {
+  it('each rung workplace rings; ring-ended turns one lamp off; the answer removes the others', () => {
+    const { steps, book } = run([
+      ringing('c9', EXT, A),
+      ringing('c9', EXT, B),
+      ev('t1', { type: 'call.ring-ended', callId: 'c9', party: A, reason: 'no-answer' }),
+      ringing('c9', EXT, C),
+      answered('c9', EXT, C, 'c-desk'),
+    ]);
+    assert.deepEqual(steps[2], ['t1/201=idle[c9:in:terminated]']);
+    assert.deepEqual(steps[4], ['t1/202=idle[c9:in:terminated]', 't1/203=busy[c9:in:confirmed]']);
+    assert.equal(presenceOf(book, 't1', '201').status, 'idle');
+  });
+});

@@ -328,6 +328,13 @@ export function applyCallEvent(
       for (const x of draft.inCall(t, e.callId)) draft.update(t, x.workplace, x.dialog.id, () => undefined);
       break;
     }
+    case 'call.ring-ended': {
+      // One party stopped ringing (its phase of a ring plan is over); the call goes on elsewhere.
+      const w = e.party.workplace;
+      if (w)
+        draft.update(t, w, dialogId(e.callId, 'recipient'), (d) => (d.phase === 'confirmed' ? d : undefined));
+      break;
+    }
   }
   return draft.finish();
 }
