@@ -12,6 +12,8 @@ import { BlfNotifier } from '../features/presence/blf-notifier.js';
 import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
 import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
+import { ExecutiveService } from '../features/executive/executive-service.js';
+import { diversionHeaders } from '../core/calls/diversion.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -43,6 +45,8 @@ export interface Server {
   readonly calls: CallEngine;
   /** Call-center groups: queues, agents, statistics. */
   readonly callCenter: CallCenterService;
+  /** Executives and assistants: configuration and runtime switches per tenant. */
+  readonly executives: ExecutiveService;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -196,6 +200,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
     callCenter.attach(calls);
     provisioner.onProvisioned(() => callCenter.reload());
     stopAll.push(() => callCenter.close());
+    // Executives and assistants (features/executive): the filter is the first terminating service (before
+    // forwarding), the codes #61-#66 plug into the feature seam.
+    const executives = new ExecutiveService({ store, directory, diversionHeaders });
+    executives.attach(calls);
+    calls.addTerminatingService(executives.terminating);
+    provisioner.onProvisioned(() => executives.reload());
+    stopAll.push(() => executives.close());
     // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
     const subscriptions = new SubscriptionService({
       ua,
@@ -260,6 +271,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         pendingInvites: u.pendingInvites,
         calls: calls.count(),
         queueCalls: callCenter.count(),
+        executiveCalls: executives.count(),
         mediaEndpoints: m.endpoints,
         mediaBridges: m.bridges,
         mediaPlayers: m.players,
@@ -305,6 +317,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       media,
       calls,
       callCenter,
+      executives,
       httpPort: httpServer.port,
       counts,
       provision,

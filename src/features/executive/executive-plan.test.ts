@@ -53,7 +53,7 @@ function request(over: Partial<TerminatingRequest> = {}): TerminatingRequest {
 function context(none: string[] = []) {
   const asked: Array<{ kind: string; req: TerminatingRequest; ext?: string; d?: Diversion }> = [];
   const ctx: TerminatingContext = {
-    devicesOf: (_t, ext) => (none.includes(ext) ? [] : [target(`dev-${ext}`)]),
+    devicesOf: (_t, ext) => Promise.resolve(none.includes(ext) ? [] : [target(`dev-${ext}`)]),
     externalTarget: (_t, from, number) => Promise.resolve({ ...target(`trunk-${from}-${number}`) }),
     planFor: (req, ext, d) => {
       asked.push({ kind: 'planFor', req, ext, d });

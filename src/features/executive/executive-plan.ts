@@ -101,9 +101,9 @@ export async function executivePlan(
   }
 
   const ring: RingTarget[] = [];
-  x.assistants.forEach((a) => {
-    const targets = ctx.devicesOf(req.tenant.id, a.party.workplace ?? a.party.number);
-    if (targets.length === 0) return;
+  for (const a of x.assistants) {
+    const targets = await ctx.devicesOf(req.tenant.id, a.party.workplace ?? a.party.number);
+    if (targets.length === 0) continue;
     const i = ring.length;
     ring.push({
       party: a.party,
@@ -112,7 +112,7 @@ export async function executivePlan(
       headers: diversionHeaders(req.tenant.domain, diversions, a.party),
       ...(x.alerting === 'sequential' ? { afterMs: i * x.nextAssistantMs } : {}),
     });
-  });
+  }
   // No opted-in assistant can ring: the executive's phones ring as if there were no filter.
   if (ring.length === 0) return undefined;
   if (x.alerting === 'sequential') {
@@ -120,7 +120,7 @@ export async function executivePlan(
     for (const t of ring.slice(0, -1)) t.ringForMs = x.nextAssistantMs;
   }
   if (x.screening) {
-    const own = ctx.devicesOf(req.tenant.id, x.executive.workplace ?? x.executive.number);
+    const own = await ctx.devicesOf(req.tenant.id, x.executive.workplace ?? x.executive.number);
     if (own.length > 0) {
       ring.push({
         party: x.executive,
