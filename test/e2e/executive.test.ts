@@ -1,6 +1,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TestPhone } from '../support/test-phone.js';
 import { runSipp } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 import {
@@ -238,5 +239,41 @@ describe('executive and assistants: filtering (baresip, sipp)', () => {
     });
     assert.match(through.messages, /SIP\/2\.0 480 /);
     assert.equal(rang(p.a1) || rang(p.a2), false);
+  });
+  it("attended hand-over (REFER with Replaces) by an assistant's phone: the consultation reaches the executive despite the filter; audio both ways", async () => {
+    // baresip 1.0 has no attended transfer: the assistant's second phone (302) is the scripted one.
+    const x = await TestPhone.open({
+      user: '302',
+      password: 'acme-Ott-Pa55word',
+      domain: DOMAIN,
+      server: t.udp,
+    });
+    try {
+      assert.equal((await x.register()).status, 200);
+      const withCaller = x.nextAnswered();
+      await p.caller.command('dial', `sip:300@${DOMAIN}`);
+      const callerLeg = await withCaller;
+      assert.match(x.invites[0]?.from ?? '', /^"Cem Aydin for Karin Heiden" <sip:310@/);
+      await sleep(2500); // the other assistants' and the splash's branches are cancelled
+      for (const ph of allPhones(p)) ph.clearEvents();
+      const eIn = p.exec.waitFor('CALL_INCOMING');
+      const consult = x.dial('300');
+      await eIn;
+      await p.exec.command('accept');
+      const r = await consult;
+      assert.equal(r.status, 200, 'the consultation call reaches the executive');
+      assert.equal(rang(p.a1), false, 'a call from an assistant is never filtered');
+      const refer = await x.attendedTransfer(callerLeg, r.dialog!, '300');
+      assert.equal(refer.status, 202);
+      await sleep(2500);
+      const closed = [p.caller.waitFor('CALL_CLOSED'), p.exec.waitFor('CALL_CLOSED')];
+      await p.caller.command('hangup');
+      await Promise.all(closed);
+      await sleep(300);
+      assert.ok(heardAtEnd(p.caller, TONES.exec) > 0.5, 'the caller hears the executive');
+      assert.ok(heardAtEnd(p.exec, TONES.caller) > 0.5, 'the executive hears the caller');
+    } finally {
+      await x.close();
+    }
   });
 });
