@@ -102,8 +102,8 @@ function provisioningSuite(
 
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
-      // Two tenants, seven workplaces, seven devices, demo's pickup settings and its call-center group.
-      assert.equal(plan.length, 2 + 7 + 7 + 2);
+      // Two tenants, seven workplaces, seven devices, demo's pickup settings, its call-center group, its executive.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 1);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 
@@ -177,6 +177,8 @@ function provisioningSuite(
       const text = DEMO.replace('name: Karin Heiden', 'name: Karin Heiden-Brandt')
         .replace('demo-Heiden-Pa55word', 'demo-Heiden-N3wPassword')
         .replace('packages: [group, assistant]', 'packages: [group]')
+        // 102 stops being an assistant, so the executive it assisted goes too.
+        .replace(/ {4}executives:\n(?: {6}.*\n)+/, '')
         .replace(
           '"103", password: "demo-Vogel-Pa55word", kind: webrtc',
           '"103", password: "demo-Vogel-Pa55word", kind: softphone',
@@ -190,6 +192,7 @@ function provisioningSuite(
           '~ workplace demo/102 packages: ["assistant","group"] -> ["group"]',
           '~ device demo/100 password changed',
           '~ device demo/103 kind: "webrtc" -> "softphone"',
+          '- executive demo/100',
         ].join('\n'),
       );
       assert.ok(!out.includes('N3w'));
