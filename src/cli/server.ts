@@ -202,7 +202,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     stopAll.push(() => callCenter.close());
     // Executives and assistants (features/executive): the filter is the first terminating service (before
     // forwarding), the codes #61-#66 plug into the feature seam.
-    const executives = new ExecutiveService({ store, directory, diversionHeaders });
+    const executives = new ExecutiveService({ store, directory, media, diversionHeaders });
     executives.attach(calls);
     calls.addTerminatingService(executives.terminating);
     provisioner.onProvisioned(() => executives.reload());

@@ -43,14 +43,14 @@ async function ringsAt(p: ExecPhones, ext: string, who: BaresipPhone): Promise<v
   await Promise.all(closed);
 }
 
-/** A sipp desk of tenant `domain` dials `dialled` and must get 403. */
+/** A sipp desk of tenant `domain` dials `dialled` and must hear the refusal (183 with SDP), then get 403. */
 async function refused(t: TestServer, user: string, password: string, domain: string, dialled: string) {
   const r = await runSipp({
-    scenario: 'device-call-403.xml',
+    scenario: 'device-call-403-announced.xml',
     target: t.udp,
     keys: { user, domain, dial: dialled.replace(/#/g, '%23') },
     extra: ['-au', user, '-ap', password],
-    timeoutS: 5,
+    timeoutS: 8,
   });
   assert.equal(r.code, 0, `${dialled} from ${user}@${domain}: ${r.stderr}`);
 }

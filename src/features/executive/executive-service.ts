@@ -4,7 +4,9 @@ import type { FeatureInvocation } from '../../core/calls/service-handlers.js';
 import type { Directory } from '../../core/directory/directory.js';
 import type { Party } from '../../core/events/types.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
-import { confirmationTone } from '../../media/audio/tone.js';
+import { rejectWithAnnouncement } from '../../core/calls/announce-reject.js';
+import { confirmationTone, refusalTone } from '../../media/audio/tone.js';
+import type { MediaEngine } from '../../media/index.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { ExecutiveRecord } from '../../store/executive-store.js';
 import type { Store, TenantRecord } from '../../store/types.js';
@@ -16,6 +18,8 @@ import { TenantExecutives } from './tenant-executives.js';
 export interface ExecutiveServiceOptions {
   store: Store;
   directory: Directory;
+  /** For the refusal announcement (early media before the 403). */
+  media: MediaEngine;
   /** Diversion and History-Info for the assistants' INVITEs (core's diversion.ts). */
   diversionHeaders: DiversionHeaders;
 }
@@ -193,7 +197,7 @@ export class ExecutiveService {
       'executive code',
     );
     if (refusal) {
-      inv.incoming.reject(403, { reason: refusal });
+      await this.#refuse(inv, refusal);
       return;
     }
     await this.#confirm(inv, def.code);
@@ -212,9 +216,8 @@ export class ExecutiveService {
       inv.log.info({ event: 'executive.push', workplace: me, executive: e?.extension, refused }, 'call push');
     if (!e) {
       log(mine.length > 1 ? 'which executive' : 'not an assistant');
-      inv.incoming.reject(mine.length > 1 ? 484 : 403, {
-        reason: mine.length > 1 ? 'Dial The Executive After The Code' : 'Not An Assistant Of This Executive',
-      });
+      if (mine.length > 1) inv.incoming.reject(484, { reason: 'Dial The Executive After The Code' });
+      else await this.#refuse(inv, 'Not An Assistant Of This Executive');
       return;
     }
     const plan = await this.#o.directory.plan(inv.tenant.id);
@@ -244,7 +247,7 @@ export class ExecutiveService {
       return;
     }
     if (!e || !allowed || !this.#engine?.dialAs) {
-      inv.incoming.reject(403, { reason: 'Not An Assistant Of This Executive' });
+      await this.#refuse(inv, 'Not An Assistant Of This Executive');
       return;
     }
     const plan = await this.#o.directory.plan(inv.tenant.id);
@@ -252,6 +255,16 @@ export class ExecutiveService {
     // The assistant's workplace and device stay (its lamp shows the call); number and name are the executive's.
     const caller: Party = { ...inv.caller, number: e.extension, ...(w ? { name: w.name } : {}) };
     await this.#engine.dialAs(inv, caller, e.extension, m[2]!);
+  }
+
+  /** 403 after the special information tone as early media, so a desk phone's user hears that it failed. */
+  #refuse(inv: FeatureInvocation, reason: string): Promise<void> {
+    return rejectWithAnnouncement(this.#o.media, inv.incoming, {
+      status: 403,
+      reason,
+      source: refusalTone(),
+      label: `executive:${inv.incoming.request.headers.get('Call-ID') ?? ''}`,
+    });
   }
 
   async #confirm(inv: FeatureInvocation, code: string): Promise<void> {

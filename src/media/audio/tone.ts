@@ -62,3 +62,17 @@ export function confirmationTone(): AudioSource {
     silence(200),
   );
 }
+
+/**
+ * Special information tone (ITU-T E.180 Supplement 2): 950, 1400 and 1800 Hz, 330 ms each — "this did not
+ * work", before a refusal.
+ */
+export function refusalTone(): AudioSource {
+  const sit = concat(
+    tone({ frequencies: 950, durationMs: 330 }),
+    tone({ frequencies: 1400, durationMs: 330 }),
+    tone({ frequencies: 1800, durationMs: 330 }),
+    silence(300),
+  );
+  return concat(silence(200), sit);
+}
