@@ -18,6 +18,7 @@ import { MwiSubscriptions } from '../features/voicemail/mwi-subscriptions.js';
 import { VoicemailService } from '../features/voicemail/voicemail-service.js';
 import { flowOf } from '../core/calls/targets.js';
 import { ForwardingService } from '../features/forwarding/forwarding-service.js';
+import { ExecutiveService } from '../features/executive/executive-service.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
@@ -52,6 +53,8 @@ export interface Server {
   readonly callCenter: CallCenterService;
   /** Voicemail boxes and messages. */
   readonly voicemail: VoicemailService;
+  /** Executives and assistants: configuration and runtime switches per tenant. */
+  readonly executives: ExecutiveService;
   readonly httpPort: number;
   /** Live resources, for /debug/counts and the leak checks of the end-to-end tests. */
   counts(): Record<string, number>;
@@ -297,6 +300,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
     voicemail.attach(calls);
     // Terminating services are asked in registration order: the own-mailbox portal (voicemail, above), then the
     // executive's filter, then forwarding and do not disturb of the workplace that rings.
+    // Executives and assistants (features/executive): the filter is the first terminating service (before
+    // forwarding), the codes #61-#66 plug into the feature seam.
+    const executives = new ExecutiveService({ store, directory, media, diversionHeaders });
+    executives.attach(calls);
+    calls.addTerminatingService(executives.terminating);
+    provisioner.onProvisioned(() => executives.reload());
+    stopAll.push(() => executives.close());
     calls.addTerminatingService(forwarding.terminating(diversionHeaders));
     provisioner.onProvisioned(async () => {
       await voicemail.reconcile();
@@ -347,6 +357,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         pendingInvites: u.pendingInvites,
         calls: calls.count(),
         queueCalls: callCenter.count(),
+        executiveCalls: executives.count(),
         mediaEndpoints: m.endpoints,
         mediaBridges: m.bridges,
         mediaPlayers: m.players,
@@ -415,6 +426,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       calls,
       callCenter,
       voicemail,
+      executives,
       httpPort: httpServer.port,
       counts,
       provision,

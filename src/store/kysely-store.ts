@@ -4,6 +4,7 @@ import { KyselyCallHistoryStore } from './call-history-store.js';
 import { KyselyCallCenterStore, type CallCenterStore } from './callcenter-store.js';
 import { KyselyDirectoryStore } from './directory-store.js';
 import { KyselyForwardingStore, type ForwardingStore } from './forwarding-store.js';
+import { KyselyExecutiveStore, type ExecutiveStore } from './executive-store.js';
 import { KyselyPickupStore } from './pickup-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
@@ -39,6 +40,7 @@ export class KyselyStore implements Store {
   readonly callCenter: CallCenterStore;
   readonly voicemail: VoicemailStore;
   readonly forwarding: ForwardingStore;
+  readonly executives: ExecutiveStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -62,6 +64,7 @@ export class KyselyStore implements Store {
     this.callCenter = new KyselyCallCenterStore(db);
     this.voicemail = new KyselyVoicemailStore(db);
     this.forwarding = new KyselyForwardingStore(db);
+    this.executives = new KyselyExecutiveStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -140,6 +140,9 @@ export interface Database {
   voicemail_boxes: VoicemailBoxesTable;
   voicemail_messages: VoicemailMessagesTable;
   forwarding: ForwardingTable;
+  executives: ExecutivesTable;
+  executive_filter_state: ExecutiveFilterStateTable;
+  executive_assistant_state: ExecutiveAssistantStateTable;
 }
 
 /** 0011: forwarding and do not disturb per workplace, JSON documents (forwarding-store.ts). */
@@ -148,6 +151,34 @@ export interface ForwardingTable {
   extension: string;
   settings: string;
   provisioned: string | null;
+}
+
+/** 0009: executives as provisioned (assistants as JSON) and their runtime switches. */
+export interface ExecutivesTable {
+  tenant_id: string;
+  extension: string;
+  assistants: string;
+  filtering: string;
+  alerting: string;
+  next_assistant_s: number;
+  rollover_s: number;
+  screening: number;
+  opt_in_out: number;
+  push_recall_s: number;
+}
+
+export interface ExecutiveFilterStateTable {
+  tenant_id: string;
+  executive: string;
+  filter_on: number;
+}
+
+export interface ExecutiveAssistantStateTable {
+  tenant_id: string;
+  executive: string;
+  assistant: string;
+  opted_in: number | null;
+  divert_on: number | null;
 }
 
 export interface PickupSettingsTable {

@@ -1,6 +1,7 @@
 import type { CallCenterStore } from './callcenter-store.js';
 import type { VoicemailStore } from './voicemail-store.js';
 import type { ForwardingStore } from './forwarding-store.js';
+import type { ExecutiveStore } from './executive-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -283,6 +284,8 @@ export interface Store {
   readonly voicemail: VoicemailStore;
   /** Call forwarding and do not disturb per workplace (forwarding-store.ts). */
   readonly forwarding: ForwardingStore;
+  /** Executives, their assistants and the runtime switches (executive-store.ts). */
+  readonly executives: ExecutiveStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

@@ -402,4 +402,63 @@ export class CallEngine {
     const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
     await call.start(offer, plan);
   }
+
+  /**
+   * Call push (`#63`): the newest call the dialling workplace holds is offered to `to`'s devices for `recallMs`
+   * (no terminating service: the executive's filter is bypassed), then rings the dialling workplace again; the
+   * workplace's held leg is released. False when it holds no call of its tenant (the INVITE is left unanswered).
+   */
+  async push(inv: FeatureInvocation, to: Party, recallMs: number): Promise<boolean> {
+    const workplace = inv.device.workplaceExtension;
+    let best: { call: Call; leg: Leg } | undefined;
+    for (const call of this.#calls) {
+      if (call.tenant.id !== inv.tenant.id) continue;
+      const leg = call.heldLegOf(workplace);
+      if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
+    }
+    if (!best || to.workplace === undefined) return false;
+    const plan = await this.#o.directory.plan(inv.tenant.id);
+    // The recall rings every device of the workplace, not only the one that dialled the code.
+    const { device: _device, ...back } = inv.caller;
+    return best.call.push(best.leg, [
+      { party: to, targets: this.#devicesOf(plan, inv.tenant.id, to.workplace), timeoutMs: recallMs },
+      { party: back, targets: this.#devicesOf(plan, inv.tenant.id, workplace) },
+    ]);
+  }
+
+  /**
+   * Places a feature code's INVITE as a call to `dialled` from `caller` (an assistant calling as its executive):
+   * a workplace through its terminating services, an external number through the trunk presenting `trunkAs`'s
+   * external number. Feature codes and service numbers are not dialled this way (404).
+   */
+  async dialAs(inv: FeatureInvocation, caller: Party, trunkAs: string, dialled: string): Promise<void> {
+    const o = this.#o;
+    const { tenant, incoming, log } = inv;
+    const plan = await o.directory.plan(tenant.id);
+    const externalPrefix = await o.external?.externalPrefix?.(tenant.id);
+    const route = resolveDialString({
+      dialled,
+      extensions: plan.extensions,
+      registry: o.features,
+      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
+    });
+    if (route.kind === 'external') {
+      const target = await this.#plans.externalTarget(tenant.id, trunkAs, route.number);
+      if (!target) {
+        incoming.reject(403, { reason: 'No Trunk For External Calls' });
+        return;
+      }
+      const callee: Party = { number: route.number };
+      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [target]), log);
+      return;
+    }
+    const wp = route.kind === 'workplace' ? plan.workplace(route.extension) : undefined;
+    if (!wp) {
+      incoming.reject(404, { reason: 'Not Found' });
+      return;
+    }
+    const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
+    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    await this.#start(incoming, tenant, caller, callee, ringPlan, log);
+  }
 }

@@ -16,7 +16,7 @@ import { matchOrEnd } from './renegotiate.js';
 import { replaceLeg, takeRinging } from './takeover.js';
 import type { RingPlan, RingStep } from './ring-plan.js';
 import { Ringing } from './ringing.js';
-import { Transfers } from './transfer.js';
+import { Transfers, type HandOffStage } from './transfer.js';
 
 /**
  * ringing: the fork rings the callee's devices. queued: the server answered the caller with its own media (a
@@ -344,6 +344,17 @@ export class Call implements HandOverSource {
     return this.#legs.find(
       (l) => l.active && l.party.workplace === workplace && l.party.device !== exceptDevice,
     );
+  }
+
+  /** The leg of `workplace` whose phone holds this answered call (a call push's source). */
+  heldLegOf(workplace: string): Leg | undefined {
+    if (!this.#m.is('answered') || !this.#legs) return undefined;
+    return this.#legs.find((l) => l.state === 'held' && l.party.workplace === workplace);
+  }
+
+  /** Call push (transfer.ts): the other side of `leg` rings at each stage in turn; `leg` leaves at once. */
+  push(leg: Leg, stages: HandOffStage[]): boolean {
+    return this.#transfers.push(leg, stages);
   }
 
   /**

@@ -58,6 +58,15 @@ function release(core: CallCore, transferor: Leg): void {
   });
 }
 
+/** One step of a hand-over: whom to ring, and for how long (default: the engine's ring timeout). */
+export interface HandOffStage {
+  party: Party;
+  targets: Target[];
+  timeoutMs?: number;
+}
+
+type RingResult = { winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number };
+
 /** REFER handling (RFC 3515) for one call: one transfer at a time. */
 export class Transfers {
   readonly #core: CallCore;
@@ -117,15 +126,50 @@ export class Transfers {
     // From here the transferor may hang up at any time without ending the call it hands on.
     transferor.to('transferring');
     tx.respond(responseFor(tx.request, 202));
-    const transferee = core.other(transferor);
     void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
+    const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
+    await this.#handOff(transferor, [{ party: targetParty, targets: bindings.map(deviceTarget) }]);
+  }
+
+  /**
+   * Call push (docs/feature-codes.md, "Executive and assistants"): the other side of `transferor` (a held call)
+   * rings at each stage in turn — the executive for the recall time, then the pushing workplace again — and is
+   * connected to whoever answers, exactly as a blind transfer; the transferor's own leg is released at once
+   * (its phone dialled the push code from another line). False when a transfer is already under way.
+   */
+  push(transferor: Leg, stages: HandOffStage[]): boolean {
+    if (this.#busy || !transferor.active) return false;
+    this.#busy = true;
+    transferor.to('transferring');
+    transferor.ep.close();
+    void transferor.dialog.bye();
+    void this.#handOff(transferor, stages);
+    return true;
+  }
+
+  /**
+   * The transferee hears ringback while each stage's targets ring in turn; the first answer is bridged to it in
+   * the transferor's place. Nobody answered: a transferor still on the line is reconnected (RFC 3515 leaves its
+   * call up), otherwise the call ends.
+   */
+  async #handOff(transferor: Leg, stages: HandOffStage[]): Promise<void> {
+    const core = this.#core;
+    const transferee = core.other(transferor);
     // The transferee hears ringback (replacing any music on hold the transferor started).
     core.holds.forget(transferor);
     // The target is offered the codec the transferee's phone chose, taken before ringback may narrow its leg.
     const preferred = negotiatedFormats(transferee.ep);
     const ringback = this.#ringback(transferee);
-    const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    const won = await this.#ring(bindings.map(deviceTarget), transferee.party, targetParty, preferred);
+    let won: RingResult = { status: 480 };
+    let targetParty: Party | undefined;
+    for (const stage of stages) {
+      targetParty = stage.party;
+      won =
+        stage.targets.length === 0
+          ? { status: 480 }
+          : await this.#ring(stage.targets, transferee.party, stage.party, preferred, stage.timeoutMs);
+      if (won.winner || !core.isAnswered()) break;
+    }
     ringback.stop();
     this.#busy = false;
     this.#fork = undefined;
@@ -136,9 +180,9 @@ export class Transfers {
       }
       return;
     }
-    if (!won.winner) {
+    if (!won.winner || !targetParty) {
       void notifySipfrag(transferor.dialog, `SIP/2.0 ${won.status} ${reasonPhrase(won.status)}`, true);
-      if (transferor.dialog.state === 'terminated') {
+      if (transferor.dialog.state === 'terminated' || transferor.ep.closed) {
         void core.hangup('completed');
       } else {
         // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
@@ -188,7 +232,8 @@ export class Transfers {
     from: Party,
     to: Party,
     preferred: readonly SdpFormat[],
-  ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
+    timeoutMs?: number,
+  ): Promise<RingResult> {
     const core = this.#core;
     const o = core.deps;
     const branches = await Promise.all(
@@ -204,7 +249,7 @@ export class Transfers {
         return new ForkBranch(target, ep, invite);
       }),
     );
-    const fork = new Fork(branches, { clock: o.clock, timeoutMs: o.ringTimeoutMs });
+    const fork = new Fork(branches, { clock: o.clock, timeoutMs: timeoutMs ?? o.ringTimeoutMs });
     this.#fork = fork;
     const r = await fork.result;
     if (r.kind !== 'answered') return { status: r.kind === 'failed' ? r.status : 480 };

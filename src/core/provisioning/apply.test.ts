@@ -39,6 +39,7 @@ function failingOnDevice(store: Store, n: number): Store {
     callCenter: s.callCenter,
     voicemail: s.voicemail,
     forwarding: s.forwarding,
+    executives: s.executives,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),
@@ -103,9 +104,9 @@ function provisioningSuite(
 
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
-      // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings, its call-center group
-      // and the forwarding of its workplace 104.
-      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2 + 1);
+      // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings, its call-center group,
+      // the forwarding of its workplace 104 and its executive.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2 + 1 + 1);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 
@@ -179,6 +180,8 @@ function provisioningSuite(
       const text = DEMO.replace('name: Karin Heiden', 'name: Karin Heiden-Brandt')
         .replace('demo-Heiden-Pa55word', 'demo-Heiden-N3wPassword')
         .replace('packages: [group, assistant]', 'packages: [group]')
+        // 102 stops being an assistant, so the executive it assisted goes too.
+        .replace(/ {4}executives:\n(?: {6}.*\n)+/, '')
         .replace(
           '"103", password: "demo-Vogel-Pa55word", kind: webrtc',
           '"103", password: "demo-Vogel-Pa55word", kind: softphone',
@@ -192,6 +195,7 @@ function provisioningSuite(
           '~ workplace demo/102 packages: ["assistant","group"] -> ["group"]',
           '~ device demo/100 password changed',
           '~ device demo/103 kind: "webrtc" -> "softphone"',
+          '- executive demo/100',
         ].join('\n'),
       );
       assert.ok(!out.includes('N3w'));

@@ -1,4 +1,5 @@
 import { checkForwarding } from './forwarding.js';
+import { crossCheckExecutives } from './executives.js';
 import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
@@ -23,6 +24,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
     checkPickupGroups(t, ti, issues);
     checkForwarding(t, ti, issues);
     issues.push(...crossCheckGroups(t, ti));
+    issues.push(...crossCheckExecutives(t, ti));
     const id = field(t, 'id');
     if (typeof id === 'string')
       duplicate(ids, id, ti, ['tenants', ti, 'id'], `duplicate tenant id "${id}"`, issues);

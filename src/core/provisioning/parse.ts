@@ -4,6 +4,7 @@ import type { core as zcore } from 'zod';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import { crossCheck, formatPath } from './cross-checks.js';
 import { forwardingOf } from './forwarding.js';
+import { executiveAssistants } from './executives.js';
 import { groupAgents } from './groups.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
@@ -157,6 +158,7 @@ function toDoc(
         };
       }),
       groups: t.groups.map((g) => ({ ...g, agents: groupAgents(g) })),
+      executives: t.executives.map((e) => ({ ...e, assistants: executiveAssistants(e) })),
     })),
   };
 }

@@ -7,6 +7,7 @@ import type {
   WorkplaceRecord,
 } from '../../store/types.js';
 import { planForwarding } from './forwarding.js';
+import { planExecutives } from './executives-plan.js';
 import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
@@ -205,6 +206,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     out.push(...(await planForwarding(store, t)));
     // Call-center groups last: their agents are workplaces created above.
     out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));
+    // Executives after their workplaces exist.
+    out.push(...(await planExecutives(store, t.id, t.executives, current !== undefined)));
   }
 
   if (conflicts.length > 0) throw new ProvisioningError(conflicts, doc.file);

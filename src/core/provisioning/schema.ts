@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { forwardingSchema } from './forwarding.js';
+import { executiveSchema } from './executives.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
@@ -123,6 +124,7 @@ export const tenantSchema = z.strictObject({
   trunks: z.array(trunkSchema).default([]),
   ...pickupTenantKeys,
   groups: z.array(groupSchema).default([]),
+  executives: z.array(executiveSchema).default([]),
 });
 
 export const fileSchema = z.strictObject({
@@ -145,7 +147,9 @@ export const ALLOWED_KEYS: Record<
   | 'agents'
   | 'voicemail'
   | 'forwarding'
-  | 'noAnswer',
+  | 'noAnswer'
+  | 'executives'
+  | 'assistants',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -161,4 +165,6 @@ export const ALLOWED_KEYS: Record<
   voicemail: VOICEMAIL_KEYS,
   forwarding: Object.keys(forwardingSchema.shape),
   noAnswer: ['target', 'seconds'],
+  executives: Object.keys(executiveSchema.shape),
+  assistants: ['extension', 'divertTo'],
 };

@@ -111,6 +111,20 @@ export interface ProvisionedGroup {
   missesBeforeUnavailable: number;
 }
 
+/** An executive with its assistants (`executives:`); times in seconds as in the file. */
+export interface ProvisionedExecutive {
+  executive: string;
+  /** In alerting order; workplaces of the tenant with the `assistant` package. */
+  assistants: Array<{ extension: string; divertTo: string | null }>;
+  filtering: 'off' | 'all' | 'internal' | 'external';
+  alerting: 'simultaneous' | 'sequential';
+  nextAssistantSeconds: number;
+  rolloverSeconds: number;
+  screening: boolean;
+  optInOut: boolean;
+  pushRecallSeconds: number;
+}
+
 export interface ProvisionedTenant {
   id: string;
   name: string;
@@ -123,6 +137,7 @@ export interface ProvisionedTenant {
   /** Which ringing call `*98` takes when several ring. */
   pickupOrder: 'newest' | 'oldest';
   groups: ProvisionedGroup[];
+  executives: ProvisionedExecutive[];
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
   domainAt: SourcePosition;
 }
@@ -143,9 +158,18 @@ export interface FieldChange {
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
   entity:
-    'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group' | 'voicemail' | 'forwarding';
+    | 'tenant'
+    | 'workplace'
+    | 'device'
+    | 'trunk'
+    | 'did'
+    | 'pickup'
+    | 'group'
+    | 'voicemail'
+    | 'forwarding'
+    | 'executive';
   tenantId: string;
-  /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
+  /** Tenant id, workplace extension, device username, trunk id, DID number, group or executive extension. */
   key: string;
   /** What differs, for updates; empty for create and delete. */
   fields: FieldChange[];

@@ -9,6 +9,13 @@ function registry(): FeatureCodeRegistry {
   r.register({ code: '*97', takesArgument: true, id: 'pickup.directed', description: 'directed pickup' });
   r.register({ code: '**', takesArgument: true, id: 'intercom', description: 'intercom' });
   r.register({ code: '#21#', takesArgument: false, id: 'forward.off', description: 'cancel forwarding' });
+  r.register({
+    code: '#65',
+    takesArgument: true,
+    argumentOptional: true,
+    id: 'opt-in',
+    description: 'opt in',
+  });
   return r;
 }
 
@@ -44,6 +51,8 @@ describe('resolveDialString', () => {
     ['**200', { kind: 'feature', code: '**', argument: '200', handler: 'intercom' }],
     ['#21#', { kind: 'feature', code: '#21#', handler: 'forward.off' }],
     ['*97', { kind: 'invalid', reason: 'feature code needs an argument' }],
+    ['#65', { kind: 'feature', code: '#65', handler: 'opt-in' }], // the argument is optional
+    ['#65300', { kind: 'feature', code: '#65', argument: '300', handler: 'opt-in' }],
     ['*81', { kind: 'invalid', reason: 'unknown feature code' }], // *8 takes no argument
     ['*9', { kind: 'invalid', reason: 'unknown feature code' }],
     ['*', { kind: 'invalid', reason: 'unknown feature code' }],

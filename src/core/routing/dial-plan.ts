@@ -62,7 +62,10 @@ export function resolveDialString(input: ResolveDialStringInput): Route {
     const m = input.registry.match(s);
     if (!m) return invalid('unknown feature code');
     if (m.def.takesArgument) {
-      if (!m.argument) return invalid('feature code needs an argument');
+      if (!m.argument) {
+        if (m.def.argumentOptional) return { kind: 'feature', code: m.def.code, handler: m.def.id };
+        return invalid('feature code needs an argument');
+      }
       return { kind: 'feature', code: m.def.code, argument: m.argument, handler: m.def.id };
     }
     return { kind: 'feature', code: m.def.code, handler: m.def.id };

@@ -6,6 +6,8 @@ export interface FeatureCodeDef {
   code: string;
   /** True when digits follow the code (e.g. '*97' + extension); the code then matches as a prefix. */
   takesArgument: boolean;
+  /** With takesArgument: the code alone is valid too (e.g. '#65' opts in everywhere, '#65300' at 300 only). */
+  argumentOptional?: boolean;
   id: FeatureCodeHandlerId;
   description: string;
 }

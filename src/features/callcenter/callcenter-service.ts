@@ -7,8 +7,7 @@ import type { EventBus } from '../../core/events/event-bus.js';
 import type { Party } from '../../core/events/types.js';
 import type { LocationService } from '../../core/registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
-import { concat, silence, tone } from '../../media/audio/tone.js';
-import type { AudioSource } from '../../media/index.js';
+import { confirmationTone } from '../../media/audio/tone.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { Store, TenantRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -289,15 +288,4 @@ export class CallCenterService {
     if (!held) return;
     held.play(confirmationTone(), { onEnded: () => void held.hangup() });
   }
-}
-
-/** Two short high beeps: "done". */
-export function confirmationTone(): AudioSource {
-  return concat(
-    silence(200),
-    tone({ frequencies: 1400, durationMs: 150 }),
-    silence(100),
-    tone({ frequencies: 1400, durationMs: 150 }),
-    silence(200),
-  );
 }

@@ -51,3 +51,28 @@ export function ringbackTone(): AudioSource {
 export function busyTone(): AudioSource {
   return concat(tone({ frequencies: 425, durationMs: 480 }), silence(480));
 }
+
+/** Two short high beeps: "done" (a feature code took effect). */
+export function confirmationTone(): AudioSource {
+  return concat(
+    silence(200),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(100),
+    tone({ frequencies: 1400, durationMs: 150 }),
+    silence(200),
+  );
+}
+
+/**
+ * Special information tone (ITU-T E.180 Supplement 2): 950, 1400 and 1800 Hz, 330 ms each — "this did not
+ * work", before a refusal.
+ */
+export function refusalTone(): AudioSource {
+  const sit = concat(
+    tone({ frequencies: 950, durationMs: 330 }),
+    tone({ frequencies: 1400, durationMs: 330 }),
+    tone({ frequencies: 1800, durationMs: 330 }),
+    silence(300),
+  );
+  return concat(silence(200), sit);
+}

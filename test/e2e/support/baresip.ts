@@ -17,6 +17,8 @@ export interface BaresipEvent {
   id?: string;
   direction?: string;
   peeruri?: string;
+  /** The display name of the other party (From of an incoming call). */
+  peerdisplayname?: string;
 }
 
 export interface PhoneOptions {
