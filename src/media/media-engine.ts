@@ -64,6 +64,12 @@ export interface MediaEngine {
    * suppressed; a new play() on the same endpoint stops the previous player.
    */
   play(to: MediaEndpoint, source: AudioSource, o?: { loop?: boolean }): MediaPlayer;
+  /**
+   * Sends `digits` (0-9 * # A-D; others are skipped) as RFC 4733 telephone-events into one endpoint, in the
+   * payload type its leg negotiated (`codec.telephoneEventPt`; none throws CODEC_UNSUPPORTED). Resolves once the
+   * last digit was sent (about 160 ms per digit) or the endpoint closed.
+   */
+  sendDtmf(to: MediaEndpoint, digits: string): Promise<void>;
   counts(): { endpoints: number; bridges: number; players: number; boundPorts: number };
   /** Closes every endpoint, bridge and player; resolves once every socket is closed. */
   close(): Promise<void>;
