@@ -7,6 +7,7 @@ import type { EngineDeps } from './engine-deps.js';
 import type { HoldMusic } from './hold.js';
 import type { Leg, LegRegistry } from './leg.js';
 import type { PickupKind } from './pickup.js';
+import type { Transfers } from './transfer.js';
 
 export type HangupReason = CallEndReason;
 
@@ -43,6 +44,9 @@ export interface CallCore {
   hangup(reason: HangupReason): Promise<void>;
 }
 
+/** How a ringing call is answered other than by its fork: a pickup, or third-party control's answer on a device. */
+export type RingingAnswerKind = Exclude<PickupKind, 'pull'> | 'answer';
+
 /** What a ringing call offers a pickup (takeover.ts): its pending caller INVITE and the move to answered. */
 export interface RingingCore {
   readonly core: CallCore;
@@ -50,11 +54,23 @@ export interface RingingCore {
   /** The caller's endpoint while the call still rings; undefined once it does not. */
   callerEndpoint(): MediaEndpoint | undefined;
   caller(): Party;
-  /** The call is answered by `picker` instead of the devices it rang (they get CANCEL). */
-  answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void;
+  /** The party the call rings for (whose devices ring). */
+  callee(): Party;
+  /** The call is answered by `picker` instead of the devices it rang (they get CANCEL); `call.answered` follows. */
+  answerBy(picker: Party): void;
   connect(caller: Leg, callee: Leg): void;
   /** A side never ACKed: the call ends as failed. */
   fail(): void;
+}
+
+/** What third-party call control (call-control.ts) acts on in one call. */
+export interface ControlledCall {
+  readonly call: HandOverSource;
+  readonly core: CallCore;
+  readonly ringing: RingingCore;
+  readonly transfers: Transfers;
+  /** The two connected legs while answered, else none. */
+  legs(): readonly Leg[];
 }
 
 /** What a queued call (queue.ts) offers the queue primitive: its caller endpoint and its state moves. */

@@ -13,9 +13,10 @@ import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
+import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
 import { answerQueued, type QueuedCall } from './queue.js';
 import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
-import { deviceTarget, type Target } from './targets.js';
+import { deviceTarget, trunkTarget, type Target } from './targets.js';
 export type { CallEngineOptions } from './engine-deps.js';
 
 /**
@@ -32,6 +33,9 @@ export class CallEngine {
   /** Feature-code handlers by the id the code was registered under (FeatureCodeRegistry). */
   readonly #featureHandlers = new Map<string, FeatureHandler>();
   #serviceNumbers: ServiceNumbers[] = [];
+  /** What the call views of third-party control show beyond the Call itself. */
+  readonly #meta = new WeakMap<Call, CallMeta>();
+  readonly #control: ThirdPartyControl;
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -41,6 +45,21 @@ export class CallEngine {
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
     };
+    this.#control = new ThirdPartyControl({
+      deps: this.#o,
+      calls: (tenantId) => [...this.#calls].filter((c) => c.tenant.id === tenantId),
+      meta: (call) => this.#meta.get(call) ?? { since: 0 },
+      create: (meta) => (x) => this.#newCall(x, meta),
+      devicesOf: (plan, tenantId, extension) => this.#devicesOf(plan, tenantId, extension),
+    });
+  }
+
+  /**
+   * Third-party call control (call-control.ts): what the HTTP API does to a workplace's calls. The composition
+   * root sets its hooks (setCallAsPolicy, setGroupPickup).
+   */
+  get control(): ThirdPartyControl {
+    return this.#control;
   }
 
   /** The registry services add their codes to (the dial plan resolves against it). */
@@ -133,16 +152,7 @@ export class CallEngine {
         incoming.reject(403, { reason: 'No Trunk For External Calls' });
         return;
       }
-      const target: Target = {
-        label: trunk.trunkId,
-        flow: trunk.flow,
-        requestUri: trunk.requestUri,
-        from: trunk.from,
-        to: trunk.to,
-        headers: trunk.headers ?? [],
-        ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
-      };
-      await this.#start(incoming, tenant, caller, { number: route.number }, [target], log);
+      await this.#start(incoming, tenant, caller, { number: route.number }, [trunkTarget(trunk)], log);
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
@@ -217,13 +227,8 @@ export class CallEngine {
    * the workplace has no call on another device.
    */
   async pull(inv: FeatureInvocation): Promise<void> {
-    const workplace = inv.device.workplaceExtension;
-    let best: { call: Call; leg: Leg } | undefined;
-    for (const call of this.#calls) {
-      if (call.tenant.id !== inv.tenant.id) continue;
-      const leg = call.legOf(workplace, inv.device.username);
-      if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
-    }
+    const calls = [...this.#calls].filter((c) => c.tenant.id === inv.tenant.id);
+    const best = pullSource(calls, inv.device.workplaceExtension, inv.device.username);
     if (!best) {
       inv.incoming.reject(480, { reason: 'No Call To Pull' });
       return;
@@ -328,10 +333,13 @@ export class CallEngine {
     incoming: IncomingInvite,
     x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
   ): Promise<QueuedCall | undefined> {
-    return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c));
+    return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c, { queue: x.service.number }));
   }
 
-  #newCall(x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs'>): Call {
+  #newCall(
+    x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs'>,
+    meta: Omit<CallMeta, 'since'> = {},
+  ): Call {
     let call: Call | undefined = undefined;
     call = new Call({
       ...x,
@@ -345,6 +353,7 @@ export class CallEngine {
       },
     });
     if (call.state !== 'ended') this.#calls.add(call);
+    this.#meta.set(call, { ...meta, since: this.#o.clock.now() });
     return call;
   }
 

@@ -16,7 +16,7 @@ import { Fork, ForkBranch } from './fork.js';
 import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
-import { deviceTarget, nameAddr, type Target } from './targets.js';
+import { deviceTarget, inviteTo, nameAddr, type Target } from './targets.js';
 
 /** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
 export function notifySipfrag(
@@ -57,7 +57,21 @@ function release(core: CallCore, transferor: Leg): void {
   });
 }
 
-/** REFER handling (RFC 3515) for one call: one transfer at a time. */
+/** Where a blind transfer goes: the party shown and the targets ringing it (a workplace's devices, a trunk). */
+export interface TransferDestination {
+  party: Party;
+  targets: Target[];
+}
+
+/** How a transferor hears of its transfer and is let go (REFER: NOTIFYs; third-party call control: BYE). */
+export interface TransferorRelease {
+  /** Nobody answered (`status`): the transferor stays in the call. */
+  failed(status: number): void;
+  /** The transfer succeeded: the transferor's leg (now replaced) is let go. */
+  release(transferor: Leg): void;
+}
+
+/** REFER handling (RFC 3515) for one call, and transfers by third-party call control: one at a time. */
 export class Transfers {
   readonly #core: CallCore;
   #busy = false;
@@ -90,10 +104,15 @@ export class Transfers {
     await this.#blind(tx, transferor, decodeUser(referTo.uri.user ?? ''));
   }
 
+  /** A transfer is under way (one at a time per call). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
   /**
    * Blind transfer: the REFER names a workplace of the same tenant; the transferor's peer (the transferee) hears
-   * ringback while the target's devices ring, then is bridged to whoever answers. Progress goes to the transferor
-   * as NOTIFY with a message/sipfrag body; on success its leg is released with BYE.
+   * ringback while the target's devices ring, then is bridged to whoever answers (retarget). Progress goes to the
+   * transferor as NOTIFY with a message/sipfrag body; on success its leg is released with BYE.
    */
   async #blind(tx: ServerTransaction, transferor: Leg, dialled: string): Promise<void> {
     const core = this.#core;
@@ -113,22 +132,43 @@ export class Transfers {
       return;
     }
     this.#busy = true;
+    tx.respond(responseFor(tx.request, 202));
+    void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
+    const party: Party = { workplace: target.extension, number: target.extension, name: target.name };
+    await this.retarget(
+      transferor,
+      { party, targets: bindings.map(deviceTarget) },
+      {
+        failed: (status) =>
+          void notifySipfrag(transferor.dialog, `SIP/2.0 ${status} ${reasonPhrase(status)}`, true),
+        release: (leg) => release(core, leg),
+      },
+    );
+  }
+
+  /**
+   * The transferee (the other side of `transferor`) hears ringback while `dest` rings, then is bridged to whoever
+   * answers and the transferor is let go (`how.release`). When nobody answers the transferor is reconnected
+   * (RFC 3515 leaves its call up), or the call ends if it hung up meanwhile. True when the transfer succeeded.
+   * One transfer at a time: callers check `busy` first.
+   */
+  async retarget(transferor: Leg, dest: TransferDestination, how: TransferorRelease): Promise<boolean> {
+    const core = this.#core;
+    const o = core.deps;
+    this.#busy = true;
     // From here the transferor may hang up at any time without ending the call it hands on.
     transferor.to('transferring');
-    tx.respond(responseFor(tx.request, 202));
     const transferee = core.other(transferor);
-    void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
     // The transferee hears ringback (replacing any music on hold the transferor started).
     core.holds.forget(transferor);
     // In the transferee's own codec; a leg the player cannot serve (Opus not re-negotiated) hears silence.
     const ringback = canPlayCodec(transferee.ep.codec)
       ? o.media.play(transferee.ep, ringbackTone(), { loop: true })
       : undefined;
-    const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
     const won = await this.#ring(
-      bindings.map(deviceTarget),
+      dest.targets,
       transferee.party,
-      targetParty,
+      dest.party,
       negotiatedFormats(transferee.ep),
     );
     ringback?.stop();
@@ -139,29 +179,31 @@ export class Transfers {
         void won.winner.dialog.bye();
         won.winner.ep.close();
       }
-      return;
+      return false;
     }
     if (!won.winner) {
-      void notifySipfrag(transferor.dialog, `SIP/2.0 ${won.status} ${reasonPhrase(won.status)}`, true);
+      how.failed(won.status);
       if (transferor.dialog.state === 'terminated') {
         void core.hangup('completed');
       } else {
-        // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
         transferor.to('connected');
         core.bridge(transferee.ep, transferor.ep);
         core.match(transferor, transferee);
       }
-      return;
+      return false;
     }
     const w = won.winner;
     transferor.to('replaced');
+    const party: Party = { ...dest.party, ...(w.device ? { device: w.device } : {}) };
     completeTransfer(
       core,
       transferor,
       transferee,
-      { dialog: w.dialog, ep: w.ep, party: { ...targetParty, device: w.device } },
+      { dialog: w.dialog, ep: w.ep, party },
       'blind',
+      how.release,
     );
+    return true;
   }
 
   /**
@@ -173,18 +215,20 @@ export class Transfers {
     from: Party,
     to: Party,
     preferred: readonly SdpFormat[],
-  ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number }> {
+  ): Promise<{ winner?: { dialog: Dialog; ep: MediaEndpoint; device?: string }; status: number }> {
     const core = this.#core;
     const o = core.deps;
     const branches = await Promise.all(
       targets.map(async (target) => {
         const ep = await o.media.allocate(`${core.id}:${target.label}`);
-        const invite = o.ua.invite({
+        // A trunk target brings its own identities and credentials, as in call.ts.
+        const invite = inviteTo(o.ua, target, {
           flow: target.flow,
           requestUri: target.requestUri,
-          from: nameAddr(from, core.tenant.domain),
-          to: nameAddr(to, core.tenant.domain),
+          from: target.from ?? nameAddr(from, core.tenant.domain),
+          to: target.to ?? nameAddr(to, core.tenant.domain),
           ...sdpBody(offerOn(ep, preferred)),
+          ...(target.headers ? { headers: target.headers } : {}),
         });
         return new ForkBranch(target, ep, invite);
       }),
@@ -195,7 +239,11 @@ export class Transfers {
     if (r.kind !== 'answered') return { status: r.kind === 'failed' ? r.status : 480 };
     applyAnswer(r.branch.endpoint, r.response.body.toString('utf8'));
     return {
-      winner: { dialog: r.dialog, ep: r.branch.endpoint, device: r.branch.target.label },
+      winner: {
+        dialog: r.dialog,
+        ep: r.branch.endpoint,
+        ...(r.branch.target.device ? { device: r.branch.target.device } : {}),
+      },
       status: 200,
     };
   }
@@ -224,10 +272,19 @@ export class Transfers {
       return;
     }
     tx.respond(responseFor(tx.request, 202));
+    this.join(transferor, target, (leg) => release(core, leg));
+  }
+
+  /**
+   * The end of an attended transfer: `target` (handed over by the consultation call) takes the transferor's
+   * place, bridged to the transferee; the transferor is let go with `release`.
+   */
+  join(transferor: Leg, target: Leg, releaseTransferor: (transferor: Leg) => void): void {
+    const core = this.#core;
     const transferee = core.other(transferor);
     transferor.to('replaced');
     core.holds.stopAll();
-    completeTransfer(core, transferor, transferee, target, 'attended');
+    completeTransfer(core, transferor, transferee, target, 'attended', releaseTransferor);
   }
 }
 
@@ -242,11 +299,12 @@ function completeTransfer(
   transferee: Leg,
   target: { dialog: Dialog; ep: MediaEndpoint; party: Party },
   kind: 'blind' | 'attended',
+  releaseTransferor: (transferor: Leg) => void,
 ): void {
   core.bridge(transferee.ep, target.ep);
-  const next = new Leg({ ...target, role: transferor.role });
+  const next = new Leg({ dialog: target.dialog, ep: target.ep, party: target.party, role: transferor.role });
   core.swapLeg(transferor, next);
-  release(core, transferor);
+  releaseTransferor(transferor);
   core.match(next, transferee, next.party);
   const o = core.deps;
   o.bus.emit({
