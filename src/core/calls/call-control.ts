@@ -5,7 +5,7 @@ import type { Party } from '../events/types.js';
 import { resolveDialString } from '../routing/index.js';
 import type { Call } from './call.js';
 import type { Actor, CallControl, CallView, ControlError, ControlResult } from './call-control-types.js';
-import type { ControlledCall } from './call-core.js';
+import type { ControlledCall } from './controlled-call.js';
 import type { EngineDeps } from './engine-deps.js';
 import { Leg } from './leg.js';
 import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-media.js';

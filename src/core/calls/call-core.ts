@@ -7,7 +7,6 @@ import type { EngineDeps } from './engine-deps.js';
 import type { HoldMusic } from './hold.js';
 import type { Leg, LegRegistry } from './leg.js';
 import type { PickupKind } from './pickup.js';
-import type { Transfers } from './transfer.js';
 
 export type HangupReason = CallEndReason;
 
@@ -61,16 +60,6 @@ export interface RingingCore {
   connect(caller: Leg, callee: Leg): void;
   /** A side never ACKed: the call ends as failed. */
   fail(): void;
-}
-
-/** What third-party call control (call-control.ts) acts on in one call. */
-export interface ControlledCall {
-  readonly call: HandOverSource;
-  readonly core: CallCore;
-  readonly ringing: RingingCore;
-  readonly transfers: Transfers;
-  /** The two connected legs while answered, else none. */
-  legs(): readonly Leg[];
 }
 
 /** What a queued call (queue.ts) offers the queue primitive: its caller endpoint and its state moves. */
