@@ -183,6 +183,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
     });
     stopAll.push(() => pickup.stop());
+    // Third-party call control (HTTP API): a group pickup takes the call *98 would.
+    calls.control.setGroupPickup((tenantId, workplace) => pickup.groupCall(tenantId, workplace));
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
     const callCenter = new CallCenterService({
       store,
