@@ -179,6 +179,27 @@ describe('third-party call control: click-to-dial, answer, hangup, views', () =>
     await settled();
   });
 
+  it('answer: the caller giving up while the chosen device rings stops that device too', async () => {
+    const out = await dialFrom(t, 'd100', '201');
+    const callId = firstCallId();
+    const answering = ctl().answer(W201, callId, { device: 'd201a' });
+    await t.net.drain();
+    assert.ok(t.rings.get('d201a')!.request.headers.get('Call-Info'), 'the device rings for the answer');
+    const cancels = t.net.sent('b', 'CANCEL').length;
+    // The caller hangs up (CANCEL of its INVITE).
+    out.cancel();
+    await t.net.drain();
+    await t.net.drain();
+    const r = await answering;
+    assert.ok(!r.ok && r.error === 'failed', JSON.stringify(r));
+    assert.equal(
+      t.net.sent('b', 'CANCEL').length,
+      cancels + 3,
+      'both branches and the device rung to answer',
+    );
+    await settled();
+  });
+
   it('hangup of a ringing incoming call declines it (603); unknown ids are not-found', async () => {
     const out = await dialFrom(t, 'd100', '201');
     const callId = firstCallId();

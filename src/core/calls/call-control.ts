@@ -229,7 +229,14 @@ export class ThirdPartyControl implements CallControl {
     if (!src) return fail('not-found', 'no call on another device of this workplace');
     const c = src.call.control;
     const other = c.core.other(src.leg);
-    const device = await this.#ring(ctx.tenant, ctx.target, ctx.me, other.party, negotiatedFormats(other.ep));
+    const device = await this.#ring(
+      ctx.tenant,
+      ctx.target,
+      ctx.me,
+      other.party,
+      negotiatedFormats(other.ep),
+      src.call.id,
+    );
     if ('error' in device) return device;
     if (!c.core.isAnswered() || !src.leg.active) {
       release(device);
@@ -269,7 +276,14 @@ export class ThirdPartyControl implements CallControl {
     const callerOffer = r.callerInvite.request.body.toString('utf8');
     if (!callerOffer) return fail('failed', 'the caller sent no SDP offer');
     // The device is offered the caller's formats first, so the relay can pass the caller's audio through.
-    const ring = await this.#ring(ctx.tenant, ctx.target, ctx.me, r.caller(), mediaOf(callerOffer)?.codecs);
+    const ring = await this.#ring(
+      ctx.tenant,
+      ctx.target,
+      ctx.me,
+      r.caller(),
+      mediaOf(callerOffer)?.codecs,
+      call.id,
+    );
     if ('error' in ring) return ring;
     const callerEp = r.callerEndpoint();
     if (!callerEp) {
@@ -294,7 +308,10 @@ export class ThirdPartyControl implements CallControl {
     me: Party,
     shown: Party,
     preferred?: readonly SdpFormat[],
+    forCall?: string,
   ): Promise<DeviceLeg | { ok: false; error: ControlError; message: string }> {
+    const bus = this.#host.deps.bus;
+    const offs: Array<() => void> = [];
     try {
       const ring = await ringDevice(this.#host.deps, {
         tenant,
@@ -304,11 +321,19 @@ export class ThirdPartyControl implements CallControl {
         shown,
         ...(preferred ? { preferred } : {}),
       });
+      if (forCall !== undefined) {
+        // The call the device is rung for is answered elsewhere or ends meanwhile: the device stops ringing.
+        const gone = (e: { tenantId: string; callId: string }) =>
+          e.tenantId === tenant.id && e.callId === forCall && ring.cancel();
+        offs.push(bus.on('call.answered', gone), bus.on('call.ended', gone));
+      }
       const r = await ring.result;
       if ('status' in r) return fail('failed', `the device did not answer (${r.status})`);
       return r;
     } catch {
-      return fail('failed', 'no media port for the device');
+      return fail('failed', 'the device could not be rung');
+    } finally {
+      for (const off of offs) off();
     }
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ringbackTone } from '../../media/audio/tone.js';
 import { canPlayCodec, type MediaEndpoint, type SdpFormat } from '../../media/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
-import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
+import type { Dialog, IncomingInvite, OutgoingInvite } from '../../sip/ua/index.js';
 import type { TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
@@ -68,14 +68,21 @@ export async function ringDevice(
 ): Promise<DeviceRing> {
   const domain = x.tenant.domain;
   const ep = await deps.media.allocate(`${x.label}:${x.target.label}`);
-  const invite = deps.ua.invite({
-    flow: x.target.flow,
-    requestUri: x.target.requestUri,
-    from: nameAddr(x.shown, domain),
-    to: nameAddr(x.user, domain),
-    ...sdpBody(offerOn(ep, x.preferred ?? [])),
-    headers: [...autoAnswerHeaders(domain), ...connectedIdentityHeaders(x.shown, domain)],
-  });
+  let invite: OutgoingInvite;
+  try {
+    invite = deps.ua.invite({
+      flow: x.target.flow,
+      requestUri: x.target.requestUri,
+      from: nameAddr(x.shown, domain),
+      to: nameAddr(x.user, domain),
+      ...sdpBody(offerOn(ep, x.preferred ?? [])),
+      headers: [...autoAnswerHeaders(domain), ...connectedIdentityHeaders(x.shown, domain)],
+    });
+  } catch (err) {
+    // A contact the UA core cannot address: nothing rings, nothing stays allocated.
+    ep.close();
+    throw err;
+  }
   const fork = new Fork([new ForkBranch(x.target, ep, invite)], {
     clock: deps.clock,
     timeoutMs: deps.ringTimeoutMs,
