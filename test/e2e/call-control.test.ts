@@ -133,6 +133,16 @@ describe('third-party call control with real phones', () => {
     const dtmf = await ctl().dtmf(ANNA, callId, '5#');
     assert.ok(dtmf.ok, JSON.stringify(dtmf));
     await Promise.all(digits);
+    const logged = t.logs.filter((l) => String(l['event']).startsWith('control.') && l['callId'] === callId);
+    assert.deepEqual(
+      logged.map((l) => [l['event'], l['tenant'], l['workplace'], l['ok']]),
+      [
+        ['control.dial', 'acme', '200', true],
+        ['control.hangup', 'other', '200', false],
+        ['control.dtmf', 'acme', '200', true],
+      ],
+    );
+    assert.ok(!JSON.stringify(logged).includes('5#'), 'the digits are not logged');
 
     const holdSdp = annaDesk!.waitFor('CALL_REMOTE_SDP', 5000, (e) => e.param === 'offer');
     const held = nextEvent(t, 'call.held');

@@ -1,10 +1,9 @@
 import type { SdpFormat } from '../../media/index.js';
-import type { DeviceRecord, TenantRecord } from '../../store/types.js';
+import type { TenantRecord } from '../../store/types.js';
 import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
-import { resolveDialString } from '../routing/index.js';
 import type { Call } from './call.js';
-import type { Actor, CallControl, CallView, ControlError, ControlResult } from './call-control-types.js';
+import type { Actor, CallControl, CallView, ControlResult } from './call-control-types.js';
 import type { ControlledCall } from './controlled-call.js';
 import type { EngineDeps } from './engine-deps.js';
 import { Leg } from './leg.js';
@@ -12,17 +11,18 @@ import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-medi
 import { clickToDial, ringDevice, type AnsweredLegCallFactory, type DeviceLeg } from './originate.js';
 import { reoffer } from './renegotiate.js';
 import { answerRinging, takeOver } from './takeover.js';
-import { deviceTarget, trunkTarget, type Target } from './targets.js';
-import type { TransferDestination } from './transfer.js';
-
-/** What the engine keeps about each call for the views (call-engine.ts). */
-export interface CallMeta {
-  since: number;
-  /** The call-center group a queue call came from. */
-  queue?: string;
-  /** The executive a call is for (or made as). */
-  for?: Party;
-}
+import type { Target } from './targets.js';
+import {
+  actorContext,
+  destination,
+  fail,
+  involves,
+  pullSource,
+  viewOf,
+  type CallMeta,
+  type Failure,
+} from './control-scope.js';
+export { pullSource, type CallMeta } from './control-scope.js';
 
 /** What third-party call control needs of the CallEngine. */
 export interface ControlHost {
@@ -43,63 +43,137 @@ export type GroupPickupChoice = (tenantId: string, workplace: string) => Promise
 const DTMF_DIGITS = /^[0-9*#A-D]+$/i;
 
 const ok = <T>(value: T): ControlResult<T> => ({ ok: true, value });
-const fail = (error: ControlError, message: string): { ok: false; error: ControlError; message: string } => ({
-  ok: false,
-  error,
-  message,
-});
 const done = ok(undefined);
 
 /**
- * Third-party call control (docs/call-control.md): the operations the HTTP API offers a workplace on its calls,
- * done with the call model's own mechanisms — hold by re-INVITE with music (hold.ts), transfers through
- * Transfers (transfer.ts), pickup and pull through takeover.ts, new calls through originate.ts. Every lookup is
- * scoped to the actor's tenant and workplace: anything else is 'not-found'.
+ * Third-party call control (docs/call-control.md): the operations the HTTP API offers a workplace on its calls
+ * (ControlOperations below), each logged with its outcome (tenant, workplace, call id; never SIP secrets).
  */
 export class ThirdPartyControl implements CallControl {
   readonly #host: ControlHost;
-  #callAs: CallAsPolicy | undefined;
-  #groupPickup: GroupPickupChoice | undefined;
+  readonly #ops: ControlOperations;
 
   constructor(host: ControlHost) {
     this.#host = host;
+    this.#ops = new ControlOperations(host);
   }
 
   /** Without a policy nobody may call as anyone else. */
   setCallAsPolicy(p: CallAsPolicy): void {
-    this.#callAs = p;
+    this.#ops.callAs = p;
   }
 
   /** Without it a group pickup (no call id) is 'not-allowed'. */
   setGroupPickup(choose: GroupPickupChoice): void {
-    this.#groupPickup = choose;
+    this.#ops.groupPickup = choose;
   }
 
   callsOf(a: Actor): CallView[] {
     return this.#host
       .calls(a.tenantId)
       .filter((c) => involves(c, a.workplace))
-      .map((c) => this.#view(c, a.workplace));
+      .map((c) => viewOf(c, a.workplace, this.#host.meta(c)));
+  }
+
+  dial(a: Actor, o: { device: string; to: string; as?: string }): Promise<ControlResult<{ callId: string }>> {
+    return this.#logged(a, 'dial', undefined, this.#ops.dial(a, o), { device: o.device, to: o.to, as: o.as });
+  }
+  answer(a: Actor, callId: string, o: { device: string }): Promise<ControlResult> {
+    return this.#logged(a, 'answer', callId, this.#ops.answer(a, callId, o), { device: o.device });
+  }
+  hangup(a: Actor, callId: string): Promise<ControlResult> {
+    return this.#logged(a, 'hangup', callId, this.#ops.hangup(a, callId));
+  }
+  hold(a: Actor, callId: string): Promise<ControlResult> {
+    return this.#logged(a, 'hold', callId, this.#ops.hold(a, callId));
+  }
+  resume(a: Actor, callId: string): Promise<ControlResult> {
+    return this.#logged(a, 'resume', callId, this.#ops.resume(a, callId));
+  }
+  blindTransfer(a: Actor, callId: string, to: string): Promise<ControlResult> {
+    return this.#logged(a, 'blind-transfer', callId, this.#ops.blindTransfer(a, callId, to), { to });
+  }
+  consult(a: Actor, callId: string, to: string): Promise<ControlResult<{ callId: string }>> {
+    return this.#logged(a, 'consult', callId, this.#ops.consult(a, callId, to), { to });
+  }
+  completeTransfer(a: Actor, callId: string, consultCallId: string): Promise<ControlResult> {
+    const r = this.#ops.completeTransfer(a, callId, consultCallId);
+    return this.#logged(a, 'complete-transfer', callId, r, { consultCallId });
+  }
+  dtmf(a: Actor, callId: string, digits: string): Promise<ControlResult> {
+    // The digits are not logged: they may be a PIN or a card number.
+    return this.#logged(a, 'dtmf', callId, this.#ops.dtmf(a, callId, digits), { count: digits.length });
+  }
+  pickup(a: Actor, o: { device: string; callId?: string }): Promise<ControlResult<{ callId: string }>> {
+    return this.#logged(a, 'pickup', o.callId, this.#ops.pickup(a, o), { device: o.device });
+  }
+  pull(a: Actor, o: { device: string }): Promise<ControlResult<{ callId: string }>> {
+    return this.#logged(a, 'pull', undefined, this.#ops.pull(a, o), { device: o.device });
+  }
+
+  async #logged<T>(
+    a: Actor,
+    op: string,
+    callId: string | undefined,
+    run: Promise<ControlResult<T>>,
+    fields: Record<string, unknown> = {},
+  ): Promise<ControlResult<T>> {
+    const r = await run;
+    const id =
+      callId ??
+      (r.ok && r.value && typeof r.value === 'object' ? (r.value as { callId?: string }).callId : undefined);
+    this.#host.deps.log.info(
+      {
+        event: `control.${op}`,
+        tenant: a.tenantId,
+        workplace: a.workplace,
+        ...(id !== undefined ? { callId: id } : {}),
+        ...fields,
+        ...(r.ok ? { ok: true } : { ok: false, error: r.error, reason: r.message }),
+      },
+      'call control',
+    );
+    return r;
+  }
+}
+
+/**
+ * The operations, done with the call model's own mechanisms — hold by re-INVITE with music (hold.ts), transfers
+ * through Transfers (transfer.ts), pickup and pull through takeover.ts, new calls through originate.ts. Every
+ * lookup is scoped to the actor's tenant and workplace: anything else is 'not-found'.
+ */
+class ControlOperations {
+  readonly #host: ControlHost;
+  callAs: CallAsPolicy | undefined;
+  groupPickup: GroupPickupChoice | undefined;
+
+  constructor(host: ControlHost) {
+    this.#host = host;
   }
 
   async dial(
     a: Actor,
     o: { device: string; to: string; as?: string },
   ): Promise<ControlResult<{ callId: string }>> {
-    const ctx = await this.#context(a, o.device);
+    const ctx = await actorContext(this.#host.deps, a, o.device);
     if ('error' in ctx) return ctx;
     const { tenant, plan, target, me } = ctx;
     let caller = me;
     let forParty: Party | undefined;
     if (o.as !== undefined && o.as !== a.workplace) {
       const exec = plan.workplace(o.as);
-      if (!exec || !this.#callAs || !(await this.#callAs(a.tenantId, a.workplace, o.as)))
+      if (!exec || !this.callAs || !(await this.callAs(a.tenantId, a.workplace, o.as)))
         return fail('not-allowed', `${a.workplace} may not call as ${o.as}`);
       // The callee sees the executive; the call stays this workplace's (its device, its list of calls).
       caller = { ...me, number: exec.extension, name: exec.name };
       forParty = { workplace: exec.extension, number: exec.extension, name: exec.name };
     }
-    const dest = await this.#destination(tenant, plan, a.workplace, o.to);
+    const dest = await destination(this.#host.deps, this.#host.devicesOf, {
+      tenant,
+      plan,
+      workplace: a.workplace,
+      dialled: o.to,
+    });
     if ('error' in dest) return dest;
     const device = await this.#ring(tenant, target, me, dest.party);
     if ('error' in device) return device;
@@ -157,7 +231,12 @@ export class ThirdPartyControl implements CallControl {
     const { c, leg } = found;
     if (c.transfers.busy) return fail('invalid-state', 'a transfer is under way');
     const plan = await this.#host.deps.directory.plan(c.core.tenant.id);
-    const dest = await this.#destination(c.core.tenant, plan, a.workplace, to);
+    const dest = await destination(this.#host.deps, this.#host.devicesOf, {
+      tenant: c.core.tenant,
+      plan,
+      workplace: a.workplace,
+      dialled: to,
+    });
     if ('error' in dest) return dest;
     if (dest.targets.length === 0) return fail('failed', `${to} has no registered device`);
     const moved = await c.transfers.retarget(leg, dest, {
@@ -210,8 +289,8 @@ export class ThirdPartyControl implements CallControl {
   async pickup(a: Actor, o: { device: string; callId?: string }): Promise<ControlResult<{ callId: string }>> {
     let callId = o.callId;
     if (callId === undefined) {
-      if (!this.#groupPickup) return fail('not-allowed', 'group pickup is not available');
-      callId = await this.#groupPickup(a.tenantId, a.workplace);
+      if (!this.groupPickup) return fail('not-allowed', 'group pickup is not available');
+      callId = await this.groupPickup(a.tenantId, a.workplace);
       if (callId === undefined) return fail('not-found', 'nothing rings in the pickup group');
     }
     // Directed pickup takes a call ringing anywhere in the tenant (as *97 does).
@@ -223,7 +302,7 @@ export class ThirdPartyControl implements CallControl {
   }
 
   async pull(a: Actor, o: { device: string }): Promise<ControlResult<{ callId: string }>> {
-    const ctx = await this.#context(a, o.device);
+    const ctx = await actorContext(this.#host.deps, a, o.device);
     if ('error' in ctx) return ctx;
     const src = pullSource(this.#host.calls(a.tenantId), a.workplace, o.device);
     if (!src) return fail('not-found', 'no call on another device of this workplace');
@@ -270,7 +349,7 @@ export class ThirdPartyControl implements CallControl {
     deviceName: string,
     kind: 'answer' | 'directed' | 'group',
   ): Promise<ControlResult> {
-    const ctx = await this.#context(a, deviceName);
+    const ctx = await actorContext(this.#host.deps, a, deviceName);
     if ('error' in ctx) return ctx;
     const r = call.control.ringing;
     const callerOffer = r.callerInvite.request.body.toString('utf8');
@@ -309,7 +388,7 @@ export class ThirdPartyControl implements CallControl {
     shown: Party,
     preferred?: readonly SdpFormat[],
     forCall?: string,
-  ): Promise<DeviceLeg | { ok: false; error: ControlError; message: string }> {
+  ): Promise<DeviceLeg | Failure> {
     const bus = this.#host.deps.bus;
     const offs: Array<() => void> = [];
     try {
@@ -337,65 +416,12 @@ export class ThirdPartyControl implements CallControl {
     }
   }
 
-  /** The actor's tenant, plan and chosen device (registered, of its workplace). */
-  async #context(
-    a: Actor,
-    device: string,
-  ): Promise<
-    | { tenant: TenantRecord; plan: TenantPlan; target: Target; me: Party }
-    | { ok: false; error: ControlError; message: string }
-  > {
-    const deps = this.#host.deps;
-    const tenant = await deps.directory.tenantById(a.tenantId);
-    const plan = tenant && (await deps.directory.plan(tenant.id));
-    const wp = plan?.workplace(a.workplace);
-    if (!tenant || !plan || !wp) return fail('not-allowed', 'no such workplace');
-    const own = plan.devicesOf(a.workplace).some((d: DeviceRecord) => d.username === device);
-    const binding = own ? deps.location.lookup(tenant.id, device)[0] : undefined;
-    if (!binding) return fail('no-device', `${device} is not a registered device of ${a.workplace}`);
-    const me: Party = { workplace: wp.extension, device, number: wp.extension, name: wp.name };
-    return { tenant, plan, target: deviceTarget(binding), me };
-  }
-
-  /** A dial string by the tenant's dial plan: a workplace's devices, or an external number through a trunk. */
-  async #destination(
-    tenant: TenantRecord,
-    plan: TenantPlan,
-    workplace: string,
-    dialled: string,
-  ): Promise<TransferDestination | { ok: false; error: ControlError; message: string }> {
-    const deps = this.#host.deps;
-    const externalPrefix = await deps.external?.externalPrefix?.(tenant.id);
-    const route = resolveDialString({
-      dialled,
-      extensions: plan.extensions,
-      registry: deps.features,
-      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
-    });
-    if (route.kind === 'workplace') {
-      const wp = plan.workplace(route.extension)!;
-      return {
-        party: { workplace: wp.extension, number: wp.extension, name: wp.name },
-        targets: this.#host.devicesOf(plan, tenant.id, wp.extension),
-      };
-    }
-    if (route.kind === 'external') {
-      const trunk = await deps.external?.outbound(tenant.id, workplace, route.number);
-      if (!trunk) return fail('not-allowed', `no trunk for ${route.number}`);
-      return { party: { number: route.number }, targets: [trunkTarget(trunk)] };
-    }
-    return fail('invalid-number', `${dialled} is not a number to call`);
-  }
-
   #find(a: Actor, callId: string): Call | undefined {
     return this.#host.calls(a.tenantId).find((c) => c.id === callId && involves(c, a.workplace));
   }
 
   /** An answered call of the actor and the actor's leg in it. */
-  #answered(
-    a: Actor,
-    callId: string,
-  ): { c: ControlledCall; leg: Leg } | { ok: false; error: ControlError; message: string } {
+  #answered(a: Actor, callId: string): { c: ControlledCall; leg: Leg } | Failure {
     const call = this.#find(a, callId);
     if (!call) return notFound(callId);
     const c = call.control;
@@ -403,56 +429,9 @@ export class ThirdPartyControl implements CallControl {
     if (!leg) return fail('invalid-state', 'the call is not answered');
     return { c, leg };
   }
-
-  #view(call: Call, workplace: string): CallView {
-    const meta = this.#host.meta(call);
-    const legs = call.control.legs();
-    const mine = legs.find((l) => l.active && l.party.workplace === workplace);
-    const outgoing = call.caller.workplace === workplace;
-    const other = mine ? call.control.core.other(mine).party : outgoing ? call.callee : call.caller;
-    const device = mine?.party.device ?? (outgoing ? call.caller.device : undefined);
-    const held = legs.some((l) => l.state === 'held');
-    return {
-      id: call.id,
-      state: call.state === 'answered' ? (held ? 'held' : 'talking') : 'ringing',
-      direction: outgoing ? 'outgoing' : 'incoming',
-      other,
-      ...(device !== undefined ? { device } : {}),
-      ...(meta.for ? { for: meta.for } : {}),
-      ...(meta.queue !== undefined ? { queue: meta.queue } : {}),
-      since: meta.since,
-      ...(call.answeredAt !== undefined ? { answeredAt: call.answeredAt } : {}),
-    };
-  }
 }
 
-/** Is `workplace` a party of the call (caller, callee, or one of its connected legs)? */
-function involves(call: Call, workplace: string): boolean {
-  if (call.state === 'ended') return false;
-  if (call.caller.workplace === workplace || call.callee.workplace === workplace) return true;
-  return call.control.legs().some((l) => l.active && l.party.workplace === workplace);
-}
-
-/**
- * The call a pull by `workplace` onto `device` takes: its answered call on another of its devices, the newest
- * when there are several (as `*11`).
- */
-export function pullSource(
-  calls: Iterable<Call>,
-  workplace: string,
-  device: string,
-): { call: Call; leg: Leg } | undefined {
-  let best: { call: Call; leg: Leg } | undefined;
-  for (const call of calls) {
-    const leg = call.control
-      .legs()
-      .find((l) => l.active && l.party.workplace === workplace && l.party.device !== device);
-    if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
-  }
-  return best;
-}
-
-function notFound(callId: string): { ok: false; error: ControlError; message: string } {
+function notFound(callId: string): Failure {
   return fail('not-found', `no call ${callId} here`);
 }
 
