@@ -186,6 +186,7 @@ export class Transfers {
       if (transferor.dialog.state === 'terminated') {
         void core.hangup('completed');
       } else {
+        // RFC 3515 leaves the transferor's call up when the transfer fails: reconnect the two.
         transferor.to('connected');
         core.bridge(transferee.ep, transferor.ep);
         core.match(transferor, transferee);
