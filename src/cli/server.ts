@@ -233,6 +233,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
     await forwarding.preload();
     provisioner.onProvisioned(() => forwarding.reload());
     stopAll.push(() => forwarding.close());
+    // Third-party call control (HTTP API): a group pickup takes the call *98 would.
+    calls.control.setGroupPickup((tenantId, workplace) => pickup.groupCall(tenantId, workplace));
     // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
     const callCenter = new CallCenterService({
       store,

@@ -70,6 +70,12 @@ export interface MediaEngine {
    * recorder per endpoint: a new one stops the previous. Closing the endpoint ends the intake, not the data.
    */
   record(from: MediaEndpoint, o: { maxMs: number }): MediaRecorder;
+  /**
+   * Sends `digits` (0-9 * # A-D; others are skipped) as RFC 4733 telephone-events into one endpoint, in the
+   * payload type its leg negotiated (`codec.telephoneEventPt`; none throws CODEC_UNSUPPORTED). Resolves once the
+   * last digit was sent (about 160 ms per digit) or the endpoint closed.
+   */
+  sendDtmf(to: MediaEndpoint, digits: string): Promise<void>;
   counts(): { endpoints: number; bridges: number; players: number; boundPorts: number };
   /** Closes every endpoint, bridge and player; resolves once every socket is closed. */
   close(): Promise<void>;

@@ -43,6 +43,9 @@ export interface CallCore {
   hangup(reason: HangupReason): Promise<void>;
 }
 
+/** How a ringing call is answered other than by its fork: a pickup, or third-party control's answer on a device. */
+export type RingingAnswerKind = Exclude<PickupKind, 'pull'> | 'answer';
+
 /** What a ringing call offers a pickup (takeover.ts): its pending caller INVITE and the move to answered. */
 export interface RingingCore {
   readonly core: CallCore;
@@ -50,8 +53,10 @@ export interface RingingCore {
   /** The caller's endpoint while the call still rings; undefined once it does not. */
   callerEndpoint(): MediaEndpoint | undefined;
   caller(): Party;
-  /** The call is answered by `picker` instead of the devices it rang (they get CANCEL). */
-  answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void;
+  /** The party the call rings for (whose devices ring). */
+  callee(): Party;
+  /** The call is answered by `picker` instead of the devices it rang (they get CANCEL); `call.answered` follows. */
+  answerBy(picker: Party): void;
   connect(caller: Leg, callee: Leg): void;
   /** A side never ACKed: the call ends as failed. */
   fail(): void;

@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { isSipUri, type SipRequest } from '../../sip/message/index.js';
+import type { SipRequest } from '../../sip/message/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import { SDP } from '../../sip/ua/test-helpers.js';
-import { Net } from '../../sip/ua/test-net.js';
-import type { TenantRecord } from '../../store/types.js';
+import type { Net } from '../../sip/ua/test-net.js';
 import { silentLogger } from '../../util/log.js';
-import { TenantPlan, type Directory } from '../directory/directory.js';
-import { EventBus } from '../events/event-bus.js';
 import type { DomainEvent } from '../events/types.js';
-import { CallEngine } from './call-engine.js';
+import type { CallEngine } from './call-engine.js';
 import { okFor } from './sip-helpers.js';
-import { FakeMedia } from './test-media.js';
-import { testDevice, testLocation, testWorkplace } from './test-directory.js';
+import type { FakeMedia } from './test-media.js';
+import { ACME, DEVICES, testEngine } from './test-engine.js';
 
-/**
- * The call engine over the in-memory network: peer b is the PBX, peer a plays every phone (callers send from it,
- * device INVITEs reach it and are told apart by the request URI's user). Tenants acme (100 with device d100,
- * 201 with d201a and d201b, 202 with d202, 203 without a registered device) and other (300 with d300).
- */
-const ACME: TenantRecord = { id: 'acme', name: 'Acme', domain: 'acme.example' };
-const OTHER: TenantRecord = { id: 'other', name: 'Other', domain: 'other.example' };
-const wp = testWorkplace;
-const dev = testDevice;
-const DEVICES = [
-  dev('acme', 'd100', '100'),
-  dev('acme', 'd100b', '100'),
-  dev('acme', 'd201a', '201'),
-  dev('acme', 'd201b', '201'),
-  dev('acme', 'd202', '202'),
-  dev('acme', 'd203', '203'),
-  dev('other', 'd300', '300'),
-];
+/** The call engine over the in-memory network (test-engine.ts: tenants acme and other, their devices). */
 const HOLD_SDP = Buffer.from(`${SDP.toString()}a=sendonly\r\n`);
 
 describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
@@ -43,50 +23,7 @@ describe('CallEngine and Call (in-memory SIP, fake clock)', () => {
   let rings: Map<string, IncomingInvite>;
 
   beforeEach(() => {
-    net = new Net();
-    media = new FakeMedia();
-    events = [];
-    const bus = new EventBus();
-    bus.onAny((e) => events.push(e));
-    rings = new Map();
-    const plans = new Map([
-      [
-        'acme',
-        new TenantPlan(
-          ['100', '201', '202', '203'].map((e) => wp('acme', e)),
-          DEVICES.slice(0, 6),
-        ),
-      ],
-      ['other', new TenantPlan([wp('other', '300')], DEVICES.slice(6))],
-    ]);
-    const directory = {
-      plan: async (t: string) => plans.get(t)!,
-      tenantById: async (t: string) => (t === 'acme' ? ACME : t === 'other' ? OTHER : undefined),
-    } as unknown as Directory;
-    const location = testLocation(net, ['d203', 'd100b']);
-    engine = new CallEngine({
-      ua: net.b.ua,
-      media,
-      directory,
-      location,
-      bus,
-      clock: net.clock,
-      log: silentLogger(),
-      ringTimeoutMs: 20_000,
-      mediaTimeoutMs: 0,
-    });
-    net.b.onApp = (tx) => {
-      if (tx.request.method !== 'INVITE') return;
-      const username = String(tx.request.headers.get('X-Device'));
-      const d = DEVICES.find((x) => x.username === username)!;
-      void engine.handleInvite(tx, d.tenantId === 'acme' ? ACME : OTHER, d);
-    };
-    net.a.onApp = (tx) => {
-      if (tx.request.method !== 'INVITE') return;
-      const inv = net.a.ua.incomingInvite(tx);
-      inv.progress(180);
-      rings.set(isSipUri(tx.request.uri) ? (tx.request.uri.user ?? '') : '', inv);
-    };
+    ({ net, media, events, engine, rings } = testEngine());
   });
 
   /** A call from `device` to `dialled`; resolves once the first responses are in. */

@@ -13,11 +13,12 @@ import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
+import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
 import { answerQueued, type QueuedCall } from './queue.js';
 import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
 import type { RingPlan, TerminatingService } from './ring-plan.js';
 import { ringOnce, TerminatingPlans } from './terminating.js';
-import { deviceTarget, type Target } from './targets.js';
+import { deviceTarget, trunkTarget, type Target } from './targets.js';
 export type { CallEngineOptions } from './engine-deps.js';
 
 /**
@@ -36,6 +37,9 @@ export class CallEngine {
   #serviceNumbers: ServiceNumbers[] = [];
   readonly #divertServices = new Map<string, DivertHandler>();
   readonly #plans: TerminatingPlans;
+  /** What the call views of third-party control show beyond the Call itself. */
+  readonly #meta = new WeakMap<Call, CallMeta>();
+  readonly #control: ThirdPartyControl;
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -51,6 +55,13 @@ export class CallEngine {
       devicesOf: async (tenantId, extension) =>
         this.#devicesOf(await this.#o.directory.plan(tenantId), tenantId, extension),
     });
+    this.#control = new ThirdPartyControl({
+      deps: this.#o,
+      calls: (tenantId) => [...this.#calls].filter((c) => c.tenant.id === tenantId),
+      meta: (call) => this.#meta.get(call) ?? { since: 0 },
+      create: (meta) => (x) => this.#newCall(x, meta),
+      devicesOf: (plan, tenantId, extension) => this.#devicesOf(plan, tenantId, extension),
+    });
   }
 
   /**
@@ -65,6 +76,14 @@ export class CallEngine {
   onDivertService(name: string, handler: DivertHandler): void {
     if (this.#divertServices.has(name)) throw new Error(`divert service ${name} is already registered`);
     this.#divertServices.set(name, handler);
+  }
+
+  /**
+   * Third-party call control (call-control.ts): what the HTTP API does to a workplace's calls. The composition
+   * root sets its hooks (setCallAsPolicy, setGroupPickup).
+   */
+  get control(): ThirdPartyControl {
+    return this.#control;
   }
 
   /** The registry services add their codes to (the dial plan resolves against it). */
@@ -157,17 +176,8 @@ export class CallEngine {
         incoming.reject(403, { reason: 'No Trunk For External Calls' });
         return;
       }
-      const target: Target = {
-        label: trunk.trunkId,
-        flow: trunk.flow,
-        requestUri: trunk.requestUri,
-        from: trunk.from,
-        to: trunk.to,
-        headers: trunk.headers ?? [],
-        ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
-      };
       const callee: Party = { number: route.number };
-      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [target]), log);
+      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [trunkTarget(trunk)]), log);
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
@@ -236,13 +246,8 @@ export class CallEngine {
    * the workplace has no call on another device.
    */
   async pull(inv: FeatureInvocation): Promise<void> {
-    const workplace = inv.device.workplaceExtension;
-    let best: { call: Call; leg: Leg } | undefined;
-    for (const call of this.#calls) {
-      if (call.tenant.id !== inv.tenant.id) continue;
-      const leg = call.legOf(workplace, inv.device.username);
-      if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
-    }
+    const calls = [...this.#calls].filter((c) => c.tenant.id === inv.tenant.id);
+    const best = pullSource(calls, inv.device.workplaceExtension, inv.device.username);
     if (!best) {
       inv.incoming.reject(480, { reason: 'No Call To Pull' });
       return;
@@ -342,10 +347,13 @@ export class CallEngine {
     incoming: IncomingInvite,
     x: { tenant: TenantRecord; caller: Party; service: Party; log: Logger },
   ): Promise<QueuedCall | undefined> {
-    return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c));
+    return answerQueued(this.#o, { ...x, incoming }, (c) => this.#newCall(c, { queue: x.service.number }));
   }
 
-  #newCall(x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs' | 'divert'>): Call {
+  #newCall(
+    x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs' | 'divert'>,
+    meta: Omit<CallMeta, 'since'> = {},
+  ): Call {
     let call: Call | undefined = undefined;
     call = new Call({
       ...x,
@@ -374,6 +382,7 @@ export class CallEngine {
       },
     });
     if (call.state !== 'ended') this.#calls.add(call);
+    this.#meta.set(call, { ...meta, since: this.#o.clock.now() });
     return call;
   }
 

@@ -4,7 +4,9 @@ import type { TenantRecord } from '../../store/types.js';
 import { StateMachine, type TransitionTable } from '../../util/state-machine.js';
 import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
-import type { CallCore, HangupReason, HandOverSource, QueueCore, RingingCore } from './call-core.js';
+import type { CallCore, HangupReason, QueueCore, RingingCore } from './call-core.js';
+import type { ControlledCall } from './controlled-call.js';
+import type { HandOverSource } from './call-core.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { ForkBranch } from './fork.js';
 import { HoldMusic } from './hold.js';
@@ -110,7 +112,8 @@ export class Call implements HandOverSource {
       callerInvite: this.#incoming,
       callerEndpoint: () => (this.#m.is('ringing') ? this.#ring.callerEndpoint : undefined),
       caller: () => this.caller,
-      answerBy: (picker, kind) => this.#answerBy(picker, kind),
+      callee: () => this.callee,
+      answerBy: (picker) => this.#answerBy(picker),
       connect: (a, b) => this.#connect(a, b),
       fail: () => this.#end('failed'),
     };
@@ -173,24 +176,12 @@ export class Call implements HandOverSource {
     this.#wire(leg);
   }
 
-  /** A ringing call answered by a picker instead of the devices it rang. */
-  #answerBy(picker: Party, kind: Exclude<PickupKind, 'pull'>): void {
-    const o = this.#o;
+  /** A ringing call answered by a picker (or on a device third-party control chose) instead of its fork. */
+  #answerBy(picker: Party): void {
     this.#m.to('answered');
     this.#ring.cancel(COMPLETED_ELSEWHERE);
-    const rung = this.callee;
     this.callee = picker;
-    this.#answeredAt = o.clock.now();
-    const at = this.#answeredAt;
-    o.bus.emit({
-      type: 'call.picked-up',
-      tenantId: this.tenant.id,
-      callId: this.id,
-      at,
-      by: picker,
-      from: rung,
-      kind,
-    });
+    this.#answeredAt = this.#o.clock.now();
     this.#emit('call.answered', picker.device);
   }
 
@@ -338,12 +329,10 @@ export class Call implements HandOverSource {
     return this.#m.is('ringing') && this.#ring.branches.some((b) => namesBranch(b, id));
   }
 
-  /** The connected leg of `workplace` on a device other than `exceptDevice` (a call pull's source). */
-  legOf(workplace: string, exceptDevice: string): Leg | undefined {
-    if (!this.#m.is('answered') || !this.#legs) return undefined;
-    return this.#legs.find(
-      (l) => l.active && l.party.workplace === workplace && l.party.device !== exceptDevice,
-    );
+  /** Third-party call control's hold on this call (call-control.ts): the cores the leg modules act on, its legs. */
+  get control(): ControlledCall {
+    const legs = (): readonly Leg[] => (this.#m.is('answered') && this.#legs) || [];
+    return { call: this, core: this.#core, ringing: this.#ringing, transfers: this.#transfers, legs };
   }
 
   /** The leg of `workplace` whose phone holds this answered call (a call push's source). */
@@ -415,7 +404,7 @@ export class Call implements HandOverSource {
   }
 
   async hangup(reason: HangupReason): Promise<void> {
-    if (this.#m.is('ringing')) return this.#finish(503, reason);
+    if (this.#m.is('ringing')) return this.#finish(reason === 'declined' ? 603 : 503, reason);
     if (this.#m.is('queued', 'offering')) {
       this.#end(reason);
       return this.#callerLeg?.dialog.bye();

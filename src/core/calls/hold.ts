@@ -1,4 +1,5 @@
 import { musicOnHold } from '../../media/audio/music-on-hold.js';
+import { silence } from '../../media/audio/tone.js';
 import { canPlayCodec, type MediaEngine, type MediaPlayer } from '../../media/index.js';
 import type { SipRequest } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
@@ -22,6 +23,8 @@ export class HoldMusic {
   readonly #clock: Clock;
   /** Holds in progress by holding leg; the player is absent while the partner is being re-negotiated. */
   readonly #players = new Map<Leg, { player?: MediaPlayer; stopped: boolean }>();
+  /** Silence towards a phone we hold by re-INVITE (held()), by that leg. */
+  readonly #quiet = new Map<Leg, MediaPlayer>();
 
   constructor(media: MediaEngine, mediaTimeoutMs: number, clock: Clock) {
     this.#media = media;
@@ -49,26 +52,62 @@ export class HoldMusic {
     // Without another side (a queued caller) there is no one to play music to: the answer is all.
     const holding = other !== undefined && (ans.direction === 'recvonly' || ans.direction === 'inactive');
     const hold = this.#players.get(leg);
-    if (holding && other && !hold) {
-      const h: { player?: MediaPlayer; stopped: boolean } = { stopped: false };
-      this.#players.set(leg, h);
-      leg.tryTo('held');
-      // A holding phone may send nothing at all: that silence is not a dead call.
-      leg.ep.setInactivityTimeout(0);
-      report('call.held');
-      void this.#music(other, h);
-    } else if (!holding && hold) {
+    if (holding && other && !hold) this.#hold(leg, other, report);
+    else if (!holding && hold) this.#resume(leg, other, report);
+    else if (!holding && other && !relayable(leg.ep.codec, other.ep.codec)) {
+      // The phone changed its codec in a re-INVITE (not while holding: the other side hears music then).
+      void reoffer(other, { only: negotiatedFormats(leg.ep), clock: this.#clock });
+    }
+  }
+
+  /**
+   * The hold of `leg` was negotiated by our own re-INVITE (third-party call control, call-control.ts): from here
+   * on it is the same hold as one the phone started. False when `leg` already holds.
+   */
+  held(leg: Leg, other: Leg, report: (type: 'call.held') => void): boolean {
+    if (this.#players.has(leg)) return false;
+    this.#hold(leg, other, report);
+    // We offered sendonly, so the phone plays what we send: silence, not the held party (the bridge pauses
+    // towards an endpoint while a player runs). A codec the player cannot encode gets nothing instead.
+    if (canPlayCodec(leg.ep.codec))
+      this.#quiet.set(leg, this.#media.play(leg.ep, silence(1000), { loop: true }));
+    return true;
+  }
+
+  /** Our re-INVITE resumed `leg` (sendrecv again): music stops as when its phone resumes. False when not held. */
+  resumed(leg: Leg, other: Leg, report: (type: 'call.resumed') => void): boolean {
+    if (!this.#players.has(leg)) return false;
+    this.#resume(leg, other, report);
+    return true;
+  }
+
+  /** Whether `leg`'s side holds the call (by its phone or by our re-INVITE). */
+  holding(leg: Leg): boolean {
+    return this.#players.has(leg);
+  }
+
+  #hold(leg: Leg, other: Leg, report: (type: 'call.held') => void): void {
+    const h: { player?: MediaPlayer; stopped: boolean } = { stopped: false };
+    this.#players.set(leg, h);
+    leg.tryTo('held');
+    // A holding phone may send nothing at all: that silence is not a dead call.
+    leg.ep.setInactivityTimeout(0);
+    report('call.held');
+    void this.#music(other, h);
+  }
+
+  #resume(leg: Leg, other: Leg | undefined, report: (type: 'call.resumed') => void): void {
+    this.#unquiet(leg);
+    const hold = this.#players.get(leg);
+    if (hold) {
       hold.stopped = true;
       hold.player?.stop();
-      this.#players.delete(leg);
-      leg.tryTo('connected');
-      leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
-      report('call.resumed');
-      if (other && !relayable(leg.ep.codec, other.ep.codec)) {
-        void reoffer(other, { only: negotiatedFormats(leg.ep), clock: this.#clock });
-      }
-    } else if (!holding && other && !relayable(leg.ep.codec, other.ep.codec)) {
-      // The phone changed its codec in a re-INVITE (not while holding: the other side hears music then).
+    }
+    this.#players.delete(leg);
+    leg.tryTo('connected');
+    leg.ep.setInactivityTimeout(this.#mediaTimeoutMs);
+    report('call.resumed');
+    if (other && !relayable(leg.ep.codec, other.ep.codec)) {
       void reoffer(other, { only: negotiatedFormats(leg.ep), clock: this.#clock });
     }
   }
@@ -106,6 +145,7 @@ export class HoldMusic {
    * same endpoint, which replaces it.
    */
   forget(leg: Leg): void {
+    this.#unquiet(leg);
     const h = this.#players.get(leg);
     if (h) h.stopped = true; // music still waiting for its re-negotiation must not start after all
     this.#players.delete(leg);
@@ -118,5 +158,11 @@ export class HoldMusic {
       h.player?.stop();
     }
     this.#players.clear();
+    for (const leg of [...this.#quiet.keys()]) this.#unquiet(leg);
+  }
+
+  #unquiet(leg: Leg): void {
+    this.#quiet.get(leg)?.stop();
+    this.#quiet.delete(leg);
   }
 }

@@ -1,7 +1,7 @@
 import { sameFormat, type MediaEndpoint, type SdpFormat } from '../../media/index.js';
 import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import type { Party } from '../events/types.js';
-import type { CallCore, RingingCore } from './call-core.js';
+import type { CallCore, RingingAnswerKind, RingingCore } from './call-core.js';
 import { Leg } from './leg.js';
 import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-media.js';
 import { connectedIdentityHeaders, type PickupKind } from './pickup.js';
@@ -54,7 +54,17 @@ export async function replaceLeg(
     return;
   }
   // The phone called us, whatever role it takes over.
-  const next = new Leg({ dialog, ep, party, role: leg.role, ownsCallId: false });
+  takeOver(core, leg, new Leg({ dialog, ep, party, role: leg.role, ownsCallId: false }), kind);
+}
+
+/**
+ * `next` (a phone already in a dialog with us: the new device of a pull, the phone of a Replaces) takes the place
+ * of `leg`, which gets BYE; `next` is re-negotiated to its partner when their codecs do not meet, and the partner
+ * learns who it talks to now.
+ */
+export function takeOver(core: CallCore, leg: Leg, next: Leg, kind: 'replaces' | 'pull'): void {
+  const o = core.deps;
+  const party = next.party;
   takeLegPlace(core, leg, next);
   // The partner learns who it talks to now, as after a transfer (RFC 4916 practice), in the same re-INVITE that
   // matches its codec to the new phone's when the relay cannot bridge the two.
@@ -170,27 +180,66 @@ export async function takeRinging(
     incoming.reject(488, { reason: ans.reject });
     return;
   }
-  r.answerBy(picker, kind);
+  await answerRinging(
+    r,
+    { party: picker, ep: pickerEp, kind, callerSdp: ans.caller, codecs: ans.codecs },
+    () =>
+      incoming.accept({
+        ...sdpBody(ans.picker),
+        headers: connectedIdentityHeaders(r.caller(), core.tenant.domain),
+      }),
+  );
+}
+
+/**
+ * The ringing call is answered by the picker: every branch gets CANCEL, the caller's pending INVITE gets 200 with
+ * `callerSdp`, the picker's side is confirmed by `pickerSide` (its own INVITE answered, or a dialog we already set
+ * up), and the two are connected. Either side never confirming releases the other and fails the call.
+ */
+export async function answerRinging(
+  r: RingingCore,
+  p: {
+    party: Party;
+    ep: MediaEndpoint;
+    kind: RingingAnswerKind;
+    callerSdp: string;
+    codecs?: [string?, string?];
+  },
+  pickerSide: () => Promise<Dialog>,
+): Promise<void> {
+  const core = r.core;
+  const callerEp = r.callerEndpoint()!;
+  const { party: picker, ep: pickerEp, kind } = p;
+  // A pickup is reported as such (presence, history); an answer on another of the callee's devices is not.
+  const o = core.deps;
+  if (kind !== 'answer')
+    o.bus.emit({
+      type: 'call.picked-up',
+      tenantId: core.tenant.id,
+      callId: core.id,
+      at: o.clock.now(),
+      by: picker,
+      from: r.callee(),
+      kind,
+    });
+  r.answerBy(picker);
   core.bridge(callerEp, pickerEp);
-  const [callerCodec, pickerCodec] = ans.codecs;
+  const [callerCodec, pickerCodec] = p.codecs ?? [callerEp.codec?.encoding, pickerEp.codec?.encoding];
   core.log.info({ event: 'call.picked-up', kind, by: picker.device, callerCodec, pickerCodec }, 'picked up');
-  const [callerSide, pickerSide] = await Promise.allSettled([
-    r.callerInvite.accept(sdpBody(ans.caller)),
-    incoming.accept({
-      ...sdpBody(ans.picker),
-      headers: connectedIdentityHeaders(r.caller(), core.tenant.domain),
-    }),
+  const [callerSide, pickerDialog] = await Promise.allSettled([
+    r.callerInvite.accept(sdpBody(p.callerSdp)),
+    pickerSide(),
   ]);
-  if (callerSide.status === 'rejected' || pickerSide.status === 'rejected' || !core.isAnswered()) {
+  if (callerSide.status === 'rejected' || pickerDialog.status === 'rejected' || !core.isAnswered()) {
     // One side never ACKed (the UA core sent its BYE) or the caller gave up: release the other side too.
     if (callerSide.status === 'fulfilled') void callerSide.value.bye();
-    if (pickerSide.status === 'fulfilled') void pickerSide.value.bye();
+    if (pickerDialog.status === 'fulfilled') void pickerDialog.value.bye();
     pickerEp.close();
     r.fail();
     return;
   }
   r.connect(
     new Leg({ dialog: callerSide.value, ep: callerEp, party: r.caller(), role: 'caller' }),
-    new Leg({ dialog: pickerSide.value, ep: pickerEp, party: picker, role: 'callee', ownsCallId: false }),
+    new Leg({ dialog: pickerDialog.value, ep: pickerEp, party: picker, role: 'callee', ownsCallId: false }),
   );
 }

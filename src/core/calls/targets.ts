@@ -8,6 +8,7 @@ import {
 } from '../../sip/ua/index.js';
 import type { RegistrationRecord } from '../../store/types.js';
 import type { Party } from '../events/types.js';
+import type { TrunkTarget } from './external-routes.js';
 
 /** Where one branch of a call goes: a registered device, or a trunk. */
 export interface Target {
@@ -27,6 +28,19 @@ export interface Target {
 /** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
 export function inviteTo(ua: UserAgentCore, target: Target, o: InviteOptions): OutgoingInvite {
   return target.credentials ? inviteWithCredentials(ua, o, target.credentials) : ua.invite(o);
+}
+
+/** The branch to a carrier for an external number (the trunk's request URI, identities and credentials). */
+export function trunkTarget(trunk: TrunkTarget): Target {
+  return {
+    label: trunk.trunkId,
+    flow: trunk.flow,
+    requestUri: trunk.requestUri,
+    from: trunk.from,
+    to: trunk.to,
+    headers: trunk.headers ?? [],
+    ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
+  };
 }
 
 export function deviceTarget(b: RegistrationRecord): Target {

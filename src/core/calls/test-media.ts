@@ -16,6 +16,8 @@ export class FakeMedia implements MediaEngine {
   open = new Set<string>();
   playing = new Map<string, AudioSource>();
   bridges = 0;
+  /** DTMF sent: [endpoint label, digits]. */
+  dtmf: Array<[string, string]> = [];
   /** Every endpoint something was played to, in order. */
   played: string[] = [];
   #port = 40000;
@@ -72,6 +74,11 @@ export class FakeMedia implements MediaEngine {
       onLimit: () => undefined,
       stop: () => ({ samples: new Int16Array(0), packets: 0, lost: 0 }),
     };
+  }
+  async sendDtmf(to: MediaEndpoint, digits: string): Promise<void> {
+    if (to.codec?.telephoneEventPt === undefined)
+      throw new MediaError('CODEC_UNSUPPORTED', 'the leg negotiated no telephone-event');
+    this.dtmf.push([to.label, digits]);
   }
   counts() {
     return { endpoints: this.open.size, bridges: this.bridges, players: this.playing.size, boundPorts: 0 };

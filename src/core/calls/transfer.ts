@@ -17,7 +17,7 @@ import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { playableLeg } from './renegotiate.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
-import { deviceTarget, nameAddr, type Target } from './targets.js';
+import { deviceTarget, inviteTo, nameAddr, type Target } from './targets.js';
 
 /** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
 export function notifySipfrag(
@@ -65,7 +65,18 @@ export interface HandOffStage {
   timeoutMs?: number;
 }
 
-type RingResult = { winner?: { dialog: Dialog; ep: MediaEndpoint; device: string }; status: number };
+/** Where a transfer by third-party call control goes: one stage. */
+export type TransferDestination = HandOffStage;
+
+/** How a transferor hears of its transfer and is let go (REFER: NOTIFYs; third-party call control: BYE). */
+export interface TransferorRelease {
+  /** Nobody answered (`status`): the transferor stays in the call. */
+  failed(status: number): void;
+  /** The transfer succeeded: the transferor's leg (now replaced) is let go. */
+  release(transferor: Leg): void;
+}
+
+type RingResult = { winner?: { dialog: Dialog; ep: MediaEndpoint; device?: string }; status: number };
 
 /** REFER handling (RFC 3515) for one call: one transfer at a time. */
 export class Transfers {
@@ -122,13 +133,36 @@ export class Transfers {
       tx.respond(createResponse(tx.request, 480, 'Transfer Target Not Registered'));
       return;
     }
-    this.#busy = true;
-    // From here the transferor may hang up at any time without ending the call it hands on.
-    transferor.to('transferring');
     tx.respond(responseFor(tx.request, 202));
     void notifySipfrag(transferor.dialog, 'SIP/2.0 100 Trying', false);
     const targetParty: Party = { workplace: target.extension, number: target.extension, name: target.name };
-    await this.#handOff(transferor, [{ party: targetParty, targets: bindings.map(deviceTarget) }]);
+    await this.retarget(
+      transferor,
+      { party: targetParty, targets: bindings.map(deviceTarget) },
+      {
+        failed: (status) =>
+          void notifySipfrag(transferor.dialog, `SIP/2.0 ${status} ${reasonPhrase(status)}`, true),
+        release: (leg) => release(core, leg),
+      },
+    );
+  }
+
+  /** A transfer is under way (one at a time per call). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /**
+   * The transferee (the other side of `transferor`) hears ringback while `dest` rings, then is bridged to whoever
+   * answers and the transferor is let go (`how.release`); nobody answering reconnects the transferor (RFC 3515
+   * leaves its call up), or ends the call if it hung up meanwhile. True when the transfer succeeded. Callers
+   * check `busy` first.
+   */
+  retarget(transferor: Leg, dest: TransferDestination, how: TransferorRelease): Promise<boolean> {
+    this.#busy = true;
+    // From here the transferor may hang up at any time without ending the call it hands on.
+    transferor.to('transferring');
+    return this.#handOff(transferor, [dest], how);
   }
 
   /**
@@ -143,7 +177,8 @@ export class Transfers {
     transferor.to('transferring');
     transferor.ep.close();
     void transferor.dialog.bye();
-    void this.#handOff(transferor, stages);
+    // Its leg is gone already: nothing to tell it, nothing to release.
+    void this.#handOff(transferor, stages, { failed: () => undefined, release: () => undefined });
     return true;
   }
 
@@ -152,7 +187,7 @@ export class Transfers {
    * the transferor's place. Nobody answered: a transferor still on the line is reconnected (RFC 3515 leaves its
    * call up), otherwise the call ends.
    */
-  async #handOff(transferor: Leg, stages: HandOffStage[]): Promise<void> {
+  async #handOff(transferor: Leg, stages: HandOffStage[], how: TransferorRelease): Promise<boolean> {
     const core = this.#core;
     const transferee = core.other(transferor);
     // The transferee hears ringback (replacing any music on hold the transferor started).
@@ -178,10 +213,10 @@ export class Transfers {
         void won.winner.dialog.bye();
         won.winner.ep.close();
       }
-      return;
+      return false;
     }
     if (!won.winner || !targetParty) {
-      void notifySipfrag(transferor.dialog, `SIP/2.0 ${won.status} ${reasonPhrase(won.status)}`, true);
+      how.failed(won.status);
       if (transferor.dialog.state === 'terminated' || transferor.ep.closed) {
         void core.hangup('completed');
       } else {
@@ -190,17 +225,20 @@ export class Transfers {
         core.bridge(transferee.ep, transferor.ep);
         core.match(transferor, transferee);
       }
-      return;
+      return false;
     }
     const w = won.winner;
     transferor.to('replaced');
+    const party: Party = { ...targetParty, ...(w.device ? { device: w.device } : {}) };
     completeTransfer(
       core,
       transferor,
       transferee,
-      { dialog: w.dialog, ep: w.ep, party: { ...targetParty, device: w.device }, ownsCallId: true },
+      { dialog: w.dialog, ep: w.ep, party, ownsCallId: true },
       'blind',
+      how.release,
     );
+    return true;
   }
 
   /**
@@ -239,12 +277,14 @@ export class Transfers {
     const branches = await Promise.all(
       targets.map(async (target) => {
         const ep = await o.media.allocate(`${core.id}:${target.label}`);
-        const invite = o.ua.invite({
+        // A trunk target brings its own identities and credentials, as in ringing.ts.
+        const invite = inviteTo(o.ua, target, {
           flow: target.flow,
           requestUri: target.requestUri,
-          from: nameAddr(from, core.tenant.domain),
-          to: nameAddr(to, core.tenant.domain),
+          from: target.from ?? nameAddr(from, core.tenant.domain),
+          to: target.to ?? nameAddr(to, core.tenant.domain),
           ...sdpBody(offerOn(ep, preferred)),
+          ...(target.headers ? { headers: target.headers } : {}),
         });
         return new ForkBranch(target, ep, invite);
       }),
@@ -255,7 +295,11 @@ export class Transfers {
     if (r.kind !== 'answered') return { status: r.kind === 'failed' ? r.status : 480 };
     applyAnswer(r.branch.endpoint, r.response.body.toString('utf8'));
     return {
-      winner: { dialog: r.dialog, ep: r.branch.endpoint, device: r.branch.target.label },
+      winner: {
+        dialog: r.dialog,
+        ep: r.branch.endpoint,
+        ...(r.branch.target.device ? { device: r.branch.target.device } : {}),
+      },
       status: 200,
     };
   }
@@ -284,10 +328,19 @@ export class Transfers {
       return;
     }
     tx.respond(responseFor(tx.request, 202));
+    this.join(transferor, target, (leg) => release(core, leg));
+  }
+
+  /**
+   * The end of an attended transfer: `target` (handed over by the consultation call) takes the transferor's
+   * place, bridged to the transferee; the transferor is let go with `releaseTransferor`.
+   */
+  join(transferor: Leg, target: Leg, releaseTransferor: (transferor: Leg) => void): void {
+    const core = this.#core;
     const transferee = core.other(transferor);
     transferor.to('replaced');
     core.holds.stopAll();
-    completeTransfer(core, transferor, transferee, target, 'attended');
+    completeTransfer(core, transferor, transferee, target, 'attended', releaseTransferor);
   }
 }
 
@@ -302,11 +355,18 @@ function completeTransfer(
   transferee: Leg,
   target: { dialog: Dialog; ep: MediaEndpoint; party: Party; ownsCallId: boolean },
   kind: 'blind' | 'attended',
+  releaseTransferor: (transferor: Leg) => void,
 ): void {
   core.bridge(transferee.ep, target.ep);
-  const next = new Leg({ ...target, role: transferor.role });
+  const next = new Leg({
+    dialog: target.dialog,
+    ep: target.ep,
+    party: target.party,
+    role: transferor.role,
+    ownsCallId: target.ownsCallId,
+  });
   core.swapLeg(transferor, next);
-  release(core, transferor);
+  releaseTransferor(transferor);
   core.match(next, transferee, next.party);
   const o = core.deps;
   o.bus.emit({

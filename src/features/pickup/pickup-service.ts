@@ -106,6 +106,16 @@ export class PickupService {
     await this.#o.engine.pickUp(inv, call.callId, 'directed');
   }
 
+  /**
+   * The call a group pickup by `workplace` takes (as `*98` chooses it), for third-party call control; undefined
+   * when the workplace is in no pickup group or nothing rings there.
+   */
+  async groupCall(tenantId: string, workplace: string): Promise<string | undefined> {
+    const settings = await this.#o.settings(tenantId);
+    const group = settings.groups.find((g) => g.members.includes(workplace));
+    return group && this.ringing.chooseGroup(tenantId, group.members, workplace, settings.order)?.callId;
+  }
+
   async #group(inv: FeatureInvocation): Promise<void> {
     const tenantId = inv.tenant.id;
     const own = inv.device.workplaceExtension;

@@ -98,6 +98,7 @@ describe('PickupService', () => {
     taken: string[];
   };
   let settings: Record<string, PickupSettingsRecord>;
+  let service: PickupService;
 
   beforeEach(() => {
     bus = new EventBus({ onError: (err) => assert.fail(String(err)) });
@@ -115,7 +116,7 @@ describe('PickupService', () => {
       t1: { order: 'newest', groups: [{ name: 'Vertrieb', members: ['100', '101', '102'] }] },
       t2: { order: 'newest', groups: [] },
     };
-    new PickupService({
+    service = new PickupService({
       engine,
       bus,
       settings: async (t) => settings[t] ?? { order: 'newest', groups: [] },
@@ -179,6 +180,18 @@ describe('PickupService', () => {
     });
     assert.deepEqual(await dial('pickup.group', 't1', '102'), ['480 Nothing Ringing In Pickup Group']);
     assert.deepEqual(engine.taken, ['group second by 102', 'group first by 102']);
+  });
+
+  it('groupCall: the call *98 would take, for third-party call control; none outside a group', async () => {
+    call(bus, 't1', 'first', '100').ringing(T0);
+    call(bus, 't1', 'second', '101').ringing(T0 + 1_000);
+    call(bus, 't2', 'foreign', '100').ringing(T0 + 2_000);
+    assert.equal(await service.groupCall('t1', '102'), 'second');
+    settings['t1']!.order = 'oldest';
+    assert.equal(await service.groupCall('t1', '102'), 'first');
+    assert.equal(await service.groupCall('t1', '103'), undefined, 'not in a group');
+    assert.equal(await service.groupCall('t2', '101'), undefined, 'no group in that tenant');
+    assert.deepEqual(engine.taken, [], 'choosing takes nothing');
   });
 
   it('a failing store still gets the INVITE a final answer (500), nothing taken', async () => {

@@ -61,6 +61,25 @@ export class RtpPacketizer {
     return buf;
   }
 
+  /**
+   * A packet at an explicit timestamp and marker (an RFC 4733 event keeps its start timestamp in every packet,
+   * section 2.5.1.2); only the sequence number advances.
+   */
+  packetizeAt(payload: Uint8Array, timestamp: number, marker: boolean): Buffer {
+    const buf = Buffer.allocUnsafe(RTP_HEADER_LENGTH + payload.length);
+    writeRtpHeader(buf, {
+      marker,
+      payloadType: this.payloadType,
+      sequenceNumber: this.#seq,
+      timestamp: timestamp >>> 0,
+      ssrc: this.ssrc,
+    });
+    buf.set(payload, RTP_HEADER_LENGTH);
+    this.#first = false;
+    this.#seq = (this.#seq + 1) & 0xffff;
+    return buf;
+  }
+
   /** Frames not sent (we fell behind): the timestamp still advances so it tracks the sampling clock (RFC 3550 5.1). */
   skip(frames: number): void {
     this.#ts = (this.#ts + frames * this.samplesPerFrame) >>> 0;

@@ -42,6 +42,12 @@ export interface PhoneOptions {
    * (an Opus-only phone needs 48000 Hz stereo). Default 8000 Hz mono.
    */
   toneFormat?: { rate: number; channels: number };
+  /**
+   * `jitter_buffer_delay` in frames (default 5-10); '0-0' runs without a jitter buffer, whose 1.0 version drops
+   * a new stream as "late" when the PBX switches the source it relays (music, then the other party) and the new
+   * sequence numbers happen to lie behind the old ones.
+   */
+  jitterBuffer?: string;
 }
 
 export class BaresipPhone {
@@ -81,7 +87,7 @@ export class BaresipPhone {
         'audio_level no',
         `rtp_ports ${o.basePort + 10}-${o.basePort + 29}`,
         'rtcp_mux no',
-        'jitter_buffer_delay 5-10',
+        `jitter_buffer_delay ${o.jitterBuffer ?? '5-10'}`,
         'rtp_stats no',
         'net_interface 127.0.0.1',
         'dns_server 127.0.0.1:53',
