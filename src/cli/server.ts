@@ -1,4 +1,7 @@
+import { Api } from '../api/api.js';
 import { startHttpServer } from '../api/http-server.js';
+import { callCenterPort } from '../api/ports.js';
+import type { CallControl } from '../core/calls/call-control-types.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
@@ -274,10 +277,28 @@ export async function startServer(o: StartOptions): Promise<Server> {
         throttleEntries: throttle.size(),
         blfSubscriptions: blf.count(),
         acdSubscriptions: acd.count(),
+        apiStreams: api.streams(),
       };
     };
 
+    // The HTTP API and event stream. Call control is the engine's when it offers one (else the call routes
+    // answer 501).
+    const api = new Api({
+      store,
+      clock,
+      log: log.child({ layer: 'api' }),
+      bus,
+      throttle,
+      directory,
+      registrations: location,
+      presence: blf,
+      callCenter: callCenterPort(callCenter, store),
+      provisioner,
+      calls: (calls as unknown as { control?: CallControl }).control,
+    });
+    provisioner.onProvisioned(() => api.provisioned());
     const httpServer = await startHttpServer({
+      api,
       host: http.host,
       port: http.port,
       health: {

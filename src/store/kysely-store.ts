@@ -8,6 +8,7 @@ import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
 import type { Database } from './schema.js';
 import { KyselyTrunkStore } from './trunk-store.js';
+import { KyselyWebAccessStore, type WebAccessStore } from './web-access-store.js';
 import type {
   BlfSubscriptionStore,
   CallHistoryStore,
@@ -35,6 +36,7 @@ export class KyselyStore implements Store {
   readonly pickup: PickupStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
   readonly callCenter: CallCenterStore;
+  readonly webAccess: WebAccessStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -56,6 +58,7 @@ export class KyselyStore implements Store {
     this.pickup = new KyselyPickupStore(db);
     this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
     this.callCenter = new KyselyCallCenterStore(db);
+    this.webAccess = new KyselyWebAccessStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

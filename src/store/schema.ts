@@ -137,6 +137,8 @@ export interface Database {
   pickup_settings: PickupSettingsTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
+  web_logins: WebLoginsTable;
+  api_sessions: ApiSessionsTable;
 }
 
 export interface PickupSettingsTable {
@@ -186,4 +188,21 @@ export interface CcAgentLoginsTable {
   tenant_id: string;
   group_extension: string;
   agent_extension: string;
+}
+
+/** 0010: a workplace's web login (argon2id hash, null when it has none) and role. */
+export interface WebLoginsTable {
+  tenant_id: string;
+  extension: string;
+  password_hash: string | null;
+  role: string;
+}
+
+/** 0010: an API session; only the SHA-256 of the token is stored. */
+export interface ApiSessionsTable {
+  token_hash: string;
+  tenant_id: string;
+  extension: string;
+  created_at: number;
+  expires_at: number;
 }

@@ -1,4 +1,6 @@
 import type { CallCenterStore } from './callcenter-store.js';
+import type { WebAccessStore } from './web-access-store.js';
+export type { ApiSessionRecord, WebAccessStore, WebLoginRecord, WebRole } from './web-access-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -277,6 +279,8 @@ export interface Store {
   readonly blfSubscriptions: BlfSubscriptionStore;
   /** Call-center groups, agent status and logins (callcenter-store.ts). */
   readonly callCenter: CallCenterStore;
+  /** Web logins and API sessions (web-access-store.ts). */
+  readonly webAccess: WebAccessStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

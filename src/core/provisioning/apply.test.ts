@@ -37,6 +37,7 @@ function failingOnDevice(store: Store, n: number): Store {
     pickup: s.pickup,
     blfSubscriptions: s.blfSubscriptions,
     callCenter: s.callCenter,
+    webAccess: s.webAccess,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

@@ -128,6 +128,8 @@ function toDoc(
         })),
         externalNumber: w.externalNumber ?? null,
         blf: w.blf,
+        role: w.role,
+        webPassword: w.webPassword !== undefined ? { password: w.webPassword } : null,
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
-import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
+import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS, WEB_ROLES } from './types.js';
 
 /**
  * The file format as zod schemas. Objects are strict so a misspelt key is an error rather than silently
@@ -69,6 +69,9 @@ export const workplaceSchema = z.strictObject({
   externalNumber: e164().nullish(),
   // Monitored colleagues for BLF keys, in key order; same-tenant and duplicate checks in cross-checks.ts.
   blf: z.array(digitString('extension')).max(200, 'at most 200 monitored extensions').default([]),
+  // The web login (API, browser apps): strength checked in cross-checks.ts like a device password; stored hashed.
+  webPassword: z.string().max(256, 'at most 256 characters').optional(),
+  role: z.enum(WEB_ROLES, { error: `must be one of: ${WEB_ROLES.join(', ')}` }).default('user'),
 });
 
 export const didSchema = z.strictObject({

@@ -14,6 +14,16 @@ export type PackageName = (typeof PACKAGES)[number];
 export const GROUP_POLICIES = ['circular', 'linear', 'simultaneous', 'longest-idle', 'weighted'] as const;
 export type GroupPolicy = (typeof GROUP_POLICIES)[number];
 
+/** What a web login may do: `admin` manages its own tenant through the API, `user` only its own workplace. */
+export const WEB_ROLES = ['user', 'admin'] as const;
+export type WebRoleName = (typeof WEB_ROLES)[number];
+
+/**
+ * A workplace's web password as the planner gets it: in plain text from a file (verified against the stored
+ * hash, hashed only when it changed), or an already stored hash kept unchanged (an edit through the admin API).
+ */
+export type WebPasswordSpec = { password: string } | { hash: string };
+
 export const DEVICE_KINDS = ['deskphone', 'softphone', 'webrtc'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
@@ -49,6 +59,9 @@ export interface ProvisionedWorkplace {
   externalNumber: string | null;
   /** Monitored colleagues (BLF keys), extensions of the same tenant, in key order; [] when none. */
   blf: string[];
+  role: WebRoleName;
+  /** null: no web login. The plain text goes no further than the planner, which stores only an argon2id hash. */
+  webPassword: WebPasswordSpec | null;
 }
 
 export interface ProvisionedDid {
@@ -126,7 +139,7 @@ export interface FieldChange {
 
 export interface ProvisioningChange {
   action: 'create' | 'update' | 'delete';
-  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group';
+  entity: 'tenant' | 'workplace' | 'device' | 'trunk' | 'did' | 'pickup' | 'group' | 'web-login';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number or group extension. */
   key: string;

@@ -7,6 +7,7 @@ import { blf } from './0005-blf.js';
 import { pickup } from './0006-pickup.js';
 import { callCenter } from './0007-callcenter.js';
 import { didTargets } from './0008-did-targets.js';
+import { apiSessions } from './0010-api-sessions.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '0006-pickup': pickup,
   '0007-callcenter': callCenter,
   '0008-did-targets': didTargets,
+  '0010-api-sessions': apiSessions,
 };
 
 export const migrationProvider: MigrationProvider = {
