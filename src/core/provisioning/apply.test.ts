@@ -102,8 +102,9 @@ function provisioningSuite(
 
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
-      // Two tenants, seven workplaces, seven devices, demo's pickup settings and its call-center group.
-      assert.equal(plan.length, 2 + 7 + 7 + 2);
+      // Two tenants, seven workplaces, seven devices, demo's pickup settings and its call-center group, six web
+      // logins.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 6);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 
