@@ -79,9 +79,11 @@ export class RouteTable {
             throw new ApiError('FORBIDDEN', 'this needs the admin role');
           const params = parse(r.params, req.params, 'INVALID_PARAMETER', '(path)');
           const query = parse(r.query, req.query ?? {}, 'INVALID_QUERY', '(query)');
-          const body = r.body
-            ? parse(r.body, req.body, 'INVALID_BODY', '(body)')
-            : undefined;
+          const type = req.headers['content-type'];
+          // Fastify also parses text/plain; the API speaks JSON only.
+          if (r.body && type !== undefined && !/^application\/json\s*(;|$)/i.test(type))
+            throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json', '(body)');
+          const body = r.body ? parse(r.body, req.body, 'INVALID_BODY', '(body)') : undefined;
           const out = await r.handler({ who, body, query, params, req, reply });
           if (reply.sent) return reply;
           reply.code(r.ok.status);
