@@ -119,7 +119,11 @@ export function adminRoutes(routes: RouteTable, deps: ApiDeps, editor: TenantEdi
           const oldDevices = new Set(old?.devices.map((d) => d.username));
           const devices = body.devices.map((d, i) => {
             if (d.password === undefined && !oldDevices.has(d.username))
-              throw new ApiError('INVALID_BODY', `devices[${i}].password: required for a new device`, `devices[${i}].password`);
+              throw new ApiError(
+                'INVALID_BODY',
+                `devices[${i}].password: required for a new device`,
+                `devices[${i}].password`,
+              );
             return { username: d.username, kind: d.kind, password: d.password ?? keep };
           });
           const { webPassword, email, externalNumber, ...rest } = body;
@@ -252,7 +256,10 @@ export function adminRoutes(routes: RouteTable, deps: ApiDeps, editor: TenantEdi
     handler: async ({ who, query, body }) =>
       editor.edit(
         who.tenantId,
-        { dryRun: query.dryRun, fieldOf: (p) => p.replace(/^pickupGroups/, 'groups').replace(/^pickupOrder/, 'order') },
+        {
+          dryRun: query.dryRun,
+          fieldOf: (p) => p.replace(/^pickupGroups/, 'groups').replace(/^pickupOrder/, 'order'),
+        },
         (t) => {
           t.pickupGroups = body.groups;
           t.pickupOrder = body.order;

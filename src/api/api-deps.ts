@@ -53,7 +53,11 @@ export interface CallCenterPort {
   ): Promise<Array<{ extension: string; name: string; loggedIn: boolean; allowAgentLogin: boolean }>>;
   /** Undefined: the workplace is no agent (no `group` package). */
   statusOf(tenantId: string, workplace: string): Promise<AgentStatusName | undefined>;
-  setStatus(tenantId: string, workplace: string, status: AgentStatusName): Promise<AgentStatusName | undefined>;
+  setStatus(
+    tenantId: string,
+    workplace: string,
+    status: AgentStatusName,
+  ): Promise<AgentStatusName | undefined>;
   setLogin(tenantId: string, group: string, workplace: string, loggedIn: boolean): Promise<LoginOutcome>;
   /** Undefined: no such group in the tenant. */
   queue(tenantId: string, group: string): Promise<QueueView | undefined>;

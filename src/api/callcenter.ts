@@ -9,7 +9,12 @@ const groupParams = z.strictObject({ group: extension });
 const myCallCenter = z.object({
   status: agentStatus.nullable().describe('null: this workplace is no agent'),
   groups: z.array(
-    z.object({ extension: z.string(), name: z.string(), loggedIn: z.boolean(), allowAgentLogin: z.boolean() }),
+    z.object({
+      extension: z.string(),
+      name: z.string(),
+      loggedIn: z.boolean(),
+      allowAgentLogin: z.boolean(),
+    }),
   ),
 });
 
@@ -68,7 +73,8 @@ export function callCenterRoutes(routes: RouteTable, deps: ApiDeps): void {
     errors: [403, 404, 409],
     handler: async ({ who, params, body }) => {
       const r = await cc.setLogin(who.tenantId, params.group, who.workplace, body.loggedIn);
-      if (r === 'unknown-group' || r === 'not-agent') throw new ApiError('NOT_FOUND', 'no such group of mine');
+      if (r === 'unknown-group' || r === 'not-agent')
+        throw new ApiError('NOT_FOUND', 'no such group of mine');
       if (r === 'forbidden') throw new ApiError('FORBIDDEN', 'this group does not let agents log in or out');
       if (r === 'no-package') throw new ApiError('CONFLICT', 'this workplace has no group package');
       return { loggedIn: body.loggedIn };
@@ -78,7 +84,8 @@ export function callCenterRoutes(routes: RouteTable, deps: ApiDeps): void {
     method: 'GET',
     url: '/api/v1/callcenter/groups/:group/queue',
     tag: 'callcenter',
-    summary: "A group's queue: waiting callers with their wait, agents by state (admins and the group's agents)",
+    summary:
+      "A group's queue: waiting callers with their wait, agents by state (admins and the group's agents)",
     access: 'user',
     params: groupParams,
     ok: { status: 200, description: 'the snapshot', schema: queueSnapshot },

@@ -40,7 +40,9 @@ class FakeControl implements CallControl {
   }
 
   callsOf(a: Actor): CallView[] {
-    return [...this.#calls.values()].filter((c) => c.owner === `${a.tenantId}/${a.workplace}`).map((c) => c.view);
+    return [...this.#calls.values()]
+      .filter((c) => c.owner === `${a.tenantId}/${a.workplace}`)
+      .map((c) => c.view);
   }
   async dial(a: Actor, o: { device: string; to: string; as?: string }) {
     return this.#result('dial', a, { callId: 'call-2' }, [o]);
@@ -109,7 +111,13 @@ describe('api: calls over the CallControl seam', () => {
       ['POST', '/api/v1/calls/call-1/resume', undefined, 204, 'resume'],
       ['POST', '/api/v1/calls/call-1/transfer', { to: '102' }, 204, 'blindTransfer'],
       ['POST', '/api/v1/calls/call-1/consult', { to: '102' }, 201, 'consult'],
-      ['POST', '/api/v1/calls/call-1/complete-transfer', { consultCallId: 'call-3' }, 204, 'completeTransfer'],
+      [
+        'POST',
+        '/api/v1/calls/call-1/complete-transfer',
+        { consultCallId: 'call-3' },
+        204,
+        'completeTransfer',
+      ],
       ['POST', '/api/v1/calls/call-1/dtmf', { digits: '12#' }, 204, 'dtmf'],
       ['POST', '/api/v1/calls/pickup', { device: 'ben-soft', callId: 'x' }, 201, 'pickup'],
       ['POST', '/api/v1/calls/pull', { device: 'ben-soft' }, 201, 'pull'],

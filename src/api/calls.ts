@@ -96,7 +96,14 @@ export function callRoutes(routes: RouteTable, control: CallControl | undefined)
       'Start a call from one of my devices (click-to-dial: a desk phone is rung first with auto-answer hints); ' +
       '`as`: call as an executive I assist',
     access: 'user',
-    body: z.strictObject({ device, to: dialString, as: z.string().regex(/^[0-9]{2,8}$/).optional() }),
+    body: z.strictObject({
+      device,
+      to: dialString,
+      as: z
+        .string()
+        .regex(/^[0-9]{2,8}$/)
+        .optional(),
+    }),
     ok: { status: 201, description: 'the call is being set up', schema: callIdAnswer },
     errors,
     handler: async ({ who, body }) =>
@@ -174,7 +181,9 @@ export function callRoutes(routes: RouteTable, control: CallControl | undefined)
     summary: 'Send DTMF (RFC 4733) to the other party',
     access: 'user',
     params: callIdParams,
-    body: z.strictObject({ digits: z.string().regex(/^[0-9*#A-D]{1,32}$/, 'must be 1 to 32 of 0-9 * # A-D') }),
+    body: z.strictObject({
+      digits: z.string().regex(/^[0-9*#A-D]{1,32}$/, 'must be 1 to 32 of 0-9 * # A-D'),
+    }),
     ok: { status: 204, description: 'sent' },
     errors,
     handler: async ({ who, params, body }) => {

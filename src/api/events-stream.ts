@@ -92,7 +92,8 @@ export class EventStream {
     const token = fromProtocol ?? fromHeader;
     if (fromProtocol !== undefined && !offered.includes(STREAM_PROTOCOL))
       throw new ApiError('INVALID_PARAMETER', `offer the ${STREAM_PROTOCOL} subprotocol with the token`);
-    if (!token) throw new ApiError('UNAUTHENTICATED', 'send the token (Sec-WebSocket-Protocol bearer.<token>)');
+    if (!token)
+      throw new ApiError('UNAUTHENTICATED', 'send the token (Sec-WebSocket-Protocol bearer.<token>)');
     const p = await this.#sessions.resolve(token);
     if (!p) throw new ApiError('UNAUTHENTICATED', 'the token is unknown or expired; log in again');
     return p;
@@ -134,7 +135,10 @@ export class EventStream {
       held = undefined;
       for (const m of [...first, ...pending]) if (!this.#send(ws, client, m)) return;
     } catch (err) {
-      this.#deps.log.error({ event: 'api.stream.error', tenant: who.tenantId, err: String(err) }, 'stream failed');
+      this.#deps.log.error(
+        { event: 'api.stream.error', tenant: who.tenantId, err: String(err) },
+        'stream failed',
+      );
       ws.close(1011, 'internal error');
     }
   }
@@ -158,7 +162,10 @@ export class EventStream {
       seq,
       data: {
         calls,
-        blf: [...c.blf].map((ext) => ({ extension: ext, presence: this.#deps.presence.lampOf(tenantId, ext) })),
+        blf: [...c.blf].map((ext) => ({
+          extension: ext,
+          presence: this.#deps.presence.lampOf(tenantId, ext),
+        })),
         agent: {
           status: status ?? null,
           groups: groups.map((g) => ({ extension: g.extension, loggedIn: g.loggedIn })),
@@ -171,7 +178,12 @@ export class EventStream {
     if (ws.readyState !== ws.OPEN) return false;
     if (ws.bufferedAmount > this.#maxBuffered) {
       this.#deps.log.warn(
-        { event: 'api.stream.slow', tenant: c.who.tenantId, user: c.who.workplace, buffered: ws.bufferedAmount },
+        {
+          event: 'api.stream.slow',
+          tenant: c.who.tenantId,
+          user: c.who.workplace,
+          buffered: ws.bufferedAmount,
+        },
         'slow event-stream consumer cut off',
       );
       this.#live.delete(ws);

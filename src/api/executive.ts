@@ -12,10 +12,19 @@ const alerting = z.enum(['sequential', 'simultaneous']);
 
 const executiveSettings = z.strictObject({
   filtering: z.strictObject({ enabled: z.boolean(), mode: filterMode }),
-  alerting: z.strictObject({ mode: alerting, rollOverAfterRings: z.number().int().min(1).max(20).optional() }),
+  alerting: z.strictObject({
+    mode: alerting,
+    rollOverAfterRings: z.number().int().min(1).max(20).optional(),
+  }),
 });
 
-const divert = z.strictObject({ enabled: z.boolean(), to: z.string().regex(/^\+?[0-9]{2,15}$/).optional() });
+const divert = z.strictObject({
+  enabled: z.boolean(),
+  to: z
+    .string()
+    .regex(/^\+?[0-9]{2,15}$/)
+    .optional(),
+});
 
 export function executiveRoutes(routes: RouteTable): void {
   const notYet = async (): Promise<never> => {

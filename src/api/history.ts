@@ -36,7 +36,10 @@ const entry = z.object({
   answeredByDevice: z.string().nullable(),
   pickup: z.object({ kind: z.string(), from: z.string() }).optional(),
 });
-const page = z.object({ items: z.array(entry), next: z.string().nullable().describe('cursor of the next page') });
+const page = z.object({
+  items: z.array(entry),
+  next: z.string().nullable().describe('cursor of the next page'),
+});
 
 /** Where a page ends: the last record's start time and id (ties on the same millisecond are ordered by id). */
 interface Cursor {
@@ -53,7 +56,8 @@ export function historyRoutes(routes: RouteTable, deps: ApiDeps): void {
     method: 'GET',
     url: '/api/v1/me/history',
     tag: 'history',
-    summary: 'My call history, newest first (`cursor` from the previous page; filter by direction and missed)',
+    summary:
+      'My call history, newest first (`cursor` from the previous page; filter by direction and missed)',
     access: 'user',
     query: historyQuery,
     ok: { status: 200, description: 'one page', schema: page },
@@ -85,10 +89,7 @@ export function historyRoutes(routes: RouteTable, deps: ApiDeps): void {
       const hasNext = items.length > query.limit || (more && last !== undefined);
       return {
         items: pageItems,
-        next:
-          hasNext && last
-            ? encode({ s: Date.parse(last.startedAt), id: last.id })
-            : null,
+        next: hasNext && last ? encode({ s: Date.parse(last.startedAt), id: last.id }) : null,
       };
     },
   });
@@ -121,7 +122,8 @@ function encode(c: Cursor): string {
 function decode(s: string): Cursor {
   try {
     const v = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof v.s === 'number' && Number.isFinite(v.s) && typeof v.id === 'string') return { s: v.s, id: v.id };
+    if (typeof v.s === 'number' && Number.isFinite(v.s) && typeof v.id === 'string')
+      return { s: v.s, id: v.id };
   } catch {
     // fall through
   }

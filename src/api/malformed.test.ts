@@ -24,7 +24,9 @@ describe('api: malformed requests are 4xx naming the field, never 500', () => {
           authorization: `Bearer ${tokens[c.as]}`,
           ...(c.body !== undefined ? { 'content-type': c.contentType ?? 'application/json' } : {}),
         },
-        ...(c.body !== undefined ? { payload: typeof c.body === 'string' ? c.body : JSON.stringify(c.body) } : {}),
+        ...(c.body !== undefined
+          ? { payload: typeof c.body === 'string' ? c.body : JSON.stringify(c.body) }
+          : {}),
       });
       const body = JSON.parse(r.body) as { error: string; field?: string; message: string };
       assert.equal(r.statusCode, c.status, r.body);

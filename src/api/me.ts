@@ -19,7 +19,9 @@ const meSchema = z.object({
       username: z.string(),
       kind: z.string(),
       registered: z.boolean(),
-      contacts: z.array(z.object({ transport: z.string(), userAgent: z.string().nullable(), expiresAt: z.string() })),
+      contacts: z.array(
+        z.object({ transport: z.string(), userAgent: z.string().nullable(), expiresAt: z.string() }),
+      ),
     }),
   ),
 });

@@ -52,7 +52,12 @@ function operation(r: AnyRoute): Record<string, unknown> {
     if (!s) continue;
     const js = schema(s, 'input') as { properties?: Record<string, unknown>; required?: string[] };
     for (const [name, p] of Object.entries(js.properties ?? {}))
-      parameters.push({ name, in: where, required: where === 'path' || (js.required ?? []).includes(name), schema: p });
+      parameters.push({
+        name,
+        in: where,
+        required: where === 'path' || (js.required ?? []).includes(name),
+        schema: p,
+      });
   }
   const responses: Record<string, unknown> = {
     [String(r.ok.status)]: {
@@ -72,7 +77,12 @@ function operation(r: AnyRoute): Record<string, unknown> {
     ...(r.access === 'public' ? { security: [] } : { security: [{ bearer: [] }] }),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(r.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schema(r.body, 'input') } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(r.body, 'input') } },
+          },
+        }
       : {}),
     responses,
   };
@@ -94,7 +104,10 @@ function errorResponse(description: string): Record<string, unknown> {
 }
 
 function schema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const js = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const js = z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   delete js.$schema;
   return js;
 }

@@ -73,8 +73,7 @@ export class RouteTable {
         url: r.url,
         bodyLimit,
         handler: async (req, reply) => {
-          const who =
-            r.access === 'public' ? ANONYMOUS : await auth.principal(req);
+          const who = r.access === 'public' ? ANONYMOUS : await auth.principal(req);
           if (r.access === 'admin' && who.role !== 'admin')
             throw new ApiError('FORBIDDEN', 'this needs the admin role');
           const params = parse(r.params, req.params, 'INVALID_PARAMETER', '(path)');

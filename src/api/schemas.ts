@@ -39,7 +39,9 @@ export const changeList = z.object({
       action: z.enum(['create', 'update', 'delete']),
       entity: z.string(),
       key: z.string(),
-      fields: z.array(z.object({ field: z.string(), from: z.unknown(), to: z.unknown(), secret: z.boolean() })),
+      fields: z.array(
+        z.object({ field: z.string(), from: z.unknown(), to: z.unknown(), secret: z.boolean() }),
+      ),
     }),
   ),
 });

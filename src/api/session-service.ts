@@ -138,7 +138,8 @@ export class SessionService {
   /** The bearer token of a request (`Authorization: Bearer <token>`); throws UNAUTHENTICATED. */
   async principal(req: FastifyRequest): Promise<Principal> {
     const m = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(req.headers.authorization ?? '');
-    if (!m) throw new ApiError('UNAUTHENTICATED', 'send Authorization: Bearer <token> (POST /api/v1/sessions)');
+    if (!m)
+      throw new ApiError('UNAUTHENTICATED', 'send Authorization: Bearer <token> (POST /api/v1/sessions)');
     const p = await this.resolve(m[1]!);
     if (!p) throw new ApiError('UNAUTHENTICATED', 'the token is unknown or expired; log in again');
     return p;

@@ -70,7 +70,10 @@ describe('api: sessions', () => {
 
   it('throttles failed logins per user and source: 429 even for the right password, others unaffected', async () => {
     for (let i = 0; i < 5; i++) {
-      const r = await t.call(undefined, 'POST', '/api/v1/sessions', { ...LOGINS.anna, password: `Wrong-Pa55-${i}` });
+      const r = await t.call(undefined, 'POST', '/api/v1/sessions', {
+        ...LOGINS.anna,
+        password: `Wrong-Pa55-${i}`,
+      });
       assert.equal(r.status, 401);
     }
     const banned = await t.call(undefined, 'POST', '/api/v1/sessions', LOGINS.anna);

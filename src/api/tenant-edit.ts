@@ -65,7 +65,9 @@ export class TenantEditor {
 /** `workplaces[3].blf[0]` → `blf[0]` when workplace 3 is the one edited; other paths stay whole. */
 export function relativeTo(prefix: string): (path: string) => string {
   return (path) =>
-    path === prefix ? '(body)' : path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)
-      ? path.slice(prefix.length).replace(/^\./, '')
-      : path;
+    path === prefix
+      ? '(body)'
+      : path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)
+        ? path.slice(prefix.length).replace(/^\./, '')
+        : path;
 }

@@ -60,7 +60,10 @@ export const LOGINS = {
 
 /** A call-center port that keeps status and logins in memory. */
 export class FakeCallCenter implements CallCenterPort {
-  readonly status = new Map<string, AgentStatusName>([['acme/100', 'signed-out'], ['acme/101', 'available']]);
+  readonly status = new Map<string, AgentStatusName>([
+    ['acme/100', 'signed-out'],
+    ['acme/101', 'available'],
+  ]);
   readonly logins = new Set<string>();
   async groupsOf(tenantId: string, workplace: string) {
     if (tenantId !== 'acme' || !['100', '101'].includes(workplace)) return [];

@@ -39,11 +39,17 @@ describe('provisioning: web logins (webPassword, role)', () => {
     assert.ok(await verifyPassword(login!.passwordHash!, 'Anna-Web-Pa55word'));
     // A workplace without web password and with the default role has no login row.
     assert.equal(await store.webAccess.login('acme', '101'), undefined);
-    assert.deepEqual(await planProvisioning(store, parseProvisioning(file('Anna-Web-Pa55word'), 'f.yaml')), []);
+    assert.deepEqual(
+      await planProvisioning(store, parseProvisioning(file('Anna-Web-Pa55word'), 'f.yaml')),
+      [],
+    );
   });
 
   it('reports a new password as a secret change and a role change with its values', async () => {
-    const changes = await applyProvisioning(store, parseProvisioning(file('Anna-Other-Pa55word', 'user'), 'f'));
+    const changes = await applyProvisioning(
+      store,
+      parseProvisioning(file('Anna-Other-Pa55word', 'user'), 'f'),
+    );
     assert.equal(formatChanges(changes), '~ web-login acme/100 role: "admin" -> "user", webPassword changed');
     assert.ok(!formatChanges(changes).includes('Anna-Other'));
     const login = await store.webAccess.login('acme', '100');
@@ -57,7 +63,9 @@ describe('provisioning: web logins (webPassword, role)', () => {
         () => parseProvisioning(file(weak), 'f.yaml'),
         (e: unknown) =>
           e instanceof ProvisioningError &&
-          e.issues.some((i) => i.path === 'tenants[0].workplaces[0].webPassword' && /too weak/.test(i.message)),
+          e.issues.some(
+            (i) => i.path === 'tenants[0].workplaces[0].webPassword' && /too weak/.test(i.message),
+          ),
         weak,
       );
     }
@@ -84,7 +92,10 @@ describe('provisioning: web logins (webPassword, role)', () => {
   });
 
   it('removing the password and the role removes the login', async () => {
-    const doc = parseProvisioning(file('Anna-Web-Pa55word').replace(/ {8}webPassword.*\n {8}role.*\n/, ''), 'f');
+    const doc = parseProvisioning(
+      file('Anna-Web-Pa55word').replace(/ {8}webPassword.*\n {8}role.*\n/, ''),
+      'f',
+    );
     const changes = await applyProvisioning(store, doc);
     assert.ok(changes.some((c) => c.entity === 'web-login' && c.action === 'delete'));
     assert.equal(await store.webAccess.login('acme', '100'), undefined);
