@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import type { DomainEvent } from '../core/events/types.js';
+import type { CallRinging } from '../core/events/types.js';
 import { LOGINS, startTestApi, type TestApi } from './test-api.js';
 
 interface Msg {
@@ -29,7 +29,7 @@ async function connect(t: TestApi, token: string, since?: number) {
   return { ws, got, next };
 }
 
-const ringing = (tenantId: string, callId: string, callee: string): DomainEvent => ({
+const ringing = (tenantId: string, callId: string, callee: string): CallRinging => ({
   type: 'call.ringing',
   tenantId,
   callId,
