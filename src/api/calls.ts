@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { Actor, CallControl, ControlError, ControlResult } from '../core/calls/call-control-types.js';
+import type {
+  Actor,
+  CallControl,
+  CallView,
+  ControlError,
+  ControlResult,
+} from '../core/calls/call-control-types.js';
 import { ApiError, type ErrorCode } from './errors.js';
 import type { RouteTable } from './route-table.js';
 import type { Principal } from './session-service.js';
@@ -35,6 +41,16 @@ const CONTROL_ERRORS: Record<ControlError, ErrorCode> = {
 export function unwrap<T>(r: ControlResult<T>): T {
   if (r.ok) return r.value;
   throw new ApiError(CONTROL_ERRORS[r.error], r.message);
+}
+
+/** A call as the API shows it: times as ISO 8601 (REST answers and the stream's snapshot alike). */
+export function callJson(c: CallView): z.input<typeof callView> {
+  const { since, answeredAt, ...rest } = c;
+  return {
+    ...rest,
+    since: new Date(since).toISOString(),
+    ...(answeredAt !== undefined ? { answeredAt: new Date(answeredAt).toISOString() } : {}),
+  };
 }
 
 function actor(who: Principal): Actor {
@@ -78,14 +94,7 @@ export function callRoutes(routes: RouteTable, control: CallControl | undefined)
     access: 'user',
     ok: { status: 200, description: 'my calls', schema: z.array(callView) },
     errors: [501],
-    handler: async ({ who }) =>
-      cc()
-        .callsOf(actor(who))
-        .map((c) => ({
-          ...c,
-          since: new Date(c.since).toISOString(),
-          ...(c.answeredAt !== undefined ? { answeredAt: new Date(c.answeredAt).toISOString() } : {}),
-        })),
+    handler: async ({ who }) => cc().callsOf(actor(who)).map(callJson),
   });
 
   routes.add({

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiDeps } from './api-deps.js';
+import { callJson } from './calls.js';
 import { ApiError } from './errors.js';
 import { EventHub, type StreamClient } from './event-hub.js';
 import type { Principal, SessionService } from './session-service.js';
@@ -154,7 +155,7 @@ export class EventStream {
   async #snapshot(c: MutableClient): Promise<string> {
     const { tenantId, workplace } = c.who;
     const seq = this.#hub.seq(tenantId);
-    const calls = this.#deps.calls?.callsOf({ tenantId, workplace }) ?? [];
+    const calls = (this.#deps.calls?.callsOf({ tenantId, workplace }) ?? []).map(callJson);
     const status = await this.#deps.callCenter.statusOf(tenantId, workplace);
     const groups = await this.#deps.callCenter.groupsOf(tenantId, workplace);
     return JSON.stringify({
