@@ -326,6 +326,20 @@ describe('e2e: HTTP API and event stream', () => {
     assert.ok(lines.length >= 5);
     assert.ok(!JSON.stringify(t.logs).includes('Wrong-Pa55word'), 'no password in the logs');
   });
+
+  it('a token survives a server restart; a logged-out one does not', async () => {
+    const jonas = await client('101');
+    const gone = await client('100'); // 102 and 103 are banned by the throttling test above
+    assert.equal((await gone.request('DELETE', '/api/v1/sessions/current')).status, 204);
+    await t.restart();
+    const after = new ApiClient(t.server.httpPort);
+    after.token = jonas.token;
+    const me = await after.request('GET', '/api/v1/me');
+    assert.equal(me.status, 200);
+    assert.equal(me.json['extension'], '101');
+    after.token = gone.token;
+    assert.equal((await after.request('GET', '/api/v1/me')).status, 401);
+  });
 });
 
 export type { StreamMessage };
