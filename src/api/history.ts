@@ -86,11 +86,15 @@ export function historyRoutes(routes: RouteTable, deps: ApiDeps): void {
       }
       const pageItems = items.slice(0, query.limit);
       const last = pageItems.at(-1);
-      const hasNext = items.length > query.limit || (more && last !== undefined);
-      return {
-        items: pageItems,
-        next: hasNext && last ? encode({ s: Date.parse(last.startedAt), id: last.id }) : null,
-      };
+      // A full page continues after its last item; a page cut short by the scan bound continues where the scan
+      // stopped (it may be empty when a filter matched nothing in that stretch).
+      const next =
+        items.length > query.limit && last
+          ? { s: Date.parse(last.startedAt), id: last.id }
+          : more
+            ? after
+            : undefined;
+      return { items: pageItems, next: next ? encode(next) : null };
     },
   });
 }
