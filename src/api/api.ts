@@ -13,6 +13,7 @@ import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
+import { workplaceRoutes } from './workplaces.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
 export const API_BODY_LIMIT = 65_536;
@@ -40,6 +41,7 @@ export class Api {
     const editor = new TenantEditor(deps);
     sessionRoutes(this.routes, this.sessions);
     meRoutes(this.routes, deps);
+    workplaceRoutes(this.routes, deps);
     callRoutes(this.routes, deps.calls);
     blfRoutes(this.routes, deps, editor);
     callCenterRoutes(this.routes, deps);

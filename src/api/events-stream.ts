@@ -126,13 +126,21 @@ export class EventStream {
     ws.on('message', () => undefined);
     try {
       await this.#scope(client);
+      // What the first messages cover: the replay reaches the tenant's current seq, the snapshot reflects every
+      // event up to the seq it names (their effects are in the state it reads). Held events up to there are
+      // dropped, later ones follow in order: no event is sent twice and none is lost.
       const missed = since !== undefined ? this.#hub.missed(client, since) : undefined;
-      const first =
-        missed !== undefined
-          ? [JSON.stringify({ type: 'resumed', seq: since }), ...missed]
-          : [await this.#snapshot(client)];
-      // The snapshot's seq is taken when it is built: held events newer than it follow, older ones are in it.
-      const pending = held;
+      let covered: number;
+      let first: string[];
+      if (missed !== undefined) {
+        covered = this.#hub.seq(who.tenantId);
+        first = [JSON.stringify({ type: 'resumed', seq: since }), ...missed];
+      } else {
+        const snap = await this.#snapshot(client);
+        covered = snap.seq;
+        first = [snap.message];
+      }
+      const pending = held.filter((m) => seqOf(m) > covered);
       held = undefined;
       for (const m of [...first, ...pending]) if (!this.#send(ws, client, m)) return;
     } catch (err) {
@@ -152,27 +160,31 @@ export class EventStream {
     );
   }
 
-  async #snapshot(c: MutableClient): Promise<string> {
+  async #snapshot(c: MutableClient): Promise<{ seq: number; message: string }> {
     const { tenantId, workplace } = c.who;
+    // Taken together with the synchronous reads (calls, lamps): the bus updates those before it reaches the hub.
+    // The agent state is read after an await and may already show a later event; that event follows anyway.
     const seq = this.#hub.seq(tenantId);
     const calls = (this.#deps.calls?.callsOf({ tenantId, workplace }) ?? []).map(callJson);
+    const blf = [...c.blf].map((ext) => ({
+      extension: ext,
+      presence: this.#deps.presence.lampOf(tenantId, ext),
+    }));
     const status = await this.#deps.callCenter.statusOf(tenantId, workplace);
     const groups = await this.#deps.callCenter.groupsOf(tenantId, workplace);
-    return JSON.stringify({
+    const message = JSON.stringify({
       type: 'snapshot',
       seq,
       data: {
         calls,
-        blf: [...c.blf].map((ext) => ({
-          extension: ext,
-          presence: this.#deps.presence.lampOf(tenantId, ext),
-        })),
+        blf,
         agent: {
           status: status ?? null,
           groups: groups.map((g) => ({ extension: g.extension, loggedIn: g.loggedIn })),
         },
       },
     });
+    return { seq, message };
   }
 
   #send(ws: WebSocket, c: StreamClient, m: string): boolean {
@@ -199,6 +211,11 @@ export class EventStream {
 }
 
 type MutableClient = StreamClient & { blf: Set<string>; groups: Set<string> };
+
+/** The seq of a serialized event (event-hub.ts writes it first). */
+function seqOf(message: string): number {
+  return Number(/^\{"seq":(\d+)/.exec(message)?.[1] ?? 0);
+}
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: code, message });

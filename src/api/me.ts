@@ -26,11 +26,7 @@ const meSchema = z.object({
   ),
 });
 
-const workplacesSchema = z.array(
-  z.object({ extension: z.string(), name: z.string(), presence: presenceStatus }),
-);
-
-/** The caller's own workplace, and the tenant's directory. */
+/** The caller's own workplace. */
 export function meRoutes(routes: RouteTable, deps: ApiDeps): void {
   routes.add({
     method: 'GET',
@@ -68,23 +64,6 @@ export function meRoutes(routes: RouteTable, deps: ApiDeps): void {
           };
         }),
       } satisfies z.input<typeof meSchema>;
-    },
-  });
-
-  routes.add({
-    method: 'GET',
-    url: '/api/v1/workplaces',
-    tag: 'workplaces',
-    summary: "The tenant's directory: every workplace with its busy lamp",
-    access: 'user',
-    ok: { status: 200, description: 'the directory, by extension', schema: workplacesSchema },
-    handler: async ({ who }) => {
-      const plan = await deps.directory.plan(who.tenantId);
-      return [...plan.extensions].sort().map((ext) => ({
-        extension: ext,
-        name: plan.workplace(ext)!.name,
-        presence: deps.presence.lampOf(who.tenantId, ext),
-      }));
     },
   });
 }

@@ -118,7 +118,7 @@ export interface TestApi {
 
 /** The API on a Fastify instance listening on loopback (the event stream needs a real socket). */
 export async function startTestApi(
-  o: { calls?: CallControl; store?: Store; streamMaxBuffered?: number; listen?: boolean } = {},
+  o: { calls?: CallControl; store?: Store; streamMaxBuffered?: number } = {},
 ): Promise<TestApi> {
   const store = o.store ?? (await openStore('sqlite::memory:'));
   if (!o.store) await applyProvisioning(store, parseProvisioning(FIXTURE, 'fixture.yaml'));
