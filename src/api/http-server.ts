@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
+import { ApiError, sendError, toApiError } from './errors.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -19,6 +20,8 @@ export async function startHttpServer(opts: {
   health: HealthSource;
   /** Serve HTTPS with this certificate (TLS 1.2+, strong ciphers: util/tls-policy). */
   tls?: TlsCredentials;
+  /** The `/api/v1` routes and event stream (api.ts), when the server offers them. */
+  api?: { register(app: FastifyInstance): void; close(): void };
 }): Promise<{
   app: FastifyInstance;
   port: number;
@@ -39,16 +42,17 @@ export async function startHttpServer(opts: {
   });
 
   app.get('/debug/counts', async () => opts.health.counts());
+  opts.api?.register(app);
 
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: 'NOT_FOUND', message: `no route for ${req.method} ${req.url}` }),
+    // The path only: a query string may hold things that do not belong in an answer or a log.
+    sendError(reply, new ApiError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`)),
   );
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return reply.code(status).send({
-      error: status === 500 ? 'INTERNAL' : 'BAD_REQUEST',
-      message: status === 500 ? 'internal error' : err.message,
-    });
+  app.setErrorHandler((err: Error, req, reply) => {
+    const e = toApiError(err);
+    if (e.status >= 500 && e.code !== 'NOT_IMPLEMENTED' && e.code !== 'UPSTREAM_FAILED')
+      req.log.error({ event: 'http.error', err: String(err) }, 'request failed');
+    return sendError(reply, e);
   });
 
   await app.listen({ host: opts.host, port: opts.port });
@@ -57,5 +61,14 @@ export async function startHttpServer(opts: {
   const setTlsCredentials = (creds: TlsCredentials): void => {
     if (opts.tls) (app.server as unknown as TlsServer).setSecureContext(secureContextOptions(creds));
   };
-  return { app, port, close: () => app.close(), setTlsCredentials };
+  return {
+    app,
+    port,
+    close: async () => {
+      // Open event streams would hold app.close() until their clients leave.
+      opts.api?.close();
+      await app.close();
+    },
+    setTlsCredentials,
+  };
 }

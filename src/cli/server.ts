@@ -1,4 +1,6 @@
+import { Api } from '../api/api.js';
 import { startHttpServer } from '../api/http-server.js';
+import { callCenterPort } from '../api/ports.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
@@ -309,6 +311,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
     calls.addTerminatingService(executives.terminating);
     provisioner.onProvisioned(() => executives.reload());
     stopAll.push(() => executives.close());
+    // Third-party call control "as" an executive: only its opted-in assistants, as with #64.
+    calls.control.setCallAsPolicy(async (tenantId, workplace, executive) =>
+      (await executives.tenant(tenantId)).optedIn(executive, workplace),
+    );
     calls.addTerminatingService(forwarding.terminating(diversionHeaders));
     provisioner.onProvisioned(async () => {
       await voicemail.reconcile();
@@ -377,10 +383,27 @@ export async function startServer(o: StartOptions): Promise<Server> {
         acdSubscriptions: featureKeys.count(),
         mwiSubscriptions: mwi.count(),
         voicemailEmails: voicemail.pendingEmails(),
+        apiStreams: api.streams(),
       };
     };
 
+    // The HTTP API and event stream; calls are controlled through the engine's third-party call control.
+    const api = new Api({
+      store,
+      clock,
+      log: log.child({ layer: 'api' }),
+      bus,
+      throttle,
+      directory,
+      registrations: location,
+      presence: blf,
+      callCenter: callCenterPort(callCenter, store),
+      provisioner,
+      calls: calls.control,
+    });
+    provisioner.onProvisioned(() => api.provisioned());
     const httpServer = await startHttpServer({
+      api,
       host: http.host,
       port: http.port,
       ...(http.secure && certificate ? { tls: certificate.creds } : {}),

@@ -11,6 +11,7 @@ import { KyselyRegistrationStore } from './registration-store.js';
 import type { Database } from './schema.js';
 import { KyselyTrunkStore } from './trunk-store.js';
 import { KyselyVoicemailStore, type VoicemailStore } from './voicemail-store.js';
+import { KyselyWebAccessStore, type WebAccessStore } from './web-access-store.js';
 import type {
   BlfSubscriptionStore,
   CallHistoryStore,
@@ -41,6 +42,7 @@ export class KyselyStore implements Store {
   readonly voicemail: VoicemailStore;
   readonly forwarding: ForwardingStore;
   readonly executives: ExecutiveStore;
+  readonly webAccess: WebAccessStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -65,6 +67,7 @@ export class KyselyStore implements Store {
     this.voicemail = new KyselyVoicemailStore(db);
     this.forwarding = new KyselyForwardingStore(db);
     this.executives = new KyselyExecutiveStore(db);
+    this.webAccess = new KyselyWebAccessStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -143,6 +143,8 @@ export interface Database {
   executives: ExecutivesTable;
   executive_filter_state: ExecutiveFilterStateTable;
   executive_assistant_state: ExecutiveAssistantStateTable;
+  web_logins: WebLoginsTable;
+  api_sessions: ApiSessionsTable;
 }
 
 /** 0011: forwarding and do not disturb per workplace, JSON documents (forwarding-store.ts). */
@@ -256,4 +258,21 @@ export interface VoicemailMessagesTable {
   folder: string;
   email_state: string;
   email_attempts: number;
+}
+
+/** 0010: a workplace's web login (argon2id hash, null when it has none) and role. */
+export interface WebLoginsTable {
+  tenant_id: string;
+  extension: string;
+  password_hash: string | null;
+  role: string;
+}
+
+/** 0010: an API session; only the SHA-256 of the token is stored. */
+export interface ApiSessionsTable {
+  token_hash: string;
+  tenant_id: string;
+  extension: string;
+  created_at: number;
+  expires_at: number;
 }

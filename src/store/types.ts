@@ -2,6 +2,8 @@ import type { CallCenterStore } from './callcenter-store.js';
 import type { VoicemailStore } from './voicemail-store.js';
 import type { ForwardingStore } from './forwarding-store.js';
 import type { ExecutiveStore } from './executive-store.js';
+import type { WebAccessStore } from './web-access-store.js';
+export type { ApiSessionRecord, WebAccessStore, WebLoginRecord, WebRole } from './web-access-store.js';
 
 /**
  * The store boundary: what core and the CLI may ask of persistence. One implementation (kysely) serves both
@@ -286,6 +288,8 @@ export interface Store {
   readonly forwarding: ForwardingStore;
   /** Executives, their assistants and the runtime switches (executive-store.ts). */
   readonly executives: ExecutiveStore;
+  /** Web logins and API sessions (web-access-store.ts). */
+  readonly webAccess: WebAccessStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

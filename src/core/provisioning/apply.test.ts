@@ -40,6 +40,7 @@ function failingOnDevice(store: Store, n: number): Store {
     voicemail: s.voicemail,
     forwarding: s.forwarding,
     executives: s.executives,
+    webAccess: s.webAccess,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),
@@ -105,8 +106,8 @@ function provisioningSuite(
     it('a dry run (plan) writes nothing', async () => {
       const plan = await planProvisioning(store, demo());
       // Two tenants, seven workplaces, seven devices, two mailboxes, demo's pickup settings, its call-center group,
-      // the forwarding of its workplace 104 and its executive.
-      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2 + 1 + 1);
+      // the forwarding of its workplace 104, its executive and six web logins.
+      assert.equal(plan.length, 2 + 7 + 7 + 2 + 2 + 1 + 1 + 6);
       assert.deepEqual(await counts(store), { tenants: 0, workplaces: 0, devices: 0 });
     });
 

@@ -72,6 +72,13 @@ export function crossCheck(raw: unknown): RawIssue[] {
       }
 
       checkVoicemail(w, wPath, issues);
+      const webPassword = field(w, 'webPassword');
+      if (typeof webPassword === 'string') {
+        // The same rules as a device password: the login is as exposed (the API faces the internet too).
+        const problem = devicePasswordProblem(webPassword, { username: '', extension });
+        if (problem) issues.push({ path: [...wPath, 'webPassword'], message: problem });
+      }
+
       const devices = field(w, 'devices');
       if (!Array.isArray(devices)) return;
       devices.forEach((d, di) => {

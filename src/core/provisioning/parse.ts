@@ -134,6 +134,8 @@ function toDoc(
         // The PIN goes no further than here either: only its hash.
         voicemail: w.voicemail ? provisionedVoicemail(w.voicemail, t.id, w.extension) : null,
         forwarding: forwardingOf(w.forwarding),
+        role: w.role,
+        webPassword: w.webPassword !== undefined ? { password: w.webPassword } : null,
       })),
       trunks: t.trunks.map((tr, tri) => {
         // The schema has checked the syntax; parsePeer cannot fail here.

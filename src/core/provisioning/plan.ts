@@ -12,6 +12,7 @@ import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
 import { planVoicemail } from './voicemail.js';
+import { planWebLogins } from './web-logins-plan.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
 
 /** A change together with the write that makes it; writes run in plan order. */
@@ -81,7 +82,7 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     const wantWorkplaces = new Map<string, WorkplaceRecord>();
     const wantDevices = new Map<string, DeviceRecord>();
     for (const w of t.workplaces) {
-      const { devices, blf, voicemail: _mailbox, ...rest } = w;
+      const { devices, blf, voicemail: _mailbox, role: _role, webPassword: _web, ...rest } = w;
       // Stored only when non-empty, like externalNumber: a workplace without BLF reads back without the key.
       wantWorkplaces.set(w.extension, { tenantId: t.id, ...rest, ...(blf.length > 0 ? { blf } : {}) });
       for (const d of devices)
@@ -208,6 +209,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));
     // Executives after their workplaces exist.
     out.push(...(await planExecutives(store, t.id, t.executives, current !== undefined)));
+    // Web logins hang off the workplaces (created above; a removed workplace takes its login with it).
+    out.push(...(await planWebLogins(store, t.id, t.workplaces, current !== undefined)));
   }
 
   if (conflicts.length > 0) throw new ProvisioningError(conflicts, doc.file);

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Store } from '../../store/types.js';
 import { parseProvisioning } from './parse.js';
-import { applyProvisioning, formatChanges } from './plan.js';
-import type { ProvisioningChange } from './types.js';
+import { applyProvisioning, formatChanges, planProvisioning } from './plan.js';
+import type { ProvisioningChange, ProvisioningDoc } from './types.js';
 
 /** Called after a provisioning run committed; services with caches of provisioned data refresh them here. */
 export type ProvisioningListener = (changes: readonly ProvisioningChange[]) => Promise<void> | void;
@@ -35,5 +35,16 @@ export class Provisioner {
     const changes = await applyProvisioning(this.#store, doc);
     for (const l of [...this.#listeners]) await l(changes);
     return formatChanges(changes);
+  }
+
+  /**
+   * Applies an already parsed document (an edit through the admin API) the same way, or with `dryRun` only plans
+   * it. Returns the changes; listeners run only when something was written.
+   */
+  async applyDoc(doc: ProvisioningDoc, o: { dryRun?: boolean } = {}): Promise<ProvisioningChange[]> {
+    if (o.dryRun) return planProvisioning(this.#store, doc);
+    const changes = await applyProvisioning(this.#store, doc);
+    for (const l of [...this.#listeners]) await l(changes);
+    return changes;
   }
 }

@@ -5,7 +5,7 @@ import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
 import { voicemailSchema, VOICEMAIL_KEYS } from './voicemail.js';
-import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS } from './types.js';
+import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS, WEB_ROLES } from './types.js';
 
 /**
  * The file format as zod schemas. Objects are strict so a misspelt key is an error rather than silently
@@ -75,6 +75,9 @@ export const workplaceSchema = z.strictObject({
   voicemail: voicemailSchema.optional(),
   // Call forwarding and do not disturb (forwarding.ts); targets checked against the tenant in cross-checks.
   forwarding: forwardingSchema.optional(),
+  // The web login (API, browser apps): strength checked in cross-checks.ts like a device password; stored hashed.
+  webPassword: z.string().max(256, 'at most 256 characters').optional(),
+  role: z.enum(WEB_ROLES, { error: `must be one of: ${WEB_ROLES.join(', ')}` }).default('user'),
 });
 
 export const didSchema = z.strictObject({

@@ -16,6 +16,16 @@ export type PackageName = (typeof PACKAGES)[number];
 export const GROUP_POLICIES = ['circular', 'linear', 'simultaneous', 'longest-idle', 'weighted'] as const;
 export type GroupPolicy = (typeof GROUP_POLICIES)[number];
 
+/** What a web login may do: `admin` manages its own tenant through the API, `user` only its own workplace. */
+export const WEB_ROLES = ['user', 'admin'] as const;
+export type WebRoleName = (typeof WEB_ROLES)[number];
+
+/**
+ * A workplace's web password as the planner gets it: in plain text from a file (verified against the stored
+ * hash, hashed only when it changed), or an already stored hash kept unchanged (an edit through the admin API).
+ */
+export type WebPasswordSpec = { password: string } | { hash: string };
+
 export const DEVICE_KINDS = ['deskphone', 'softphone', 'webrtc'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
@@ -51,6 +61,9 @@ export interface ProvisionedWorkplace {
   externalNumber: string | null;
   /** Monitored colleagues (BLF keys), extensions of the same tenant, in key order; [] when none. */
   blf: string[];
+  role: WebRoleName;
+  /** null: no web login. The plain text goes no further than the planner, which stores only an argon2id hash. */
+  webPassword: WebPasswordSpec | null;
   /** Call forwarding and do not disturb as the file sets them (the defaults when it says nothing). */
   forwarding: ForwardingRecord;
   /** The mailbox, with the `voicemail` package (voicemail.ts); null without. */
@@ -167,7 +180,8 @@ export interface ProvisioningChange {
     | 'group'
     | 'voicemail'
     | 'forwarding'
-    | 'executive';
+    | 'executive'
+    | 'web-login';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number, group or executive extension. */
   key: string;

@@ -16,6 +16,11 @@ import { GroupStatsCounter, type GroupStats } from './group-stats.js';
 import { byWait, newEntry, type Entry } from './queue-entry.js';
 import type { QueueCaller, QueueOfferResult } from './queue-port.js';
 
+export interface QueueSnapshot {
+  waiting: Array<{ callId: string; caller: Party; arrivedAt: number; ringing: string[] }>;
+  agents: Array<{ extension: string; status: AgentStatus; loggedIn: boolean; onCall: boolean }>;
+}
+
 export interface TenantCallCenterOptions {
   tenantId: string;
   clock: Clock;
@@ -395,6 +400,26 @@ export class TenantCallCenter {
   /** The group's waiting callers, longest wait first (ids), for supervisors and tests. */
   waiting(group: string): string[] {
     return this.#waiting(group).map((e) => e.id);
+  }
+
+  /**
+   * What a supervisor sees of one group: its waiting callers (longest wait first, with when they arrived and the
+   * agents being rung) and its agents as the dispatcher sees them. Undefined for an unknown group.
+   */
+  queueSnapshot(group: string): QueueSnapshot | undefined {
+    const g = this.#groups.get(group);
+    if (!g) return undefined;
+    return {
+      waiting: this.#waiting(group).map((e) => ({
+        callId: e.id,
+        caller: e.call.caller,
+        arrivedAt: e.arrivedAt,
+        ringing: e.offering ? [...e.offering.agents] : [],
+      })),
+      agents: this.#roster
+        .views(g)
+        .map((a) => ({ extension: a.extension, status: a.status, loggedIn: a.loggedIn, onCall: a.onCall })),
+    };
   }
 
   /** Queue calls known (waiting, ringing, overflowing or connected); 0 at rest. */

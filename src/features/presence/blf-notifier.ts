@@ -80,6 +80,11 @@ export class BlfNotifier {
     return this.#book;
   }
 
+  /** A workplace's lamp as last published (idle when it is in no call), for the client API's snapshots. */
+  lampOf(tenantId: string, workplace: string): PresenceStatus {
+    return this.#lamps.get(workplaceKey(tenantId, workplace)) ?? 'idle';
+  }
+
   /** Stops following the call events (the service stops the subscriptions). */
   stop(): void {
     this.#stopped = true;

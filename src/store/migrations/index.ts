@@ -7,6 +7,7 @@ import { blf } from './0005-blf.js';
 import { pickup } from './0006-pickup.js';
 import { callCenter } from './0007-callcenter.js';
 import { didTargets } from './0008-did-targets.js';
+import { apiSessions } from './0010-api-sessions.js';
 import { executives } from './0009-executives.js';
 import { forwarding } from './0011-forwarding.js';
 import { voicemail } from './0012-voicemail.js';
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '0006-pickup': pickup,
   '0007-callcenter': callCenter,
   '0008-did-targets': didTargets,
+  '0010-api-sessions': apiSessions,
   '0009-executives': executives,
   '0011-forwarding': forwarding,
   '0012-voicemail': voicemail,

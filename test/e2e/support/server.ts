@@ -15,6 +15,13 @@ export const DEMO_PASSWORDS: Record<string, string> = {
   '100': 'demo-Heiden-Pa55word',
   '101': 'demo-Brandt-Pa55word',
 };
+/** Web logins (API) of examples/demo.yaml; 100 is the demo tenant's admin. */
+export const DEMO_WEB_PASSWORDS: Record<string, string> = {
+  '100': 'web-Heiden-Pa55word',
+  '101': 'web-Brandt-Pa55word',
+  '102': 'web-Krueger-Pa55word',
+  '103': 'web-Vogel-Pa55word',
+};
 
 export interface TestServer {
   server: Server;
@@ -127,6 +134,7 @@ export const LEAK_KEYS = [
   'tcpConnections',
   'wsConnections',
   'pendingConnects',
+  'apiStreams',
 ];
 
 /** Waits (bounded) until nothing is left behind; throws with the difference otherwise. */

@@ -1,0 +1,64 @@
+import type { CallControl } from '../core/calls/call-control-types.js';
+import type { EventBus } from '../core/events/event-bus.js';
+import type { AgentStatusName, Party } from '../core/events/types.js';
+import type { ProvisioningChange, ProvisioningDoc } from '../core/provisioning/types.js';
+import type { TenantPlan } from '../core/directory/directory.js';
+import type { AuthThrottle } from '../core/security/auth-throttle.js';
+import type { RegistrationRecord, Store } from '../store/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+
+/**
+ * What the API needs from the rest of the PBX, as narrow ports: the composition root passes the real services
+ * (see ports.ts for the adapters), unit tests pass small fakes.
+ */
+export interface ApiDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  bus: EventBus;
+  throttle: AuthThrottle;
+  /** The tenant's workplaces and devices (the directory's cache). */
+  directory: { plan(tenantId: string): Promise<TenantPlan> };
+  /** Registered contacts of a device (the location service). */
+  registrations: { lookup(tenantId: string, username: string): RegistrationRecord[] };
+  /** Busy lamps (the BLF service's book). */
+  presence: { lampOf(tenantId: string, workplace: string): 'idle' | 'ringing' | 'busy' };
+  callCenter: CallCenterPort;
+  /** The one-transaction planner, for admin edits; `dryRun` only plans. */
+  provisioner: { applyDoc(doc: ProvisioningDoc, o: { dryRun?: boolean }): Promise<ProvisioningChange[]> };
+  /** Third-party call control; without it the call routes answer 501. */
+  calls?: CallControl | undefined;
+  /** Session lifetime (default 12 h). */
+  sessionTtlMs?: number;
+  /** Event stream: per-client send buffer before a slow consumer is cut off (default 1 MiB). */
+  streamMaxBuffered?: number;
+  /** Event stream: events kept per tenant for reconnects with `since` (default 1000). */
+  streamReplay?: number;
+}
+
+export type LoginOutcome = 'ok' | 'forbidden' | 'not-agent' | 'unknown-group' | 'no-package';
+
+export interface QueueView {
+  waiting: Array<{ callId: string; caller: Party; arrivedAt: number; ringing: string[] }>;
+  agents: Array<{ extension: string; status: AgentStatusName; loggedIn: boolean; onCall: boolean }>;
+}
+
+/** The call center as the API uses it: one workplace's agent side, and a group's queue for supervisors. */
+export interface CallCenterPort {
+  /** The groups `workplace` is an agent of, with its login to each. */
+  groupsOf(
+    tenantId: string,
+    workplace: string,
+  ): Promise<Array<{ extension: string; name: string; loggedIn: boolean; allowAgentLogin: boolean }>>;
+  /** Undefined: the workplace is no agent (no `group` package). */
+  statusOf(tenantId: string, workplace: string): Promise<AgentStatusName | undefined>;
+  setStatus(
+    tenantId: string,
+    workplace: string,
+    status: AgentStatusName,
+  ): Promise<AgentStatusName | undefined>;
+  setLogin(tenantId: string, group: string, workplace: string, loggedIn: boolean): Promise<LoginOutcome>;
+  /** Undefined: no such group in the tenant. */
+  queue(tenantId: string, group: string): Promise<QueueView | undefined>;
+}
