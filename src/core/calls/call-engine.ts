@@ -6,7 +6,7 @@ import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
-import { FeatureCodeRegistry, normaliseDialString, resolveDialString } from '../routing/index.js';
+import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route } from '../routing/index.js';
 import type { InboundRoute } from './external-routes.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
@@ -131,13 +131,7 @@ export class CallEngine {
       return;
     }
     const dialled = isSipUri(req.uri) ? decodeUser(req.uri.user ?? '') : '';
-    const externalPrefix = await o.external?.externalPrefix?.(tenant.id);
-    const route = resolveDialString({
-      dialled,
-      extensions: plan.extensions,
-      registry: o.features,
-      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
-    });
+    const route = await this.#resolve(tenant.id, plan, dialled);
     const log = o.log.child({ tenant: tenant.id, callId: req.headers.get('Call-ID') });
 
     if (
@@ -386,6 +380,17 @@ export class CallEngine {
     return call;
   }
 
+  /** What `dialled` means in this tenant (its extensions, feature codes and outside-line prefix). */
+  async #resolve(tenantId: string, plan: TenantPlan, dialled: string): Promise<Route> {
+    const externalPrefix = await this.#o.external?.externalPrefix?.(tenantId);
+    return resolveDialString({
+      dialled,
+      extensions: plan.extensions,
+      registry: this.#o.features,
+      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
+    });
+  }
+
   #devicesOf(plan: TenantPlan, tenantId: string, extension: string): Target[] {
     return plan
       .devicesOf(extension)
@@ -444,13 +449,7 @@ export class CallEngine {
     const o = this.#o;
     const { tenant, incoming, log } = inv;
     const plan = await o.directory.plan(tenant.id);
-    const externalPrefix = await o.external?.externalPrefix?.(tenant.id);
-    const route = resolveDialString({
-      dialled,
-      extensions: plan.extensions,
-      registry: o.features,
-      ...(externalPrefix !== undefined ? { externalPrefix } : {}),
-    });
+    const route = await this.#resolve(tenant.id, plan, dialled);
     if (route.kind === 'external') {
       const target = await this.#plans.externalTarget(tenant.id, trunkAs, route.number);
       if (!target) {

@@ -9,7 +9,7 @@ import type {
   TerminatingRequest,
   TerminatingService,
 } from './ring-plan.js';
-import type { Target } from './targets.js';
+import { trunkTarget, type Target } from './targets.js';
 
 /** How many times a call may be diverted before the chain is cut (each hop is one forward or filter). */
 export const DEFAULT_MAX_DIVERSIONS = 5;
@@ -55,16 +55,7 @@ export class TerminatingPlans implements TerminatingContext {
 
   async externalTarget(tenantId: string, fromWorkplace: string, number: string): Promise<Target | undefined> {
     const t = await this.#d.external?.outbound(tenantId, fromWorkplace, number);
-    if (!t) return undefined;
-    return {
-      label: t.trunkId,
-      flow: t.flow,
-      requestUri: t.requestUri,
-      from: t.from,
-      to: t.to,
-      headers: t.headers ?? [],
-      ...(t.credentials ? { credentials: t.credentials } : {}),
-    };
+    return t && trunkTarget(t);
   }
 
   async planFor(req: TerminatingRequest, extension: string, d: Diversion): Promise<RingPlan> {

@@ -1,4 +1,4 @@
-import { deviceTarget, type Target } from '../../core/calls/targets.js';
+import { deviceTarget, trunkTarget, type Target } from '../../core/calls/targets.js';
 import type { FeatureInvocation, ServiceCall, ServiceNumbers } from '../../core/calls/service-handlers.js';
 import type { QueuedCall } from '../../core/calls/queue.js';
 import type { ExternalRoutes } from '../../core/calls/external-routes.js';
@@ -200,16 +200,7 @@ export class CallCenterService {
       if (!trunk) return { party, targets: [] };
       return {
         party,
-        targets: [
-          {
-            label: trunk.trunkId,
-            flow: trunk.flow,
-            requestUri: trunk.requestUri,
-            from: trunk.from,
-            to: trunk.to,
-            headers: trunk.headers ?? [],
-          },
-        ],
+        targets: [trunkTarget(trunk)],
       };
     }
     const plan = await this.#o.directory.plan(tenantId);
