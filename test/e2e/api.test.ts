@@ -66,7 +66,7 @@ describe('e2e: HTTP API and event stream', () => {
     assert.equal((await desk.register()).status, 200);
     const me = await karin.request('GET', '/api/v1/me');
     assert.equal(me.json['role'], 'admin');
-    assert.deepEqual(me.json['packages'], ['group']);
+    assert.deepEqual(me.json['packages'], ['assistant', 'group', 'voicemail']);
     const dev = (
       me.json['devices'] as Array<{ username: string; registered: boolean; contacts: unknown[] }>
     )[0]!;

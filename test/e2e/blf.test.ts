@@ -315,8 +315,12 @@ describe('BLF (RFC 6665 / 4235 / 4662) against a scripted BLF key and sipp phone
       headers: [['Event', 'presence']],
     });
     assert.equal(bad.status, 489);
-    // The packages served: BLF's dialog and the ACD keys' as-feature-event (RFC 6665 8.2.2).
-    assert.deepEqual(bad.headers.get('Allow-Events')?.split(', ').sort(), ['as-feature-event', 'dialog']);
+    // The packages served: BLF's dialog, the feature keys' as-feature-event and message waiting (RFC 6665 8.2.2).
+    assert.deepEqual(bad.headers.get('Allow-Events')?.split(', ').sort(), [
+      'as-feature-event',
+      'dialog',
+      'message-summary',
+    ]);
     await sleep(300);
     assert.deepEqual(w.notifies, []);
     // The same refusal as a sipp BLF key (scenario blf-subscribe-403.xml), for the list URI too.

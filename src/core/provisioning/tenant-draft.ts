@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
+import type { ForwardingRecord, ForwardTargetRecord } from '../../store/forwarding-store.js';
 import type { Store } from '../../store/types.js';
 import { parseProvisioning, ProvisioningError } from './parse.js';
+import { pinProblem } from './password-policy.js';
 import type { ProvisioningDoc } from './types.js';
 
 /**
@@ -60,15 +62,31 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
   const t = await store.directory.tenant(tenantId);
   if (!t) return undefined;
   const keep = `Ä${Array.from({ length: 24 }, () => KEEP_CHARS[randomInt(KEEP_CHARS.length)]).join('')}`;
-  const [workplaces, devices, logins, trunks, dids, pickup, groups] = await Promise.all([
-    store.directory.workplaces(tenantId),
-    store.directory.devices(tenantId),
-    store.webAccess.logins(tenantId),
-    store.trunks.forTenant(tenantId),
-    store.trunks.dids(tenantId),
-    store.pickup.settings(tenantId),
-    store.callCenter.groups(tenantId),
-  ]);
+  const [workplaces, devices, logins, trunks, dids, pickup, groups, mailboxes, executives] =
+    await Promise.all([
+      store.directory.workplaces(tenantId),
+      store.directory.devices(tenantId),
+      store.webAccess.logins(tenantId),
+      store.trunks.forTenant(tenantId),
+      store.trunks.dids(tenantId),
+      store.pickup.settings(tenantId),
+      store.callCenter.groups(tenantId),
+      store.voicemail.mailboxes(tenantId),
+      store.executives.executives(tenantId),
+    ]);
+  const forwarding = new Map(
+    await Promise.all(
+      workplaces.map(
+        async (w) => [w.extension, await store.forwarding.provisioned(tenantId, w.extension)] as const,
+      ),
+    ),
+  );
+  const mailbox = new Map(mailboxes.map((m) => [m.extension, m]));
+  // The stored PIN is a hash: the draft carries a strong placeholder PIN that stands for "keep it" (one that
+  // passes the PIN rules for every extension of the tenant, so the draft validates as it is).
+  let keepPin = '';
+  for (let i = 0; i < 100 && (keepPin === '' || workplaces.some((w) => pinProblem(keepPin, w))); i++)
+    keepPin = `${randomInt(100_000, 1_000_000)}${randomInt(100_000, 1_000_000)}`;
   const ha1 = new Map(devices.map((d) => [d.username, { ha1Md5: d.ha1Md5, ha1Sha256: d.ha1Sha256 }]));
   const webHash = new Map(logins.map((l) => [l.extension, l]));
   const tenant: DraftTenant = {
@@ -90,8 +108,24 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
         blf: [...(w.blf ?? [])],
         ...(login?.passwordHash ? { webPassword: keep } : {}),
         role: login?.role ?? 'user',
+        ...voicemailDraft(mailbox.get(w.extension), keepPin),
+        ...forwardingDraft(forwarding.get(w.extension)),
       };
     }),
+    executives: executives.map((e) => ({
+      executive: e.extension,
+      assistants: e.assistants.map((a) => ({
+        extension: a.extension,
+        ...(a.divertTo ? { divertTo: a.divertTo } : {}),
+      })),
+      filtering: e.filtering,
+      alerting: e.alerting,
+      nextAssistantSeconds: e.nextAssistantS,
+      rolloverSeconds: e.rolloverS,
+      screening: e.screening,
+      optInOut: e.optInOut,
+      pushRecallSeconds: e.pushRecallS,
+    })),
     trunks: trunks.map((tr) => ({
       id: tr.id,
       peer: `${tr.peerHost.includes(':') ? `[${tr.peerHost}]` : tr.peerHost}:${tr.peerPort}`,
@@ -150,6 +184,9 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
       const pt = doc.tenants[0]!;
       for (const [wi, w] of pt.workplaces.entries()) {
         const raw = tenant.workplaces[wi]!;
+        const box = mailbox.get(w.extension);
+        if (w.voicemail && box && (raw.voicemail as { pin?: string } | undefined)?.pin === keepPin)
+          w.voicemail.pinHash = box.provisionedPinHash;
         if (raw.webPassword === keep) {
           const hash = webHash.get(w.extension)?.passwordHash;
           w.webPassword = hash ? { hash } : null;
@@ -162,4 +199,37 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
       return doc;
     },
   };
+}
+
+function voicemailDraft(
+  m: { maxMessageS: number; maxMessages: number; emailNotify: boolean; unsolicited: string[] } | undefined,
+  keepPin: string,
+): { voicemail?: Record<string, unknown> } {
+  if (!m) return {};
+  return {
+    voicemail: {
+      pin: keepPin,
+      maxMessageSeconds: m.maxMessageS,
+      maxMessages: m.maxMessages,
+      email: m.emailNotify,
+      unsolicitedNotify: [...m.unsolicited],
+    },
+  };
+}
+
+/** The file's spelling of the forwarding a file last set (the settings in force may differ: codes change them). */
+function forwardingDraft(f: ForwardingRecord | undefined): { forwarding?: Record<string, unknown> } {
+  if (!f) return {};
+  const spell = (t: ForwardTargetRecord | null): string | undefined =>
+    t === null ? undefined : t.kind === 'voicemail' ? 'voicemail' : t.number;
+  const on = (r: { enabled: boolean; target: ForwardTargetRecord | null }) =>
+    r.enabled ? spell(r.target) : undefined;
+  const out: Record<string, unknown> = { dnd: f.dnd };
+  for (const rule of ['always', 'busy', 'notReachable'] as const) {
+    const t = on(f[rule]);
+    if (t !== undefined) out[rule] = t;
+  }
+  const na = on(f.noAnswer);
+  if (na !== undefined) out.noAnswer = { target: na, seconds: f.noAnswer.seconds };
+  return { forwarding: out };
 }
