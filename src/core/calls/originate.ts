@@ -7,6 +7,7 @@ import type { TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Party } from '../events/types.js';
 import type { QueueCore } from './call-core.js';
+import type { AnsweredLegCall } from './queue.js';
 import type { EngineDeps } from './engine-deps.js';
 import { reasonForStatus } from './final-status.js';
 import { Fork, ForkBranch } from './fork.js';
@@ -120,15 +121,7 @@ function answeredInvite(request: SipRequest, dialog: Dialog): IncomingInvite {
 }
 
 /** What clickToDial needs of the engine: a Call started on an answered leg (as answerQueued gets). */
-export type AnsweredLegCallFactory = (x: {
-  id: string;
-  tenant: TenantRecord;
-  caller: Party;
-  callee: Party;
-  incoming: IncomingInvite;
-  log: Logger;
-  queued: { dialog: Dialog; ep: MediaEndpoint; bind(q: QueueCore): void };
-}) => { id: string };
+export type AnsweredLegCallFactory = (x: AnsweredLegCall) => { id: string };
 
 /**
  * Click-to-dial, once the workplace's device answered: a Call starts on the device's leg (caller = the

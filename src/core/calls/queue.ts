@@ -188,8 +188,8 @@ export class QueuedCall {
   }
 }
 
-/** What the engine gives a queue call: a Call started `queued` on the answered caller leg. */
-export type QueuedCallFactory = (x: {
+/** A Call started `queued` on a leg the server already answered (a queued caller, a click-to-dial device). */
+export interface AnsweredLegCall {
   id: string;
   tenant: TenantRecord;
   caller: Party;
@@ -197,7 +197,10 @@ export type QueuedCallFactory = (x: {
   incoming: IncomingInvite;
   log: Logger;
   queued: { dialog: Dialog; ep: MediaEndpoint; bind(q: QueueCore): void };
-}) => Call;
+}
+
+/** What the engine gives a queue call: a Call started `queued` on the answered caller leg. */
+export type QueuedCallFactory = (x: AnsweredLegCall) => Call;
 
 /**
  * Answers `incoming` with our own media (200 OK with an SDP answer) and makes it a queued Call. Resolves
