@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs the test files with node's own test runner through tsx (Node 20's --test takes no globs).
 // Usage: node scripts/run-tests.mjs [--unit | --e2e] [filter-substring ...]
-import { readdirSync, statSync } from 'node:fs';
+// ZENTRALE_TEST_WORKERS (default 2) sets how many e2e files run at once.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 const only = args.includes('--unit') ? 'unit' : args.includes('--e2e') ? 'e2e' : 'all';
@@ -27,32 +28,87 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-// Unit and e2e files run in separate `node --test` invocations, one file at a time (e2e tests bind fixed loopback
-// ports). --test-force-exit only for the e2e files: there a failed test may leave a socket open, and the run must
-// still end (its failure is reported) instead of holding CI until its time limit. The unit files run without it:
-// under load it once ended a unit file's reporting mid-file while the run stayed green (tests silently uncounted).
-const run = (list, forceExit) =>
-  list.length === 0
-    ? 0
-    : (spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--test',
-          '--test-concurrency=1',
-          ...(forceExit ? ['--test-force-exit'] : []),
-          '--test-reporter=spec',
-          ...list,
-        ],
-        { stdio: 'inherit' },
-      ).status ?? 1);
-const unitStatus = run(
-  files.filter((f) => !f.startsWith('test/e2e/')),
-  false,
-);
-const e2eStatus = run(
-  files.filter((f) => f.startsWith('test/e2e/')),
-  true,
-);
+
+const testArgs = (forceExit) => [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=1',
+  // --test-force-exit only for e2e files: there a failed test may leave a socket open, and the run must still end
+  // (its failure is reported). Unit files run without it: under load it once ended a unit file's reporting
+  // mid-file while the run stayed green (tests silently uncounted).
+  ...(forceExit ? ['--test-force-exit'] : []),
+  '--test-reporter=spec',
+];
+
+/** Unit files: one `node --test` run, one file at a time. */
+function runUnit(list) {
+  if (list.length === 0) return 0;
+  return spawnSync(process.execPath, [...testArgs(false), ...list], { stdio: 'inherit' }).status ?? 1;
+}
+
+/**
+ * E2E files run on a small pool of workers, each with its own loopback port range (ZENTRALE_TEST_RTP_PORTS; the
+ * tests derive their client ports from it). Files that still bind fixed client ports (they never mention the
+ * range) run one at a time, on the first worker and its default range. A file's output is printed whole when it
+ * ends.
+ */
+const WORKER_RANGES = ['31000-31999', '41000-41999', '43000-43999', '45000-45999'];
+const FILE_TIMEOUT_MS = 12 * 60_000;
+
+function usesRange(file) {
+  const text = readFileSync(file, 'utf8');
+  return text.includes('ZENTRALE_TEST_RTP_PORTS') || text.includes('support/executive');
+}
+
+function runFile(file, range) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [...testArgs(true), file], {
+      env: { ...process.env, ZENTRALE_TEST_RTP_PORTS: range },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => {
+      out += `\n✖ ${file}: killed after ${FILE_TIMEOUT_MS / 60_000} min\n`;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const count = (k) => Number(new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
+      const secs = ((Date.now() - started) / 1000).toFixed(0);
+      process.stdout.write(`\n▶ ${file} (${range}, ${secs} s)\n${out}`);
+      resolve({ file, ok: code === 0, pass: count('pass'), fail: count('fail'), todo: count('todo') });
+    });
+  });
+}
+
+async function runE2e(list) {
+  if (list.length === 0) return 0;
+  const workers = Math.max(1, Math.min(Number(process.env.ZENTRALE_TEST_WORKERS ?? 2), WORKER_RANGES.length));
+  const pending = list.map((file) => ({ file, ranged: usesRange(file) }));
+  const results = [];
+  // Worker 0 owns the default range and runs every fixed-port file (so they never meet), then helps with the rest;
+  // the other workers take only files that follow the range they are given.
+  const next = (n) => {
+    const i = n === 0 ? Math.max(0, pending.findIndex((p) => !p.ranged)) : pending.findIndex((p) => p.ranged);
+    return i < 0 || i >= pending.length ? undefined : pending.splice(i, 1)[0];
+  };
+  async function worker(n) {
+    for (let job = next(n); job; job = next(n)) results.push(await runFile(job.file, WORKER_RANGES[n]));
+  }
+  await Promise.all(Array.from({ length: workers }, (_, n) => worker(n)));
+  const sum = (k) => results.reduce((a, r) => a + r[k], 0);
+  const failed = results.filter((r) => !r.ok);
+  console.log(
+    `\ne2e: ${results.length} files, ${sum('pass')} passed, ${sum('fail')} failed, ${sum('todo')} todo` +
+      (failed.length ? `\nfailed files: ${failed.map((r) => r.file).join(', ')}` : ''),
+  );
+  return failed.length ? 1 : 0;
+}
+
+const unitStatus = runUnit(files.filter((f) => !f.startsWith('test/e2e/')));
+const e2eStatus = await runE2e(files.filter((f) => f.startsWith('test/e2e/')));
 process.exit(unitStatus !== 0 ? unitStatus : e2eStatus);

@@ -101,14 +101,13 @@ describe('offer/answer through answer, hold, resume and transfer (in-memory SIP)
 
       // Blind transfer to 202 (PCMU only): offered the caller's codec first, then ours.
       const refer = callee.request('REFER', { headers: [['Refer-To', '<sip:202@acme.example>']] });
-      await rig.net.drain();
+      await rig.settle();
       assert.equal((await refer).status, 202);
       const target = rig.rings.get('d202')!;
       assert.equal(encodings(target.offer)[0], c.callerGets);
       const before = callerGot.length;
       void target.inv.accept({ body: phoneAnswer(target.offer, ['PCMU'])!, contentType: 'application/sdp' });
-      await rig.net.drain();
-      await rig.net.drain();
+      await rig.settle();
       // The caller (transferee) learns the new party; an Opus caller is narrowed to the target's PCMU.
       assert.equal(callerGot.length, before + 1);
       const told = callerGot.at(-1)!;

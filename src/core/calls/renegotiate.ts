@@ -33,6 +33,12 @@ export interface ReofferOptions {
   random?: () => number;
 }
 
+/**
+ * How long a leg switching to another format hears nothing before our offer goes out: longer than a desk phone's
+ * jitter buffer holds packets (typically 60 to 150 ms), short enough to pass for the gap of a transfer.
+ */
+export const FORMAT_DRAIN_MS = 250;
+
 /** How often a re-INVITE met by 491 is sent again before we give up on it. */
 export const GLARE_RETRIES = 2;
 
@@ -59,6 +65,10 @@ function uniform(): number {
 export async function reoffer(leg: Leg, o: ReofferOptions = {}): Promise<boolean> {
   if (leg.dialog.state === 'terminated') return false;
   const undo = o.only ? switchingTo(leg.ep, o.only) : undefined;
+  // The leg now receives nothing; packets of the old format sent just before may still be on their way or in the
+  // phone's jitter buffer, and a phone that drops the old format as soon as it answers (RFC 3264 section 8.3.2)
+  // would meet them as a payload type it never agreed to. They drain before the offer goes out.
+  if (undo && o.clock) await wait(o.clock, FORMAT_DRAIN_MS, leg);
   for (let attempt = 0; ; attempt++) {
     const res = await sendOffer(leg, o);
     if (res?.status === 491 && o.clock && attempt < GLARE_RETRIES) {

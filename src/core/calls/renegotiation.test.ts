@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { PCMU_FORMAT } from '../../media/index.js';
 import { applyAnswer, negotiatedFormats, offerOn, relayable, switchingTo } from './leg-media.js';
-import { GLARE_RETRIES, glareDelayMs } from './renegotiate.js';
+import { FORMAT_DRAIN_MS, GLARE_RETRIES, glareDelayMs } from './renegotiate.js';
 import { FakeMedia } from './test-media.js';
 import {
   G722,
@@ -134,6 +134,28 @@ describe('re-negotiation edge cases (in-memory SIP)', () => {
     for (let i = 0; i < 50; i++) assert.equal(glareDelayMs(i % 2 === 0) % 10, 0);
   });
 
+  it('a leg switching format hears nothing for FORMAT_DRAIN_MS before our re-INVITE, so old packets drain', async () => {
+    const { caller, callee } = await connected([OPUS, PCMU, TE], ['OPUS', 'PCMU']);
+    const calleeGot = rig.phone(callee, ['OPUS', 'PCMU']);
+    // The caller holds: the Opus callee must take PCMU for the music.
+    const hold = caller.request('INVITE', {
+      body: sdp([OPUS, PCMU, TE], 'sendonly'),
+      contentType: 'application/sdp',
+    });
+    await rig.net.drain();
+    assert.equal((await hold).status, 200);
+    await rig.net.advance(FORMAT_DRAIN_MS - 20, 10);
+    assert.equal(calleeGot.length, 0, 'no re-INVITE while Opus packets may still be on their way');
+    assert.equal(rig.media.playing.size, 0, 'and nothing played meanwhile');
+    await rig.net.advance(40, 10);
+    await rig.net.drain();
+    assert.equal(calleeGot.length, 1, 'the re-INVITE once they drained');
+    assert.deepEqual(encodings(calleeGot[0]!.offer), ['PCMU', 'TELEPHONE-EVENT']);
+    assert.ok(rig.media.playing.has(rig.endpoint(':d201')), 'then music in PCMU');
+    void caller.bye();
+    await rig.settled();
+  });
+
   it('a 491 on our re-INVITE to a callee (we own its Call-ID) is retried after 2.1-4 s, then music plays', async () => {
     const { caller, callee } = await connected([OPUS, PCMU, TE], ['OPUS', 'PCMU']);
     const calleeGot = rig.phone(callee, ['OPUS', 'PCMU'], { glare: 1 });
@@ -170,7 +192,7 @@ describe('re-negotiation edge cases (in-memory SIP)', () => {
     const refer = callee.request('REFER', { headers: [['Refer-To', '<sip:202@acme.example>']] });
     await rig.net.drain();
     assert.equal((await refer).status, 202);
-    await rig.net.drain();
+    await rig.settle();
     assert.equal(callerGot.length, 1, 'the transferee was re-offered before ringback');
     assert.deepEqual(encodings(callerGot[0]!.offer), ['PCMU', 'TELEPHONE-EVENT']);
     assert.ok(rig.media.playing.has(rig.endpoint(':caller')), 'ringback plays in PCMU');
@@ -193,7 +215,7 @@ describe('re-negotiation edge cases (in-memory SIP)', () => {
     const refer = callee.request('REFER', { headers: [['Refer-To', '<sip:202@acme.example>']] });
     await rig.net.drain();
     assert.equal((await refer).status, 202);
-    await rig.net.drain();
+    await rig.settle();
     assert.equal(callerGot.length, 1);
     assert.deepEqual(rig.media.played, [], 'nothing played to the Opus leg');
     await rig.answer('d202', ['OPUS', 'PCMU']);

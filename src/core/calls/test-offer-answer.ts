@@ -10,6 +10,7 @@ import { TenantPlan, type Directory } from '../directory/directory.js';
 import { EventBus } from '../events/event-bus.js';
 import { CallEngine } from './call-engine.js';
 import { okFor, responseFor } from './sip-helpers.js';
+import { FORMAT_DRAIN_MS } from './renegotiate.js';
 import { FakeMedia } from './test-media.js';
 import { testDevice, testLocation, testWorkplace } from './test-directory.js';
 
@@ -161,7 +162,7 @@ export class OfferAnswerRig {
     const ring = this.rings.get(device);
     assert.ok(ring, `${device} rings`);
     const d = ring.inv.accept({ body: phoneAnswer(ring.offer, supports)!, contentType: 'application/sdp' });
-    await this.net.drain();
+    await this.settle();
     return d;
   }
 
@@ -192,9 +193,19 @@ export class OfferAnswerRig {
 
   async reinvite(d: Dialog, body: Buffer) {
     const r = d.request('INVITE', { body, contentType: 'application/sdp' });
-    await this.net.drain();
-    await this.net.drain();
+    await this.settle();
     return r;
+  }
+
+  /**
+   * Lets the messages in flight be handled and a leg switching format drain (FORMAT_DRAIN_MS, renegotiate.ts)
+   * before our re-INVITE goes out, then handles what follows.
+   */
+  async settle(): Promise<void> {
+    await this.net.drain();
+    await this.net.advance(FORMAT_DRAIN_MS, 10);
+    await this.net.drain();
+    await this.net.drain();
   }
 
   /** The label of the open endpoint whose label ends with `suffix` (':caller', ':d201'...). */
