@@ -94,7 +94,13 @@ async function runE2e(list) {
   // Worker 0 owns the default range and runs every fixed-port file (so they never meet), then helps with the rest;
   // the other workers take only files that follow the range they are given.
   const next = (n) => {
-    const i = n === 0 ? Math.max(0, pending.findIndex((p) => !p.ranged)) : pending.findIndex((p) => p.ranged);
+    const i =
+      n === 0
+        ? Math.max(
+            0,
+            pending.findIndex((p) => !p.ranged),
+          )
+        : pending.findIndex((p) => p.ranged);
     return i < 0 || i >= pending.length ? undefined : pending.splice(i, 1)[0];
   };
   async function worker(n) {
