@@ -216,6 +216,13 @@ describe('call flows against sipp phones', () => {
     assert.ok(bridgedEarly, 'caller and device bridged while the device still rang');
   });
 
+  it('a caller requiring 100rel gets the early media as a reliable 183, PRACKs it, and is answered (RFC 3262)', async () => {
+    const a = await desk(t, DESKS.a, 'device-early-media.xml');
+    await sleep(200);
+    ok(await call(t, 'device-call-100rel.xml'), 'caller (reliable 183 with SDP, PRACK, 200)');
+    ok(await a.done, 'desk-a (183 with SDP, 200, BYE)');
+  });
+
   it('unknown extension: 404', async () => {
     ok(await call(t, 'device-call-404.xml', '999'), 'caller');
   });

@@ -126,12 +126,25 @@ function exercise(r: ParseResult): void {
   assert.deepEqual(again.message.body, m.body);
 }
 
+/**
+ * What a parse of up to 64 KB may take: far above a linear parse (well under 10 ms) and far below a super-linear
+ * blow-up on such inputs (seconds). A run over it is measured once more, so a pause of a loaded machine (another
+ * process, a garbage collection) is not taken for a slow parser; a real blow-up is slow both times.
+ */
+const PARSE_BOUND_MS = 500;
+
+function withinBound<T>(what: string, fn: () => T): T {
+  for (let attempt = 0; ; attempt++) {
+    const t0 = performance.now();
+    const r = fn();
+    const ms = performance.now() - t0;
+    if (ms < PARSE_BOUND_MS) return r;
+    assert.ok(attempt < 1, `${what} took ${ms.toFixed(1)} ms twice`);
+  }
+}
+
 function timed(bytes: Buffer): ParseResult {
-  const t0 = performance.now();
-  const r = parseMessage(bytes);
-  const ms = performance.now() - t0;
-  assert.ok(ms < 250, `parse took ${ms.toFixed(1)} ms for ${bytes.length} bytes`);
-  return r;
+  return withinBound(`parse of ${bytes.length} bytes`, () => parseMessage(bytes));
 }
 
 test('mutations of every torture message: never throws, bounded time, consistent results', () => {
@@ -194,13 +207,14 @@ test('pathological inputs up to the size limit stay fast', () => {
     const r = timed(c);
     exercise(r);
     if (r.ok) {
-      const t0 = performance.now();
-      for (const [, v] of r.message.headers.entries()) {
-        parseVias(v);
-        parseNameAddrList(v);
-      }
-      if (r.message.type === 'request') validateRequest(r.message);
-      assert.ok(performance.now() - t0 < 250);
+      const m = r.message;
+      withinBound('header parsing', () => {
+        for (const [, v] of m.headers.entries()) {
+          parseVias(v);
+          parseNameAddrList(v);
+        }
+        if (m.type === 'request') validateRequest(m);
+      });
     }
   }
 });

@@ -1,6 +1,6 @@
 /**
- * The UAS side of an initial INVITE (RFC 3261 13.3, 9.2, 12.1.1): provisional responses, the 2xx kept alive until
- * its ACK (13.3.1.4, RFC 6026), rejection, and CANCEL.
+ * The UAS side of an initial INVITE (RFC 3261 13.3, 9.2, 12.1.1): provisional responses (reliable ones when the
+ * INVITE requires 100rel, RFC 3262), the 2xx kept alive until its ACK (13.3.1.4, RFC 6026), rejection, and CANCEL.
  */
 import {
   createResponse,
@@ -16,6 +16,7 @@ import type { DialogContext } from '../dialog/dialog-context.js';
 import { DialogImpl, contactUri, recordRoutes, type Dialog, type RequestOptions } from '../dialog/dialog.js';
 import { UaError } from '../dialog/errors.js';
 import { contactValue, newTag } from './request-builder.js';
+import { ReliableProvisionals, requires100rel } from './reliable-provisional.js';
 
 export interface IncomingInvite {
   readonly request: SipRequest;
@@ -58,11 +59,21 @@ export class IncomingInviteImpl implements IncomingInvite {
   readonly #cancelCbs: Array<() => void> = [];
   #rejectAccept: ((err: UaError) => void) | undefined;
   #dialog: DialogImpl | undefined;
+  /** Set when the INVITE requires 100rel (RFC 3262): every provisional goes out reliably. */
+  readonly #reliable: ReliableProvisionals | undefined;
+  #prackTimedOut = false;
 
   constructor(ctx: DialogContext, tx: ServerTransaction, hooks: IncomingInviteHooks) {
     this.#ctx = ctx;
     this.#tx = tx;
     this.#hooks = hooks;
+    if (requires100rel(tx.request))
+      this.#reliable = new ReliableProvisionals(
+        ctx,
+        tx.request,
+        (res) => this.#tx.respond(res),
+        () => this.#prackTimeout(),
+      );
   }
 
   get request(): SipRequest {
@@ -85,15 +96,29 @@ export class IncomingInviteImpl implements IncomingInvite {
   progress(status: number, o: RequestOptions = {}): void {
     if (this.#state !== 'proceeding') return;
     if (status <= 100 || status >= 200) throw new RangeError(`progress() takes 101-199, got ${status}`);
-    this.#tx.respond(
+    const build = (reliability: Array<[string, string]>) =>
       createResponse(this.request, status, undefined, {
         toTag: this.localTag,
         copyRecordRoute: true,
-        headers: this.#withOurHeaders(o.headers),
+        headers: [...this.#withOurHeaders(o.headers), ...reliability],
         ...(o.body !== undefined ? { body: o.body } : {}),
         ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
-      }),
-    );
+      });
+    if (this.#reliable) this.#reliable.send(build, o.body !== undefined && o.body.length > 0);
+    else this.#tx.respond(build([]));
+  }
+
+  /** A PRACK for this INVITE (RFC 3262 section 4), matched by the UA core on Call-ID and our To tag. */
+  receivePrack(prack: ServerTransaction): void {
+    const status = this.#reliable?.receivePrack(prack.request) ?? 481;
+    prack.respond(createResponse(prack.request, status, undefined, { headers: this.#serverHeader() }));
+  }
+
+  /** RFC 3262 section 3: no PRACK within 64*T1 — the INVITE fails with a 5xx. */
+  #prackTimeout(): void {
+    this.#prackTimedOut = true;
+    if (this.#state !== 'proceeding') return; // an accept() waiting for the PRACK fails instead
+    this.reject(500, { reason: 'Provisional Response Not Acknowledged' });
   }
 
   accept(o: RequestOptions = {}): Promise<Dialog> {
@@ -103,6 +128,30 @@ export class IncomingInviteImpl implements IncomingInvite {
     if (this.#state !== 'proceeding')
       return Promise.reject(new UaError('invalid-state', `accept() after ${this.#state}`));
     this.#state = 'accepted';
+    // RFC 3262 section 3: no 2xx while a reliable provisional with a session description awaits its PRACK.
+    if (this.#reliable) {
+      const reliable = this.#reliable;
+      return reliable.whenFinalMayGo().then(() => {
+        reliable.stop();
+        if (this.#state === 'closed') throw new UaError('closed', 'the UA core is closed');
+        if (this.#prackTimedOut) {
+          this.#state = 'rejected';
+          this.#hooks.settled(this);
+          this.#tx.respond(
+            createResponse(this.request, 500, 'Provisional Response Not Acknowledged', {
+              toTag: this.localTag,
+              headers: this.#serverHeader(),
+            }),
+          );
+          throw new UaError('prack-timeout', 'no PRACK for a reliable provisional response', 500);
+        }
+        return this.#send2xx(o);
+      });
+    }
+    return this.#send2xx(o);
+  }
+
+  #send2xx(o: RequestOptions): Promise<Dialog> {
     const req = this.request;
     const res = createResponse(req, 200, 'OK', {
       toTag: this.localTag,
@@ -141,6 +190,7 @@ export class IncomingInviteImpl implements IncomingInvite {
     if (this.#state !== 'proceeding') return;
     if (status < 300 || status > 699) throw new RangeError(`reject() takes 300-699, got ${status}`);
     this.#state = 'rejected';
+    this.#reliable?.stop();
     this.#hooks.settled(this);
     this.#tx.respond(
       createResponse(this.request, status, o.reason, {
@@ -167,6 +217,7 @@ export class IncomingInviteImpl implements IncomingInvite {
     if (this.#state !== 'proceeding') return;
     this.#ctx.log('debug', 'INVITE cancelled', { callId: this.request.headers.get('Call-ID') });
     this.#state = 'canceled';
+    this.#reliable?.stop();
     this.#hooks.settled(this);
     this.#tx.respond(
       createResponse(this.request, 487, undefined, { toTag: this.localTag, headers: this.#serverHeader() }),
@@ -180,6 +231,7 @@ export class IncomingInviteImpl implements IncomingInvite {
       this.#tx.respond(createResponse(this.request, 503, undefined, { toTag: this.localTag }));
     }
     this.#state = 'closed';
+    this.#reliable?.stop();
     const rej = this.#rejectAccept;
     this.#rejectAccept = undefined;
     rej?.(new UaError('closed', 'the UA core is closed'));

@@ -1,6 +1,7 @@
 /**
- * The UAC side of an initial INVITE (RFC 3261 13.2, 9.1, 12.1.2): provisional responses, the ACK for a 2xx
- * (13.2.2.4), CANCEL queued until a provisional, and the 2xx that races a CANCEL.
+ * The UAC side of an initial INVITE (RFC 3261 13.2, 9.1, 12.1.2): provisional responses (a reliable one is
+ * acknowledged with PRACK, RFC 3262), the ACK for a 2xx (13.2.2.4), CANCEL queued until a provisional, and the 2xx
+ * that races a CANCEL.
  */
 import type { TimerHandle } from '../../util/clock.js';
 import {
@@ -16,7 +17,7 @@ import type { ClientTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 import type { DialogContext } from '../dialog/dialog-context.js';
 import { DialogImpl, contactUri, recordRoutes, type Dialog } from '../dialog/dialog.js';
-import { localResponse } from './request-builder.js';
+import { buildRequest, localResponse, targetAndRoutes, viaValue } from './request-builder.js';
 
 export interface OutgoingInviteResult {
   response: SipResponse;
@@ -61,6 +62,10 @@ export class OutgoingInviteImpl implements OutgoingInvite {
   /** The ACK sent per To tag (one per forked 2xx), re-sent for each retransmission of that 2xx (13.2.2.4). */
   readonly #acks = new Map<string, SipRequest>();
   #tx: ClientTransaction | undefined;
+  /** The highest CSeq number sent in this INVITE's dialogs so far (PRACKs count, RFC 3262 section 7.1). */
+  #localSeq: number;
+  /** The last RSeq acknowledged per early dialog (To tag), so retransmissions and old ones are not taken twice. */
+  readonly #rseqs = new Map<string, number>();
 
   constructor(ctx: DialogContext, request: SipRequest, flow: Flow, hooks: OutgoingInviteHooks) {
     this.#ctx = ctx;
@@ -68,6 +73,7 @@ export class OutgoingInviteImpl implements OutgoingInvite {
     this.#flow = flow;
     this.#hooks = hooks;
     this.result = new Promise((resolve) => (this.#resolve = resolve));
+    this.#localSeq = parseCSeq(request.headers.get('CSeq') ?? '')?.seq ?? 1;
   }
 
   get pending(): boolean {
@@ -109,6 +115,7 @@ export class OutgoingInviteImpl implements OutgoingInvite {
     if (res.status < 200) {
       this.#provisionalSeen = true;
       if (this.#cancelReason !== null && !this.#cancelSent && !this.#settled) this.#sendCancel();
+      if (res.status > 100 && !this.#settled && isReliable(res) && !this.#prack(res)) return;
       if (res.status > 100 && !this.#settled && !this.#cancelSent)
         for (const cb of this.#provisionalCbs)
           this.#ctx.callOut('outgoingInvite.onProvisional', () => cb(res));
@@ -164,12 +171,50 @@ export class OutgoingInviteImpl implements OutgoingInvite {
         // "The route set MUST be set to the list of URIs in the Record-Route header field from the response,
         // taken in reverse order".
         routeSet: recordRoutes(res.headers).reverse(),
-        localSeq: parseCSeq(req.headers.get('CSeq') ?? '')?.seq,
+        localSeq: this.#localSeq,
         remoteSeq: undefined,
         flow: this.#flow,
       },
       (d) => this.#hooks.removeDialog(d),
     );
+  }
+
+  /**
+   * RFC 3262 section 4: a reliable provisional is acknowledged with a PRACK in its early dialog (RAck: its RSeq,
+   * the INVITE's CSeq). False for a retransmission or an out-of-order one, which the app does not see again.
+   */
+  #prack(res: SipResponse): boolean {
+    const rseq = Number(res.headers.get('RSeq'));
+    const to = parseNameAddr(res.headers.get('To') ?? '');
+    const toTag = (to && tagOf(to)) ?? '';
+    const last = this.#rseqs.get(toTag);
+    if (!Number.isInteger(rseq) || rseq < 1 || (last !== undefined && rseq !== last + 1)) return false;
+    this.#rseqs.set(toTag, rseq);
+    const inv = this.request;
+    const target = targetAndRoutes(
+      contactUri(res.headers) ?? formatUri(inv.uri),
+      recordRoutes(res.headers).reverse(),
+    );
+    if (!target) return true;
+    this.#localSeq++;
+    const prack = buildRequest({
+      method: 'PRACK',
+      requestUri: target.requestUri,
+      via: viaValue(this.#flow, this.#ctx.localEndpoint(this.#flow.protocol)),
+      routes: target.routes,
+      from: inv.headers.get('From') ?? '',
+      to: res.headers.get('To') ?? '',
+      callId: inv.headers.get('Call-ID') ?? '',
+      cseq: this.#localSeq,
+      ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
+      headers: [['RAck', `${rseq} ${parseCSeq(inv.headers.get('CSeq') ?? '')?.seq ?? 1} INVITE`]],
+    });
+    try {
+      this.#ctx.transactions.sendRequest(prack, this.#flow, { onResponse: () => undefined });
+    } catch (err) {
+      this.#ctx.log('warn', 'PRACK not sent', { err: String(err) });
+    }
+    return true;
   }
 
   /**
@@ -223,4 +268,12 @@ export class OutgoingInviteImpl implements OutgoingInvite {
     this.#hooks.settled(this);
     this.#resolve(r);
   }
+}
+
+/** A provisional sent reliably (RFC 3262 section 3): it requires 100rel and numbers itself with RSeq. */
+function isReliable(res: SipResponse): boolean {
+  return (
+    res.headers.get('RSeq') !== undefined &&
+    res.headers.getAll('Require').some((l) => l.split(',').some((t) => t.trim().toLowerCase() === '100rel'))
+  );
 }

@@ -154,6 +154,11 @@ export class UserAgentCore implements TransactionUser {
       d.receiveRequest(tx);
       return;
     }
+    // RFC 3262 section 4: a PRACK belongs to the early dialog of an INVITE we have not answered finally yet.
+    if (req.method === 'PRACK') {
+      const inv = this.#earlyInvite(req, toTag);
+      if (inv) return inv.receivePrack(tx);
+    }
     // 12.2.2: "If the UAS wishes to reject the request because it does not wish to recreate the dialog, it MUST
     // respond to the request with a 481 (Call/Transaction Does Not Exist) status code".
     this.#ctx.log('debug', 'in-dialog request for no dialog', {
@@ -333,6 +338,13 @@ export class UserAgentCore implements TransactionUser {
     }
     // The app may not have called incomingInvite() yet: create the object now so it learns of the CANCEL.
     this.#incomingFor(target).receiveCancel(tx);
+  }
+
+  #earlyInvite(req: SipRequest, toTag: string): IncomingInviteImpl | undefined {
+    const callId = req.headers.get('Call-ID');
+    for (const inv of this.#incoming)
+      if (inv.localTag === toTag && inv.request.headers.get('Call-ID') === callId) return inv;
+    return undefined;
   }
 
   #findDialog(req: SipRequest, toTag: string): DialogImpl | undefined {
