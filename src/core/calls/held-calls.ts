@@ -190,7 +190,10 @@ export class HeldCalls {
         const handler = this.#d.divertService(step.service);
         const incoming = this.#invites.get(held);
         if (!handler || !incoming) return { kind: 'unanswered', ...last };
-        o.log.info({ event: 'held.diverted', service: step.service, number: step.number }, 'held call diverted');
+        o.log.info(
+          { event: 'held.diverted', service: step.service, number: step.number },
+          'held call diverted',
+        );
         void handler({
           tenant: held.tenant,
           caller: held.caller,
