@@ -42,6 +42,10 @@ const FIXTURE = `tenants:
         devices: [{ username: '102', password: 'acme-Retriever-Pa55word' }]
       - extension: '103'
         name: Dirk Watcher
+        language: en
+        packages: [voicemail]
+        voicemail: { pin: '583914' }
+        forwarding: { busy: voicemail, noAnswer: { target: voicemail, seconds: 5 } }
         devices: [{ username: '103', password: 'acme-Watcher-Pa55word' }]
   - id: other
     name: Other AG
@@ -303,5 +307,75 @@ describe('call park with real phones', () => {
     assert.equal(msgs.length, 1);
     assert.equal(msgs[0]!.callerNumber, '100');
     assert.ok(msgs[0]!.durationMs >= 1500, `a message of the caller's audio (${msgs[0]!.durationMs} ms)`);
+  });
+
+  it('*68 dialled while the call is on hold: the held call parks, the parker hears the location, *88 retrieves', async () => {
+    const { anna, ben, cara } = phones as Required<typeof phones>;
+    const rings = ben.waitFor('CALL_INCOMING');
+    await anna.command('dial', `sip:101@${DOMAIN}`);
+    await rings;
+    const up = anna.waitFor('CALL_ESTABLISHED');
+    await ben.command('accept');
+    await up;
+    await sleep(500);
+    await ben.command('hold');
+    await sleep(500);
+    ben.clearEvents();
+    const parked = nextEvent(t, 'park.parked');
+    const announced = ben.waitFor('CALL_ESTABLISHED');
+    assert.equal((await ben.command('dial', `sip:*68@${DOMAIN}`)).ok, true);
+    const p = await parked;
+    assert.deepEqual([p.location, p.via, p.parker.workplace], ['700', 'code', '101']);
+    await announced;
+    // The held line gets BYE at once; the announcement call ends once "parked at 7 0 0" was spoken.
+    await ben.waitFor('CALL_CLOSED', 5000);
+    await ben.waitFor('CALL_CLOSED', 15_000);
+    await sleep(300);
+    const rec = ben.lastRecording();
+    assert.ok(rec && rec.samples.length > rec.rate * 1.5, 'the parker heard the announcement');
+    let loud = 0;
+    for (const x of rec.samples) if (Math.abs(x) > 1000) loud++;
+    assert.ok(loud > rec.rate * 0.3, `the announcement is speech, not silence (${loud} loud samples)`);
+
+    const caraUp = cara.waitFor('CALL_ESTABLISHED');
+    await cara.command('dial', `sip:*88700@${DOMAIN}`);
+    await caraUp;
+    await sleep(2000);
+    const annaDown = anna.waitFor('CALL_CLOSED');
+    await cara.command('hangup');
+    await annaDown;
+    await sleep(300);
+    const caraHears = heardAtEnd(cara, 440);
+    assert.ok(caraHears > 0.5, `the retriever hears the caller (share ${caraHears.toFixed(3)})`);
+  });
+
+  it('voicemail greeting per reason: busy plays the busy greeting, no answer the unavailable one', async () => {
+    const { anna } = phones as Required<typeof phones>;
+    const dirk = await TestPhone.open({
+      user: '103',
+      password: 'acme-Watcher-Pa55word',
+      domain: DOMAIN,
+      server: t.udp,
+    });
+    testPhones.push(dirk);
+    assert.equal((await dirk.register()).status, 200);
+    const greetings = async (): Promise<string> => {
+      const since = t.logs.length;
+      const up = anna.waitFor('CALL_ESTABLISHED', 15_000);
+      await anna.command('dial', `sip:103@${DOMAIN}`);
+      await up;
+      await until(() => logged(t, 'voicemail.recording', since).length > 0, 20_000, 'recording starts');
+      const down = anna.waitFor('CALL_CLOSED', 10_000);
+      await anna.command('hangup');
+      await down;
+      await sleep(1000);
+      return logged(t, 'voicemail.greeting.play', since)
+        .map((l) => String(l['kind']))
+        .join();
+    };
+    dirk.behaviour = { reject: 486 };
+    assert.equal(await greetings(), 'busy');
+    dirk.behaviour = 'ignore';
+    assert.equal(await greetings(), 'unavailable');
   });
 });
