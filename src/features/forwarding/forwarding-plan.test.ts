@@ -34,9 +34,7 @@ const device = (label: string): Target => ({
 });
 
 /** A context whose plans are plain records, so the steps say which branch the forwarding plan took. */
-function context(
-  o: { devices?: Record<string, Target[]>; externalAllowed?: boolean; e164?: string } = {},
-) {
+function context(o: { devices?: Record<string, Target[]>; externalAllowed?: boolean; e164?: string } = {}) {
   const calls: { planFor: Array<{ extension: string; d: Diversion }>; external: string[] } = {
     planFor: [],
     external: [],

@@ -9,7 +9,10 @@ import { tone } from '../../media/audio/tone.js';
 import { MessageFiles } from './message-files.js';
 import { greetingFor } from './voicemail-service.js';
 
-const hop = (reason: Diversion['reason']): Diversion => ({ from: { workplace: '100', number: '100' }, reason });
+const hop = (reason: Diversion['reason']): Diversion => ({
+  from: { workplace: '100', number: '100' },
+  reason,
+});
 
 describe('greeting per reason', () => {
   it('busy only when the last hop diverted on busy; every other reason hears the unavailable greeting', () => {
@@ -42,7 +45,10 @@ describe('greeting per reason', () => {
     for (const lang of ['de', 'en'] as const) {
       assert.ok(p.has(lang, 'vm-greeting'));
       assert.ok(p.has(lang, 'vm-greeting-busy'));
-      assert.notEqual(p.get(lang, 'vm-greeting').samples.length, p.get(lang, 'vm-greeting-busy').samples.length);
+      assert.notEqual(
+        p.get(lang, 'vm-greeting').samples.length,
+        p.get(lang, 'vm-greeting-busy').samples.length,
+      );
     }
   });
 });
