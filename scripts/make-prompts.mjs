@@ -17,6 +17,10 @@ const SENTENCES = {
     'Der gewünschte Gesprächspartner ist nicht erreichbar. Bitte sprechen Sie nach dem Signalton. Zum Beenden drücken Sie die Raute-Taste.',
     'The person you called is not available. Please leave a message after the tone. Press hash when you are done.',
   ],
+  'vm-greeting-busy': [
+    'Der gewünschte Gesprächspartner telefoniert gerade. Bitte sprechen Sie nach dem Signalton. Zum Beenden drücken Sie die Raute-Taste.',
+    'The person you called is on another call. Please leave a message after the tone. Press hash when you are done.',
+  ],
   'vm-mailbox-full': [
     'Die Sprachbox ist voll. Es kann keine Nachricht aufgenommen werden. Auf Wiederhören.',
     'This mailbox is full. No message can be recorded. Goodbye.',
@@ -39,8 +43,8 @@ const SENTENCES = {
   'vm-no-messages': ['keine', 'no'],
   'vm-and': ['und', 'and'],
   'vm-main-menu': [
-    'Für neue Nachrichten drücken Sie die 1, für gespeicherte Nachrichten die 2, um Ihre Ansage aufzunehmen die 3, um Ihre PIN zu ändern die 4. Zum Beenden drücken Sie den Stern.',
-    'For new messages press 1, for saved messages press 2, to record your greeting press 3, to change your PIN press 4. To hang up press star.',
+    'Für neue Nachrichten drücken Sie die 1, für gespeicherte Nachrichten die 2, um Ihre Ansage aufzunehmen die 3, um Ihre PIN zu ändern die 4, um Ihre Ansage für besetzt aufzunehmen die 5. Zum Beenden drücken Sie den Stern.',
+    'For new messages press 1, for saved messages press 2, to record your greeting press 3, to change your PIN press 4, to record your busy greeting press 5. To hang up press star.',
   ],
   'vm-message-menu': [
     'Zum Wiederholen drücken Sie die 1, zum Speichern die 2, zum Löschen die 3, für die nächste Nachricht die 4, zurück zum Hauptmenü mit Stern.',
@@ -71,6 +75,7 @@ const SENTENCES = {
   ],
   'service-on': ['Der Dienst ist eingeschaltet.', 'The service has been activated.'],
   'service-off': ['Der Dienst ist ausgeschaltet.', 'The service has been deactivated.'],
+  'park-parked-at': ['Das Gespräch ist geparkt auf Platz', 'The call is parked at'],
 };
 
 /** Pieces that numbers, dates and caller numbers are put together from (src/media/audio/prompts.ts). */

@@ -131,6 +131,8 @@ export function concerns(c: StreamClient, e: DomainEvent): boolean {
         'to' in e ? e.to : undefined,
         'party' in e ? e.party : undefined,
         'for' in e ? e.for : undefined,
+        'parker' in e ? e.parker : undefined,
+        'parked' in e ? e.parked : undefined,
       ];
       return parties.some((p) => p?.workplace === me);
     }

@@ -18,6 +18,7 @@ import { SubscriptionService } from '../core/subscriptions/subscription-service.
 import { CallCenterService } from '../features/callcenter/callcenter-service.js';
 import { MwiSubscriptions } from '../features/voicemail/mwi-subscriptions.js';
 import { VoicemailService } from '../features/voicemail/voicemail-service.js';
+import { ParkService } from '../features/park/park-service.js';
 import { flowOf } from '../core/calls/targets.js';
 import { ForwardingService } from '../features/forwarding/forwarding-service.js';
 import { ExecutiveService } from '../features/executive/executive-service.js';
@@ -302,6 +303,16 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: log.child({ feature: 'mwi' }),
     });
     voicemail.attach(calls);
+    // Call park (features/park): *68 by REFER or dialled, *88 + location, recall by the parker's ring plan.
+    const park = new ParkService({
+      settings: (tenantId) => store.park.settings(tenantId),
+      directory,
+      publish: (e) => bus.emit(e),
+      clock,
+      log: log.child({ feature: 'park' }),
+    });
+    park.attach(calls);
+    stopAll.push(() => park.stop());
     // Terminating services are asked in registration order: the own-mailbox portal (voicemail, above), then the
     // executive's filter, then forwarding and do not disturb of the workplace that rings.
     // Executives and assistants (features/executive): the filter is the first terminating service (before
@@ -339,6 +350,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       publish: (e) => bus.emit(e),
       // A workplace in do not disturb shows busy on BLF keys.
       dnd: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
+      // BLF keys on park locations show whether a call waits there.
+      parkLocation: (tenantId, number) => park.isLocation(tenantId, number),
     });
     forwarding.onChange((tenantId, workplace) => blf.dndChanged(tenantId, workplace));
     const offBlf = bus.onAny((e) => blf.onEvent(e));
@@ -366,6 +379,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         calls: calls.count(),
         queueCalls: callCenter.count(),
         executiveCalls: executives.count(),
+        parkedCalls: park.count(),
         mediaEndpoints: m.endpoints,
         mediaBridges: m.bridges,
         mediaPlayers: m.players,

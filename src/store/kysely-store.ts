@@ -6,6 +6,7 @@ import { KyselyDirectoryStore } from './directory-store.js';
 import { KyselyForwardingStore, type ForwardingStore } from './forwarding-store.js';
 import { KyselyExecutiveStore, type ExecutiveStore } from './executive-store.js';
 import { KyselyPickupStore } from './pickup-store.js';
+import { KyselyParkStore, type ParkStore } from './park-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
 import type { Database } from './schema.js';
@@ -37,6 +38,7 @@ export class KyselyStore implements Store {
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
+  readonly park: ParkStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
   readonly callCenter: CallCenterStore;
   readonly voicemail: VoicemailStore;
@@ -62,6 +64,7 @@ export class KyselyStore implements Store {
     this.callHistory = new KyselyCallHistoryStore(db);
     this.trunks = new KyselyTrunkStore(db);
     this.pickup = new KyselyPickupStore(db);
+    this.park = new KyselyParkStore(db);
     this.blfSubscriptions = new KyselyBlfSubscriptionStore(db);
     this.callCenter = new KyselyCallCenterStore(db);
     this.voicemail = new KyselyVoicemailStore(db);

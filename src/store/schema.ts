@@ -135,6 +135,7 @@ export interface Database {
   cc_agent_logins: CcAgentLoginsTable;
   blf_subscriptions: BlfSubscriptionsTable;
   pickup_settings: PickupSettingsTable;
+  park_settings: ParkSettingsTable;
   pickup_groups: PickupGroupsTable;
   pickup_group_members: PickupGroupMembersTable;
   voicemail_boxes: VoicemailBoxesTable;
@@ -181,6 +182,14 @@ export interface ExecutiveAssistantStateTable {
   assistant: string;
   opted_in: number | null;
   divert_on: number | null;
+}
+
+/** 0013: call park per tenant. */
+export interface ParkSettingsTable {
+  tenant_id: string;
+  first_location: string;
+  last_location: string;
+  recall_seconds: number;
 }
 
 export interface PickupSettingsTable {

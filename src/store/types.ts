@@ -1,3 +1,4 @@
+import type { ParkStore } from './park-store.js';
 import type { CallCenterStore } from './callcenter-store.js';
 import type { VoicemailStore } from './voicemail-store.js';
 import type { ForwardingStore } from './forwarding-store.js';
@@ -279,6 +280,8 @@ export interface Store {
   readonly callHistory: CallHistoryStore;
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
+  /** Call park settings per tenant (park-store.ts). */
+  readonly park: ParkStore;
   readonly blfSubscriptions: BlfSubscriptionStore;
   /** Call-center groups, agent status and logins (callcenter-store.ts). */
   readonly callCenter: CallCenterStore;

@@ -202,7 +202,7 @@ describe('call forwarding and do not disturb (TestPhone desk phones, sipp carrie
     );
     assert.match(
       c.messages,
-      /^History-Info: <sip:100@[^>]+>;index=1, <sip:0301234@[^;]+;cause=302>;index=1\.1;mp=1\r?$/m,
+      /^History-Info: <sip:100@[^>]+>;index=1, <sip:\+49301234@[^;]+;cause=302>;index=1\.1;mp=1\r?$/m,
     );
     assert.equal((await code(p100, '*73')).status, 200);
   });

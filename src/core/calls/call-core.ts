@@ -15,7 +15,7 @@ export interface HandOverSource {
   readonly id: string;
   readonly tenant: TenantRecord;
   /** Gives up `leg`'s call: returns its other side (now moved) and ends, or undefined when not connected. */
-  handOver(leg: Leg): Leg | undefined;
+  handOver(leg: Leg, release?: (leg: Leg) => void): Leg | undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ import { mediaOf } from './leg-media.js';
 import { Call } from './call.js';
 import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
 import { answerQueued, type QueuedCall } from './queue.js';
+import { HeldCalls, type HeldRingResult } from './held-calls.js';
+import type { ReferFeatureHandler } from './refer-feature.js';
 import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
 import type { RingPlan, TerminatingService } from './ring-plan.js';
 import { ringOnce, TerminatingPlans } from './terminating.js';
@@ -40,6 +42,7 @@ export class CallEngine {
   /** What the call views of third-party control show beyond the Call itself. */
   readonly #meta = new WeakMap<Call, CallMeta>();
   readonly #control: ThirdPartyControl;
+  readonly #held: HeldCalls;
 
   constructor(opts: CallEngineOptions) {
     this.#o = {
@@ -48,12 +51,20 @@ export class CallEngine {
       ...opts,
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
+      referToFeature: (tx, transferor, route) => this.#held.referToFeature(tx, transferor, route),
     };
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,
       external: this.#o.external,
       devicesOf: async (tenantId, extension) =>
         this.#devicesOf(await this.#o.directory.plan(tenantId), tenantId, extension),
+    });
+    this.#held = new HeldCalls({
+      deps: this.#o,
+      callOf: (leg) => this.#legsByDialog.get(dialogKey(leg.dialog.id))?.call,
+      create: (x) => void this.#newCall(x),
+      plan: (req) => this.#plans.plan(req),
+      divertService: (name) => this.#divertServices.get(name),
     });
     this.#control = new ThirdPartyControl({
       deps: this.#o,
@@ -70,6 +81,26 @@ export class CallEngine {
    */
   addTerminatingService(s: TerminatingService): void {
     this.#plans.add(s);
+  }
+
+  /** Registers the handler of a blind REFER to feature-code id `id` (call park, refer-feature.ts). */
+  onReferFeature(id: string, handler: ReferFeatureHandler): void {
+    this.#held.onReferFeature(id, handler);
+  }
+
+  /**
+   * The newest call the dialling workplace holds leaves it: its other side becomes a call the server holds for
+   * `service` (call park dialled as a code from another line); the holding phone's leg gets BYE. Undefined when
+   * the workplace holds no call of its tenant.
+   */
+  takeHeld(inv: FeatureInvocation, service: Party): QueuedCall | undefined {
+    const wp = inv.device.workplaceExtension;
+    return this.#held.takeHeld(this.#calls, inv.tenant, wp, service, inv.log, inv.incoming.request);
+  }
+
+  /** Rings a call the server holds to workplace `callee` by its ring plan (held-calls.ts; a park recall). */
+  ringHeld(held: QueuedCall, callee: Party, log: Logger): Promise<HeldRingResult> {
+    return this.#held.ring(held, callee, { log });
   }
 
   /** Registers the handler of a ring plan's 'service' step (e.g. 'voicemail'). */

@@ -380,17 +380,18 @@ export class Call implements HandOverSource {
 
   /**
    * Gives up `leg` (whose dialog a transferor's Replaces named) to another call: returns the other side of this
-   * call — the party the transferor consulted — and ends this call, releasing `leg` with BYE.
+   * call — the party the transferor consulted — and ends this call, releasing `leg` (default: BYE). A leg that
+   * sent a blind REFER the server takes itself (call park) may be given up too.
    */
-  handOver(leg: Leg): Leg | undefined {
+  handOver(leg: Leg, release: (leg: Leg) => void = (l) => void l.dialog.bye()): Leg | undefined {
     if (!this.#m.is('answered') || !this.#legs) return undefined;
     const target = this.#other(leg);
-    if (!leg.active || !target.active) return undefined;
+    if (!target.active || !(leg.active || leg.state === 'transferring')) return undefined;
     target.to('moved');
     this.#dialogs.remove(target);
     leg.to('replaced');
     this.#holds.stopAll();
-    void leg.dialog.bye();
+    release(leg);
     this.#end('completed');
     return target;
   }

@@ -6,7 +6,9 @@ import type { Directory } from '../directory/directory.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LocationService } from '../registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../routing/index.js';
+import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { ExternalRoutes } from './external-routes.js';
+import type { Leg } from './leg.js';
 
 /** What the call engine is built from (the composition root passes these). */
 export interface CallEngineOptions {
@@ -29,4 +31,13 @@ export interface CallEngineOptions {
 /** The options with their defaults filled in: what every call of the engine shares. */
 export type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & {
   external: ExternalRoutes | undefined;
+  /**
+   * A blind REFER from `transferor` names feature code `route`: true when a service took the REFER (and answered
+   * it), false when no service takes REFERs for that code (refer-feature.ts).
+   */
+  referToFeature(
+    tx: ServerTransaction,
+    transferor: Leg,
+    route: { code: string; handler: string; argument?: string },
+  ): Promise<boolean>;
 };

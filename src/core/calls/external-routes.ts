@@ -9,6 +9,12 @@ export interface TrunkTarget {
   /** Where the INVITE goes: the carrier's host:port over its transport. */
   flow: Flow;
   requestUri: string;
+  /**
+   * The dialled number in E.164 form (`+` and country code) where the trunk's country makes it one, for the
+   * History-Info entry of a forward (RFC 7044 section 9.1 wants a globally routable target); a short number
+   * (`110`) stays as dialled.
+   */
+  e164?: string;
   /** name-addr without tag, presenting the workplace's external number (or the trunk's default). */
   from: string;
   to: string;

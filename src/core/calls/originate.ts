@@ -106,7 +106,7 @@ export async function ringDevice(
  * A Call whose first leg our own INVITE set up has no caller INVITE left to answer: the Call starts `queued` on
  * that leg (as a queue caller's, queue.ts) and never answers, rejects or cancels it. This stands for it.
  */
-function answeredInvite(request: SipRequest, dialog: Dialog): IncomingInvite {
+export function answeredInvite(request: SipRequest, dialog: Dialog): IncomingInvite {
   return {
     request,
     flow: dialog.flow,

@@ -37,7 +37,11 @@ export class QueuedCall {
   #player: MediaPlayer | undefined;
   #offers = 0;
   #abortOffer: (() => void) | undefined;
+  /** Settles once the ringing offer's result is in and the state is back to `queued`. */
+  #offerDone: Promise<void> = Promise.resolve();
   #agent: { party: Party; subId: string; answeredAt: number } | undefined;
+  /** The phone that took the call with its own INVITE (answerWith): the call itself is its conversation. */
+  #taker: Party | undefined;
 
   constructor(
     q: QueueCore,
@@ -58,7 +62,7 @@ export class QueuedCall {
 
   /** The connected agent, once an offer was answered. */
   get agent(): Party | undefined {
-    return this.#agent?.party;
+    return this.#agent?.party ?? this.#taker;
   }
 
   /** Called once when the call ends, whatever the cause. */
@@ -123,11 +127,77 @@ export class QueuedCall {
     q.to('offering');
     const offer = offerToAgents(q.core.deps, call, ring, timeoutMs, (a) => this.#connect(a));
     this.#abortOffer = offer.abort;
-    void offer.result.then(() => {
+    this.#offerDone = offer.result.then(() => {
       this.#abortOffer = undefined;
       if (q.state() === 'offering') q.to('queued');
     });
     return offer;
+  }
+
+  /**
+   * A phone's INVITE takes the waiting caller (a parked call retrieved with `*88`): answered with our own
+   * endpoint, bridged to the caller, and from then on an answered call like any other. A ringing offer stops
+   * first. False (the INVITE got its final response) when the caller is gone or the INVITE has no usable offer.
+   */
+  async answerWith(incoming: IncomingInvite, party: Party): Promise<boolean> {
+    const q = this.#q;
+    if (q.state() === 'offering' && this.#abortOffer) {
+      const done = this.#offerDone;
+      this.#abortOffer();
+      await done;
+    }
+    const offer = incoming.request.body.toString('utf8');
+    if (q.state() !== 'queued') {
+      incoming.reject(480, { reason: 'Call No Longer Waiting' });
+      return false;
+    }
+    if (!offer || !mediaOf(offer)) {
+      incoming.reject(488, { reason: 'SDP Offer Required' });
+      return false;
+    }
+    const d = q.core.deps;
+    let ep: MediaEndpoint;
+    try {
+      ep = await d.media.allocate(`${this.id}:taker`);
+    } catch {
+      incoming.reject(503, { reason: 'No Media Ports' });
+      return false;
+    }
+    const ans = answerOffer(offer, ep);
+    if (!ans || q.state() !== 'queued') {
+      ep.close();
+      incoming.reject(ans ? 480 : 488);
+      return false;
+    }
+    // Reserved for this taker while its 200 waits for the ACK: no offer starts meanwhile.
+    q.to('offering');
+    let dialog: Dialog;
+    try {
+      dialog = await incoming.accept(sdpBody(ans.sdp));
+    } catch {
+      ep.close();
+      if (q.state() === 'offering') q.to('queued');
+      return false;
+    }
+    if (q.state() !== 'offering') {
+      void dialog.bye();
+      ep.close();
+      return false;
+    }
+    this.stopAudio();
+    this.#taker = party;
+    q.connect(new Leg({ dialog, ep, party, role: 'callee', ownsCallId: false }));
+    d.bus.emit({
+      type: 'call.answered',
+      tenantId: this.tenant.id,
+      callId: this.id,
+      at: d.clock.now(),
+      caller: this.caller,
+      callee: party,
+      ...(party.device ? { device: party.device } : {}),
+    });
+    this.#log.info({ event: 'held.taken', by: party.number, device: party.device }, 'waiting call taken');
+    return true;
   }
 
   /** Ends the call from our side: BYE to the caller (and the agent if connected). */

@@ -1,4 +1,5 @@
 import type { IncomingInvite } from '../../sip/ua/index.js';
+import type { QueuedCall } from './queue.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Diversion, Party } from '../events/types.js';
@@ -46,6 +47,11 @@ export interface ServiceNumbers {
 export interface DivertCall extends ServiceCall {
   /** The hops that led here, oldest first (for the greeting and the message's "diverted from"). */
   diversions: Diversion[];
+  /**
+   * The call is answered already and held by the server (a parked call recalled to a workplace that did not
+   * answer, held-calls.ts): the service plays to this instead of answering `incoming`.
+   */
+  held?: QueuedCall;
 }
 
 export type DivertHandler = (call: DivertCall) => Promise<void>;

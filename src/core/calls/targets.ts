@@ -21,6 +21,8 @@ export interface Target {
   from?: string;
   to?: string;
   headers?: Array<[string, string]>;
+  /** A trunk target's number in E.164 form (external-routes.ts), for History-Info. */
+  e164?: string;
   /** Answers a digest challenge to the INVITE with these (a carrier's account). */
   credentials?: { username: string; password: string };
 }
@@ -39,6 +41,7 @@ export function trunkTarget(trunk: TrunkTarget): Target {
     from: trunk.from,
     to: trunk.to,
     headers: trunk.headers ?? [],
+    ...(trunk.e164 ? { e164: trunk.e164 } : {}),
     ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
   };
 }

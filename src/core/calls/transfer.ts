@@ -46,9 +46,9 @@ export const TRANSFEROR_BYE_GRACE_MS = 2_000;
  * 5589 section 6); only when it has not sent its BYE within the grace time do we send ours, so the two BYEs never
  * cross (the later one would get 481).
  */
-function release(core: CallCore, transferor: Leg): void {
+export function release(core: CallCore, transferor: Leg, statusLine = 'SIP/2.0 200 OK'): void {
   transferor.ep.close();
-  void notifySipfrag(transferor.dialog, 'SIP/2.0 200 OK', true).then(() => {
+  void notifySipfrag(transferor.dialog, statusLine, true).then(() => {
     if (transferor.dialog.state === 'terminated') return;
     const clock = core.deps.clock;
     const timer = clock.setTimeout(() => {
@@ -121,6 +121,8 @@ export class Transfers {
     const o = core.deps;
     const plan = await o.directory.plan(core.tenant.id);
     const route = resolveDialString({ dialled, extensions: plan.extensions, registry: o.features });
+    // A feature code a service takes REFERs for (call park): the service answers the REFER.
+    if (route.kind === 'feature' && (await o.referToFeature(tx, transferor, route))) return;
     const target = route.kind === 'workplace' ? plan.workplace(route.extension) : undefined;
     if (!target) {
       tx.respond(createResponse(tx.request, 404, 'Transfer Target Not Found'));

@@ -231,7 +231,49 @@ export interface PresenceChanged {
   previous: 'idle' | 'ringing' | 'busy';
 }
 
-export type DomainEvent = CallEvent | CallCenterEvent | PresenceChanged;
+/**
+ * Call park (features/park): a call waits at a tenant's park location. `callId` is the held call's id (the call
+ * the parked party is in while it waits), `location` the park location's number.
+ */
+interface ParkEventBase {
+  tenantId: string;
+  at: number;
+  callId: string;
+  location: string;
+  /** The party that waits (the caller as the parker's call knew it). */
+  parked: Party;
+  /** The workplace that parked it. */
+  parker: Party;
+}
+
+export interface CallParked extends ParkEventBase {
+  type: 'park.parked';
+  /** refer: a blind transfer to the park code; code: dialled while holding the call. */
+  via: 'refer' | 'code';
+}
+
+export interface CallRetrieved extends ParkEventBase {
+  type: 'park.retrieved';
+  /** The workplace (and device) that took the call with the retrieve code. */
+  by: Party;
+  waitMs: number;
+}
+
+export interface CallRecalled extends ParkEventBase {
+  type: 'park.recalled';
+  /** answered: the parker took it back; diverted: its no-answer rule took the call (voicemail, a forward). */
+  outcome: 'ringing' | 'answered' | 'diverted' | 'unanswered';
+}
+
+/** The location is free again without a retrieve: the parked party hung up or the call was diverted away. */
+export interface ParkEnded extends ParkEventBase {
+  type: 'park.ended';
+  reason: 'hung-up' | 'recalled' | 'diverted';
+}
+
+export type ParkEvent = CallParked | CallRetrieved | CallRecalled | ParkEnded;
+
+export type DomainEvent = CallEvent | CallCenterEvent | PresenceChanged | ParkEvent;
 
 export type DomainEventType = DomainEvent['type'];
 

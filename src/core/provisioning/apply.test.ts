@@ -35,6 +35,7 @@ function failingOnDevice(store: Store, n: number): Store {
     callHistory: s.callHistory,
     trunks: s.trunks,
     pickup: s.pickup,
+    park: s.park,
     blfSubscriptions: s.blfSubscriptions,
     callCenter: s.callCenter,
     voicemail: s.voicemail,

@@ -3,6 +3,7 @@ import { crossCheckExecutives } from './executives.js';
 import { crossCheckGroups } from './groups.js';
 import { devicePasswordProblem } from './password-policy.js';
 import { checkPickupGroups } from './pickup.js';
+import { checkParkLocations } from './park.js';
 import type { RawIssue } from './raw-issue.js';
 import { checkVoicemail } from './voicemail.js';
 
@@ -22,6 +23,7 @@ export function crossCheck(raw: unknown): RawIssue[] {
   tenants.forEach((t, ti) => {
     checkTrunks(t, ti, dids, issues);
     checkPickupGroups(t, ti, issues);
+    checkParkLocations(t, ti, issues);
     checkForwarding(t, ti, issues);
     issues.push(...crossCheckGroups(t, ti));
     issues.push(...crossCheckExecutives(t, ti));

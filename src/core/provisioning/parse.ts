@@ -116,6 +116,7 @@ function toDoc(
       domainAt: position(['tenants', ti, 'domain']),
       pickupGroups: t.pickupGroups.map((g) => ({ name: g.name, members: [...g.members] })),
       pickupOrder: t.pickupOrder,
+      ...(t.park ? { park: { locations: t.park.locations, recallSeconds: t.park.recallSeconds } } : {}),
       workplaces: t.workplaces.map((w) => ({
         extension: w.extension,
         name: w.name,

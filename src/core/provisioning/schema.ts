@@ -4,6 +4,7 @@ import { executiveSchema } from './executives.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
+import { PARK_KEYS, parkTenantKeys } from './park.js';
 import { voicemailSchema, VOICEMAIL_KEYS } from './voicemail.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS, WEB_ROLES } from './types.js';
 
@@ -126,6 +127,7 @@ export const tenantSchema = z.strictObject({
   workplaces: z.array(workplaceSchema).default([]),
   trunks: z.array(trunkSchema).default([]),
   ...pickupTenantKeys,
+  ...parkTenantKeys,
   groups: z.array(groupSchema).default([]),
   executives: z.array(executiveSchema).default([]),
 });
@@ -146,6 +148,7 @@ export const ALLOWED_KEYS: Record<
   | 'register'
   | 'dids'
   | 'pickupGroups'
+  | 'park'
   | 'groups'
   | 'agents'
   | 'voicemail'
@@ -163,6 +166,7 @@ export const ALLOWED_KEYS: Record<
   register: Object.keys(registerSchema.shape),
   dids: Object.keys(didSchema.shape),
   pickupGroups: Object.keys(pickupGroupSchema.shape),
+  park: PARK_KEYS,
   groups: Object.keys(groupSchema.shape),
   agents: ['extension', 'weight'],
   voicemail: VOICEMAIL_KEYS,

@@ -74,6 +74,7 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
       store.voicemail.mailboxes(tenantId),
       store.executives.executives(tenantId),
     ]);
+  const park = await store.park.stored(tenantId);
   const forwarding = new Map(
     await Promise.all(
       workplaces.map(
@@ -149,6 +150,7 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
     })),
     pickupGroups: pickup.groups.map((g) => ({ name: g.name, members: [...g.members] })),
     pickupOrder: pickup.order,
+    ...(park ? { park: { locations: `${park.first}-${park.last}`, recallSeconds: park.recallSeconds } } : {}),
     groups: groups.map((g) => ({
       extension: g.extension,
       name: g.name,

@@ -149,6 +149,8 @@ export interface ProvisionedTenant {
   pickupGroups: Array<{ name: string; members: string[] }>;
   /** Which ringing call `*98` takes when several ring. */
   pickupOrder: 'newest' | 'oldest';
+  /** Call park locations ("700-709") and recall time; absent: the defaults (core/provisioning/park.ts). */
+  park?: { locations: string; recallSeconds: number };
   groups: ProvisionedGroup[];
   executives: ProvisionedExecutive[];
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
@@ -177,6 +179,7 @@ export interface ProvisioningChange {
     | 'trunk'
     | 'did'
     | 'pickup'
+    | 'park'
     | 'group'
     | 'voicemail'
     | 'forwarding'

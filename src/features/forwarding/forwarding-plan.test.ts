@@ -34,7 +34,7 @@ const device = (label: string): Target => ({
 });
 
 /** A context whose plans are plain records, so the steps say which branch the forwarding plan took. */
-function context(o: { devices?: Record<string, Target[]>; externalAllowed?: boolean } = {}) {
+function context(o: { devices?: Record<string, Target[]>; externalAllowed?: boolean; e164?: string } = {}) {
   const calls: { planFor: Array<{ extension: string; d: Diversion }>; external: string[] } = {
     planFor: [],
     external: [],
@@ -51,7 +51,9 @@ function context(o: { devices?: Record<string, Target[]>; externalAllowed?: bool
     externalTarget: (_t, _from, number) => {
       calls.external.push(number);
       return Promise.resolve(
-        o.externalAllowed === false ? undefined : { ...device('trunk'), label: 'trunk' },
+        o.externalAllowed === false
+          ? undefined
+          : { ...device('trunk'), label: 'trunk', ...(o.e164 ? { e164: o.e164 } : {}) },
       );
     },
     planFor: (r, extension, d) => {
@@ -215,6 +217,18 @@ describe('forwardingPlan', () => {
     assert.equal(t.targets[0]!.label, 'trunk');
     assert.deepEqual(t.headers, [['Diversion', '50;no-answer,100;unconditional>+4930555']]);
     assert.deepEqual(step.phase.context?.diversions, [earlier, { from: callee, reason: 'unconditional' }]);
+  });
+
+  it('History-Info lists an outside target in the E.164 form the trunk gives it', async () => {
+    const { ctx } = context({ e164: '+4930555' });
+    const s = settings((x) => (x.always = { enabled: true, target: { kind: 'external', number: '030555' } }));
+    const step = await forwardingPlan(req, ctx, s, headers).first();
+    assert.equal(step.kind, 'ring');
+    if (step.kind !== 'ring') return;
+    const t = step.phase.ring[0]!;
+    // The party (what the events and the caller see) stays as entered; the header carries E.164.
+    assert.deepEqual(t.party, { number: '030555' });
+    assert.deepEqual(t.headers, [['Diversion', '100;unconditional>+4930555']]);
   });
 
   it('an outside number the tenant may not dial is refused (403), never rung', async () => {

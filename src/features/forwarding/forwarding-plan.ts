@@ -64,10 +64,12 @@ export function forwardingPlan(
         const t = await ctx.externalTarget(req.tenant.id, workplace, target.number);
         if (!t) return { kind: 'reject', status: 403, reason: 'Forward Target Not Allowed' };
         const party: Party = { number: target.number };
+        // History-Info names the target as the carrier is asked to route it: E.164 where the trunk knows how.
+        const listed: Party = t.e164 ? { number: t.e164 } : party;
         return {
           kind: 'ring',
           phase: {
-            ring: [{ party, targets: [t], headers: headers(req.tenant.domain, hops, party) }],
+            ring: [{ party, targets: [t], headers: headers(req.tenant.domain, hops, listed) }],
             context: { diversions: hops },
           },
         };

@@ -28,6 +28,7 @@ import {
   type PresenceChange,
   type PresenceStatus,
 } from './presence-state.js';
+import { applyParkEvent, isParkEvent } from './park-lamps.js';
 
 export type { BlfDirectory, LegLookup } from './dialog-package.js';
 
@@ -43,6 +44,8 @@ export interface BlfNotifierOptions {
   publish?: (e: PresenceChanged) => void;
   /** Workplaces in do not disturb: shown busy while they have no call (dialog-package.ts). */
   dnd?: (tenantId: string, workplace: string) => boolean;
+  /** Whether a number is one of the tenant's park locations: its key shows the location (park-lamps.ts). */
+  parkLocation?: (tenantId: string, number: string) => Promise<boolean>;
 }
 
 export class BlfNotifier {
@@ -63,6 +66,7 @@ export class BlfNotifier {
         legs: o.legs,
         book: () => this.#book,
         ...(o.dnd ? { dnd: o.dnd } : {}),
+        ...(o.parkLocation ? { parkLocation: o.parkLocation } : {}),
         log: o.log,
         started: (sub) => this.#watch(sub),
         ended: (sub) => this.#unwatch(sub),
@@ -90,10 +94,13 @@ export class BlfNotifier {
     this.#stopped = true;
   }
 
-  /** Feed one bus event; only call events change presence. */
+  /** Feed one bus event; call events change presence, park events the lamps of park locations. */
   onEvent(e: DomainEvent): void {
-    if (this.#stopped || !e.type.startsWith('call.')) return;
-    const { state, changed } = applyCallEvent(this.#book, e as CallEvent);
+    if (this.#stopped) return;
+    if (!e.type.startsWith('call.') && !isParkEvent(e)) return;
+    const { state, changed } = isParkEvent(e)
+      ? applyParkEvent(this.#book, e)
+      : applyCallEvent(this.#book, e as CallEvent);
     this.#book = state;
     if (changed.length === 0) return;
     this.#publishLamps(changed, e.at);
@@ -150,6 +157,12 @@ export class BlfNotifier {
       if (sub.ended) continue;
       const plan = await this.#o.directory.plan(sub.tenantId);
       const owner = plan.workplace(sub.resource.extension);
+      if (
+        !owner &&
+        sub.resource.kind === 'dialog' &&
+        (await this.#o.parkLocation?.(sub.tenantId, sub.resource.extension))
+      )
+        continue;
       if (!owner) {
         this.#subs.terminate(sub, 'noresource');
         continue;

@@ -69,6 +69,8 @@ export function dialogPackage(o: {
   book: () => PresenceBook;
   /** Workplaces in do not disturb (the composition root passes forwarding's answer). */
   dnd?: (tenantId: string, workplace: string) => boolean;
+  /** Whether a number that is no workplace is a park location of the tenant (watched like one, park-lamps.ts). */
+  parkLocation?: (tenantId: string, number: string) => Promise<boolean>;
   log: Logger;
   started(sub: BlfSubscription): void;
   ended(sub: BlfSubscription): void;
@@ -89,6 +91,11 @@ export function dialogPackage(o: {
       if (target.kind === 'unknown') return { ok: false, status: 404 };
       const plan = await o.directory.plan(tenant.id);
       const owner = plan.workplace(target.extension);
+      if (!owner && target.kind === 'dialog' && (await o.parkLocation?.(tenant.id, target.extension))) {
+        if (!accepts(request, DIALOG_INFO_CONTENT_TYPE))
+          return { ok: false, status: 406, headers: [['Accept', DIALOG_INFO_CONTENT_TYPE]] };
+        return { ok: true, resource: parkResource(target.extension, 0) };
+      }
       if (!owner) return { ok: false, status: 404 };
       if (target.kind === 'list') {
         // RFC 4662 section 4: a list URI without eventlist support → 421 naming the extension.
@@ -130,6 +137,11 @@ export function dialogPackage(o: {
         if (stored.kind !== 'dialog' && stored.kind !== 'list') return undefined;
         const plan = await o.directory.plan(tenantId);
         const owner = plan.workplace(stored.resource);
+        if (!owner && stored.kind === 'dialog' && (await o.parkLocation?.(tenantId, stored.resource)))
+          return {
+            resource: parkResource(stored.resource, stored.versions[stored.resource] ?? RESTORE_MARGIN),
+            gone: false,
+          };
         const members = !owner ? [] : stored.kind === 'list' ? membersOf(plan, owner) : [stored.resource];
         return {
           resource: {
@@ -144,6 +156,17 @@ export function dialogPackage(o: {
         };
       },
     },
+  };
+}
+
+/** A park location watched as one resource (its document: park-lamps.ts). */
+function parkResource(location: string, version: number): BlfResource {
+  return {
+    kind: 'dialog',
+    extension: location,
+    members: [location],
+    names: new Map([[location, `Park ${location}`]]),
+    resourceVersions: new Map([[location, version]]),
   };
 }
 

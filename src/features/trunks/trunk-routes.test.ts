@@ -80,6 +80,7 @@ describe('TrunkRoutes', () => {
       requestUri: 'sip:+4930555@127.0.0.1:5090',
       from: '<sip:+4930123456100@127.0.0.1>',
       to: '<sip:+4930555@127.0.0.1>',
+      e164: '+4930555',
       headers: [['P-Asserted-Identity', '<sip:+4930123456100@127.0.0.1>']],
       // The registration account also answers the carrier's challenge to the INVITE.
       credentials: { username: '4930123', password: 'pw' },
@@ -93,7 +94,10 @@ describe('TrunkRoutes', () => {
   });
 
   it('outbound: national format; a host name resolved once; tcp in the Request-URI', async () => {
-    assert.equal((await routes.outbound('beta', '200', '+4930555'))?.requestUri, 'sip:030555@127.0.0.1:5090');
+    const b = await routes.outbound('beta', '200', '+4930555');
+    assert.equal(b?.requestUri, 'sip:030555@127.0.0.1:5090');
+    // A national-format trunk still names the number in E.164 for History-Info.
+    assert.equal(b?.e164, '+4930555');
     const g1 = await routes.outbound('gamma', '300', '01234');
     const g2 = await routes.outbound('gamma', '300', '01235');
     assert.equal(g1?.requestUri, 'sip:+431234@sip.carrier.example:5070;transport=tcp');

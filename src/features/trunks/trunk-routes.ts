@@ -81,6 +81,12 @@ export class TrunkRoutes implements ExternalRoutes {
       countryCode: trunk.countryCode,
     });
     if (formatted === undefined) return undefined;
+    const e164 = formatOutboundNumber({
+      dialled: number,
+      prefix: '',
+      format: 'e164',
+      countryCode: trunk.countryCode,
+    });
     const address = await this.#address(trunk.peerHost);
     if (address === undefined) return undefined;
 
@@ -102,6 +108,7 @@ export class TrunkRoutes implements ExternalRoutes {
       requestUri: `sip:${formatted}@${host}:${trunk.peerPort}${transport}`,
       from: identity,
       to: `<sip:${formatted}@${host}>`,
+      ...(e164 ? { e164 } : {}),
       headers: [['P-Asserted-Identity', identity]],
       ...(trunk.regUsername && trunk.regPassword
         ? { credentials: { username: trunk.regUsername, password: trunk.regPassword } }

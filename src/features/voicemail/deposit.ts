@@ -8,6 +8,7 @@ import type { MailboxRecord } from '../../store/voicemail-store.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { Mailboxes } from './mailboxes.js';
+import type { GreetingKind } from './message-files.js';
 import { VoiceSession } from './voice-session.js';
 
 /** Shorter than this is discarded (a caller who hung up at the beep). */
@@ -31,7 +32,8 @@ export interface DepositContext {
 }
 
 /**
- * Leaving a message in `box` on an answered call: the greeting (the owner's own or the spoken default), the beep,
+ * Leaving a message in `box` on an answered call: the greeting for `x.greeting` (the owner's own or the spoken
+ * default), the beep,
  * then the caller's audio is recorded until `#`, the length limit, or the hang-up. A full mailbox says so and
  * records nothing. The recording is kept only when it is a message (isMessage); the file is written after the
  * recorder stopped, never from the packet path.
@@ -40,7 +42,7 @@ export async function deposit(
   ctx: DepositContext,
   held: QueuedCall,
   box: MailboxRecord,
-  x: { caller: Party; lang: PromptLanguage; email: boolean },
+  x: { caller: Party; lang: PromptLanguage; email: boolean; greeting: GreetingKind },
 ): Promise<void> {
   const s = new VoiceSession(held, ctx.clock);
   const log = ctx.log.child({ mailbox: box.extension });
@@ -52,8 +54,14 @@ export async function deposit(
       return;
     }
     const own =
-      box.greeting === 'own' ? await ctx.mailboxes.files.greeting(box.tenantId, box.extension) : undefined;
-    if (!(await s.play(own ?? ctx.prompts.get(x.lang, 'vm-greeting')))) return;
+      x.greeting === 'busy'
+        ? await ctx.mailboxes.files.greeting(box.tenantId, box.extension, 'busy')
+        : box.greeting === 'own'
+          ? await ctx.mailboxes.files.greeting(box.tenantId, box.extension)
+          : undefined;
+    const spoken = x.greeting === 'busy' ? 'vm-greeting-busy' : 'vm-greeting';
+    log.info({ event: 'voicemail.greeting.play', kind: x.greeting, own: own !== undefined }, 'greeting');
+    if (!(await s.play(own ?? ctx.prompts.get(x.lang, spoken)))) return;
     if (!(await s.play(beep()))) return;
     s.clearDigits();
     const recorder = held.record(box.maxMessageS * 1000);

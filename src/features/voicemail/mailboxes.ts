@@ -1,3 +1,4 @@
+import type { GreetingKind } from './message-files.js';
 import { randomBytes } from 'node:crypto';
 import type { Party } from '../../core/events/types.js';
 import type { AudioSource } from '../../media/index.js';
@@ -94,9 +95,18 @@ export class Mailboxes {
     return this.#o.store.setPin(tenantId, extension, pinHash);
   }
 
-  async setGreeting(tenantId: string, extension: string, audio: AudioSource): Promise<void> {
-    await this.#o.files.writeGreeting(tenantId, extension, audio);
-    await this.#o.store.setGreeting(tenantId, extension, 'own');
+  /**
+   * The owner's own greeting. The store's `greeting` says whether the unavailable one is the owner's; a busy
+   * greeting is the owner's when its file exists.
+   */
+  async setGreeting(
+    tenantId: string,
+    extension: string,
+    audio: AudioSource,
+    kind: GreetingKind = 'unavailable',
+  ): Promise<void> {
+    await this.#o.files.writeGreeting(tenantId, extension, audio, kind);
+    if (kind === 'unavailable') await this.#o.store.setGreeting(tenantId, extension, 'own');
   }
 
   async #changed(tenantId: string, extension: string): Promise<void> {

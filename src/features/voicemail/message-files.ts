@@ -41,12 +41,21 @@ export class MessageFiles {
     await rm(this.messagePath(tenantId, extension, id), { force: true });
   }
 
-  async writeGreeting(tenantId: string, extension: string, audio: AudioSource): Promise<void> {
-    await this.#write(join(this.#box(tenantId, extension), 'greeting.wav'), audio);
+  async writeGreeting(
+    tenantId: string,
+    extension: string,
+    audio: AudioSource,
+    kind: GreetingKind = 'unavailable',
+  ): Promise<void> {
+    await this.#write(join(this.#box(tenantId, extension), greetingFile(kind)), audio);
   }
 
-  async greeting(tenantId: string, extension: string): Promise<AudioSource | undefined> {
-    const b = await readFile(join(this.#box(tenantId, extension), 'greeting.wav')).catch(() => undefined);
+  async greeting(
+    tenantId: string,
+    extension: string,
+    kind: GreetingKind = 'unavailable',
+  ): Promise<AudioSource | undefined> {
+    const b = await readFile(join(this.#box(tenantId, extension), greetingFile(kind))).catch(() => undefined);
     return b ? readWav(b) : undefined;
   }
 
@@ -80,4 +89,14 @@ export class MessageFiles {
 function safe(s: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(s)) throw new Error(`not a safe file name part: ${JSON.stringify(s)}`);
   return s;
+}
+
+/**
+ * Which greeting a caller hears: `busy` when the call reached the mailbox because the workplace was busy, else
+ * `unavailable` (no answer, not reachable, always, do not disturb) — docs/voicemail.md, "Greetings".
+ */
+export type GreetingKind = 'unavailable' | 'busy';
+
+function greetingFile(kind: GreetingKind): string {
+  return kind === 'busy' ? 'greeting-busy.wav' : 'greeting.wav';
 }

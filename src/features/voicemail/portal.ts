@@ -1,3 +1,4 @@
+import type { GreetingKind } from './message-files.js';
 import type { QueuedCall } from '../../core/calls/queue.js';
 import { pinProblem } from '../../core/provisioning/password-policy.js';
 import { hashPin, verifyPin } from '../../core/provisioning/pin.js';
@@ -32,7 +33,7 @@ export interface PortalContext {
 /**
  * The voice portal on an answered call to the owner's own mailbox: the PIN (three wrong ones end the call, each
  * counted as an authentication failure), the counts, then the menu — 1 new messages, 2 saved messages, 3 record
- * the greeting, 4 change the PIN, * hang up. While listening: 1 replay, 2 save, 3 delete, 4 next, * back.
+ * the greeting (heard when unavailable), 4 change the PIN, 5 record the busy greeting, * hang up. While listening: 1 replay, 2 save, 3 delete, 4 next, * back.
  * A message counts as heard (leaves `new`, MWI follows) once it was played to its end or skipped.
  */
 export async function portal(
@@ -77,7 +78,8 @@ export async function portal(
       idle = 0;
       if (d === '*') break;
       if (d === '1' || d === '2') await listen(ctx, s, box, lang, d === '1' ? 'new' : 'saved');
-      else if (d === '3') await recordGreeting(ctx, s, held, box, lang);
+      else if (d === '3') await recordGreeting(ctx, s, held, box, lang, 'unavailable');
+      else if (d === '5') await recordGreeting(ctx, s, held, box, lang, 'busy');
       else if (d === '4') await changePin(ctx, s, box, lang);
     }
     if (!s.ended) await s.play(p.get(lang, 'goodbye'));
@@ -157,6 +159,7 @@ async function recordGreeting(
   held: QueuedCall,
   box: MailboxRecord,
   lang: PromptLanguage,
+  kind: GreetingKind,
 ): Promise<void> {
   if (!(await s.play(ctx.prompts.get(lang, 'vm-record-greeting')))) return;
   if (!(await s.play(beep()))) return;
@@ -167,8 +170,8 @@ async function recordGreeting(
   await s.digits(1, GREETING_MAX_MS + 1000); // '#' (or any key) ends it
   const audio = rec.stop();
   if (s.ended || !isMessage(audio)) return;
-  await ctx.mailboxes.setGreeting(box.tenantId, box.extension, audio);
-  ctx.log.info({ event: 'voicemail.greeting', mailbox: box.extension }, 'own greeting recorded');
+  await ctx.mailboxes.setGreeting(box.tenantId, box.extension, audio, kind);
+  ctx.log.info({ event: 'voicemail.greeting', mailbox: box.extension, kind }, 'own greeting recorded');
   await s.play(ctx.prompts.get(lang, 'vm-greeting-saved'));
 }
 

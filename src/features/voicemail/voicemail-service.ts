@@ -1,12 +1,13 @@
 import type { QueuedCall } from '../../core/calls/queue.js';
 import type { TerminatingService } from '../../core/calls/ring-plan.js';
 import type {
+  DivertCall,
   DivertHandler,
   FeatureHandler,
   FeatureInvocation,
   ServiceCall,
 } from '../../core/calls/service-handlers.js';
-import type { Party } from '../../core/events/types.js';
+import type { Diversion, Party } from '../../core/events/types.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
 import { PromptSet, type PromptLanguage } from '../../media/audio/prompts.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
@@ -18,7 +19,7 @@ import { deposit } from './deposit.js';
 import { EmailNotifier, type MailContent } from './email-notifier.js';
 import { Mailboxes } from './mailboxes.js';
 import type { MailboxCounts } from './message-summary.js';
-import { MessageFiles } from './message-files.js';
+import { MessageFiles, type GreetingKind } from './message-files.js';
 import { portal } from './portal.js';
 import { VOICEMAIL_CODES } from './feature-codes.js';
 import { ownMailboxService, PORTAL_SERVICE } from './own-mailbox.js';
@@ -173,7 +174,10 @@ export class VoicemailService {
       return;
     }
     const wp = (await this.#o.directory.plan(call.tenant.id)).workplace(box.extension);
-    const held = await this.#answer(call.incoming, call.tenant, call.caller, box.extension, call.log);
+    const divert: Partial<DivertCall> = call;
+    // A parked call recalled to its parker is answered already: it goes on with the server.
+    const held =
+      divert.held ?? (await this.#answer(call.incoming, call.tenant, call.caller, box.extension, call.log));
     if (!held) return;
     call.log.info(
       { event: 'voicemail.deposit', mailbox: box.extension, caller: call.caller.number },
@@ -183,6 +187,7 @@ export class VoicemailService {
       caller: call.caller,
       lang: language(wp),
       email: box.emailNotify && !!wp?.email && this.#email !== undefined,
+      greeting: greetingFor(divert.diversions ?? []),
     });
   }
 
@@ -289,6 +294,11 @@ export class VoicemailService {
       },
     };
   }
+}
+
+/** The busy greeting when the last hop diverted on busy (the ring plan's failure reason), else unavailable. */
+export function greetingFor(diversions: readonly Diversion[]): GreetingKind {
+  return diversions.at(-1)?.reason === 'user-busy' ? 'busy' : 'unavailable';
 }
 
 function language(wp: WorkplaceRecord | undefined): PromptLanguage {
