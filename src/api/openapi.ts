@@ -62,7 +62,11 @@ function operation(r: AnyRoute): Record<string, unknown> {
   const responses: Record<string, unknown> = {
     [String(r.ok.status)]: {
       description: r.ok.description,
-      ...(r.ok.schema ? { content: { 'application/json': { schema: schema(r.ok.schema, 'output') } } } : {}),
+      ...(r.ok.mediaType
+        ? { content: { [r.ok.mediaType]: { schema: { type: 'string', contentMediaType: r.ok.mediaType } } } }
+        : r.ok.schema
+          ? { content: { 'application/json': { schema: schema(r.ok.schema, 'output') } } }
+          : {}),
     },
     '400': errorResponse('malformed request (the field is named)'),
   };
