@@ -18,7 +18,9 @@ export function openApiDocument(routes: RouteTable, version: string): Record<str
       tags: ['events'],
       summary:
         'WebSocket event stream (upgrade). Token in Sec-WebSocket-Protocol: "zentrale.v1, bearer.<token>" or ' +
-        'Authorization; ?since=<seq> resumes. See docs/api.md.',
+        'Authorization; ?since=<seq> resumes. Heartbeat: a ping frame and a {"type":"heartbeat"} message every ' +
+        '30 s. Close codes: 4001 logged out, 4002 session expired, 4008 slow consumer, 4009 no pong, 1001 ' +
+        'shutdown. See docs/api.md.',
       security: [{ bearer: [] }],
       parameters: [{ name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } }],
       responses: {

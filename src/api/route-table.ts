@@ -99,7 +99,14 @@ export class RouteTable {
   }
 }
 
-const ANONYMOUS: Principal = { tenantId: '', workplace: '', role: 'user', tokenHash: '', domain: '' };
+const ANONYMOUS: Principal = {
+  tenantId: '',
+  workplace: '',
+  role: 'user',
+  tokenHash: '',
+  domain: '',
+  expiresAt: 0,
+};
 
 function parse(
   schema: Schema | undefined,
