@@ -230,4 +230,28 @@ describe('e2e: transfers, pull and call-as through the HTTP API with real phones
     assert.ok(coraHearsAnna > 0.5, `the callee hears the assistant (share ${coraHearsAnna.toFixed(3)})`);
     assert.ok(annaHearsCora > 0.5, `the assistant hears the callee (share ${annaHearsCora.toFixed(3)})`);
   });
+
+  it("click-to-dial follows the callee's forwarding, set through the API", async () => {
+    const { annaDesk, ben, cora } = phones;
+    const coraApi = new ApiClient(t.server.httpPort);
+    assert.equal(await coraApi.login(DOMAIN, '202', 'acme-Cora-Web-Pa55word'), 201);
+    const set = await coraApi.request('PUT', '/api/v1/me/forwarding', {
+      always: { to: '201', enabled: true },
+    });
+    assert.equal(set.status, 200, JSON.stringify(set.json));
+    try {
+      const id = await clickToDial('202', ben);
+      assert.equal((await calls())[0]?.other.number, '201');
+      assert.ok(!cora.events.some((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED'));
+      await sleep(2000);
+      const benDown = ben.waitFor('CALL_CLOSED');
+      assert.equal((await anna.request('POST', `/api/v1/calls/${id}/hangup`)).status, 204);
+      await Promise.all([benDown, annaDesk.waitFor('CALL_CLOSED')]);
+      const benHearsAnna = await hears(ben, TONE.annaDesk, 'forward target');
+      assert.ok(benHearsAnna > 0.5, `the forward target hears the desk (share ${benHearsAnna.toFixed(3)})`);
+    } finally {
+      const off = await coraApi.request('PUT', '/api/v1/me/forwarding', { always: { enabled: false } });
+      assert.equal(off.status, 200);
+    }
+  });
 });
