@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient, type EventStreamClient } from './support/api-client.js';
 import { BaresipPhone, type BaresipEvent } from './support/baresip.js';
 import { heardShare } from './support/heard.js';
+import { runSipp } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
 /**
@@ -252,6 +253,49 @@ describe('e2e: transfers, pull and call-as through the HTTP API with real phones
     } finally {
       const off = await coraApi.request('PUT', '/api/v1/me/forwarding', { always: { enabled: false } });
       assert.equal(off.status, 200);
+    }
+  });
+
+  it('click-to-dial from a sipp desk phone: auto-answer hints, the callee answers, RTP both ways', async () => {
+    const { cora } = phones;
+    const port = CLIENT_BASE + 200;
+    const sipp = (scenario: string, expires: number) =>
+      runSipp({
+        scenario,
+        target: t.udp,
+        localPort: port,
+        keys: { user: 'anna-sipp', domain: DOMAIN, expires },
+        extra: ['-au', 'anna-sipp', '-ap', 'acme-AnnaX-Pa55word'],
+      });
+    assert.equal((await sipp('register-auth.xml', 300)).code, 0);
+    try {
+      // The desk echoes the audio it gets: the callee hears its own tone only if RTP flows both ways.
+      const desk = runSipp({
+        scenario: 'desk-auto-answer.xml',
+        target: t.udp,
+        localPort: port,
+        keys: { user: 'anna-sipp' },
+        timeoutS: 30,
+        extra: ['-mi', '127.0.0.1', '-mp', String(port + 2), '-rtp_echo'],
+      });
+      await sleep(300);
+      const coraUp = cora.waitFor('CALL_ESTABLISHED');
+      const r = await anna.request('POST', '/api/v1/calls', { device: 'anna-sipp', to: '202' });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      await coraUp;
+      await stream.waitFor((m) => m.type === 'call.answered');
+      const view = (await calls())[0]!;
+      assert.deepEqual([view.state, view.device, view.other.number], ['talking', 'anna-sipp', '202']);
+      await sleep(2500);
+      const coraDown = cora.waitFor('CALL_CLOSED');
+      assert.equal((await anna.request('POST', `/api/v1/calls/${view.id}/hangup`)).status, 204);
+      await coraDown;
+      const run = await desk;
+      assert.equal(run.code, 0, `the desk phone saw both hints and the BYE:\n${run.stderr}`);
+      const echoed = await hears(cora, TONE.cora, 'callee');
+      assert.ok(echoed > 0.5, `the callee hears its tone back through the desk (share ${echoed.toFixed(3)})`);
+    } finally {
+      await sipp('unregister-all.xml', 0);
     }
   });
 });
