@@ -9,10 +9,11 @@ import { runSipp } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
 /**
- * Blind and attended transfer, call pull and "call as" an executive, each driven through the HTTP routes while
- * real phones (baresip, answering by themselves as a desk phone with the auto-answer hints does) are in the call.
- * Each test checks the SIP side: which phones are connected or left (baresip's call events), the identity a
- * callee is shown, and that the two remaining parties hear each other's tone (RTP through the relay).
+ * Hold and resume, blind and attended transfer, call pull, "call as" an executive and click-to-dial into a
+ * forward, each driven through the HTTP routes while real phones (baresip, answering by themselves as a desk phone
+ * with the auto-answer hints does; one sipp desk phone that checks the hints) are in the call. Each test checks
+ * the SIP side: which phones are connected or left (baresip's call events, re-INVITEs), the identity a callee is
+ * shown, and what the parties hear (each other's tone, or music while held: RTP through the relay).
  */
 const FIXTURE = fileURLToPath(new URL('./fixtures/api-transfers.yaml', import.meta.url));
 const DOMAIN = 'acme.zentrale.test';
@@ -113,6 +114,45 @@ describe('e2e: transfers, pull and call-as through the HTTP API with real phones
     return { id: list[0]!.id, shown };
   }
   const clickToDial = async (to: string, far: BaresipPhone) => (await dialled(to, far)).id;
+
+  it('hold and resume by API: the desk phone is re-INVITEd, the far party hears music, then the desk again', async () => {
+    const { annaDesk, ben } = phones;
+    // Held until the end: the far party's last seconds are music, not the desk's tone.
+    let id = await clickToDial('201', ben);
+    await sleep(1000);
+    let reinvite = annaDesk.waitFor('CALL_REMOTE_SDP', 5000, (e) => e.param === 'offer');
+    assert.equal((await anna.request('POST', `/api/v1/calls/${id}/hold`)).status, 204);
+    await reinvite;
+    await stream.waitFor((m) => m.type === 'call.held');
+    assert.equal((await calls())[0]?.state, 'held');
+    await sleep(2500);
+    let benDown = ben.waitFor('CALL_CLOSED');
+    assert.equal((await anna.request('POST', `/api/v1/calls/${id}/hangup`)).status, 204);
+    await benDown;
+    const whileHeld = await hears(ben, TONE.annaDesk, 'held far party');
+    assert.ok(whileHeld < 0.2, `held: the far party does not hear the desk (share ${whileHeld.toFixed(3)})`);
+    await sleep(1000);
+    ben.clearRecordings();
+    annaDesk.clearEvents();
+
+    // Held, then resumed: the desk is heard again.
+    id = await clickToDial('201', ben);
+    reinvite = annaDesk.waitFor('CALL_REMOTE_SDP', 5000, (e) => e.param === 'offer');
+    assert.equal((await anna.request('POST', `/api/v1/calls/${id}/hold`)).status, 204);
+    await reinvite;
+    await sleep(1000);
+    reinvite = annaDesk.waitFor('CALL_REMOTE_SDP', 5000, (e) => e.param === 'offer');
+    assert.equal((await anna.request('POST', `/api/v1/calls/${id}/resume`)).status, 204);
+    await reinvite;
+    await stream.waitFor((m) => m.type === 'call.resumed');
+    assert.equal((await calls())[0]?.state, 'talking');
+    await sleep(2500);
+    benDown = ben.waitFor('CALL_CLOSED');
+    assert.equal((await anna.request('POST', `/api/v1/calls/${id}/hangup`)).status, 204);
+    await benDown;
+    const resumed = await hears(ben, TONE.annaDesk, 'resumed far party');
+    assert.ok(resumed > 0.5, `resumed: the far party hears the desk again (share ${resumed.toFixed(3)})`);
+  });
 
   it('blind transfer: the far party ends up with the target, the desk phone leaves the call', async () => {
     const { annaDesk, ben, cora } = phones;
