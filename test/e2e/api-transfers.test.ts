@@ -338,4 +338,57 @@ describe('e2e: transfers, pull and call-as through the HTTP API with real phones
       await sipp('unregister-all.xml', 0);
     }
   });
+
+  it('group pickup by API: my desk phone takes the call ringing at a colleague of my pickup group', async () => {
+    const { annaDesk, cora } = phones;
+    const port = CLIENT_BASE + 210;
+    const sipp = (scenario: string, expires: number) =>
+      runSipp({
+        scenario,
+        target: t.udp,
+        localPort: port,
+        keys: { user: 'dora', domain: DOMAIN, expires },
+        extra: ['-au', 'dora', '-ap', 'acme-Ringer-Pa55word'],
+      });
+    assert.equal((await sipp('register-auth.xml', 300)).code, 0);
+    try {
+      // Dora's phone rings and must get CANCEL "Call completed elsewhere" once the call is picked up.
+      const dora = runSipp({
+        scenario: 'device-cancelled-elsewhere.xml',
+        target: t.udp,
+        localPort: port,
+        keys: { user: 'dora' },
+        timeoutS: 20,
+      });
+      await sleep(300);
+      await cora.command('dial', `sip:203@${DOMAIN}`);
+      // Until the call rings at 203 there is nothing to pick up.
+      const dorasCalls = () => t.server.calls.control.callsOf({ tenantId: 'acme', workplace: '203' });
+      for (let i = 0; i < 50 && dorasCalls()[0]?.state !== 'ringing'; i++) await sleep(100);
+      assert.equal(dorasCalls()[0]?.state, 'ringing');
+      const up = Promise.all([annaDesk.waitFor('CALL_ESTABLISHED'), cora.waitFor('CALL_ESTABLISHED')]);
+      const r = await anna.request('POST', '/api/v1/calls/pickup', { device: 'anna-desk' });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      await up;
+      const picked = await stream.waitFor((m) => m.type === 'call.picked-up');
+      assert.equal(picked.data['kind'], 'group');
+      assert.equal((picked.data['from'] as { workplace: string }).workplace, '203');
+      const run = await dora;
+      assert.equal(
+        run.code,
+        0,
+        `the colleague's phone got CANCEL "Call completed elsewhere":\n${run.stderr}`,
+      );
+      await sleep(2000);
+      const coraDown = cora.waitFor('CALL_CLOSED');
+      await annaDesk.command('hangup');
+      await coraDown;
+      const annaHearsCora = await hears(annaDesk, TONE.cora, 'picker');
+      const coraHearsAnna = await hears(cora, TONE.annaDesk, 'caller');
+      assert.ok(annaHearsCora > 0.5, `the picker hears the caller (share ${annaHearsCora.toFixed(3)})`);
+      assert.ok(coraHearsAnna > 0.5, `the caller hears the picker (share ${coraHearsAnna.toFixed(3)})`);
+    } finally {
+      await sipp('unregister-all.xml', 0);
+    }
+  });
 });
