@@ -4,7 +4,9 @@ import type { AgentStatusName, Party } from '../core/events/types.js';
 import type { ProvisioningChange, ProvisioningDoc } from '../core/provisioning/types.js';
 import type { TenantPlan } from '../core/directory/directory.js';
 import type { AuthThrottle } from '../core/security/auth-throttle.js';
+import type { ForwardingRecord, ForwardTargetRecord } from '../store/forwarding-store.js';
 import type { RegistrationRecord, Store } from '../store/types.js';
+import type { MessageFolder, VoicemailMessageRecord } from '../store/voicemail-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 
@@ -27,6 +29,12 @@ export interface ApiDeps {
   callCenter: CallCenterPort;
   /** The one-transaction planner, for admin edits; `dryRun` only plans. */
   provisioner: { applyDoc(doc: ProvisioningDoc, o: { dryRun?: boolean }): Promise<ProvisioningChange[]> };
+  /** Executive–assistant settings; without it those routes answer 501. */
+  executives?: ExecutivePort | undefined;
+  /** Call forwarding and do not disturb; without it those routes answer 501. */
+  forwarding?: ForwardingPort | undefined;
+  /** Voicemail messages; without it those routes answer 501. */
+  voicemail?: VoicemailPort | undefined;
   /** Third-party call control; without it the call routes answer 501. */
   calls?: CallControl | undefined;
   /** Session lifetime (default 12 h). */
@@ -35,6 +43,8 @@ export interface ApiDeps {
   streamMaxBuffered?: number;
   /** Event stream: events kept per tenant for reconnects with `since` (default 1000). */
   streamReplay?: number;
+  /** Event stream: a heartbeat (WebSocket ping) every this many ms (default 30 s). */
+  streamHeartbeatMs?: number;
 }
 
 export type LoginOutcome = 'ok' | 'forbidden' | 'not-agent' | 'unknown-group' | 'no-package';
@@ -61,4 +71,55 @@ export interface CallCenterPort {
   setLogin(tenantId: string, group: string, workplace: string, loggedIn: boolean): Promise<LoginOutcome>;
   /** Undefined: no such group in the tenant. */
   queue(tenantId: string, group: string): Promise<QueueView | undefined>;
+}
+
+/** One executive as the API shows it: the provisioned modes and the runtime switches in force. */
+export interface ExecutiveState {
+  extension: string;
+  filtering: 'off' | 'all' | 'internal' | 'external';
+  /** The runtime switch (#61/#62); false whenever `filtering` is off. */
+  filterOn: boolean;
+  alerting: 'simultaneous' | 'sequential';
+  screening: boolean;
+  /** Whether assistants may opt in and out (else every assistant is always in). */
+  optInOut: boolean;
+  /** In alerting order. */
+  assistants: Array<{ extension: string; optedIn: boolean; divertTo: string | null; divertOn: boolean }>;
+}
+
+/** The executive–assistant service as the API uses it: one tenant's executives and their runtime switches. */
+export interface ExecutivePort {
+  executives(tenantId: string): Promise<ExecutiveState[]>;
+  setFilter(tenantId: string, executive: string, on: boolean): Promise<void>;
+  setOptIn(tenantId: string, executive: string, assistant: string, optedIn: boolean): Promise<void>;
+  setDivert(tenantId: string, executive: string, assistant: string, on: boolean): Promise<void>;
+}
+
+/** Call forwarding and do not disturb of one workplace (the forwarding service). */
+export interface ForwardingPort {
+  settings(tenantId: string, workplace: string): Promise<ForwardingRecord>;
+  /** Stored, in force and told to the phones' feature keys, like a change by feature code. */
+  update(
+    tenantId: string,
+    workplace: string,
+    change: (s: ForwardingRecord) => void,
+  ): Promise<ForwardingRecord>;
+  /** What a forward number means for this workplace, or why it is refused (SIP status and reason). */
+  resolveTarget(
+    tenantId: string,
+    workplace: string,
+    number: string,
+  ): Promise<ForwardTargetRecord | { status: number; reason: string }>;
+}
+
+/** One workplace's mailbox (the voicemail service); every method is scoped to the tenant and the mailbox. */
+export interface VoicemailPort {
+  /** Oldest first; undefined: the workplace has no mailbox. */
+  messages(tenantId: string, extension: string): Promise<VoicemailMessageRecord[] | undefined>;
+  /** Moves a message between new and saved (MWI follows); false: no such message in this mailbox. */
+  setFolder(tenantId: string, extension: string, id: string, folder: MessageFolder): Promise<boolean>;
+  /** Removes the message and its audio; false: no such message in this mailbox. */
+  remove(tenantId: string, extension: string, id: string): Promise<boolean>;
+  /** The message's audio as a WAV file; undefined: no such message in this mailbox. */
+  audio(tenantId: string, extension: string, id: string): Promise<Buffer | undefined>;
 }

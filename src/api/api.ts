@@ -6,6 +6,7 @@ import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
+import { forwardingRoutes } from './forwarding.js';
 import { historyRoutes } from './history.js';
 import { meRoutes } from './me.js';
 import { openApiDocument } from './openapi.js';
@@ -13,6 +14,7 @@ import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
+import { voicemailRoutes } from './voicemail.js';
 import { workplaceRoutes } from './workplaces.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
@@ -46,7 +48,9 @@ export class Api {
     blfRoutes(this.routes, deps, editor);
     callCenterRoutes(this.routes, deps);
     historyRoutes(this.routes, deps);
-    executiveRoutes(this.routes);
+    executiveRoutes(this.routes, deps, editor);
+    forwardingRoutes(this.routes, deps);
+    voicemailRoutes(this.routes, deps);
     adminRoutes(this.routes, deps, editor);
   }
 

@@ -7,7 +7,7 @@ import { EventHub, type StreamClient } from './event-hub.js';
 const client = (tenantId: string, workplace: string, o: Partial<StreamClient> = {}) => {
   const got: string[] = [];
   const c: StreamClient = {
-    who: { tenantId, workplace, role: 'user', domain: 'x', tokenHash: 'h' },
+    who: { tenantId, workplace, role: 'user', domain: 'x', tokenHash: 'h', expiresAt: 0 },
     blf: new Set(),
     groups: new Set(),
     send: (m) => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TimerHandle } from '../util/clock.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiDeps } from './api-deps.js';
 import { callJson } from './calls.js';
@@ -12,7 +13,19 @@ export const EVENTS_PATH = '/api/v1/events';
 export const STREAM_PROTOCOL = 'zentrale.v1';
 
 /** Close codes (4000-4999 are the application's, RFC 6455 section 7.4.2). */
-export const CLOSE = { LOGGED_OUT: 4001, SLOW_CONSUMER: 4008, SHUTDOWN: 1001 } as const;
+export const CLOSE = {
+  /** Logged out, or the login was removed by provisioning. */
+  LOGGED_OUT: 4001,
+  /** The session's token expired: log in again. */
+  SESSION_EXPIRED: 4002,
+  SLOW_CONSUMER: 4008,
+  /** No pong to the last heartbeat ping: the peer is gone (RFC 6455 section 5.5.2). */
+  NO_PONG: 4009,
+  SHUTDOWN: 1001,
+} as const;
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * `GET /api/v1/events`: the WebSocket event stream, on the API's own HTTP server (the SIP WebSocket transport
@@ -22,6 +35,11 @@ export const CLOSE = { LOGGED_OUT: 4001, SLOW_CONSUMER: 4008, SHUTDOWN: 1001 } a
  * snapshot (my calls, my BLF lamps, my agent state) with the tenant's sequence number, or — after a reconnect
  * with `?since=<seq>` — a `resumed` marker followed by the events missed. A client that does not read is cut
  * off with close code 4008 once its send buffer exceeds the limit, instead of growing our memory.
+ *
+ * Heartbeat: every `streamHeartbeatMs` each client gets a WebSocket ping (RFC 6455 section 5.5.2) and a
+ * `{"type":"heartbeat"}` message (browsers see no ping frames, so a page learns from the message that the stream
+ * is alive); a client that did not answer the previous ping with a pong is dropped. The stream ends with 4002
+ * when the session's token expires and 4001 when it is logged out or its login is removed.
  */
 export class EventStream {
   readonly #deps: ApiDeps;
@@ -33,8 +51,10 @@ export class EventStream {
     handleProtocols: (protocols) => (protocols.has(STREAM_PROTOCOL) ? STREAM_PROTOCOL : false),
   });
   readonly #maxBuffered: number;
-  readonly #live = new Map<WebSocket, StreamClient>();
+  readonly #live = new Map<WebSocket, MutableClient>();
   readonly #offRevoked: () => void;
+  readonly #heartbeatMs: number;
+  #beat: TimerHandle | undefined;
 
   constructor(deps: ApiDeps, sessions: SessionService) {
     this.#deps = deps;
@@ -45,6 +65,8 @@ export class EventStream {
     this.#offRevoked = sessions.onRevoked((h) => {
       for (const [ws, c] of this.#live) if (c.who.tokenHash === h) ws.close(CLOSE.LOGGED_OUT, 'logged out');
     });
+    this.#heartbeatMs = deps.streamHeartbeatMs ?? 30_000;
+    this.#beat = deps.clock.setTimeout(() => this.#heartbeat(), this.#heartbeatMs);
   }
 
   /** Takes the upgrade requests for the stream's path on `server`; other upgrades are refused. */
@@ -58,12 +80,23 @@ export class EventStream {
     return this.#live.size;
   }
 
-  /** Re-reads each client's BLF list and groups (after provisioning changed them). */
+  /**
+   * After provisioning: a client whose login was removed is closed (4001); the others' BLF lists and groups are
+   * re-read.
+   */
   async refresh(): Promise<void> {
-    for (const c of this.#live.values()) await this.#scope(c as MutableClient);
+    for (const [ws, c] of [...this.#live]) {
+      if (!(await this.#sessions.alive(c.who))) {
+        ws.close(CLOSE.LOGGED_OUT, 'session ended');
+        continue;
+      }
+      await this.#scope(c);
+    }
   }
 
   close(): void {
+    this.#deps.clock.clearTimeout(this.#beat);
+    this.#beat = undefined;
     this.#offRevoked();
     this.#hub.stop();
     for (const ws of this.#live.keys()) ws.close(CLOSE.SHUTDOWN, 'server shutting down');
@@ -107,6 +140,9 @@ export class EventStream {
       who,
       blf: new Set(),
       groups: new Set(),
+      ready: false,
+      ponged: true,
+      expiry: undefined,
       send: (m) => {
         if (held) {
           held.push(m);
@@ -117,8 +153,12 @@ export class EventStream {
     };
     const detach = this.#hub.attach(client);
     this.#live.set(ws, client);
+    this.#armExpiry(ws, client);
+    ws.on('pong', () => (client.ponged = true));
     ws.on('close', () => {
       detach();
+      this.#deps.clock.clearTimeout(client.expiry);
+      client.expiry = undefined;
       this.#live.delete(ws);
     });
     ws.on('error', () => ws.terminate());
@@ -143,12 +183,51 @@ export class EventStream {
       const pending = held.filter((m) => seqOf(m) > covered);
       held = undefined;
       for (const m of [...first, ...pending]) if (!this.#send(ws, client, m)) return;
+      client.ready = true;
     } catch (err) {
       this.#deps.log.error(
         { event: 'api.stream.error', tenant: who.tenantId, err: String(err) },
         'stream failed',
       );
       ws.close(1011, 'internal error');
+    }
+  }
+
+  /** Closes the stream with 4002 when the session expires (re-armed when the expiry is beyond one timer). */
+  #armExpiry(ws: WebSocket, c: MutableClient): void {
+    const left = c.who.expiresAt - this.#deps.clock.now();
+    if (left <= 0) {
+      ws.close(CLOSE.SESSION_EXPIRED, 'session expired');
+      return;
+    }
+    c.expiry = this.#deps.clock.setTimeout(
+      () => {
+        c.expiry = undefined;
+        if (this.#live.get(ws) === c) this.#armExpiry(ws, c);
+      },
+      Math.min(left, MAX_TIMER_MS),
+    );
+  }
+
+  #heartbeat(): void {
+    this.#beat = this.#deps.clock.setTimeout(() => this.#heartbeat(), this.#heartbeatMs);
+    const message = JSON.stringify({ type: 'heartbeat', at: new Date(this.#deps.clock.now()).toISOString() });
+    for (const [ws, c] of [...this.#live]) {
+      if (ws.readyState !== ws.OPEN) continue;
+      if (!c.ponged) {
+        this.#deps.log.info(
+          { event: 'api.stream.no-pong', tenant: c.who.tenantId, user: c.who.workplace },
+          'event-stream client did not answer the heartbeat',
+        );
+        this.#live.delete(ws);
+        ws.close(CLOSE.NO_PONG, 'no pong');
+        setTimeout(() => ws.terminate(), 1000).unref();
+        continue;
+      }
+      c.ponged = false;
+      ws.ping();
+      // Before its first messages a client gets no heartbeat: the snapshot (or the replay) comes first.
+      if (c.ready) this.#send(ws, c, message);
     }
   }
 
@@ -210,7 +289,15 @@ export class EventStream {
   }
 }
 
-type MutableClient = StreamClient & { blf: Set<string>; groups: Set<string> };
+type MutableClient = StreamClient & {
+  blf: Set<string>;
+  groups: Set<string>;
+  /** The first messages (snapshot or replay) are sent. */
+  ready: boolean;
+  /** A pong came since the last heartbeat ping. */
+  ponged: boolean;
+  expiry: TimerHandle | undefined;
+};
 
 /** The seq of a serialized event (event-hub.ts writes it first). */
 function seqOf(message: string): number {

@@ -18,7 +18,9 @@ export function openApiDocument(routes: RouteTable, version: string): Record<str
       tags: ['events'],
       summary:
         'WebSocket event stream (upgrade). Token in Sec-WebSocket-Protocol: "zentrale.v1, bearer.<token>" or ' +
-        'Authorization; ?since=<seq> resumes. See docs/api.md.',
+        'Authorization; ?since=<seq> resumes. Heartbeat: a ping frame and a {"type":"heartbeat"} message every ' +
+        '30 s. Close codes: 4001 logged out, 4002 session expired, 4008 slow consumer, 4009 no pong, 1001 ' +
+        'shutdown. See docs/api.md.',
       security: [{ bearer: [] }],
       parameters: [{ name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } }],
       responses: {
@@ -62,7 +64,11 @@ function operation(r: AnyRoute): Record<string, unknown> {
   const responses: Record<string, unknown> = {
     [String(r.ok.status)]: {
       description: r.ok.description,
-      ...(r.ok.schema ? { content: { 'application/json': { schema: schema(r.ok.schema, 'output') } } } : {}),
+      ...(r.ok.mediaType
+        ? { content: { [r.ok.mediaType]: { schema: { type: 'string', contentMediaType: r.ok.mediaType } } } }
+        : r.ok.schema
+          ? { content: { 'application/json': { schema: schema(r.ok.schema, 'output') } } }
+          : {}),
     },
     '400': errorResponse('malformed request (the field is named)'),
   };

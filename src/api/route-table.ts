@@ -38,7 +38,13 @@ export interface RouteSpec<
   query?: Q;
   params?: P;
   /** The success status and, where it has one, the schema of the answer (documentation only). */
-  ok: { status: number; description: string; schema?: Schema };
+  ok: {
+    status: number;
+    description: string;
+    schema?: Schema;
+    /** A non-JSON answer (e.g. `audio/wav`): the handler sets the type and returns the bytes. */
+    mediaType?: string;
+  };
   /** Extra error statuses this route can answer beyond the common ones (documentation only). */
   errors?: number[];
   handler(ctx: RouteContext<Out<B>, Out<Q>, Out<P>>): Promise<unknown>;
@@ -93,7 +99,14 @@ export class RouteTable {
   }
 }
 
-const ANONYMOUS: Principal = { tenantId: '', workplace: '', role: 'user', tokenHash: '', domain: '' };
+const ANONYMOUS: Principal = {
+  tenantId: '',
+  workplace: '',
+  role: 'user',
+  tokenHash: '',
+  domain: '',
+  expiresAt: 0,
+};
 
 function parse(
   schema: Schema | undefined,

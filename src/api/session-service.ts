@@ -16,6 +16,8 @@ export interface Principal {
   role: WebRole;
   /** SHA-256 of the bearer token: the session's id (logout, closing its event streams). */
   tokenHash: string;
+  /** When the session ends (ms since the epoch): its event streams close then. */
+  expiresAt: number;
 }
 
 export interface SessionServiceOptions {
@@ -117,6 +119,7 @@ export class SessionService {
       workplace: s.extension,
       role: login.role,
       tokenHash: h,
+      expiresAt: s.expiresAt,
     };
     if (this.#cache.size >= CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(h, { p, expiresAt: s.expiresAt, checkedAt: now });
@@ -128,6 +131,16 @@ export class SessionService {
     this.#cache.delete(p.tokenHash);
     await this.#o.store.webAccess.removeSession(p.tokenHash);
     for (const f of [...this.#revoked]) f(p.tokenHash);
+  }
+
+  /**
+   * Whether the session is still there: not logged out, not expired, its login not removed by provisioning.
+   * Read from the store, not the cache (the event stream asks after provisioning).
+   */
+  async alive(p: Principal): Promise<boolean> {
+    const s = await this.#o.store.webAccess.session(p.tokenHash);
+    if (!s || s.expiresAt <= this.#o.clock.now()) return false;
+    return !!(await this.#o.store.webAccess.login(s.tenantId, s.extension))?.passwordHash;
   }
 
   /** Provisioning changed logins or roles: forget cached lookups so a removed login stops working now. */

@@ -13,7 +13,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { SystemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import type { CallCenterPort, QueueView } from './api-deps.js';
+import type { ApiDeps, CallCenterPort, QueueView } from './api-deps.js';
 import { Api } from './api.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 
@@ -118,7 +118,18 @@ export interface TestApi {
 
 /** The API on a Fastify instance listening on loopback (the event stream needs a real socket). */
 export async function startTestApi(
-  o: { calls?: CallControl; store?: Store; streamMaxBuffered?: number } = {},
+  o: {
+    calls?: CallControl;
+    store?: Store;
+    streamMaxBuffered?: number;
+    /** The feature ports and stream settings a test needs beyond the defaults. */
+    extra?: Partial<
+      Pick<
+        ApiDeps,
+        'executives' | 'forwarding' | 'voicemail' | 'sessionTtlMs' | 'streamHeartbeatMs' | 'clock'
+      >
+    >;
+  } = {},
 ): Promise<TestApi> {
   const store = o.store ?? (await openStore('sqlite::memory:'));
   if (!o.store) await applyProvisioning(store, parseProvisioning(FIXTURE, 'fixture.yaml'));
@@ -149,6 +160,7 @@ export async function startTestApi(
     provisioner,
     calls: o.calls,
     ...(o.streamMaxBuffered !== undefined ? { streamMaxBuffered: o.streamMaxBuffered } : {}),
+    ...o.extra,
   });
   provisioner.onProvisioned(async () => {
     directory.invalidate();

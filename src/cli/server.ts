@@ -1,6 +1,6 @@
 import { Api } from '../api/api.js';
 import { startHttpServer } from '../api/http-server.js';
-import { callCenterPort } from '../api/ports.js';
+import { callCenterPort, executivePort, voicemailPort } from '../api/ports.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
@@ -414,6 +414,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
       callCenter: callCenterPort(callCenter, store),
       provisioner,
       calls: calls.control,
+      executives: executivePort(executives),
+      forwarding,
+      voicemail: voicemailPort(voicemail.mailboxes),
     });
     provisioner.onProvisioned(() => api.provisioned());
     const httpServer = await startHttpServer({

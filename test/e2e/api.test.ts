@@ -262,6 +262,9 @@ describe('e2e: HTTP API and event stream', () => {
       ['PUT', '/api/v1/admin/workplaces/102/packages', { packages: [] }],
       ['DELETE', '/api/v1/admin/workplaces/102'],
       ['DELETE', '/api/v1/admin/callcenter-groups/600'],
+      ['GET', '/api/v1/executives/100'],
+      ['PUT', '/api/v1/executives/100', { filterOn: false }],
+      ['PUT', '/api/v1/executives/100/assistants/102', { optedIn: false }],
       ['GET', '/api/v1/nothing-here'],
     ];
     for (const [m, path, body] of cases) {
@@ -276,6 +279,7 @@ describe('e2e: HTTP API and event stream', () => {
     // Directory, history and calls are the caller's own: nothing of demo shows.
     assert.ok(!JSON.stringify((await petra.request('GET', '/api/v1/workplaces')).json).includes('Heiden'));
     assert.deepEqual((await petra.request('GET', '/api/v1/me/history')).json['items'], []);
+    assert.deepEqual((await petra.request('GET', '/api/v1/executives')).json, []);
 
     const jonas = await client('101');
     for (const [m, path] of [

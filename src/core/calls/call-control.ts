@@ -11,7 +11,9 @@ import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-medi
 import { clickToDial, ringDevice, type AnsweredLegCallFactory, type DeviceLeg } from './originate.js';
 import { reoffer } from './renegotiate.js';
 import { answerRinging, takeOver } from './takeover.js';
+import type { RingPlan, TerminatingRequest } from './ring-plan.js';
 import type { Target } from './targets.js';
+import { ringOnce } from './terminating.js';
 import {
   actorContext,
   destination,
@@ -33,6 +35,8 @@ export interface ControlHost {
   /** Starts a Call on a leg the PBX set up (click-to-dial), with its view data. */
   create(meta: Omit<CallMeta, 'since'>): AnsweredLegCallFactory;
   devicesOf(plan: TenantPlan, tenantId: string, extension: string): Target[];
+  /** A workplace's ring plan, as a call dialled on a phone gets it (its terminating services apply). */
+  ringPlan(req: TerminatingRequest): Promise<RingPlan>;
 }
 
 /** May `workplace` place calls as executive `executive`? (the executive service answers; composition root). */
@@ -175,6 +179,17 @@ class ControlOperations {
       dialled: o.to,
     });
     if ('error' in dest) return dest;
+    // The callee's own ring plan (forwarding, do not disturb, an executive's filter), as for a dialled call.
+    const ringPlan =
+      dest.party.workplace !== undefined
+        ? await this.#host.ringPlan({
+            tenant,
+            caller,
+            callee: dest.party,
+            origin: 'internal',
+            diversions: [],
+          })
+        : ringOnce(dest.party, dest.targets);
     const device = await this.#ring(tenant, target, me, dest.party);
     if ('error' in device) return device;
     const callId = clickToDial(this.#host.deps, this.#host.create(forParty ? { for: forParty } : {}), {
@@ -182,7 +197,7 @@ class ControlOperations {
       caller,
       callee: dest.party,
       device,
-      targets: dest.targets,
+      plan: ringPlan,
       log: this.#host.deps.log.child({ tenant: tenant.id, workplace: a.workplace }),
     });
     return ok({ callId });

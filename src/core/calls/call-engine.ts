@@ -72,6 +72,7 @@ export class CallEngine {
       meta: (call) => this.#meta.get(call) ?? { since: 0 },
       create: (meta) => (x) => this.#newCall(x, meta),
       devicesOf: (plan, tenantId, extension) => this.#devicesOf(plan, tenantId, extension),
+      ringPlan: (req) => this.#plans.plan(req),
     });
   }
 

@@ -9,13 +9,14 @@ import type { Party } from '../events/types.js';
 import type { QueueCore } from './call-core.js';
 import type { AnsweredLegCall } from './queue.js';
 import type { EngineDeps } from './engine-deps.js';
-import { reasonForStatus } from './final-status.js';
 import { Fork, ForkBranch } from './fork.js';
 import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { connectedIdentityHeaders } from './pickup.js';
+import type { RingPlan } from './ring-plan.js';
+import { Ringing } from './ringing.js';
 import { sdpBody } from './sip-helpers.js';
-import { inviteTo, nameAddr, type Target } from './targets.js';
+import { nameAddr, type Target } from './targets.js';
 
 /**
  * Calls the PBX starts on a workplace's behalf (third-party call control, call-control.ts): it first rings one of
@@ -125,11 +126,14 @@ export type AnsweredLegCallFactory = (x: AnsweredLegCall) => { id: string };
 
 /**
  * Click-to-dial, once the workplace's device answered: a Call starts on the device's leg (caller = the
- * workplace on that device, or the executive it calls as), the device hears ringback while `targets` ring with
- * our offer (the device's codec first), and the first to answer is bridged as the callee — from then on an
- * answered call like any other. Nobody answering ends the call with that reason (BYE to the device); the device
- * hanging up first cancels the targets. Events as for a call dialled on the phone: `call.offered`,
- * `call.ringing`, `call.answered`, `call.ended`.
+ * workplace on that device, or the executive it calls as), the device hears ringback while the callee's ring plan
+ * runs — the same plan a call dialled on the phone gets (ring-plan.ts: forwarding, do not disturb, the executive's
+ * filter), through the same runner (ringing.ts), with our offer (the device's codec first) instead of a relayed
+ * one. The first to answer is bridged as the callee — from then on an answered call like any other. The plan
+ * giving up ends the call with that reason (BYE to the device); the device hanging up first cancels the branches.
+ * A plan step that hands the call to a service (voicemail) cannot take a leg that is answered already: the call
+ * ends as unavailable. Events as for a call dialled on the phone: `call.offered`, `call.ringing`,
+ * `call.answered`, `call.ended`.
  */
 export function clickToDial(
   deps: EngineDeps,
@@ -139,7 +143,7 @@ export function clickToDial(
     caller: Party;
     callee: Party;
     device: DeviceLeg;
-    targets: Target[];
+    plan: RingPlan;
     log: Logger;
   },
 ): string {
@@ -155,79 +159,84 @@ export function clickToDial(
     log: x.log,
     queued: { dialog, ep, bind: (core) => (q = core) },
   });
-  const event = { tenantId: x.tenant.id, callId: id, caller: x.caller, callee: x.callee };
-  deps.bus.emit({ type: 'call.offered', ...event, at: deps.clock.now() });
+  deps.bus.emit({
+    type: 'call.offered',
+    tenantId: x.tenant.id,
+    callId: id,
+    caller: x.caller,
+    callee: x.callee,
+    at: deps.clock.now(),
+  });
   // The device hung up before the call was set up (the Call ended inside its constructor).
   if (!q || q.state() !== 'queued') return id;
-  void ringTargets(deps, q, x, event);
+  void runPlan(deps, q, id, x);
   return id;
 }
 
-async function ringTargets(
+async function runPlan(
   deps: EngineDeps,
   q: QueueCore,
-  x: { tenant: TenantRecord; caller: Party; callee: Party; device: DeviceLeg; targets: Target[] },
-  event: { tenantId: string; callId: string; caller: Party; callee: Party },
+  callId: string,
+  x: { tenant: TenantRecord; caller: Party; device: DeviceLeg; plan: RingPlan; log: Logger },
 ): Promise<void> {
   const deviceEp = x.device.ep;
   q.to('offering');
   const ringback = canPlayCodec(deviceEp.codec)
     ? deps.media.play(deviceEp, ringbackTone(), { loop: true })
     : undefined;
-  const branches: ForkBranch[] = [];
   q.onEnding(() => ringback?.stop());
-  try {
-    for (const target of x.targets) {
-      const ep = await deps.media.allocate(`${event.callId}:${target.label}`);
-      branches.push(
-        new ForkBranch(
-          target,
-          ep,
-          inviteTo(deps.ua, target, {
-            flow: target.flow,
-            requestUri: target.requestUri,
-            from: target.from ?? nameAddr(x.caller, x.tenant.domain),
-            to: target.to ?? nameAddr(x.callee, x.tenant.domain),
-            ...sdpBody(offerOn(ep, negotiatedFormats(deviceEp))),
-            headers: target.headers ?? [
-              ['P-Asserted-Identity', `<sip:${x.caller.number}@${x.tenant.domain}>`],
-            ],
-          }),
-        ),
+  const base = { tenantId: x.tenant.id, callId, caller: x.caller };
+  const emit = (type: 'call.ringing' | 'call.answered', callee: Party, device: string | undefined) => {
+    const c = ring.context;
+    deps.bus.emit({
+      type,
+      ...base,
+      callee,
+      at: deps.clock.now(),
+      ...(device ? { device } : {}),
+      ...(c.for ? { for: c.for } : {}),
+      ...(c.diversions?.length ? { diversions: c.diversions } : {}),
+    });
+  };
+  const offering = () => q.state() === 'offering';
+  const ring: Ringing = new Ringing({
+    id: callId,
+    deps,
+    log: x.log,
+    domain: x.tenant.domain,
+    incoming: answeredInvite(x.device.request, x.device.dialog),
+    caller: () => x.caller,
+    isRinging: offering,
+    offer: (ep) => offerOn(ep, negotiatedFormats(deviceEp)),
+    ringing: (party, device) => emit('call.ringing', party, device),
+    ringEnded: (party, reason) =>
+      deps.bus.emit({ type: 'call.ring-ended', ...base, at: deps.clock.now(), party, reason }),
+    answer: async (winner, answerSdp, dialog, party) => {
+      ringback?.stop();
+      const ep = winner.endpoint;
+      if (!offering() || !applyAnswer(ep, answerSdp)) {
+        void dialog.bye();
+        ep.close();
+        if (offering()) await q.core.hangup('failed');
+        return;
+      }
+      const device = winner.target.device;
+      q.connect(new Leg({ dialog, ep, party: { ...party, ...(device ? { device } : {}) }, role: 'callee' }));
+      emit('call.answered', party, device);
+    },
+    finish: async (_status, reason) => {
+      ringback?.stop();
+      if (offering()) await q.core.hangup(reason);
+    },
+    divert: async (step) => {
+      x.log.info(
+        { event: 'control.dial.service', service: step.service, callId },
+        'a ring plan service cannot take a click-to-dial call',
       );
-    }
-  } catch {
-    for (const b of branches) b.invite.cancel();
-    for (const b of branches) b.endpoint.close();
-    return q.core.hangup('failed');
-  }
-  const fork = new Fork(branches, {
-    clock: deps.clock,
-    timeoutMs: deps.ringTimeoutMs,
-    onProvisional: (b, res) => {
-      if (res.status < 180) return;
-      const device = b.target.device;
-      deps.bus.emit({ type: 'call.ringing', ...event, at: deps.clock.now(), ...(device ? { device } : {}) });
+      ringback?.stop();
+      if (offering()) await q.core.hangup('unavailable');
     },
   });
-  // The device hanging up cancels the targets (also when it did so while the branches were being set up).
-  if (q.state() !== 'offering') fork.cancel();
-  else q.onEnding(() => fork.cancel());
-  const r = await fork.result;
-  ringback?.stop();
-  if (r.kind === 'cancelled') return;
-  if (r.kind !== 'answered')
-    return q.core.hangup(r.kind === 'timeout' ? 'no-answer' : reasonForStatus(r.status));
-  const ep = r.branch.endpoint;
-  if (q.state() !== 'offering' || !applyAnswer(ep, r.response.body.toString('utf8'))) {
-    void r.dialog.bye();
-    ep.close();
-    if (q.state() === 'offering') await q.core.hangup('failed');
-    return;
-  }
-  const device = r.branch.target.device;
-  q.connect(
-    new Leg({ dialog: r.dialog, ep, party: { ...x.callee, ...(device ? { device } : {}) }, role: 'callee' }),
-  );
-  deps.bus.emit({ type: 'call.answered', ...event, at: deps.clock.now(), ...(device ? { device } : {}) });
+  q.onEnding(() => ring.cancel());
+  await ring.run('', x.plan);
 }

@@ -37,6 +37,12 @@ export interface RingHost {
   finish(status: number, reason: HangupReason, phrase?: string): Promise<void>;
   /** The unanswered INVITE goes to a divert service (the Call ends 'diverted' without answering). */
   divert(step: Extract<RingStep, { kind: 'service' }>): Promise<void>;
+  /**
+   * The offer each branch's INVITE carries, instead of relaying the caller's: for a call whose first leg the PBX
+   * answered itself (click-to-dial, originate.ts). Then no caller endpoint is allocated and there is no early
+   * media (the first leg hears our ringback).
+   */
+  offer?(endpoint: MediaEndpoint): string;
 }
 
 /**
@@ -146,7 +152,7 @@ export class Ringing {
     this.#context = phase.context ?? {};
     if (phase.ring.every((t) => t.targets.length === 0))
       return { kind: 'failed', failure: 'unavailable', status: 480 };
-    if (!this.#callerEp) {
+    if (!this.#callerEp && !h.offer) {
       try {
         this.#callerEp = await o.media.allocate(`${h.id}:caller`);
       } catch (err) {
@@ -277,7 +283,13 @@ export class Ringing {
       requestUri: target.requestUri,
       from: target.from ?? nameAddr(shown, h.domain),
       to: target.to ?? nameAddr(t.party, h.domain),
-      ...sdpBody(this.#lateOffer ? offerOn(endpoint) : relayOffer(endpoint, this.#callerOffer)),
+      ...sdpBody(
+        h.offer
+          ? h.offer(endpoint)
+          : this.#lateOffer
+            ? offerOn(endpoint)
+            : relayOffer(endpoint, this.#callerOffer),
+      ),
       headers: [
         ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
         ...(t.headers ?? []),

@@ -41,6 +41,11 @@ export class TenantExecutives {
     return this.#executives.get(extension);
   }
 
+  /** Every executive of the tenant, in extension order. */
+  all(): ExecutiveRecord[] {
+    return [...this.#executives.values()];
+  }
+
   /** The executives `assistant` assists, in extension order. */
   executivesOf(assistant: string): ExecutiveRecord[] {
     return [...this.#executives.values()].filter((e) => e.assistants.some((a) => a.extension === assistant));

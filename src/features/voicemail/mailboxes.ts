@@ -85,6 +85,14 @@ export class Mailboxes {
     await this.#changed(m.tenantId, m.extension);
   }
 
+  /** A message marked unheard again (the lamp comes on). */
+  async markNew(m: VoicemailMessageRecord): Promise<void> {
+    if (m.folder === 'new') return;
+    await this.#o.store.setFolder(m.tenantId, m.id, 'new');
+    m.folder = 'new';
+    await this.#changed(m.tenantId, m.extension);
+  }
+
   async remove(m: VoicemailMessageRecord): Promise<void> {
     await this.#o.store.deleteMessage(m.tenantId, m.id);
     await this.#o.files.deleteMessage(m.tenantId, m.extension, m.id);
