@@ -125,6 +125,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       store: store.registrations,
       clock,
       transaction: (fn) => store.transaction((tx) => fn(tx.registrations)),
+      writeDelayMs: o.registrationWriteMs,
       log,
     });
     await location.start();
