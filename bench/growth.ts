@@ -12,7 +12,8 @@
 // its 200 received (both transactions). Memory: V8 heap after forced GC and RSS, after all registrations were
 // written and their transactions ended (T1 = 20 ms, so Timer J is 1.3 s), minus the same before any registration;
 // per registered device that is the binding, the cached credentials and the nonce's replay entry.
-// The phones' CPU (digest computation, parsing) is in the same process and counts against the server.
+// The phones' CPU (digest computation, parsing) is in the same process and counts against the server, also in
+// "CPU ms/reg" (process CPU time over the step / registrations), which unlike reg/s holds up on a busy machine.
 //
 // Bounded: every step has a deadline (`--step-timeout`), every socket, the stack and the store are closed.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -69,6 +70,8 @@ interface StepResult {
   rssPerDevice: number;
   heapMb: number;
   rssMb: number;
+  /** CPU time of this process (server and phones) per registration. */
+  cpuMs: number;
 }
 
 /** Plain UDP phones: one registration at a time per Call-ID, answered by digest on the 401. */
@@ -207,6 +210,7 @@ async function step(devices: number, window: number, sockets: number, timeoutS: 
     let failed = 0;
     let next = 0;
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     const deadline = Date.now() + timeoutS * 1000;
     const worker = async () => {
       while (next < users.length && Date.now() < deadline) {
@@ -218,6 +222,7 @@ async function step(devices: number, window: number, sockets: number, timeoutS: 
     };
     await Promise.all(Array.from({ length: window }, worker));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     if (failed > 0 || latencies.length < devices)
       throw new Error(
         `${devices} devices: ${failed} failed, ${latencies.length} registered in ${seconds.toFixed(1)} s`,
@@ -237,6 +242,7 @@ async function step(devices: number, window: number, sockets: number, timeoutS: 
       rssPerDevice: (after.rss - before.rss) / devices,
       heapMb: after.heap / 2 ** 20,
       rssMb: after.rss / 2 ** 20,
+      cpuMs: (cpu.user + cpu.system) / 1000 / devices,
     };
   } finally {
     phones.close();
@@ -272,12 +278,15 @@ async function main(): Promise<void> {
     `bench:growth - REGISTER with digest (MD5, qop=auth) over UDP on 127.0.0.1, ${window} in flight, ` +
       `phones in the same process (node ${process.version})`,
   );
-  console.log('  devices   reg/s   p50 ms   p99 ms   max ms   heap/device   RSS/device   heap MB   RSS MB');
+  console.log(
+    '  devices   reg/s   p50 ms   p99 ms   max ms   CPU ms/reg   heap/device   RSS/device   heap MB   RSS MB',
+  );
   for (const n of steps) {
     const r = await step(n, window, sockets, timeoutS);
     console.log(
       `  ${String(r.devices).padStart(7)} ${(r.devices / r.seconds).toFixed(0).padStart(7)} ` +
         `${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.max.toFixed(1).padStart(8)} ` +
+        `${r.cpuMs.toFixed(3).padStart(12)} ` +
         `${(r.heapPerDevice / 1024).toFixed(2).padStart(9)} KiB ${(r.rssPerDevice / 1024).toFixed(2).padStart(8)} KiB ` +
         `${r.heapMb.toFixed(0).padStart(9)} ${r.rssMb.toFixed(0).padStart(8)}`,
     );
