@@ -895,8 +895,14 @@ function rtpTemplate(ssrc: number): Buffer {
   return p;
 }
 
+/** Transit samples kept per step (caller -> relay -> callee), enough for a stable p99. */
+const MAX_TRANSITS = 200_000;
+
 class RtpLoad {
   readonly streams = new Map<number, Stream>();
+  /** Transit times (ms) of caller->callee packets while `measuring`: send time in the payload, arrival here. */
+  readonly transits: number[] = [];
+  measuring = false;
   echoed = 0;
   stray = 0;
   #stopped = true;
@@ -925,6 +931,8 @@ class RtpLoad {
       return;
     }
     st.fwdRecv++;
+    if (this.measuring && this.transits.length < MAX_TRANSITS && msg.length >= 20)
+      this.transits.push(performance.now() - msg.readDoubleBE(12));
     // Echo: the callee's stream, to the relay port it came from.
     this.echoed++;
     this.b.send(msg, r.port, r.address);
@@ -1004,6 +1012,8 @@ class RtpLoad {
         const p = st.ring[st.seq % st.ring.length]!;
         p.writeUInt16BE(st.seq & 0xffff, 2);
         p.writeUInt32BE((st.seq * PAYLOAD) >>> 0, 4);
+        // The send time in the payload (the relay does not look at it): the callee side reads its transit.
+        p.writeDoubleBE(performance.now(), 12);
         st.seq++;
         st.sent++;
         this.a.send(p, st.port, '127.0.0.1');
@@ -1029,6 +1039,10 @@ class RtpLoad {
 
 interface MediaStep {
   calls: number;
+  /** Caller -> relay -> callee transit over the window, ms (this process sends and receives). */
+  transitP50?: number;
+  transitP99?: number;
+  jitterP99?: number;
   pass: boolean;
   reasons: string[];
   established: number;
@@ -1138,6 +1152,7 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
       const g0 = process.cpuUsage();
       const m0 = machineTicks();
       const w0 = performance.now();
+      load.measuring = true;
       let rss = 0;
       const windowEnd = Date.now() + cfg.window * 1000;
       while (Date.now() < windowEnd) {
@@ -1145,6 +1160,7 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
         rss = Math.max(rss, peer.sample(true).memKb ?? 0);
       }
       step.windowSec = (performance.now() - w0) / 1000;
+      load.measuring = false;
       const g = process.cpuUsage(g0);
       const m1 = machineTicks();
       step.serverCpu = (peer.sample(false).cpuTicks - c0) / CLK_TCK / step.windowSec;
@@ -1170,6 +1186,15 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
     step.lossRev = load.echoed > 0 ? (load.echoed - t.rev) / load.echoed : 1;
     const all = t.sent + load.echoed;
     step.loss = all > 0 ? (all - t.fwd - t.rev) / all : 1;
+    const tr = [...load.transits].sort((x, y) => x - y);
+    if (tr.length > 0) {
+      const at = (q: number) => tr[Math.min(tr.length - 1, Math.floor(q * tr.length))]!;
+      step.transitP50 = at(0.5);
+      step.transitP99 = at(0.99);
+      // Added jitter: how much later than the quickest packet the slow ones arrive (RFC 3550 6.4.1 smooths the
+      // same transit differences; a percentile shows the tail a jitter buffer must absorb).
+      step.jitterP99 = at(0.99) - tr[0]!;
+    }
   } finally {
     load.detach();
   }
@@ -1197,7 +1222,13 @@ function logMediaStep(s: MediaStep): void {
     ` over ${s.windowSec.toFixed(1)} s`;
   const drops = s.kernelDrops === undefined ? '' : `, kernel UDP drops ${s.kernelDrops}`;
   const bridges = s.bridges === undefined ? '' : `, ${s.bridges} bridges`;
-  console.log(`${h}  ${s.pass ? 'PASS' : 'FAIL'}  ${loss}  ${cpu}  RSS ${mb(s.rssKb)}${bridges}${drops}`);
+  const jitter =
+    s.jitterP99 === undefined
+      ? ''
+      : `  transit p50 ${s.transitP50!.toFixed(2)} ms, p99 ${s.transitP99!.toFixed(2)} ms, added jitter p99 ${s.jitterP99.toFixed(2)} ms`;
+  console.log(
+    `${h}  ${s.pass ? 'PASS' : 'FAIL'}  ${loss}${jitter}  ${cpu}  RSS ${mb(s.rssKb)}${bridges}${drops}`,
+  );
   if (!s.pass) {
     console.log(`           ${s.reasons.join(', ')}`);
     if (s.sipp?.firstError) console.log(`           sipp: ${s.sipp.firstError}`);
@@ -1385,7 +1416,7 @@ async function main(): Promise<void> {
   if (media) {
     const b = media.best;
     const fig = b
-      ? `${media.stoppedBy === 'failure' ? '' : '>= '}${b.calls} concurrent calls (${b.calls * 2} RTP streams relayed, ${b.calls * 100} packets/s into the relay and as many out), loss ${(b.loss * 100).toFixed(3)}%; zentrale CPU ${pct(b.serverCpu)} of one core, RSS ${mb(b.rssKb)} (peak RSS ${mb(media.peakKb)})`
+      ? `${media.stoppedBy === 'failure' ? '' : '>= '}${b.calls} concurrent calls (${b.calls * 2} RTP streams relayed, ${b.calls * 100} packets/s into the relay and as many out), loss ${(b.loss * 100).toFixed(3)}%, added jitter p99 ${b.jitterP99?.toFixed(2) ?? '?'} ms; zentrale CPU ${pct(b.serverCpu)} of one core, RSS ${mb(b.rssKb)} (peak RSS ${mb(media.peakKb)})`
       : media.error
         ? `error: ${media.error}`
         : `< ${media.firstFail?.calls ?? '?'} concurrent calls`;
