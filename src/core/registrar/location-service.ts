@@ -83,6 +83,14 @@ export class LocationService {
     }
   }
 
+  /**
+   * True while a write round is scheduled: its timer is transient (at most `writeDelayMs`), so leak checks that
+   * count the clock's timers leave it out.
+   */
+  writeScheduled(): boolean {
+    return this.#writeTimer !== undefined;
+  }
+
   /** AORs changed in memory and not yet in the store (for the leak checks and tests). */
   pendingWrites(): number {
     return this.#dirty.size;
