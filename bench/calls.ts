@@ -61,6 +61,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freeUdpPort, KamailioPeer, ZentralePeer, type Peer } from './lib/peers.js';
 import { cpuTicks, hasExited, machineTicks, ProcessRegistry, sleep } from './lib/procs.js';
+import { summariseProfile } from './lib/profile.js';
 import { parseSippOutput, SIPP, type SippCounts } from './lib/sipp.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,7 +74,7 @@ const KAMAILIO_CFG = join(ROOT, 'bench', 'kamailio', 'proxy.cfg');
 const DOMAIN = 'bench.zentrale.test';
 const CALLER = '2000';
 const CALLEE = '2001';
-const RTP_PORTS = '40000-59999';
+const RTP_PORTS = process.env.ZENTRALE_TEST_RTP_PORTS ?? '40000-59999';
 const RATE_STEPS = [10, 25, 50, 100, 150, 200, 300, 400, 500, 700, 1000, 1500, 2000, 2500, 3000, 4000, 5000];
 const CONCURRENCY_STEPS = [25, 50, 100, 200, 300, 400, 600, 800, 1000];
 const WARMUP = { rate: 10, seconds: 2 };
@@ -92,10 +93,15 @@ const USAGE = `usage: npm run bench:calls -- [flags]
   --setup-rate N       calls/s at which the media calls are set up (default 50)
   --budget S           time budget per ramp in seconds; a ramp stops when the next step would exceed it
   --refine N           bisection steps between the last pass and the first failure (default 1)
-  --only PART          rate | media | kamailio (default: all three)
+  --only PARTS         a list of rate, media, kamailio (default: all three), e.g. --only rate,kamailio
+  --profile            run Zentrale under node --cpu-prof (calls/s ramp only) and print its hot spots
+  (the relay's ports: ZENTRALE_TEST_RTP_PORTS when set, else 40000-59999)
   --children N         Kamailio UDP worker processes (default 4)
   --tsx                run Zentrale from src/ through tsx instead of the dist/ build
   --keep               keep the work directory (logs, sipp output)`;
+
+type Part = 'rate' | 'media' | 'kamailio';
+const PARTS: readonly Part[] = ['rate', 'media', 'kamailio'];
 
 interface Config {
   quick: boolean;
@@ -107,7 +113,9 @@ interface Config {
   setupRate: number;
   budgetSec: number;
   refine: number;
-  only: 'rate' | 'media' | 'kamailio' | undefined;
+  /** The parts to run (rate, media, kamailio); all three by default. */
+  parts: ReadonlySet<Part>;
+  profile: boolean;
   children: number;
   tsx: boolean;
   keep: boolean;
@@ -128,6 +136,7 @@ function parseConfig(argv: string[]): Config {
       budget: { type: 'string' },
       refine: { type: 'string' },
       only: { type: 'string' },
+      profile: { type: 'boolean' },
       children: { type: 'string' },
       tsx: { type: 'boolean' },
       keep: { type: 'boolean' },
@@ -145,9 +154,10 @@ function parseConfig(argv: string[]): Config {
     return Number(v);
   };
   const quick = values.quick === true;
-  const only = values.only;
-  if (only !== undefined && only !== 'rate' && only !== 'media' && only !== 'kamailio')
-    throw new Error('--only: rate, media or kamailio');
+  const only = (values.only ?? PARTS.join(',')).split(',').map((p) => p.trim());
+  if (only.some((p) => !(PARTS as readonly string[]).includes(p)))
+    throw new Error('--only: a list of rate, media and kamailio');
+  const profile = values.profile === true;
   return {
     quick,
     duration: int('duration', values.duration, quick ? 3 : 15, 1, 120),
@@ -158,7 +168,9 @@ function parseConfig(argv: string[]): Config {
     setupRate: int('setup-rate', values['setup-rate'], 50, 1, 1000),
     budgetSec: int('budget', values.budget, quick ? 60 : 300, 10, 3600),
     refine: int('refine', values.refine, 1, 0, 6),
-    only,
+    // Under the profiler the figures are not comparable: the calls/s ramp of Zentrale only.
+    parts: new Set((profile ? ['rate'] : only) as Part[]),
+    profile,
     children: int('children', values.children, 4, 1, 64),
     tsx: values.tsx === true,
     keep: values.keep === true,
@@ -883,8 +895,14 @@ function rtpTemplate(ssrc: number): Buffer {
   return p;
 }
 
+/** Transit samples kept per step (caller -> relay -> callee), enough for a stable p99. */
+const MAX_TRANSITS = 200_000;
+
 class RtpLoad {
   readonly streams = new Map<number, Stream>();
+  /** Transit times (ms) of caller->callee packets while `measuring`: send time in the payload, arrival here. */
+  readonly transits: number[] = [];
+  measuring = false;
   echoed = 0;
   stray = 0;
   #stopped = true;
@@ -913,6 +931,8 @@ class RtpLoad {
       return;
     }
     st.fwdRecv++;
+    if (this.measuring && this.transits.length < MAX_TRANSITS && msg.length >= 20)
+      this.transits.push(performance.now() - msg.readDoubleBE(12));
     // Echo: the callee's stream, to the relay port it came from.
     this.echoed++;
     this.b.send(msg, r.port, r.address);
@@ -992,6 +1012,8 @@ class RtpLoad {
         const p = st.ring[st.seq % st.ring.length]!;
         p.writeUInt16BE(st.seq & 0xffff, 2);
         p.writeUInt32BE((st.seq * PAYLOAD) >>> 0, 4);
+        // The send time in the payload (the relay does not look at it): the callee side reads its transit.
+        p.writeDoubleBE(performance.now(), 12);
         st.seq++;
         st.sent++;
         this.a.send(p, st.port, '127.0.0.1');
@@ -1017,6 +1039,10 @@ class RtpLoad {
 
 interface MediaStep {
   calls: number;
+  /** Caller -> relay -> callee transit over the window, ms (this process sends and receives). */
+  transitP50?: number;
+  transitP99?: number;
+  jitterP99?: number;
   pass: boolean;
   reasons: string[];
   established: number;
@@ -1126,6 +1152,7 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
       const g0 = process.cpuUsage();
       const m0 = machineTicks();
       const w0 = performance.now();
+      load.measuring = true;
       let rss = 0;
       const windowEnd = Date.now() + cfg.window * 1000;
       while (Date.now() < windowEnd) {
@@ -1133,6 +1160,7 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
         rss = Math.max(rss, peer.sample(true).memKb ?? 0);
       }
       step.windowSec = (performance.now() - w0) / 1000;
+      load.measuring = false;
       const g = process.cpuUsage(g0);
       const m1 = machineTicks();
       step.serverCpu = (peer.sample(false).cpuTicks - c0) / CLK_TCK / step.windowSec;
@@ -1158,6 +1186,15 @@ async function mediaStep(ctx: Ctx, peer: ZentralePeer, n: number, a: Socket, b: 
     step.lossRev = load.echoed > 0 ? (load.echoed - t.rev) / load.echoed : 1;
     const all = t.sent + load.echoed;
     step.loss = all > 0 ? (all - t.fwd - t.rev) / all : 1;
+    const tr = [...load.transits].sort((x, y) => x - y);
+    if (tr.length > 0) {
+      const at = (q: number) => tr[Math.min(tr.length - 1, Math.floor(q * tr.length))]!;
+      step.transitP50 = at(0.5);
+      step.transitP99 = at(0.99);
+      // Added jitter: how much later than the quickest packet the slow ones arrive (RFC 3550 6.4.1 smooths the
+      // same transit differences; a percentile shows the tail a jitter buffer must absorb).
+      step.jitterP99 = at(0.99) - tr[0]!;
+    }
   } finally {
     load.detach();
   }
@@ -1185,7 +1222,13 @@ function logMediaStep(s: MediaStep): void {
     ` over ${s.windowSec.toFixed(1)} s`;
   const drops = s.kernelDrops === undefined ? '' : `, kernel UDP drops ${s.kernelDrops}`;
   const bridges = s.bridges === undefined ? '' : `, ${s.bridges} bridges`;
-  console.log(`${h}  ${s.pass ? 'PASS' : 'FAIL'}  ${loss}  ${cpu}  RSS ${mb(s.rssKb)}${bridges}${drops}`);
+  const jitter =
+    s.jitterP99 === undefined
+      ? ''
+      : `  transit p50 ${s.transitP50!.toFixed(2)} ms, p99 ${s.transitP99!.toFixed(2)} ms, added jitter p99 ${s.jitterP99.toFixed(2)} ms`;
+  console.log(
+    `${h}  ${s.pass ? 'PASS' : 'FAIL'}  ${loss}${jitter}  ${cpu}  RSS ${mb(s.rssKb)}${bridges}${drops}`,
+  );
   if (!s.pass) {
     console.log(`           ${s.reasons.join(', ')}`);
     if (s.sipp?.firstError) console.log(`           sipp: ${s.sipp.firstError}`);
@@ -1291,7 +1334,7 @@ async function main(): Promise<void> {
   startWatchdog(5 * cfg.budgetSec + 600);
   const rates = RATE_STEPS.filter((r) => r < cfg.maxRate);
   rates.push(cfg.maxRate);
-  const kamailio = cfg.only === undefined || cfg.only === 'kamailio' ? onPath('kamailio') : undefined;
+  const kamailio = cfg.parts.has('kamailio') ? onPath('kamailio') : undefined;
   const cores = cpus().length;
   const sippV = sippVersion();
   console.log(
@@ -1321,7 +1364,9 @@ async function main(): Promise<void> {
   const sink = await udpSocket();
   const ctx: Ctx = { cfg, dir, password, sink, uasPid: undefined };
 
-  const { entry, label } = cfg.only === 'kamailio' ? { entry: [], label: '' } : zentraleEntry(cfg);
+  const runsZentrale = cfg.parts.has('rate') || cfg.parts.has('media');
+  const { entry, label } = runsZentrale ? zentraleEntry(cfg) : { entry: [], label: '' };
+  const profDir = cfg.profile ? mkdtempSync(join(tmpdir(), 'zentrale-bench-prof-')) : undefined;
   const zentrale = () =>
     new ZentralePeer({
       registry,
@@ -1331,14 +1376,14 @@ async function main(): Promise<void> {
       entry,
       entryLabel: label,
       extraServeArgs: ['--rtp-ports', RTP_PORTS],
-      cpuProfDir: undefined,
+      cpuProfDir: profDir,
     });
 
   let z: RateResult | undefined;
   let media: MediaResult | undefined;
   let k: RateResult | undefined;
-  if (cfg.only === undefined || cfg.only === 'rate') z = await rampRates(ctx, zentrale, rates);
-  if (cfg.only === undefined || cfg.only === 'media') media = await rampMedia(ctx, zentrale());
+  if (cfg.parts.has('rate')) z = await rampRates(ctx, zentrale, rates);
+  if (cfg.parts.has('media')) media = await rampMedia(ctx, zentrale());
   if (kamailio) {
     k = await rampRates(
       ctx,
@@ -1371,7 +1416,7 @@ async function main(): Promise<void> {
   if (media) {
     const b = media.best;
     const fig = b
-      ? `${media.stoppedBy === 'failure' ? '' : '>= '}${b.calls} concurrent calls (${b.calls * 2} RTP streams relayed, ${b.calls * 100} packets/s into the relay and as many out), loss ${(b.loss * 100).toFixed(3)}%; zentrale CPU ${pct(b.serverCpu)} of one core, RSS ${mb(b.rssKb)} (peak RSS ${mb(media.peakKb)})`
+      ? `${media.stoppedBy === 'failure' ? '' : '>= '}${b.calls} concurrent calls (${b.calls * 2} RTP streams relayed, ${b.calls * 100} packets/s into the relay and as many out), loss ${(b.loss * 100).toFixed(3)}%, added jitter p99 ${b.jitterP99?.toFixed(2) ?? '?'} ms; zentrale CPU ${pct(b.serverCpu)} of one core, RSS ${mb(b.rssKb)} (peak RSS ${mb(media.peakKb)})`
       : media.error
         ? `error: ${media.error}`
         : `< ${media.firstFail?.calls ?? '?'} concurrent calls`;
@@ -1396,10 +1441,23 @@ async function main(): Promise<void> {
         '\n      instead of two dialogs with two transactions each; Kamailio here challenges INVITE and REGISTER with' +
         '\n      one fixed password (no per-user lookup) and keeps contacts in memory)',
     );
-  } else if (cfg.only === undefined || cfg.only === 'kamailio') {
+  } else if (cfg.parts.has('kamailio')) {
     console.log('  3. kamailio: skipped (kamailio is not on PATH)');
   }
   console.log('  (percent CPU = CPU seconds per wall second; 100% = one core)');
+  if (profDir) {
+    await registry.stopAll();
+    const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files) {
+      const sum = summariseProfile(join(profDir, f), ROOT, 25);
+      console.log(`\nCPU profile ${join(profDir, f)}: ${(sum.totalMs / 1000).toFixed(1)} s sampled`);
+      for (const h of sum.functions)
+        console.log(`    ${pct(h.share).padStart(4)}  ${h.ms.toFixed(0).padStart(6)} ms  ${h.name}`);
+      console.log('  by area:');
+      for (const h of sum.areas.slice(0, 12))
+        console.log(`    ${pct(h.share).padStart(4)}  ${h.ms.toFixed(0).padStart(6)} ms  ${h.name}`);
+    }
+  }
   if (cfg.keep) console.log(`\nwork directory kept: ${workDir}`);
   const failed = [z, k].some((r) => r?.stoppedBy === 'error') || media?.stoppedBy === 'error';
   await cleanup();

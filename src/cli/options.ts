@@ -30,6 +30,8 @@ export interface ServeOptions {
   tlsHosts: string[];
   /** On SIGTERM, how long running calls may go on before they are hung up. */
   drainSeconds: number;
+  /** Longest a registration change waits in memory before it is written (write-behind; a crash loses at most this). */
+  registrationWriteMs: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -51,6 +53,7 @@ export const SERVE_DEFAULTS = {
   maxTransactions: '200000',
   tlsHosts: 'localhost,127.0.0.1',
   drainSeconds: '30',
+  registrationWriteMs: '200',
 } as const;
 
 /** flag name -> environment variable */
@@ -75,6 +78,7 @@ const ENV: Record<string, string> = {
   'tls-key': 'ZENTRALE_TLS_KEY',
   'tls-hosts': 'ZENTRALE_TLS_HOSTS',
   'drain-seconds': 'ZENTRALE_DRAIN_SECONDS',
+  'registration-write-ms': 'ZENTRALE_REGISTRATION_WRITE_MS',
 };
 
 export class UsageError extends Error {}
@@ -154,6 +158,7 @@ export function parseServeOptions(
     tlsKey,
     tlsHosts,
     drainSeconds: int('drain-seconds', SERVE_DEFAULTS.drainSeconds, 0, 86_400),
+    registrationWriteMs: int('registration-write-ms', SERVE_DEFAULTS.registrationWriteMs, 0, 60_000),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -3,6 +3,9 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, RegistrationsTable } from './schema.js';
 import type { RegistrationRecord, RegistrationStore } from './types.js';
 
+/** Rows or names per statement: 500 × 16 columns stays far below SQLite's 32766 host parameters. */
+const CHUNK = 500;
+
 export class KyselyRegistrationStore implements RegistrationStore {
   readonly #db: Kysely<Database>;
   constructor(db: Kysely<Database>) {
@@ -45,6 +48,35 @@ export class KyselyRegistrationStore implements RegistrationStore {
       .where('tenant_id', '=', tenantId)
       .where('username', '=', username)
       .execute();
+  }
+
+  async replaceAors(
+    aors: ReadonlyArray<{ tenantId: string; username: string }>,
+    bindings: RegistrationRecord[],
+  ): Promise<void> {
+    // Per-statement compile and driver costs dominated a round of one DELETE and one INSERT per AOR; grouped by
+    // tenant and chunked below SQLite's bound on host parameters (32766; 16 columns a row).
+    const byTenant = new Map<string, string[]>();
+    for (const a of aors) {
+      const list = byTenant.get(a.tenantId) ?? [];
+      list.push(a.username);
+      byTenant.set(a.tenantId, list);
+    }
+    for (const [tenantId, usernames] of byTenant) {
+      for (let i = 0; i < usernames.length; i += CHUNK) {
+        await this.#db
+          .deleteFrom('registrations')
+          .where('tenant_id', '=', tenantId)
+          .where('username', 'in', usernames.slice(i, i + CHUNK))
+          .execute();
+      }
+    }
+    for (let i = 0; i < bindings.length; i += CHUNK) {
+      await this.#db
+        .insertInto('registrations')
+        .values(bindings.slice(i, i + CHUNK).map(fromRegistration))
+        .execute();
+    }
   }
 
   async loadUnexpired(now: number): Promise<RegistrationRecord[]> {

@@ -140,6 +140,29 @@ function storeSuite(name: string, makeBackend: () => Promise<Backend>, skip: str
       assert.deepEqual(await store.registrations.list('a', '100'), []);
     });
 
+    it('replaces the bindings of many AORs at once, leaving others alone', async () => {
+      const keep = registration({ username: '200', contact: 'sip:200@192.0.2.20' });
+      await store.registrations.upsert(keep);
+      await store.registrations.upsert(registration({ contact: 'sip:gone@192.0.2.1' }));
+      const aors = Array.from({ length: 1_203 }, (_, i) => ({ tenantId: 'a', username: `u${i}` }));
+      const bindings = aors.map((a, i) =>
+        registration({ username: a.username, contact: `sip:${i}@192.0.2.9` }),
+      );
+      const fresh = registration({ contact: 'sip:fresh@192.0.2.2' });
+      await store.registrations.replaceAors(
+        [{ tenantId: 'a', username: '100' }, ...aors],
+        [fresh, ...bindings],
+      );
+      assert.deepEqual(await store.registrations.list('a', '100'), [fresh]);
+      assert.deepEqual(await store.registrations.list('a', 'u1202'), [bindings[1202]]);
+      assert.deepEqual(await store.registrations.list('a', '200'), [keep]);
+      // An AOR named without bindings is emptied.
+      await store.registrations.replaceAors([{ tenantId: 'a', username: '100' }], []);
+      assert.deepEqual(await store.registrations.list('a', '100'), []);
+      await store.registrations.replaceAors([{ tenantId: 'a', username: '200' }, ...aors], []);
+      assert.deepEqual(await store.registrations.loadUnexpired(0), []);
+    });
+
     it('loads unexpired and removes expired registrations', async () => {
       const now = 1_700_000_000_000;
       await store.registrations.upsert(registration({ contact: 'sip:old@192.0.2.1', expiresAt: now - 1 }));

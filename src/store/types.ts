@@ -136,6 +136,14 @@ export interface RegistrationStore {
   upsert(record: RegistrationRecord): Promise<void>;
   remove(tenantId: string, username: string, contact: string): Promise<void>;
   removeAll(tenantId: string, username: string): Promise<void>;
+  /**
+   * Replaces the stored bindings of every named AOR by `bindings` (all of which belong to those AORs): the
+   * location service's write-behind round, in a few statements however many AORs changed.
+   */
+  replaceAors(
+    aors: ReadonlyArray<{ tenantId: string; username: string }>,
+    bindings: RegistrationRecord[],
+  ): Promise<void>;
   /** Every binding with expiresAt > now, for rebuilding the location service after a restart. */
   loadUnexpired(now: number): Promise<RegistrationRecord[]>;
   removeExpired(now: number): Promise<number>;

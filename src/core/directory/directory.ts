@@ -6,16 +6,24 @@ import type { DeviceRecord, DirectoryStore, TenantRecord, WorkplaceRecord } from
  * for a short time so a registration storm does not turn into a query storm. Every device lookup takes the
  * tenant: a device of one tenant can never be found under another.
  *
- * Provisioning in this process calls invalidate(); a provisioning run from another process becomes visible
- * within `ttlMs`.
+ * Provisioning in this process calls invalidate(), which drops everything at once. Past `ttlMs` an entry is
+ * reloaded in the background while the cached value still answers (stale-while-revalidate), so a device's HA1
+ * never costs its REGISTER a store query once it was seen; a provisioning run from another process becomes
+ * visible within `ttlMs` plus one request. A miss waits for the store, and concurrent misses of one key share one
+ * load.
  */
+type Entry<T> = { at: number; value: T | undefined };
 export class Directory {
   readonly #store: DirectoryStore;
   readonly #clock: Clock;
   readonly #ttlMs: number;
-  readonly #tenants = new Map<string, { at: number; value: TenantRecord | undefined }>();
-  readonly #devices = new Map<string, { at: number; value: DeviceRecord | undefined }>();
-  readonly #tenantPlans = new Map<string, { at: number; value: TenantPlan | undefined }>();
+  readonly #tenants = new Map<string, Entry<TenantRecord>>();
+  readonly #devices = new Map<string, Entry<DeviceRecord>>();
+  readonly #tenantPlans = new Map<string, Entry<TenantPlan>>();
+  /** Loads under way, per table and key (shared by concurrent callers). */
+  readonly #loading = new Map<Map<string, Entry<unknown>>, Map<string, Promise<unknown>>>();
+  /** Bumped by invalidate(): a load started before it must not put its older answer back. */
+  #generation = 0;
   readonly #maxEntries: number;
 
   constructor(opts: { store: DirectoryStore; clock: Clock; ttlMs?: number; maxEntries?: number }) {
@@ -53,24 +61,54 @@ export class Directory {
   }
 
   invalidate(): void {
+    this.#generation++;
     this.#tenants.clear();
     this.#devices.clear();
     this.#tenantPlans.clear();
+    this.#loading.clear();
   }
 
   async #cached<T>(
-    table: Map<string, { at: number; value: T | undefined }>,
+    table: Map<string, Entry<T>>,
     key: string,
     load: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
-    const now = this.#clock.now();
     const hit = table.get(key);
-    if (hit && now - hit.at < this.#ttlMs) return hit.value;
-    const value = await load();
-    // Unknown names are cached too (briefly), so probing for users costs no more than a known one.
-    if (table.size >= this.#maxEntries) table.clear();
-    table.set(key, { at: now, value });
-    return value;
+    if (hit) {
+      if (this.#clock.now() - hit.at >= this.#ttlMs) void this.#load(table, key, load).catch(() => undefined);
+      return hit.value;
+    }
+    return this.#load(table, key, load);
+  }
+
+  #load<T>(
+    table: Map<string, Entry<T>>,
+    key: string,
+    load: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    let loads = this.#loading.get(table as Map<string, Entry<unknown>>);
+    if (!loads) {
+      loads = new Map();
+      this.#loading.set(table as Map<string, Entry<unknown>>, loads);
+    }
+    const running = loads.get(key) as Promise<T | undefined> | undefined;
+    if (running) return running;
+    const generation = this.#generation;
+    const at = this.#clock.now();
+    const p = load()
+      .then((value) => {
+        if (generation === this.#generation) {
+          // Unknown names are cached too (briefly), so probing for users costs no more than a known one.
+          if (table.size >= this.#maxEntries && !table.has(key)) table.clear();
+          table.set(key, { at, value });
+        }
+        return value;
+      })
+      .finally(() => {
+        if (loads.get(key) === p) loads.delete(key);
+      });
+    loads.set(key, p);
+    return p;
   }
 }
 

@@ -5,10 +5,11 @@ import type { RegistrationRecord, RegistrationStore } from '../../store/types.js
 /**
  * The location service (RFC 3261 section 10): contact bindings per address of record, in memory for lookups and
  * written behind to the store so they survive a restart. A REGISTER never waits for the disk: the AORs it changed
- * are marked, and one write loop stores every marked AOR's current bindings in one transaction per round (like
- * Kamailio's usrloc write-back mode). A clean stop flushes everything; a crash loses at most the round in flight.
- * Changes to one AOR are serialised (two REGISTERs of one phone racing each other must not interleave their
- * read-modify-write).
+ * are marked, and a write round at most `writeDelayMs` later stores every marked AOR's current bindings in one
+ * transaction of a few statements (like Kamailio's usrloc write-back mode). A clean stop flushes everything; a
+ * crash loses at most the changes of the last `writeDelayMs` plus the round in flight.
+ * Changes are applied to memory synchronously, so two REGISTERs of one phone racing each other cannot interleave
+ * their read-modify-write.
  */
 export interface BindingChange {
   upserts: RegistrationRecord[];
@@ -31,14 +32,17 @@ export class LocationService {
   readonly #dirty = new Set<string>();
   #flushing: Promise<void> | undefined;
   readonly #aors = new Map<string, Map<string, RegistrationRecord>>();
-  readonly #locks = new Map<string, Promise<unknown>>();
   #sweepTimer: TimerHandle | undefined;
+  readonly #writeDelayMs: number;
+  #writeTimer: TimerHandle | undefined;
   #count = 0;
 
   constructor(opts: {
     store: RegistrationStore;
     clock: Clock;
     sweepMs?: number;
+    /** How long a change may wait in memory before its write round starts (default 200 ms). */
+    writeDelayMs?: number;
     /** Batches the writes of one round; without it each write stands alone. */
     transaction?: RegistrationTransaction;
     log?: Logger;
@@ -48,6 +52,7 @@ export class LocationService {
     this.#log = opts.log;
     this.#clock = opts.clock;
     this.#sweepMs = opts.sweepMs ?? 1_000;
+    this.#writeDelayMs = opts.writeDelayMs ?? 200;
   }
 
   /** Loads the unexpired bindings persisted before a restart and starts the expiry sweep. */
@@ -67,7 +72,23 @@ export class LocationService {
 
   /** Waits until every change made so far is in the store. */
   async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+    // Bounded: each pass writes what was pending when it started.
+    for (let pass = 0; pass < 1_000 && (this.#writeTimer || this.#flushing); pass++) {
+      if (this.#writeTimer) {
+        this.#clock.clearTimeout(this.#writeTimer);
+        this.#writeTimer = undefined;
+        this.#kick();
+      }
+      await this.#flushing;
+    }
+  }
+
+  /**
+   * True while a write round is scheduled: its timer is transient (at most `writeDelayMs`), so leak checks that
+   * count the clock's timers leave it out.
+   */
+  writeScheduled(): boolean {
+    return this.#writeTimer !== undefined;
   }
 
   /** AORs changed in memory and not yet in the store (for the leak checks and tests). */
@@ -90,32 +111,23 @@ export class LocationService {
 
   /**
    * Runs `fn` with exclusive access to one AOR: it sees the current bindings and returns the change to apply.
-   * Memory moves at once; the store follows in the next write round.
+   * Memory moves at once (nothing in between can see a half-applied change); the store follows in the next write
+   * round.
    */
   async update<T>(
     tenantId: string,
     username: string,
     fn: (current: RegistrationRecord[]) => { change?: BindingChange; result: T },
   ): Promise<T> {
-    const key = aorKey(tenantId, username);
-    const prev = this.#locks.get(key) ?? Promise.resolve();
-    const run = prev.then(async () => {
-      const { change, result } = fn(this.lookup(tenantId, username));
-      if (change) await this.#apply(tenantId, username, change);
-      return result;
-    });
-    const tail = run.catch(() => undefined);
-    this.#locks.set(key, tail);
-    void tail.then(() => {
-      if (this.#locks.get(key) === tail) this.#locks.delete(key);
-    });
-    return run;
+    const { change, result } = fn(this.lookup(tenantId, username));
+    if (change) this.#apply(tenantId, username, change);
+    return Promise.resolve(result);
   }
 
-  async #apply(tenantId: string, username: string, change: BindingChange): Promise<void> {
+  #apply(tenantId: string, username: string, change: BindingChange): void {
     const key = aorKey(tenantId, username);
     this.#dirty.add(key);
-    this.#kick();
+    this.#schedule();
     if (change.removeAll) this.#dropAor(key);
     const m = this.#aors.get(key);
     for (const c of change.removes) {
@@ -125,42 +137,52 @@ export class LocationService {
     for (const r of change.upserts) this.#put(r);
   }
 
-  #kick(): void {
-    if (this.#flushing) return;
-    this.#flushing = this.#writeLoop().finally(() => (this.#flushing = undefined));
+  /** Starts a write round after `writeDelayMs`, unless one is already due or running. */
+  #schedule(): void {
+    if (this.#writeTimer || this.#flushing) return;
+    this.#writeTimer = this.#clock.setTimeout(() => {
+      this.#writeTimer = undefined;
+      this.#kick();
+    }, this.#writeDelayMs);
   }
 
-  /** Each round writes every AOR marked so far: its bindings replace the stored ones. Bounded rounds. */
-  async #writeLoop(): Promise<void> {
-    for (let round = 0; this.#dirty.size > 0 && round < 1_000_000; round++) {
-      await Promise.resolve();
-      const batch = [...this.#dirty];
-      this.#dirty.clear();
-      try {
-        await this.#transaction((r) => this.#write(r, batch));
-      } catch {
-        // One bad AOR (its tenant removed meanwhile) must not hold back the others: each on its own, and what
-        // still fails is logged and left to the phone's next REGISTER (memory stays right).
-        for (const key of batch) {
-          try {
-            await this.#transaction((r) => this.#write(r, [key]));
-          } catch (err) {
-            this.#log?.error(
-              { event: 'registrations.store.error', err: String(err) },
-              'bindings not written',
-            );
-          }
+  #kick(): void {
+    if (this.#flushing) return;
+    this.#flushing = this.#writeRound().finally(() => {
+      this.#flushing = undefined;
+      // Changes made while the round ran wait for the next one.
+      if (this.#dirty.size > 0) this.#schedule();
+    });
+  }
+
+  /** Writes every AOR marked so far: its bindings replace the stored ones. */
+  async #writeRound(): Promise<void> {
+    const batch = [...this.#dirty];
+    this.#dirty.clear();
+    try {
+      await this.#transaction((r) => this.#write(r, batch));
+    } catch {
+      // One bad AOR (its tenant removed meanwhile) must not hold back the others: each on its own, and what
+      // still fails is logged and left to the phone's next REGISTER (memory stays right).
+      for (const key of batch) {
+        try {
+          await this.#transaction((r) => this.#write(r, [key]));
+        } catch (err) {
+          this.#log?.error({ event: 'registrations.store.error', err: String(err) }, 'bindings not written');
         }
       }
     }
   }
 
   async #write(r: RegistrationStore, keys: readonly string[]): Promise<void> {
+    const aors: Array<{ tenantId: string; username: string }> = [];
+    const bindings: RegistrationRecord[] = [];
     for (const key of keys) {
       const [tenantId, username] = key.split('\u0000') as [string, string];
-      await r.removeAll(tenantId, username);
-      for (const b of this.#aors.get(key)?.values() ?? []) await r.upsert(b);
+      aors.push({ tenantId, username });
+      for (const b of this.#aors.get(key)?.values() ?? []) bindings.push(b);
     }
+    await r.replaceAors(aors, bindings);
   }
 
   #put(r: RegistrationRecord): void {

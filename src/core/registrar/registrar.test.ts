@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LocationService } from './location-service.js';
+import type { RegistrationRecord } from '../../store/types.js';
 import { startTestPbx, type TestPbx } from '../test-pbx.js';
 
 const register = (
@@ -145,10 +146,70 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
     }));
     assert.equal(slow.lookup('t1', '200').length, 1, 'memory has it at once');
     assert.equal((await store.list('t1', '200')).length, 0, 'the store not yet');
+    assert.equal(slow.pendingWrites(), 1, 'waits for the write delay');
+    pbx.net.clock.advance(200);
+    await Promise.resolve();
     assert.equal(slow.pendingWrites(), 0, 'taken by the round in flight');
     release();
     await slow.stop();
     assert.equal(writes, 1);
     assert.equal((await store.list('t1', '200')).length, 1, 'stop flushed it');
   });
+
+  it('writes the changes of one write delay in one round', async () => {
+    let rounds = 0;
+    const store = pbx.store.registrations;
+    const batched = new LocationService({
+      store,
+      clock: pbx.net.clock,
+      writeDelayMs: 500,
+      transaction: async (fn) => {
+        rounds++;
+        await fn(store);
+      },
+    });
+    for (const user of ['100', '101', '200']) {
+      await batched.update('t1', user, () => ({
+        change: { upserts: [binding(user, pbx.net.clock.now() + 60_000)], removes: [] },
+        result: undefined,
+      }));
+    }
+    pbx.net.clock.advance(499);
+    await batched.flush().then(
+      () => undefined,
+      () => undefined,
+    );
+    assert.equal(rounds, 1, 'flush starts the round at once');
+    for (const user of ['100', '101', '200']) assert.equal((await store.list('t1', user)).length, 1);
+    await batched.update('t1', '100', () => ({
+      change: { upserts: [], removes: [], removeAll: true },
+      result: 0,
+    }));
+    pbx.net.clock.advance(500);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(rounds, 2, 'the delay elapsed: the next round ran by itself');
+    assert.equal((await store.list('t1', '100')).length, 0);
+    await batched.stop();
+  });
 });
+
+function binding(username: string, expiresAt: number): RegistrationRecord {
+  return {
+    tenantId: 't1',
+    username,
+    contact: `sip:${username}@10.0.0.9`,
+    contactParams: '',
+    q: null,
+    callId: 'c',
+    cseq: 1,
+    expiresAt,
+    flowProtocol: 'udp',
+    flowLocalAddress: '10.0.0.2',
+    flowLocalPort: 5060,
+    flowAddress: '10.0.0.9',
+    flowPort: 5060,
+    flowConnectionId: null,
+    userAgent: null,
+    updatedAt: 0,
+  };
+}

@@ -104,6 +104,13 @@ export interface EventPackage<R, C = never> {
   ended?(sub: Subscription<R>): void;
   /** The NOTIFY body; called when the NOTIFY is queued, so versions follow the order of changes. */
   body(sub: Subscription<R>, n: NotifyInfo<C>): NotifyBody;
+  /**
+   * True when every body of `sub` is its full state (nothing in it depends on an earlier NOTIFY): a burst of
+   * changes then coalesces — a NOTIFY still waiting behind one in flight is replaced by the newer state, under
+   * its version, instead of queueing one more (RFC 6665 section 4.2.2 leaves the rate of NOTIFYs to the
+   * notifier). Absent or false: every change gets its own NOTIFY (partial state, e.g. RFC 4662 list updates).
+   */
+  fullState?(sub: Subscription<R>): boolean;
   /** Absent: the package's subscriptions live in memory only. */
   readonly persistence?: PackagePersistence<R>;
 }

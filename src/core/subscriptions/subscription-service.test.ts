@@ -169,6 +169,38 @@ describe('SubscriptionService (RFC 6665 notifier) on the in-memory SIP network',
     await net.finish();
   });
 
+  it('a burst of full-state changes coalesces: the NOTIFY waiting behind the one in flight carries the latest', async () => {
+    const net = new Net();
+    const { svc, handle } = serve(net, { ...thingPackage(), fullState: () => true });
+    const s = new TestSubscriber(net);
+    await s.subscribe();
+    await net.drain();
+    s.status = 'none';
+    const [sub] = handle.subscriptions();
+    handle.notify(sub!, 'a');
+    await net.drain();
+    for (const c of ['b', 'c', 'd']) handle.notify(sub!, c);
+    await net.drain();
+    assert.equal(s.notifies.length, 2, 'a in flight, the rest waits');
+    s.status = 200;
+    s.held.shift()!.respond(createResponse(s.notifies[1]!.request, 200));
+    await net.drain();
+    // c and d replaced b under the waiting NOTIFY's version: no version is skipped.
+    assert.deepEqual(
+      s.notifies.map((n) => n.body),
+      ['thing v0 active full', 'thing v1 active a', 'thing v2 active d'],
+    );
+    assert.equal(svc.coalesced(), 2);
+    handle.notify(sub!, 'e');
+    await net.drain();
+    assert.equal(
+      s.notifies.at(-1)!.body,
+      'thing v3 active e',
+      'with nothing waiting, a change is sent at once',
+    );
+    await net.finish();
+  });
+
   it('failure policy: 481 ends the subscription, 408 (Timer F) ends it, 500 keeps it', async () => {
     for (const [status, kept] of [
       [481, false],

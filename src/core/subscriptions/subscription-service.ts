@@ -15,7 +15,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { randomHex } from '../../util/random-id.js';
 import type { SubscribeHandler } from '../sip-service.js';
-import type { EventPackage, Subscription, TerminateReason } from './event-package.js';
+import type { EventPackage, NotifyBody, Subscription, TerminateReason } from './event-package.js';
 import { RESTORE_MARGIN, recordOf, snapshotOf, storedOf } from './subscription-records.js';
 import { WriteBehind, type SubscriptionStore } from './write-behind.js';
 import { accepts, eventHeaderOf, eventOf } from './subscribe-headers.js';
@@ -84,6 +84,14 @@ interface Sub extends Subscription<unknown> {
   chain: Promise<void>;
   /** `version` when the subscription was last marked for writing. */
   markedVersion: number;
+  /** The NOTIFY queued behind the one in flight and not yet sent: a full-state change may replace it. */
+  waiting: WaitingNotify | undefined;
+}
+
+interface WaitingNotify {
+  version: number;
+  body: NotifyBody;
+  headers: Array<[string, string]>;
 }
 
 export class SubscriptionService implements SubscribeHandler {
@@ -92,6 +100,8 @@ export class SubscriptionService implements SubscribeHandler {
   readonly #subs = new Map<string, Sub>();
   readonly #store: WriteBehind;
   #stopped = false;
+  /** NOTIFYs saved by coalescing (a newer full state replaced a waiting one). */
+  #coalesced = 0;
 
   constructor(o: SubscriptionServiceOptions) {
     this.#o = o;
@@ -119,6 +129,11 @@ export class SubscriptionService implements SubscribeHandler {
   /** Live subscriptions of every package. */
   count(): number {
     return this.#subs.size;
+  }
+
+  /** NOTIFYs saved so far by coalescing bursts of full-state changes. */
+  coalesced(): number {
+    return this.#coalesced;
   }
 
   /** Restores the stored subscriptions; each gets a full-state NOTIFY (or `noresource` when its resource went). */
@@ -223,8 +238,15 @@ export class SubscriptionService implements SubscribeHandler {
     this.#notify(sub, 'active', undefined);
   }
 
-  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion'>): Sub {
-    const sub: Sub = { ...init, timer: undefined, chain: Promise.resolve(), ended: false, markedVersion: -1 };
+  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion' | 'waiting'>): Sub {
+    const sub: Sub = {
+      ...init,
+      timer: undefined,
+      chain: Promise.resolve(),
+      ended: false,
+      markedVersion: -1,
+      waiting: undefined,
+    };
     this.#subs.set(sub.id, sub);
     this.#bind(sub);
     this.#arm(sub);
@@ -341,7 +363,9 @@ export class SubscriptionService implements SubscribeHandler {
   #notify(sub: Sub, state: 'active' | 'terminated', change: unknown, reason?: TerminateReason): void {
     if (sub.ended || this.#stopped) return;
     const now = this.#o.clock.now();
-    const version = sub.version++;
+    const w = sub.waiting;
+    const coalesce = w !== undefined && state === 'active' && sub.pkg.fullState?.(sub) === true;
+    const version = coalesce ? w.version : sub.version++;
     const b = sub.pkg.body(sub, { version, state, change, now, ...(reason ? { reason } : {}) });
     const remaining = Math.max(0, Math.ceil((sub.expiresAt - now) / 1000));
     const headers: Array<[string, string]> = [
@@ -352,15 +376,26 @@ export class SubscriptionService implements SubscribeHandler {
       ],
       ...sub.headers,
     ];
+    if (coalesce) {
+      // The newer full state replaces the waiting NOTIFY's document; its version stays, so none is skipped.
+      w.body = b;
+      w.headers = headers;
+      this.#coalesced++;
+      return;
+    }
     if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
+    const entry: WaitingNotify = { version, body: b, headers };
+    // Only an active NOTIFY may be replaced; a terminated one stays the last word.
+    sub.waiting = state === 'active' ? entry : undefined;
     sub.chain = sub.chain.then(async () => {
+      if (sub.waiting === entry) sub.waiting = undefined;
       const dialog = sub.dialog;
       if (dialog.state === 'terminated') return;
       try {
         const res = await dialog.request('NOTIFY', {
-          body: Buffer.from(b.body),
-          contentType: b.contentType,
-          headers,
+          body: Buffer.from(entry.body.body),
+          contentType: entry.body.contentType,
+          headers: entry.headers,
         });
         if (res.status < 300) return;
         const fields = { tenant: sub.tenantId, subscription: sub.id, status: res.status, version };

@@ -22,8 +22,10 @@ describe('BlfNotifier', () => {
     assert.equal(t.responses[0]?.status, 200);
     assert.equal(t.responses[0]?.headers.get('Expires'), '600');
     const d = h.ua.dialogs[0]!;
-    for (const e of ['call.ringing', 'call.answered', 'call.ended'] as const) h.n.onEvent(call(e));
-    await settle();
+    for (const e of ['call.ringing', 'call.answered', 'call.ended'] as const) {
+      h.n.onEvent(call(e));
+      await settle();
+    }
     const docs = d.notifies.map((x) => doc(x.body));
     assert.deepEqual(
       docs.map((x) => [x['@version'], x['@state'], x.dialog?.map((y) => y.state)]),
@@ -144,12 +146,31 @@ describe('BlfNotifier', () => {
     for (let i = 0; i < 1000; i++)
       await h.n.handleSubscribe(tx(request('sip:101@acme.example')), ACME, PHONE);
     h.n.onEvent(call('call.ringing'));
+    await settle();
     h.n.onEvent(call('call.ended'));
     await settle();
     for (const d of h.ua.dialogs)
       assert.deepEqual(
         d.notifies.map((x) => doc(x.body)['@version']),
         ['0', '1', '2'],
+      );
+  });
+
+  it('a burst of changes in one go coalesces per watcher: one NOTIFY with the latest full state', async () => {
+    for (let i = 0; i < 3; i++) await h.n.handleSubscribe(tx(request('sip:101@acme.example')), ACME, PHONE);
+    await settle();
+    for (const e of ['call.ringing', 'call.answered', 'call.ended'] as const) h.n.onEvent(call(e));
+    await settle();
+    for (const d of h.ua.dialogs)
+      assert.deepEqual(
+        d.notifies.map((x) => {
+          const x2 = doc(x.body);
+          return [x2['@version'], x2.dialog?.map((y) => y.state)];
+        }),
+        [
+          ['0', undefined],
+          ['1', ['terminated']],
+        ],
       );
   });
 

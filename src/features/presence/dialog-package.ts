@@ -126,6 +126,8 @@ export function dialogPackage(o: {
     started: (sub) => o.started(sub),
     ended: (sub) => o.ended(sub),
     body: (sub, n) => body(o, sub, n),
+    // A workplace's dialog-info is always its full state; a list's RLMI updates are partial (RFC 4662 5.2).
+    fullState: (sub) => sub.resource.kind !== 'list',
     persistence: {
       kinds: ['dialog', 'list'],
       save: (r) => ({

@@ -45,6 +45,7 @@ export class DigestAuthenticator {
   readonly #ttl: number;
   readonly #algorithms: DigestAlgorithm[];
   readonly #opaqueKey: Buffer;
+  readonly #opaques = new Map<string, string>();
   /** Stand-ins for an unknown user's HA1, so that user sees the same work and the same answer as a wrong password. */
   readonly #dummyHa1: { md5: string; sha256: string };
 
@@ -70,14 +71,22 @@ export class DigestAuthenticator {
    */
   challenge(realm: string, opts: { stale?: boolean } = {}): string[] {
     const nonce = this.#nonces.mint(realm, this.#clock.now());
-    const opaque = createHmac('sha256', this.#opaqueKey)
-      .update(realm, 'utf8')
-      .digest('base64url')
-      .slice(0, 22);
+    const opaque = this.#opaque(realm);
     const stale = opts.stale === true;
     return this.#algorithms.map((algorithm) =>
       formatChallenge({ realm, nonce, opaque, algorithm, qop: 'auth', stale }),
     );
+  }
+
+  /** The opaque value is a function of the realm only: computed once per realm, not per challenge. */
+  #opaque(realm: string): string {
+    let v = this.#opaques.get(realm);
+    if (v === undefined) {
+      v = createHmac('sha256', this.#opaqueKey).update(realm, 'utf8').digest('base64url').slice(0, 22);
+      if (this.#opaques.size >= 10_000) this.#opaques.clear();
+      this.#opaques.set(realm, v);
+    }
+    return v;
   }
 
   verify(input: VerifyInput): VerifyResult {
