@@ -3,6 +3,7 @@ import type { EventBus } from '../core/events/event-bus.js';
 import type { AgentStatusName, Party } from '../core/events/types.js';
 import type { ProvisioningChange, ProvisioningDoc } from '../core/provisioning/types.js';
 import type { TenantPlan } from '../core/directory/directory.js';
+import type { TraceEntry, TraceSummary } from '../core/trace/call-trace.js';
 import type { AuthThrottle } from '../core/security/auth-throttle.js';
 import type { RegistrationRecord, Store } from '../store/types.js';
 import type { Clock } from '../util/clock.js';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   provisioner: { applyDoc(doc: ProvisioningDoc, o: { dryRun?: boolean }): Promise<ProvisioningChange[]> };
   /** Third-party call control; without it the call routes answer 501. */
   calls?: CallControl | undefined;
+  /** Recent calls with their ladders (core/trace); without it the call-trace routes answer 501. */
+  trace?: CallTraceReader | undefined;
   /** Session lifetime (default 12 h). */
   sessionTtlMs?: number;
   /** Event stream: per-client send buffer before a slow consumer is cut off (default 1 MiB). */
@@ -61,4 +64,10 @@ export interface CallCenterPort {
   setLogin(tenantId: string, group: string, workplace: string, loggedIn: boolean): Promise<LoginOutcome>;
   /** Undefined: no such group in the tenant. */
   queue(tenantId: string, group: string): Promise<QueueView | undefined>;
+}
+
+/** The call trace as the admin routes read it (tenant-scoped). */
+export interface CallTraceReader {
+  recent(tenantId: string): TraceSummary[];
+  trace(tenantId: string, callId: string): { summary: TraceSummary; entries: TraceEntry[] } | undefined;
 }

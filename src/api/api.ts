@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin.js';
 import type { ApiDeps } from './api-deps.js';
 import { blfRoutes } from './blf.js';
+import { callTraceRoutes } from './call-trace.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
 import { EventStream } from './events-stream.js';
@@ -13,6 +14,8 @@ import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
+import { WallboardBook } from './wallboard-book.js';
+import { wallboardRoutes } from './wallboard.js';
 import { workplaceRoutes } from './workplaces.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
@@ -28,6 +31,7 @@ export class Api {
   readonly routes = new RouteTable();
   readonly #deps: ApiDeps;
   #stream: EventStream | undefined;
+  readonly #wallboard: WallboardBook;
 
   constructor(deps: ApiDeps) {
     this.#deps = deps;
@@ -48,6 +52,11 @@ export class Api {
     historyRoutes(this.routes, deps);
     executiveRoutes(this.routes);
     adminRoutes(this.routes, deps, editor);
+    callTraceRoutes(this.routes, deps);
+    // The book listens from the start, like the stream's hub, so the day's figures miss no event.
+    this.#wallboard = new WallboardBook(deps.clock);
+    this.#wallboard.start(deps.bus);
+    wallboardRoutes(this.routes, deps, this.#wallboard, (t) => this.#stream?.seq(t) ?? 0);
   }
 
   /** Adds the routes, the OpenAPI document and the event stream to `app` (before it listens). */
@@ -71,6 +80,7 @@ export class Api {
   }
 
   close(): void {
+    this.#wallboard.stop();
     this.#stream?.close();
   }
 }

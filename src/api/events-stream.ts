@@ -54,6 +54,11 @@ export class EventStream {
     });
   }
 
+  /** The tenant's current event sequence number (what a snapshot taken now reflects). */
+  seq(tenantId: string): number {
+    return this.#hub.seq(tenantId);
+  }
+
   count(): number {
     return this.#live.size;
   }
@@ -107,6 +112,7 @@ export class EventStream {
       who,
       blf: new Set(),
       groups: new Set(),
+      colleagues: new Set(),
       send: (m) => {
         if (held) {
           held.push(m);
@@ -158,6 +164,11 @@ export class EventStream {
     c.groups = new Set(
       (await this.#deps.callCenter.groupsOf(c.who.tenantId, c.who.workplace)).map((g) => g.extension),
     );
+    // A group's agents supervise it on the wallboard: they see each other's status and logins.
+    const queues = await Promise.all(
+      [...c.groups].map((g) => this.#deps.callCenter.queue(c.who.tenantId, g)),
+    );
+    c.colleagues = new Set(queues.flatMap((q) => q?.agents.map((a) => a.extension) ?? []));
   }
 
   async #snapshot(c: MutableClient): Promise<{ seq: number; message: string }> {
@@ -210,7 +221,7 @@ export class EventStream {
   }
 }
 
-type MutableClient = StreamClient & { blf: Set<string>; groups: Set<string> };
+type MutableClient = StreamClient & { blf: Set<string>; groups: Set<string>; colleagues: Set<string> };
 
 /** The seq of a serialized event (event-hub.ts writes it first). */
 function seqOf(message: string): number {
