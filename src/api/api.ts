@@ -4,6 +4,7 @@ import type { ApiDeps } from './api-deps.js';
 import { blfRoutes } from './blf.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
+import { clientInfoRoutes } from './client-info.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { historyRoutes } from './history.js';
@@ -46,6 +47,7 @@ export class Api {
     blfRoutes(this.routes, deps, editor);
     callCenterRoutes(this.routes, deps);
     historyRoutes(this.routes, deps);
+    clientInfoRoutes(this.routes, deps);
     executiveRoutes(this.routes);
     adminRoutes(this.routes, deps, editor);
   }
