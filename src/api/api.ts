@@ -5,6 +5,7 @@ import { blfRoutes } from './blf.js';
 import { callTraceRoutes } from './call-trace.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
+import { clientInfoRoutes } from './client-info.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { historyRoutes } from './history.js';
@@ -50,6 +51,7 @@ export class Api {
     blfRoutes(this.routes, deps, editor);
     callCenterRoutes(this.routes, deps);
     historyRoutes(this.routes, deps);
+    clientInfoRoutes(this.routes, deps);
     executiveRoutes(this.routes);
     adminRoutes(this.routes, deps, editor);
     callTraceRoutes(this.routes, deps);
