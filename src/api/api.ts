@@ -10,6 +10,7 @@ import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { historyRoutes } from './history.js';
 import { meRoutes } from './me.js';
+import { meSettingsRoutes } from './me-settings.js';
 import { openApiDocument } from './openapi.js';
 import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
@@ -46,6 +47,7 @@ export class Api {
     const editor = new TenantEditor(deps);
     sessionRoutes(this.routes, this.sessions);
     meRoutes(this.routes, deps);
+    meSettingsRoutes(this.routes, editor);
     workplaceRoutes(this.routes, deps);
     callRoutes(this.routes, deps.calls);
     blfRoutes(this.routes, deps, editor);

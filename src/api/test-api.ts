@@ -13,7 +13,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { SystemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import type { CallCenterPort, QueueView } from './api-deps.js';
+import type { CallCenterPort, CallTraceReader, QueueView } from './api-deps.js';
 import { Api } from './api.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 
@@ -118,7 +118,7 @@ export interface TestApi {
 
 /** The API on a Fastify instance listening on loopback (the event stream needs a real socket). */
 export async function startTestApi(
-  o: { calls?: CallControl; store?: Store; streamMaxBuffered?: number } = {},
+  o: { calls?: CallControl; store?: Store; streamMaxBuffered?: number; trace?: CallTraceReader } = {},
 ): Promise<TestApi> {
   const store = o.store ?? (await openStore('sqlite::memory:'));
   if (!o.store) await applyProvisioning(store, parseProvisioning(FIXTURE, 'fixture.yaml'));
@@ -148,6 +148,7 @@ export async function startTestApi(
     callCenter: new FakeCallCenter(),
     provisioner,
     calls: o.calls,
+    ...(o.trace ? { trace: o.trace } : {}),
     ...(o.streamMaxBuffered !== undefined ? { streamMaxBuffered: o.streamMaxBuffered } : {}),
   });
   provisioner.onProvisioned(async () => {
