@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
 import { ApiError, sendError, toApiError } from './errors.js';
-import { registerWebApp } from './web-app.js';
+import { registerWebApp, type WebApp } from './web-app.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -45,9 +45,9 @@ export async function startHttpServer(opts: {
   });
 
   app.get('/debug/counts', async () => opts.health.counts());
-  opts.api?.register(app);
-  const web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
-
+  // The handlers come before any route: `await registerWebApp` boots the plugin queue, and a route built before
+  // setErrorHandler would keep Fastify's default error body instead of the API's (docs/api.md, "Errors").
+  let web: WebApp | undefined;
   app.setNotFoundHandler((req, reply) => {
     if (web?.fallback(req, reply)) return reply;
     // The path only: a query string may hold things that do not belong in an answer or a log.
@@ -59,6 +59,8 @@ export async function startHttpServer(opts: {
       req.log.error({ event: 'http.error', err: String(err) }, 'request failed');
     return sendError(reply, e);
   });
+  opts.api?.register(app);
+  web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
