@@ -47,9 +47,9 @@ export async function startHttpServer(opts: {
   app.get('/debug/counts', async () => opts.health.counts());
   // The handlers come before any route: `await registerWebApp` boots the plugin queue, and a route built before
   // setErrorHandler would keep Fastify's default error body instead of the API's (docs/api.md, "Errors").
-  let web: WebApp | undefined;
+  const site: { web?: WebApp | undefined } = {};
   app.setNotFoundHandler((req, reply) => {
-    if (web?.fallback(req, reply)) return reply;
+    if (site.web?.fallback(req, reply)) return reply;
     // The path only: a query string may hold things that do not belong in an answer or a log.
     return sendError(reply, new ApiError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`));
   });
@@ -60,7 +60,7 @@ export async function startHttpServer(opts: {
     return sendError(reply, e);
   });
   opts.api?.register(app);
-  web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
+  site.web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
