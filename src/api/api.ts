@@ -16,6 +16,7 @@ import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
+import { tenantYamlRoutes } from './tenant-yaml.js';
 import { WallboardBook } from './wallboard-book.js';
 import { wallboardRoutes } from './wallboard.js';
 import { workplaceRoutes } from './workplaces.js';
@@ -57,6 +58,7 @@ export class Api {
     executiveRoutes(this.routes);
     adminRoutes(this.routes, deps, editor);
     callTraceRoutes(this.routes, deps);
+    tenantYamlRoutes(this.routes, deps, editor);
     // The book listens from the start, like the stream's hub, so the day's figures miss no event.
     this.#wallboard = new WallboardBook(deps.clock);
     this.#wallboard.start(deps.bus);

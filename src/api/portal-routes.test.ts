@@ -181,4 +181,28 @@ describe('api: MyPortal settings, wallboard and call trace', () => {
     assert.deepEqual((await t.call(olga, 'GET', '/api/v1/admin/calls/recent')).json, []);
     assert.equal((await t.call(olga, 'GET', '/api/v1/admin/calls/c-acme/trace')).status, 404);
   });
+
+  it('exports the tenant as the provisioning YAML and imports it back with no change', async () => {
+    assert.equal((await t.call(ben, 'GET', '/api/v1/admin/export')).status, 403);
+    const out = await t.call(anna, 'GET', '/api/v1/admin/export');
+    const yaml = out.json['yaml'] as string;
+    assert.match(yaml, /password: \(stored\)/);
+    assert.doesNotMatch(yaml, /Desk-Pa55|Web-Pa55/);
+    const back = await t.call(anna, 'PUT', '/api/v1/admin/import?dryRun=true', { yaml });
+    assert.equal(back.status, 200, JSON.stringify(back.json));
+    assert.deepEqual(back.json['changes'], []);
+    const renamed = await t.call(anna, 'PUT', '/api/v1/admin/import', {
+      yaml: yaml.replace('Cleo NoLogin', 'Cleo Neu'),
+    });
+    assert.equal((renamed.json['changes'] as unknown[]).length, 1);
+    assert.equal(
+      (await t.call(anna, 'PUT', '/api/v1/admin/import?dryRun=true', { yaml })).json['changes'] instanceof
+        Array,
+      true,
+    );
+    // A file of another tenant is refused; nothing of it is applied.
+    const foreign = await t.call(olga, 'PUT', '/api/v1/admin/import?dryRun=true', { yaml });
+    assert.equal(foreign.status, 422);
+    assert.equal(foreign.json.field, 'yaml');
+  });
 });

@@ -43,4 +43,11 @@ export const portalRoutes: RouteDef[] = [
     role: 'admin',
     load: () => import('../pages/admin-calls-page.js'),
   },
+  {
+    path: '/admin/yaml',
+    title: 'nav.adminYaml',
+    role: 'admin',
+    nav: true,
+    load: () => import('../pages/admin-yaml-page.js'),
+  },
 ];

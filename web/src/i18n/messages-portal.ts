@@ -5,6 +5,9 @@ export const en = {
   'nav.adminWorkplaces': 'Workplaces',
   'nav.adminGroups': 'Call-center groups',
   'nav.adminCalls': 'Call trace',
+  'nav.adminYaml': 'Import / export',
+  'p.export': 'Export',
+  'p.import': 'Check and import',
 
   'p.profile': 'My profile',
   'p.name': 'Name',
@@ -93,6 +96,9 @@ export const de: Record<keyof typeof en, string> = {
   'nav.adminWorkplaces': 'Arbeitsplätze',
   'nav.adminGroups': 'Call-Center-Gruppen',
   'nav.adminCalls': 'Anruf-Trace',
+  'nav.adminYaml': 'Import / Export',
+  'p.export': 'Exportieren',
+  'p.import': 'Prüfen und importieren',
 
   'p.profile': 'Mein Profil',
   'p.name': 'Name',
