@@ -13,9 +13,17 @@ export function CallCenterPanel() {
   const t = useT();
   const [cc, setCc] = useState<MyCallCenter | null>(null);
   const [err, setErr] = useState<string | null>(null);
+  const [wrapUp, setWrapUp] = useState<Record<string, number>>({});
   const load = () => void api.callCenter().then(setCc);
   useEffect(() => {
     load();
+    void api
+      .request<{ groups: Array<{ extension: string; seconds: number }> }>(
+        'GET',
+        '/api/v1/me/callcenter/wrap-up',
+      )
+      .then((r) => setWrapUp(Object.fromEntries(r.groups.map((g) => [g.extension, g.seconds]))))
+      .catch(() => undefined);
     return onStreamMessage((m) => {
       if (
         m.type === 'callcenter.agent.status' ||
@@ -66,8 +74,8 @@ export function CallCenterPanel() {
               {g.extension} {g.name} — {g.loggedIn ? t('p.active') : t('p.inactive')}
               {g.allowAgentLogin ? '' : ` (${t('p.ccLocked')})`}
             </label>
-            {'wrapUp' in g ? (
-              <span class="tag">{t('p.wrapUp', { s: String((g as { wrapUp: unknown }).wrapUp) })}</span>
+            {wrapUp[g.extension] ? (
+              <span class="tag">{t('p.wrapUp', { s: wrapUp[g.extension]! })}</span>
             ) : null}
           </li>
         ))}
