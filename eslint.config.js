@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 // The layer walls of docs/architecture.md: util → sip → media → store → core → features → api → cli, imports point
@@ -26,6 +27,17 @@ export default tseslint.config(
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'use node:crypto' },
+      ],
+    },
+  },
+  // The browser apps (web/): browser globals, and no imports from the PBX's own code (they speak only HTTP).
+  {
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/src/**'], message: 'the browser app talks to the PBX over HTTP only' }] },
       ],
     },
   },

@@ -3,6 +3,7 @@ import type { EventBus } from '../core/events/event-bus.js';
 import type { AgentStatusName, Party } from '../core/events/types.js';
 import type { ProvisioningChange, ProvisioningDoc } from '../core/provisioning/types.js';
 import type { TenantPlan } from '../core/directory/directory.js';
+import type { TraceEntry, TraceSummary } from '../core/trace/call-trace.js';
 import type { AuthThrottle } from '../core/security/auth-throttle.js';
 import type { ForwardingRecord, ForwardTargetRecord } from '../store/forwarding-store.js';
 import type { RegistrationRecord, Store } from '../store/types.js';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   voicemail?: VoicemailPort | undefined;
   /** Third-party call control; without it the call routes answer 501. */
   calls?: CallControl | undefined;
+  /** Recent calls with their ladders (core/trace); without it the call-trace routes answer 501. */
+  trace?: CallTraceReader | undefined;
   /** Session lifetime (default 12 h). */
   sessionTtlMs?: number;
   /** Event stream: per-client send buffer before a slow consumer is cut off (default 1 MiB). */
@@ -122,4 +125,10 @@ export interface VoicemailPort {
   remove(tenantId: string, extension: string, id: string): Promise<boolean>;
   /** The message's audio as a WAV file; undefined: no such message in this mailbox. */
   audio(tenantId: string, extension: string, id: string): Promise<Buffer | undefined>;
+}
+
+/** The call trace as the admin routes read it (tenant-scoped). */
+export interface CallTraceReader {
+  recent(tenantId: string): TraceSummary[];
+  trace(tenantId: string, callId: string): { summary: TraceSummary; entries: TraceEntry[] } | undefined;
 }

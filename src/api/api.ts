@@ -2,19 +2,25 @@ import type { FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin.js';
 import type { ApiDeps } from './api-deps.js';
 import { blfRoutes } from './blf.js';
+import { callTraceRoutes } from './call-trace.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
+import { clientInfoRoutes } from './client-info.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { forwardingRoutes } from './forwarding.js';
 import { historyRoutes } from './history.js';
 import { meRoutes } from './me.js';
+import { meSettingsRoutes } from './me-settings.js';
 import { openApiDocument } from './openapi.js';
 import { RouteTable } from './route-table.js';
 import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
+import { tenantYamlRoutes } from './tenant-yaml.js';
 import { voicemailRoutes } from './voicemail.js';
+import { WallboardBook } from './wallboard-book.js';
+import { wallboardRoutes } from './wallboard.js';
 import { workplaceRoutes } from './workplaces.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
@@ -30,6 +36,7 @@ export class Api {
   readonly routes = new RouteTable();
   readonly #deps: ApiDeps;
   #stream: EventStream | undefined;
+  readonly #wallboard: WallboardBook;
 
   constructor(deps: ApiDeps) {
     this.#deps = deps;
@@ -43,6 +50,7 @@ export class Api {
     const editor = new TenantEditor(deps);
     sessionRoutes(this.routes, this.sessions);
     meRoutes(this.routes, deps);
+    meSettingsRoutes(this.routes, editor);
     workplaceRoutes(this.routes, deps);
     callRoutes(this.routes, deps.calls);
     blfRoutes(this.routes, deps, editor);
@@ -51,7 +59,14 @@ export class Api {
     executiveRoutes(this.routes, deps, editor);
     forwardingRoutes(this.routes, deps);
     voicemailRoutes(this.routes, deps);
+    clientInfoRoutes(this.routes, deps);
     adminRoutes(this.routes, deps, editor);
+    callTraceRoutes(this.routes, deps);
+    tenantYamlRoutes(this.routes, deps, editor);
+    // The book listens from the start, like the stream's hub, so the day's figures miss no event.
+    this.#wallboard = new WallboardBook(deps.clock);
+    this.#wallboard.start(deps.bus);
+    wallboardRoutes(this.routes, deps, this.#wallboard, (t) => this.#stream?.seq(t) ?? 0);
   }
 
   /** Adds the routes, the OpenAPI document and the event stream to `app` (before it listens). */
@@ -75,6 +90,7 @@ export class Api {
   }
 
   close(): void {
+    this.#wallboard.stop();
     this.#stream?.close();
   }
 }

@@ -9,6 +9,8 @@ export interface StreamClient {
   blf: ReadonlySet<string>;
   /** Call-center groups I am an agent of: their queue events reach me (admins get every group's). */
   groups: ReadonlySet<string>;
+  /** The agents of those groups: their status and logins reach me (the wallboard); admins get every agent's. */
+  colleagues?: ReadonlySet<string>;
   /** Sends one serialized message; false when the client was cut off (it is detached then). */
   send(message: string): boolean;
 }
@@ -115,7 +117,7 @@ export function concerns(c: StreamClient, e: DomainEvent): boolean {
       return e.workplace === me || c.blf.has(e.workplace);
     case 'callcenter.agent.status':
     case 'callcenter.agent.login':
-      return e.agent === me;
+      return e.agent === me || c.who.role === 'admin' || (c.colleagues?.has(e.agent) ?? false);
     case 'callcenter.caller.queued':
     case 'callcenter.caller.abandoned':
     case 'callcenter.caller.overflowed':

@@ -76,6 +76,11 @@ export class EventStream {
     });
   }
 
+  /** The tenant's current event sequence number (what a snapshot taken now reflects). */
+  seq(tenantId: string): number {
+    return this.#hub.seq(tenantId);
+  }
+
   count(): number {
     return this.#live.size;
   }
@@ -143,6 +148,7 @@ export class EventStream {
       ready: false,
       ponged: true,
       expiry: undefined,
+      colleagues: new Set(),
       send: (m) => {
         if (held) {
           held.push(m);
@@ -237,6 +243,11 @@ export class EventStream {
     c.groups = new Set(
       (await this.#deps.callCenter.groupsOf(c.who.tenantId, c.who.workplace)).map((g) => g.extension),
     );
+    // A group's agents supervise it on the wallboard: they see each other's status and logins.
+    const queues = await Promise.all(
+      [...c.groups].map((g) => this.#deps.callCenter.queue(c.who.tenantId, g)),
+    );
+    c.colleagues = new Set(queues.flatMap((q) => q?.agents.map((a) => a.extension) ?? []));
   }
 
   async #snapshot(c: MutableClient): Promise<{ seq: number; message: string }> {
@@ -297,6 +308,7 @@ type MutableClient = StreamClient & {
   /** A pong came since the last heartbeat ping. */
   ponged: boolean;
   expiry: TimerHandle | undefined;
+  colleagues: Set<string>;
 };
 
 /** The seq of a serialized event (event-hub.ts writes it first). */

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
 import { ApiError, sendError, toApiError } from './errors.js';
+import { registerWebApp, type WebApp } from './web-app.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -22,6 +23,8 @@ export async function startHttpServer(opts: {
   tls?: TlsCredentials;
   /** The `/api/v1` routes and event stream (api.ts), when the server offers them. */
   api?: { register(app: FastifyInstance): void; close(): void };
+  /** The browser apps' built files (web-app.ts); default dist/web, `false`: none. */
+  webRoot?: string | false;
 }): Promise<{
   app: FastifyInstance;
   port: number;
@@ -42,18 +45,22 @@ export async function startHttpServer(opts: {
   });
 
   app.get('/debug/counts', async () => opts.health.counts());
-  opts.api?.register(app);
-
-  app.setNotFoundHandler((req, reply) =>
+  // The handlers come before any route: `await registerWebApp` boots the plugin queue, and a route built before
+  // setErrorHandler would keep Fastify's default error body instead of the API's (docs/api.md, "Errors").
+  const site: { web?: WebApp | undefined } = {};
+  app.setNotFoundHandler((req, reply) => {
+    if (site.web?.fallback(req, reply)) return reply;
     // The path only: a query string may hold things that do not belong in an answer or a log.
-    sendError(reply, new ApiError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`)),
-  );
+    return sendError(reply, new ApiError('NOT_FOUND', `no route for ${req.method} ${req.url.split('?')[0]}`));
+  });
   app.setErrorHandler((err: Error, req, reply) => {
     const e = toApiError(err);
     if (e.status >= 500 && e.code !== 'NOT_IMPLEMENTED' && e.code !== 'UPSTREAM_FAILED')
       req.log.error({ event: 'http.error', err: String(err) }, 'request failed');
     return sendError(reply, e);
   });
+  opts.api?.register(app);
+  site.web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
 
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();

@@ -20,7 +20,13 @@ const meSchema = z.object({
       kind: z.string(),
       registered: z.boolean(),
       contacts: z.array(
-        z.object({ transport: z.string(), userAgent: z.string().nullable(), expiresAt: z.string() }),
+        z.object({
+          transport: z.string(),
+          userAgent: z.string().nullable(),
+          expiresAt: z.string(),
+          from: z.string().describe('the address and port the registration came from'),
+          registeredAt: z.string().describe('the last REGISTER that bound or refreshed this contact'),
+        }),
       ),
     }),
   ),
@@ -60,6 +66,10 @@ export function meRoutes(routes: RouteTable, deps: ApiDeps): void {
               transport: c.flowProtocol,
               userAgent: c.userAgent,
               expiresAt: new Date(c.expiresAt).toISOString(),
+              from: c.flowAddress.includes(':')
+                ? `[${c.flowAddress}]:${c.flowPort}`
+                : `${c.flowAddress}:${c.flowPort}`,
+              registeredAt: new Date(c.updatedAt).toISOString(),
             })),
           };
         }),

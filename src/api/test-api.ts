@@ -13,7 +13,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { SystemClock } from '../util/clock.js';
 import { createLogger } from '../util/log.js';
-import type { ApiDeps, CallCenterPort, QueueView } from './api-deps.js';
+import type { ApiDeps, CallCenterPort, CallTraceReader, QueueView } from './api-deps.js';
 import { Api } from './api.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 
@@ -122,6 +122,7 @@ export async function startTestApi(
     calls?: CallControl;
     store?: Store;
     streamMaxBuffered?: number;
+    trace?: CallTraceReader;
     /** The feature ports and stream settings a test needs beyond the defaults. */
     extra?: Partial<
       Pick<
@@ -159,6 +160,7 @@ export async function startTestApi(
     callCenter: new FakeCallCenter(),
     provisioner,
     calls: o.calls,
+    ...(o.trace ? { trace: o.trace } : {}),
     ...(o.streamMaxBuffered !== undefined ? { streamMaxBuffered: o.streamMaxBuffered } : {}),
     ...o.extra,
   });

@@ -5,6 +5,7 @@ import { CallEngine } from '../core/calls/call-engine.js';
 import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
+import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
 import { createMediaEngine, type MediaEngine } from '../media/index.js';
 import { UserAgentCore } from '../sip/ua/index.js';
@@ -157,6 +158,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     const history = new CallHistoryRecorder({ bus, store: store.callHistory, log });
     stopAll.push(() => history.stop());
+    // Recent calls with their SIP ladder per tenant, for the admin view (core/trace): fed by the stack, the
+    // engine and the bus.
+    const trace = new CallTrace({ clock });
+    const offTrace = bus.onAny((e) => trace.onEvent(e));
+    stopAll.push(() => offTrace());
     // The UA core sits between the transaction layer and the PBX service: it keeps dialogs and hands the rest on.
     // It needs the stack's transaction layer, so it registers as the stack's transaction user once built.
     const sip = new SipStack({
@@ -169,6 +175,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.transport', ...fields }, msg),
       onListenerError: (err) =>
         log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
+      observe: trace.observe,
     });
     const ua = new UserAgentCore({
       clock,
@@ -216,6 +223,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       log,
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
+      trace,
     });
     service.setInviteHandler(calls);
     // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.
@@ -419,6 +427,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       executives: executivePort(executives),
       forwarding,
       voicemail: voicemailPort(voicemail.mailboxes),
+      trace,
     });
     provisioner.onProvisioned(() => api.provisioned());
     const httpServer = await startHttpServer({

@@ -38,7 +38,14 @@ export interface SipStackOptions {
   tls?: TlsCredentials;
   log?: TransportLog;
   onListenerError?: (err: unknown) => void;
+  /**
+   * Sees every parsed message that passes the sanity checks on its way in, and every message handed to the
+   * transport on its way out (for call traces). It must not throw or change the message.
+   */
+  observe?: SipObserver;
 }
+
+export type SipObserver = (direction: 'in' | 'out', msg: SipRequest | SipResponse, flow: Flow) => void;
 
 export interface SipStackStats {
   received: number;
@@ -51,10 +58,12 @@ export class SipStack implements MessageSender {
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
   readonly #log: TransportLog;
+  readonly #observe: SipObserver | undefined;
   readonly #stats: SipStackStats = { received: 0, malformed: 0, rejected: 0, droppedResponses: 0 };
 
   constructor(opts: SipStackOptions) {
     this.#log = opts.log ?? (() => undefined);
+    this.#observe = opts.observe;
     this.transport = new TransportLayer({
       listen: opts.listen,
       onEnvelope: (env) => this.#receive(env),
@@ -95,6 +104,7 @@ export class SipStack implements MessageSender {
   }
 
   sendRequest(req: SipRequest, to: Flow): boolean {
+    this.#tap('out', req, to);
     return this.transport.send(serializeMessage(req), to);
   }
 
@@ -103,6 +113,7 @@ export class SipStack implements MessageSender {
     const top = parseVias(res.headers.get('Via') ?? '')?.[0];
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
+    this.#tap('out', res, to);
     return this.transport.send(serializeMessage(res), to);
   }
 
@@ -131,6 +142,7 @@ export class SipStack implements MessageSender {
           this.#stats.droppedResponses++;
           return;
         }
+        this.#tap('in', msg, flow);
         this.transactions.receiveResponse(msg, flow);
         return;
       }
@@ -145,11 +157,22 @@ export class SipStack implements MessageSender {
         return;
       }
       this.#stampVia(msg, flow);
+      this.#tap('in', msg, flow);
       this.transactions.receiveRequest(msg, flow);
     } catch (err) {
       // Defence in depth: nothing received may take the stack down.
       this.#stats.malformed++;
       this.#log('warn', 'error while handling a received message', { err: String(err) });
+    }
+  }
+
+  #tap(direction: 'in' | 'out', msg: SipRequest | SipResponse, flow: Flow): void {
+    if (!this.#observe) return;
+    try {
+      this.#observe(direction, msg, flow);
+    } catch (err) {
+      // An observer is a bystander: its failure must not change what the stack does.
+      this.#log('warn', 'message observer threw', { err: String(err) });
     }
   }
 

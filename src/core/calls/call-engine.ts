@@ -52,6 +52,7 @@ export class CallEngine {
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
       referToFeature: (tx, transferor, route) => this.#held.referToFeature(tx, transferor, route),
+      trace: opts.trace,
     };
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,
@@ -173,6 +174,7 @@ export class CallEngine {
       return;
     if (route.kind === 'invalid') {
       log.info({ event: 'call.rejected', dialled, reason: route.reason }, 'no route');
+      this.#traceDecision(tenant.id, req, `refused: ${dialled} (${route.reason})`);
       incoming.reject(404, {
         reason: route.reason === 'unknown feature code' ? 'Unknown Feature Code' : 'Not Found',
       });
@@ -185,6 +187,7 @@ export class CallEngine {
         return;
       }
       log.info({ event: 'call.feature', code: route.code, handler: route.handler }, 'feature code');
+      this.#traceDecision(tenant.id, req, `feature code ${route.code} → ${route.handler}`);
       await handler({
         tenant,
         device,
@@ -380,6 +383,8 @@ export class CallEngine {
     x: Omit<ConstructorParameters<typeof Call>[0], 'engine' | 'onEnd' | 'dialogs' | 'divert'>,
     meta: Omit<CallMeta, 'since'> = {},
   ): Call {
+    const sipCallId = x.incoming.request.headers.get('Call-ID');
+    if (sipCallId !== undefined) this.#o.trace?.callerLeg(x.tenant.id, x.id, sipCallId);
     let call: Call | undefined = undefined;
     call = new Call({
       ...x,
@@ -410,6 +415,20 @@ export class CallEngine {
     if (call.state !== 'ended') this.#calls.add(call);
     this.#meta.set(call, { ...meta, since: this.#o.clock.now() });
     return call;
+  }
+
+  /** A call trace of an INVITE that starts no call (a feature code, a dial string that leads nowhere). */
+  #traceDecision(
+    tenantId: string,
+    req: { headers: { get(n: string): string | undefined } },
+    text: string,
+  ): void {
+    const trace = this.#o.trace;
+    const sipCallId = req.headers.get('Call-ID');
+    if (!trace || sipCallId === undefined) return;
+    const id = `d-${randomBytes(6).toString('hex')}`;
+    trace.callerLeg(tenantId, id, sipCallId);
+    trace.note(id, text);
   }
 
   /** What `dialled` means in this tenant (its extensions, feature codes and outside-line prefix). */
@@ -446,6 +465,10 @@ export class CallEngine {
       return;
     }
     const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
+    this.#o.trace?.note(
+      call.id,
+      `route ${caller.number} → ${callee.workplace !== undefined ? 'workplace' : 'external'} ${callee.number}`,
+    );
     await call.start(offer, plan);
   }
 

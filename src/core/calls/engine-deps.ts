@@ -7,6 +7,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { LocationService } from '../registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../routing/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
+import type { CallTraceSink } from '../trace/call-trace.js';
 import type { ExternalRoutes } from './external-routes.js';
 import type { Leg } from './leg.js';
 
@@ -24,12 +25,14 @@ export interface CallEngineOptions {
   external?: ExternalRoutes;
   /** How long the callee's devices ring before the caller gets 480. */
   ringTimeoutMs?: number;
+  /** Where the legs of each call and the dial-plan decisions are told, for the admin's call trace. */
+  trace?: CallTraceSink;
   /** No RTP from a side of an answered call for this long ends the call (0: never). */
   mediaTimeoutMs?: number;
 }
 
 /** The options with their defaults filled in: what every call of the engine shares. */
-export type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & {
+export type EngineDeps = Required<Omit<CallEngineOptions, 'external' | 'trace'>> & {
   external: ExternalRoutes | undefined;
   /**
    * A blind REFER from `transferor` names feature code `route`: true when a service took the REFER (and answered
@@ -40,4 +43,5 @@ export type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & {
     transferor: Leg,
     route: { code: string; handler: string; argument?: string },
   ): Promise<boolean>;
+  trace: CallTraceSink | undefined;
 };

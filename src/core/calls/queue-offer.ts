@@ -8,6 +8,7 @@ import type { CallEndReason, Party } from '../events/types.js';
 import { Fork, ForkBranch } from './fork.js';
 import { sdpBody } from './sip-helpers.js';
 import { nameAddr, type Target } from './targets.js';
+import type { CallTraceSink } from '../trace/call-trace.js';
 
 /** How one offer to a workplace ended. */
 export type OfferOutcome =
@@ -54,6 +55,7 @@ export interface OfferDeps {
   media: MediaEngine;
   bus: EventBus;
   clock: Clock;
+  trace?: CallTraceSink | undefined;
 }
 
 type Ring = ReadonlyArray<{ agent: Party; targets: readonly Target[] }>;
@@ -150,6 +152,8 @@ export function offerToAgents(
             ['P-Asserted-Identity', `<sip:${call.caller.number}@${call.tenant.domain}>`],
           ],
         });
+        const sipCallId = invite.request.headers.get('Call-ID');
+        if (sipCallId !== undefined) d.trace?.leg(call.id, sipCallId, target.label);
         const b = new ForkBranch(target, ep, invite);
         attemptOf.set(b, a);
         branches.push(b);

@@ -295,6 +295,8 @@ export class Ringing {
         ...(t.headers ?? []),
       ],
     });
+    const sipCallId = invite.request.headers.get('Call-ID');
+    if (sipCallId !== undefined) o.trace?.leg(h.id, sipCallId, target.label);
     return new ForkBranch(target, endpoint, invite, t.party);
   }
 

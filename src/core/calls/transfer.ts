@@ -288,6 +288,8 @@ export class Transfers {
           ...sdpBody(offerOn(ep, preferred)),
           ...(target.headers ? { headers: target.headers } : {}),
         });
+        const sipCallId = invite.request.headers.get('Call-ID');
+        if (sipCallId !== undefined) o.trace?.leg(core.id, sipCallId, `${target.label} (transfer)`);
         return new ForkBranch(target, ep, invite);
       }),
     );
