@@ -16,7 +16,7 @@ const USAGE = `usage:
   zentrale serve [--data DIR] [--database URL] [--sip LIST] [--http HOST:PORT] [--provision FILE]
                  [--log-level LEVEL] [--auth-fail-threshold N] [--auth-ban-seconds N]
                  [--min-expires N] [--max-expires N] [--tls-cert FILE --tls-key FILE] [--tls-hosts LIST]
-                 [--drain-seconds N]
+                 [--drain-seconds N] [--sip-rate N] [--flood-threshold N] [--server-header TEXT]
   zentrale provision FILE [--dry-run] [--data DIR] [--database URL]
 
 Defaults: --data ${SERVE_DEFAULTS.data}, --sip ${SERVE_DEFAULTS.sip}, --http ${SERVE_DEFAULTS.http}

@@ -30,6 +30,12 @@ export interface ServeOptions {
   tlsHosts: string[];
   /** On SIGTERM, how long running calls may go on before they are hung up. */
   drainSeconds: number;
+  /** SIP messages per second one source address may send before only accountable traffic passes; 0: off. */
+  sipRate: number;
+  /** Messages refused by the rate limit within 10 s that ban the source (docs/security.md). */
+  floodThreshold: number;
+  /** Server / User-Agent header value; undefined (the default): none, so scanners learn no version. */
+  serverHeader: string | undefined;
 }
 
 export const SERVE_DEFAULTS = {
@@ -51,6 +57,8 @@ export const SERVE_DEFAULTS = {
   maxTransactions: '200000',
   tlsHosts: 'localhost,127.0.0.1',
   drainSeconds: '30',
+  sipRate: '200',
+  floodThreshold: '1000',
 } as const;
 
 /** flag name -> environment variable */
@@ -75,6 +83,9 @@ const ENV: Record<string, string> = {
   'tls-key': 'ZENTRALE_TLS_KEY',
   'tls-hosts': 'ZENTRALE_TLS_HOSTS',
   'drain-seconds': 'ZENTRALE_DRAIN_SECONDS',
+  'sip-rate': 'ZENTRALE_SIP_RATE',
+  'flood-threshold': 'ZENTRALE_FLOOD_THRESHOLD',
+  'server-header': 'ZENTRALE_SERVER_HEADER',
 };
 
 export class UsageError extends Error {}
@@ -154,6 +165,9 @@ export function parseServeOptions(
     tlsKey,
     tlsHosts,
     drainSeconds: int('drain-seconds', SERVE_DEFAULTS.drainSeconds, 0, 86_400),
+    sipRate: int('sip-rate', SERVE_DEFAULTS.sipRate, 0, 1_000_000),
+    floodThreshold: int('flood-threshold', SERVE_DEFAULTS.floodThreshold, 1, 100_000_000),
+    serverHeader: get('server-header'),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -26,6 +26,8 @@ import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
 import { AuthThrottle } from '../core/security/auth-throttle.js';
 import { RequestAuthenticator } from '../core/security/request-authenticator.js';
+import { SecurityEvents } from '../core/security/security-events.js';
+import { SourceGuard } from '../core/security/source-guard.js';
 import { PbxSipService } from '../core/sip-service.js';
 import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { SipStack } from '../sip/stack.js';
@@ -135,11 +137,26 @@ export async function startServer(o: StartOptions): Promise<Server> {
       userThreshold: o.authFailThreshold,
       banMs: o.authBanSeconds * 1000,
     });
+    const security = new SecurityEvents(log.child({ layer: 'security' }));
+    // Trunk peers are never rate limited; the set is filled once the trunks are loaded (below).
+    let trunkPeers = new Set<string>();
+    const guard = new SourceGuard({
+      clock,
+      throttle,
+      events: security,
+      ratePerSecond: o.sipRate,
+      floodThreshold: o.floodThreshold,
+      banMs: o.authBanSeconds * 1000,
+      trusted: (address) => trunkPeers.has(address),
+      registered: (address, port) => location.isRegisteredFlow(address, port),
+    });
     const auth = new RequestAuthenticator({
       digest: new DigestAuthenticator({ clock, algorithms: o.digestAlgorithms }),
       directory,
       throttle,
       log,
+      events: security,
+      registeredFlow: (address, port) => location.isRegisteredFlow(address, port),
     });
     const registrar = new Registrar({
       location,
@@ -160,7 +177,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const sip = new SipStack({
       listen,
       clock,
-      admit: (remote) => !throttle.isSourceBanned(remote.address),
+      admit: (remote, _protocol, bytes) => guard.admit(remote, bytes),
       maxTransactions: o.maxTransactions,
       ...(certificate ? { tls: certificate.creds } : {}),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
@@ -174,7 +191,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       sender: sip,
       localEndpoint: (p) => sip.transport.localEndpoint(p),
       app: service,
-      userAgent: 'Zentrale',
+      // No product banner unless configured: a scanner learns nothing from our answers.
+      ...(o.serverHeader ? { userAgent: o.serverHeader } : {}),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.ua', ...fields }, msg),
     });
@@ -200,9 +218,14 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     await trunkRegs.start();
     stopAll.push(() => trunkRegs.stop());
+    const loadTrunkPeers = async (): Promise<void> => {
+      trunkPeers = new Set(await trunks.peerAddresses());
+    };
+    await loadTrunkPeers();
     provisioner.onProvisioned(async () => {
       trunks.invalidate();
       await trunkRegs.reload();
+      await loadTrunkPeers();
     });
     const calls = new CallEngine({
       external: trunks,

@@ -30,8 +30,8 @@ export interface SipStackOptions {
   clock: Clock;
   /** The transaction user, or register it later with setTransactionUser (before start()). */
   tu?: TransactionUser;
-  /** Cheap per-source check before parsing (bans). */
-  admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
+  /** Cheap per-source check before parsing (bans, rate limits); see TransportLayerOptions.admit. */
+  admit?: (remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer) => boolean;
   timers?: Partial<TimerConfig>;
   maxTransactions?: number;
   /** The certificate of the tls and wss listeners. */

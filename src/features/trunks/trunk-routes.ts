@@ -58,6 +58,16 @@ export class TrunkRoutes implements ExternalRoutes {
     this.#addresses.clear();
   }
 
+  /** The addresses of every trunk peer (resolved), for the flood guard that must never limit a carrier. */
+  async peerAddresses(): Promise<string[]> {
+    const out: string[] = [];
+    for (const t of (await this.#load()).trunks) {
+      const a = await this.#address(t.peerHost);
+      if (a !== undefined) out.push(normaliseAddress(a));
+    }
+    return out;
+  }
+
   /** The tenant's outside-line prefix (its first trunk's outboundPrefix), for the dial plan; undefined: no trunk. */
   async externalPrefix(tenantId: string): Promise<string | undefined> {
     return (await this.#load()).byTenant.get(tenantId)?.[0]?.outboundPrefix;
