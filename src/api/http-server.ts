@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
 import { ApiError, sendError, toApiError } from './errors.js';
+import { formatMetrics, METRICS_CONTENT_TYPE, type Metric } from './metrics.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -12,6 +13,8 @@ export interface HealthSource {
   health(): Promise<{ sip: boolean; store: boolean }>;
   /** Live resources: transactions, dialogs, timers, sockets, registrations ... */
   counts(): Record<string, number>;
+  /** Counters and gauges for `/metrics` (Prometheus text format); none: no such route. */
+  metrics?(): Metric[];
 }
 
 export async function startHttpServer(opts: {
@@ -42,6 +45,11 @@ export async function startHttpServer(opts: {
   });
 
   app.get('/debug/counts', async () => opts.health.counts());
+  const metrics = opts.health.metrics?.bind(opts.health);
+  if (metrics)
+    app.get('/metrics', async (_req, reply) =>
+      reply.type(METRICS_CONTENT_TYPE).send(formatMetrics(metrics())),
+    );
   opts.api?.register(app);
 
   app.setNotFoundHandler((req, reply) =>

@@ -1,5 +1,6 @@
 import { Api } from '../api/api.js';
 import { startHttpServer } from '../api/http-server.js';
+import { securityMetrics } from './security-metrics.js';
 import { callCenterPort } from '../api/ports.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { diversionHeaders } from '../core/calls/diversion.js';
@@ -402,6 +403,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         pendingConnects: t.pendingConnects,
         registrations: location.size(),
         throttleEntries: throttle.size(),
+        floodGuardEntries: guard.size(),
         blfSubscriptions: blf.count(),
         acdSubscriptions: featureKeys.count(),
         mwiSubscriptions: mwi.count(),
@@ -433,6 +435,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       health: {
         health: async () => ({ sip: sip.transport.listening().length > 0, store: await storeAlive(store) }),
         counts,
+        metrics: () => securityMetrics(security.counters(), sip.transport.stats(), counts()),
       },
     });
     stopAll.push(() => httpServer.close());

@@ -121,6 +121,15 @@ describe('per-source rate limits', () => {
       timeoutS: 2,
     });
     assert.notEqual(probe.code, 0, 'the banned source hears nothing');
+    // The counters in the Prometheus format.
+    const res = await fetch(`http://127.0.0.1:${t.server.httpPort}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const metrics = await res.text();
+    const value = (name: string): number =>
+      Number(new RegExp(`^zentrale_${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    assert.ok(value('flood_bans_total') >= 1, metrics);
+    assert.ok(value('flood_dropped_total') > 100, metrics);
   });
 
   it('two devices behind one address: 250 unanswered challenges ban the scanner, not the phone with credentials', async () => {
