@@ -29,6 +29,7 @@ import { AuthThrottle } from '../core/security/auth-throttle.js';
 import { RequestAuthenticator } from '../core/security/request-authenticator.js';
 import { SecurityEvents } from '../core/security/security-events.js';
 import { SourceGuard } from '../core/security/source-guard.js';
+import { TollFraudGuard } from '../core/security/toll-fraud.js';
 import { PbxSipService } from '../core/sip-service.js';
 import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { SipStack } from '../sip/stack.js';
@@ -228,8 +229,12 @@ export async function startServer(o: StartOptions): Promise<Server> {
       await trunkRegs.reload();
       await loadTrunkPeers();
     });
+    // Toll-fraud limits per tenant on outbound external calls (docs/security.md).
+    const tollFraud = new TollFraudGuard({ store: store.tollFraud, clock, events: security });
+    provisioner.onProvisioned(() => tollFraud.invalidate());
     const calls = new CallEngine({
       external: trunks,
+      externalPolicy: tollFraud,
       ua,
       media,
       directory,

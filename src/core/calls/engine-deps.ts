@@ -6,7 +6,7 @@ import type { Directory } from '../directory/directory.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LocationService } from '../registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../routing/index.js';
-import type { ExternalRoutes } from './external-routes.js';
+import type { ExternalCallPolicy, ExternalRoutes } from './external-routes.js';
 
 /** What the call engine is built from (the composition root passes these). */
 export interface CallEngineOptions {
@@ -20,6 +20,8 @@ export interface CallEngineOptions {
   features?: FeatureCodeRegistry;
   /** SIP trunks (features/trunks): outbound targets and inbound DIDs. Without it external numbers get 403. */
   external?: ExternalRoutes;
+  /** Toll-fraud limits on outbound external calls; without it every routable number may be called. */
+  externalPolicy?: ExternalCallPolicy;
   /** How long the callee's devices ring before the caller gets 480. */
   ringTimeoutMs?: number;
   /** No RTP from a side of an answered call for this long ends the call (0: never). */
@@ -27,6 +29,7 @@ export interface CallEngineOptions {
 }
 
 /** The options with their defaults filled in: what every call of the engine shares. */
-export type EngineDeps = Required<Omit<CallEngineOptions, 'external'>> & {
+export type EngineDeps = Required<Omit<CallEngineOptions, 'external' | 'externalPolicy'>> & {
   external: ExternalRoutes | undefined;
+  externalPolicy: ExternalCallPolicy | undefined;
 };

@@ -6,6 +6,7 @@ import { crossCheck, formatPath } from './cross-checks.js';
 import { forwardingOf } from './forwarding.js';
 import { executiveAssistants } from './executives.js';
 import { groupAgents } from './groups.js';
+import { tollFraudLimitsOf } from './toll-fraud.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
 import type { FileInput } from './schema.js';
@@ -116,6 +117,7 @@ function toDoc(
       domainAt: position(['tenants', ti, 'domain']),
       pickupGroups: t.pickupGroups.map((g) => ({ name: g.name, members: [...g.members] })),
       pickupOrder: t.pickupOrder,
+      tollFraud: tollFraudLimitsOf(t.tollFraud),
       workplaces: t.workplaces.map((w) => ({
         extension: w.extension,
         name: w.name,

@@ -11,6 +11,7 @@ import { planExecutives } from './executives-plan.js';
 import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
+import { planTollFraud } from './toll-fraud.js';
 import { planVoicemail } from './voicemail.js';
 import { planWebLogins } from './web-logins-plan.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
@@ -204,6 +205,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     out.push(...(await planVoicemail(store, t, current !== undefined)));
     const pickup = await planPickup(store, t, current !== undefined);
     if (pickup) out.push(pickup);
+    const tollFraud = await planTollFraud(store, t, current !== undefined);
+    if (tollFraud) out.push(tollFraud);
     out.push(...(await planForwarding(store, t)));
     // Call-center groups last: their agents are workplaces created above.
     out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));

@@ -4,6 +4,7 @@ import { executiveSchema } from './executives.js';
 import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
+import { tollFraudSchema, tollFraudTenantKeys } from './toll-fraud.js';
 import { voicemailSchema, VOICEMAIL_KEYS } from './voicemail.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS, WEB_ROLES } from './types.js';
 
@@ -128,6 +129,7 @@ export const tenantSchema = z.strictObject({
   ...pickupTenantKeys,
   groups: z.array(groupSchema).default([]),
   executives: z.array(executiveSchema).default([]),
+  ...tollFraudTenantKeys,
 });
 
 export const fileSchema = z.strictObject({
@@ -152,7 +154,8 @@ export const ALLOWED_KEYS: Record<
   | 'forwarding'
   | 'noAnswer'
   | 'executives'
-  | 'assistants',
+  | 'assistants'
+  | 'tollFraud',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -170,4 +173,5 @@ export const ALLOWED_KEYS: Record<
   noAnswer: ['target', 'seconds'],
   executives: Object.keys(executiveSchema.shape),
   assistants: ['extension', 'divertTo'],
+  tollFraud: Object.keys(tollFraudSchema.shape),
 };

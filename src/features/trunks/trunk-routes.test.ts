@@ -83,6 +83,9 @@ describe('TrunkRoutes', () => {
       headers: [['P-Asserted-Identity', '<sip:+4930123456100@127.0.0.1>']],
       // The registration account also answers the carrier's challenge to the INVITE.
       credentials: { username: '4930123', password: 'pw' },
+      // The destination as the toll-fraud limits classify it.
+      e164: '+4930555',
+      countryCode: '49',
     });
   });
 

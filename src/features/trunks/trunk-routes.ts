@@ -116,6 +116,7 @@ export class TrunkRoutes implements ExternalRoutes {
       ...(trunk.regUsername && trunk.regPassword
         ? { credentials: { username: trunk.regUsername, password: trunk.regPassword } }
         : {}),
+      ...destinationOf(number, trunk.countryCode),
     };
   }
 
@@ -228,4 +229,14 @@ function normaliseAddress(a: string): string {
   const s = a.toLowerCase();
   const m = /^::ffff:([0-9.]+)$/.exec(s);
   return m ? m[1]! : s;
+}
+
+/** The E.164 form and home country of a dialled number, for the toll-fraud limits (only when known). */
+function destinationOf(number: string, countryCode: string | null): { e164?: string; countryCode?: string } {
+  // A national-format number is only E.164 with a country; "+..." and "00..." are E.164 anyway.
+  const e164 = countryCode || /^(\+|00)/.test(number) ? toE164(number, countryCode) : undefined;
+  return {
+    ...(e164 !== undefined ? { e164 } : {}),
+    ...(countryCode ? { countryCode } : {}),
+  };
 }

@@ -11,6 +11,7 @@ import { apiSessions } from './0010-api-sessions.js';
 import { executives } from './0009-executives.js';
 import { forwarding } from './0011-forwarding.js';
 import { voicemail } from './0012-voicemail.js';
+import { tollFraud } from './0014-toll-fraud.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0009-executives': executives,
   '0011-forwarding': forwarding,
   '0012-voicemail': voicemail,
+  '0014-toll-fraud': tollFraud,
 };
 
 export const migrationProvider: MigrationProvider = {
