@@ -36,6 +36,8 @@ export interface ServeOptions {
   floodThreshold: number;
   /** Server / User-Agent header value; undefined (the default): none, so scanners learn no version. */
   serverHeader: string | undefined;
+  /** Seconds without RTP in either direction (outside hold) that end an answered call; 0: never. */
+  mediaTimeoutSeconds: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -59,6 +61,7 @@ export const SERVE_DEFAULTS = {
   drainSeconds: '30',
   sipRate: '200',
   floodThreshold: '1000',
+  mediaTimeout: '60',
 } as const;
 
 /** flag name -> environment variable */
@@ -86,6 +89,7 @@ const ENV: Record<string, string> = {
   'sip-rate': 'ZENTRALE_SIP_RATE',
   'flood-threshold': 'ZENTRALE_FLOOD_THRESHOLD',
   'server-header': 'ZENTRALE_SERVER_HEADER',
+  'media-timeout': 'ZENTRALE_MEDIA_TIMEOUT',
 };
 
 export class UsageError extends Error {}
@@ -168,6 +172,7 @@ export function parseServeOptions(
     sipRate: int('sip-rate', SERVE_DEFAULTS.sipRate, 0, 1_000_000),
     floodThreshold: int('flood-threshold', SERVE_DEFAULTS.floodThreshold, 1, 100_000_000),
     serverHeader: get('server-header'),
+    mediaTimeoutSeconds: int('media-timeout', SERVE_DEFAULTS.mediaTimeout, 0, 86_400),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

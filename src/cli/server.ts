@@ -243,6 +243,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       clock,
       log,
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
+      mediaTimeoutMs: o.mediaTimeoutSeconds * 1000,
     });
     service.setInviteHandler(calls);
     // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.
