@@ -1,8 +1,11 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Server as TlsServer } from 'node:tls';
 import { secureContextOptions, serverTlsOptions, type TlsCredentials } from '../util/tls-policy.js';
 import { ApiError, sendError, toApiError } from './errors.js';
 import { registerWebApp, type WebApp } from './web-app.js';
+import { formatMetrics, METRICS_CONTENT_TYPE, type Metric } from './metrics.js';
 
 /**
  * The HTTP side. For now: liveness and the resource counts that end-to-end tests assert return to baseline
@@ -13,6 +16,8 @@ export interface HealthSource {
   health(): Promise<{ sip: boolean; store: boolean }>;
   /** Live resources: transactions, dialogs, timers, sockets, registrations ... */
   counts(): Record<string, number>;
+  /** Counters and gauges for `/metrics` (Prometheus text format); none: no such route. */
+  metrics?(): Metric[];
 }
 
 export async function startHttpServer(opts: {
@@ -21,6 +26,8 @@ export async function startHttpServer(opts: {
   health: HealthSource;
   /** Serve HTTPS with this certificate (TLS 1.2+, strong ciphers: util/tls-policy). */
   tls?: TlsCredentials;
+  /** How long one request (headers and body) may take to arrive; default 30 s. */
+  requestTimeoutMs?: number;
   /** The `/api/v1` routes and event stream (api.ts), when the server offers them. */
   api?: { register(app: FastifyInstance): void; close(): void };
   /** The browser apps' built files (web-app.ts); default dist/web, `false`: none. */
@@ -32,11 +39,25 @@ export async function startHttpServer(opts: {
   /** Presents a new certificate to new HTTPS connections (no-op for plain HTTP). */
   setTlsCredentials(creds: TlsCredentials): void;
 }> {
-  const base = { logger: false, bodyLimit: 1_048_576 };
-  // With https the instance is typed for an https.Server; routes and hooks are the same either way.
-  const app = (
-    opts.tls ? Fastify({ ...base, https: serverTlsOptions(opts.tls) }) : Fastify(base)
-  ) as FastifyInstance;
+  // requestTimeout: a client that trickles its headers or body (slowloris) gets 408 and loses the connection
+  // instead of holding it open; Fastify's default is no limit at all.
+  // Node checks that timeout only every connectionsCheckingInterval (30 s by default), and takes both only when
+  // the server is created: so the server is made here, a tenth of the timeout as the interval.
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  const timeouts = {
+    requestTimeout,
+    connectionsCheckingInterval: Math.max(100, Math.floor(requestTimeout / 10)),
+  };
+  const tls = opts.tls;
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1_048_576,
+    requestTimeout,
+    serverFactory: (handler) =>
+      tls
+        ? createHttpsServer({ ...serverTlsOptions(tls), ...timeouts }, handler)
+        : createHttpServer(timeouts, handler),
+  }) as unknown as FastifyInstance;
 
   app.get('/healthz', async (_req, reply) => {
     const h = await opts.health.health();
@@ -59,6 +80,11 @@ export async function startHttpServer(opts: {
       req.log.error({ event: 'http.error', err: String(err) }, 'request failed');
     return sendError(reply, e);
   });
+  const metrics = opts.health.metrics?.bind(opts.health);
+  if (metrics)
+    app.get('/metrics', async (_req, reply) =>
+      reply.type(METRICS_CONTENT_TYPE).send(formatMetrics(metrics())),
+    );
   opts.api?.register(app);
   site.web = opts.webRoot === false ? undefined : await registerWebApp(app, opts.webRoot);
 

@@ -32,6 +32,14 @@ export interface ServeOptions {
   drainSeconds: number;
   /** Longest a registration change waits in memory before it is written (write-behind; a crash loses at most this). */
   registrationWriteMs: number;
+  /** SIP messages per second one source address may send before only accountable traffic passes; 0: off. */
+  sipRate: number;
+  /** Messages refused by the rate limit within 10 s that ban the source (docs/security.md). */
+  floodThreshold: number;
+  /** Server / User-Agent header value; undefined (the default): none, so scanners learn no version. */
+  serverHeader: string | undefined;
+  /** Seconds without RTP in either direction (outside hold) that end an answered call; 0: never. */
+  mediaTimeoutSeconds: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -54,6 +62,9 @@ export const SERVE_DEFAULTS = {
   tlsHosts: 'localhost,127.0.0.1',
   drainSeconds: '30',
   registrationWriteMs: '200',
+  sipRate: '200',
+  floodThreshold: '1000',
+  mediaTimeout: '60',
 } as const;
 
 /** flag name -> environment variable */
@@ -79,6 +90,10 @@ const ENV: Record<string, string> = {
   'tls-hosts': 'ZENTRALE_TLS_HOSTS',
   'drain-seconds': 'ZENTRALE_DRAIN_SECONDS',
   'registration-write-ms': 'ZENTRALE_REGISTRATION_WRITE_MS',
+  'sip-rate': 'ZENTRALE_SIP_RATE',
+  'flood-threshold': 'ZENTRALE_FLOOD_THRESHOLD',
+  'server-header': 'ZENTRALE_SERVER_HEADER',
+  'media-timeout': 'ZENTRALE_MEDIA_TIMEOUT',
 };
 
 export class UsageError extends Error {}
@@ -159,6 +174,10 @@ export function parseServeOptions(
     tlsHosts,
     drainSeconds: int('drain-seconds', SERVE_DEFAULTS.drainSeconds, 0, 86_400),
     registrationWriteMs: int('registration-write-ms', SERVE_DEFAULTS.registrationWriteMs, 0, 60_000),
+    sipRate: int('sip-rate', SERVE_DEFAULTS.sipRate, 0, 1_000_000),
+    floodThreshold: int('flood-threshold', SERVE_DEFAULTS.floodThreshold, 1, 100_000_000),
+    serverHeader: get('server-header'),
+    mediaTimeoutSeconds: int('media-timeout', SERVE_DEFAULTS.mediaTimeout, 0, 86_400),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -1,6 +1,7 @@
 import { Api } from '../api/api.js';
 import { startHttpServer } from '../api/http-server.js';
 import { callCenterPort, executivePort, voicemailPort } from '../api/ports.js';
+import { securityMetrics } from './security-metrics.js';
 import { CallEngine } from '../core/calls/call-engine.js';
 import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
@@ -28,6 +29,9 @@ import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
 import { AuthThrottle } from '../core/security/auth-throttle.js';
 import { RequestAuthenticator } from '../core/security/request-authenticator.js';
+import { SecurityEvents } from '../core/security/security-events.js';
+import { SourceGuard } from '../core/security/source-guard.js';
+import { TollFraudGuard } from '../core/security/toll-fraud.js';
 import { PbxSipService } from '../core/sip-service.js';
 import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { SipStack } from '../sip/stack.js';
@@ -138,11 +142,26 @@ export async function startServer(o: StartOptions): Promise<Server> {
       userThreshold: o.authFailThreshold,
       banMs: o.authBanSeconds * 1000,
     });
+    const security = new SecurityEvents(log.child({ layer: 'security' }));
+    // Trunk peers are never rate limited; the set is filled once the trunks are loaded (below).
+    let trunkPeers = new Set<string>();
+    const guard = new SourceGuard({
+      clock,
+      throttle,
+      events: security,
+      ratePerSecond: o.sipRate,
+      floodThreshold: o.floodThreshold,
+      banMs: o.authBanSeconds * 1000,
+      trusted: (address) => trunkPeers.has(address),
+      registered: (address, port) => location.isRegisteredFlow(address, port),
+    });
     const auth = new RequestAuthenticator({
       digest: new DigestAuthenticator({ clock, algorithms: o.digestAlgorithms }),
       directory,
       throttle,
       log,
+      events: security,
+      registeredFlow: (address, port) => location.isRegisteredFlow(address, port),
     });
     const registrar = new Registrar({
       location,
@@ -168,7 +187,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const sip = new SipStack({
       listen,
       clock,
-      admit: (remote) => !throttle.isSourceBanned(remote.address),
+      admit: (remote, _protocol, bytes) => guard.admit(remote, bytes),
       maxTransactions: o.maxTransactions,
       ...(certificate ? { tls: certificate.creds } : {}),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
@@ -183,7 +202,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       sender: sip,
       localEndpoint: (p) => sip.transport.localEndpoint(p),
       app: service,
-      userAgent: 'Zentrale',
+      // No product banner unless configured: a scanner learns nothing from our answers.
+      ...(o.serverHeader ? { userAgent: o.serverHeader } : {}),
       ...(o.sipTimers ? { timers: o.sipTimers } : {}),
       log: (level, msg, fields) => sipLog[level]({ event: 'sip.ua', ...fields }, msg),
     });
@@ -209,12 +229,21 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     await trunkRegs.start();
     stopAll.push(() => trunkRegs.stop());
+    const loadTrunkPeers = async (): Promise<void> => {
+      trunkPeers = new Set(await trunks.peerAddresses());
+    };
+    await loadTrunkPeers();
     provisioner.onProvisioned(async () => {
       trunks.invalidate();
       await trunkRegs.reload();
+      await loadTrunkPeers();
     });
+    // Toll-fraud limits per tenant on outbound external calls (docs/security.md).
+    const tollFraud = new TollFraudGuard({ store: store.tollFraud, clock, events: security });
+    provisioner.onProvisioned(() => tollFraud.invalidate());
     const calls = new CallEngine({
       external: trunks,
+      externalPolicy: tollFraud,
       ua,
       media,
       directory,
@@ -224,6 +253,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       log,
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
       trace,
+      mediaTimeoutMs: o.mediaTimeoutSeconds * 1000,
     });
     service.setInviteHandler(calls);
     // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.
@@ -403,6 +433,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         pendingConnects: t.pendingConnects,
         registrations: location.size(),
         throttleEntries: throttle.size(),
+        floodGuardEntries: guard.size(),
         blfSubscriptions: blf.count(),
         acdSubscriptions: featureKeys.count(),
         mwiSubscriptions: mwi.count(),
@@ -438,6 +469,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       health: {
         health: async () => ({ sip: sip.transport.listening().length > 0, store: await storeAlive(store) }),
         counts,
+        metrics: () => securityMetrics(security.counters(), sip.transport.stats(), counts()),
       },
     });
     stopAll.push(() => httpServer.close());

@@ -1,7 +1,9 @@
 import type { Clock } from '../util/clock.js';
 import type { TlsCredentials } from '../util/tls-policy.js';
 import {
+  canonicalHeaderName,
   createResponseFromHeaders,
+  Headers,
   formatVia,
   parseMessage,
   parseVias,
@@ -30,8 +32,8 @@ export interface SipStackOptions {
   clock: Clock;
   /** The transaction user, or register it later with setTransactionUser (before start()). */
   tu?: TransactionUser;
-  /** Cheap per-source check before parsing (bans). */
-  admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
+  /** Cheap per-source check before parsing (bans, rate limits); see TransportLayerOptions.admit. */
+  admit?: (remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer) => boolean;
   timers?: Partial<TimerConfig>;
   maxTransactions?: number;
   /** The certificate of the tls and wss listeners. */
@@ -52,14 +54,31 @@ export interface SipStackStats {
   malformed: number;
   rejected: number;
   droppedResponses: number;
+  /** Responses too large for UDP, replaced by 513 (or, when even that cannot be sent, refused and logged). */
+  tooLarge: number;
 }
+
+/**
+ * The largest UDP payload IPv4 can carry (65,535 minus the IP and UDP headers); a larger datagram fails with
+ * EMSGSIZE after the fact, so it is checked before sending.
+ */
+const MAX_UDP_PAYLOAD = 65_507;
+
+/** The headers a 513 keeps: what the client needs to match it to its transaction (RFC 3261 8.2.6.2). */
+const MATCHING_HEADERS = ['Via', 'From', 'To', 'Call-ID', 'CSeq'];
 
 export class SipStack implements MessageSender {
   readonly transport: TransportLayer;
   readonly transactions: TransactionLayer;
   readonly #log: TransportLog;
   readonly #observe: SipObserver | undefined;
-  readonly #stats: SipStackStats = { received: 0, malformed: 0, rejected: 0, droppedResponses: 0 };
+  readonly #stats: SipStackStats = {
+    received: 0,
+    malformed: 0,
+    rejected: 0,
+    droppedResponses: 0,
+    tooLarge: 0,
+  };
 
   constructor(opts: SipStackOptions) {
     this.#log = opts.log ?? (() => undefined);
@@ -114,7 +133,37 @@ export class SipStack implements MessageSender {
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
     this.#tap('out', res, to);
-    return this.transport.send(serializeMessage(res), to);
+    const bytes = serializeMessage(res);
+    if (to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD) return this.transport.send(bytes, to);
+    return this.#sendTooLarge(res, bytes.length, to);
+  }
+
+  /**
+   * A response that does not fit a datagram is never dropped silently: the client gets `513 Message Too Large`
+   * (RFC 3261 21.5.11) with only the headers that match it to its transaction, no body. When even that does not
+   * fit (the request's own Via/From/To were that large), nothing can be sent; that is counted and logged.
+   */
+  #sendTooLarge(res: SipResponse, size: number, to: Flow): boolean {
+    this.#stats.tooLarge++;
+    const keep = new Set(MATCHING_HEADERS.map((h) => h.toLowerCase()));
+    const small: SipResponse = {
+      ...res,
+      status: 513,
+      reason: 'Message Too Large',
+      headers: new Headers(
+        res.headers.entries().filter(([name]) => keep.has(canonicalHeaderName(name).toLowerCase())),
+      ),
+      body: Buffer.alloc(0),
+    };
+    const bytes = serializeMessage(small);
+    const fits = bytes.length <= MAX_UDP_PAYLOAD;
+    this.#log('warn', 'response too large for UDP', {
+      remote: to.remote,
+      status: res.status,
+      size,
+      sent: fits ? 513 : 'nothing',
+    });
+    return fits ? this.transport.send(bytes, to) : false;
   }
 
   #receive(env: Envelope): void {

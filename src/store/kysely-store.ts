@@ -7,6 +7,7 @@ import { KyselyForwardingStore, type ForwardingStore } from './forwarding-store.
 import { KyselyExecutiveStore, type ExecutiveStore } from './executive-store.js';
 import { KyselyPickupStore } from './pickup-store.js';
 import { KyselyParkStore, type ParkStore } from './park-store.js';
+import { KyselyTollFraudStore } from './toll-fraud-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
 import type { Database } from './schema.js';
@@ -21,6 +22,7 @@ import type {
   ProvisioningStore,
   RegistrationStore,
   Store,
+  TollFraudStore,
   TrunkStore,
 } from './types.js';
 
@@ -45,6 +47,7 @@ export class KyselyStore implements Store {
   readonly forwarding: ForwardingStore;
   readonly executives: ExecutiveStore;
   readonly webAccess: WebAccessStore;
+  readonly tollFraud: TollFraudStore;
   readonly #db: Kysely<Database>;
   readonly #inTransaction: boolean;
   readonly #onClose: () => Promise<void>;
@@ -71,6 +74,7 @@ export class KyselyStore implements Store {
     this.forwarding = new KyselyForwardingStore(db);
     this.executives = new KyselyExecutiveStore(db);
     this.webAccess = new KyselyWebAccessStore(db);
+    this.tollFraud = new KyselyTollFraudStore(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

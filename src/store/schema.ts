@@ -146,6 +146,13 @@ export interface Database {
   executive_assistant_state: ExecutiveAssistantStateTable;
   web_logins: WebLoginsTable;
   api_sessions: ApiSessionsTable;
+  toll_fraud_limits: TollFraudLimitsTable;
+}
+
+/** 0014: toll-fraud limits per tenant, one JSON document (toll-fraud-store.ts). */
+export interface TollFraudLimitsTable {
+  tenant_id: string;
+  settings: string;
 }
 
 /** 0011: forwarding and do not disturb per workplace, JSON documents (forwarding-store.ts). */

@@ -236,6 +236,31 @@ export interface PickupStore {
   replace(tenantId: string, s: PickupSettingsRecord): Promise<void>;
 }
 
+/** Where an external call goes, for the toll-fraud limits (core/security/destination-class.ts). */
+export const DESTINATION_CLASSES = ['national', 'mobile', 'international', 'premium'] as const;
+export type DestinationClass = (typeof DESTINATION_CLASSES)[number];
+
+/** A tenant's toll-fraud limits (provisioning `tollFraud`); null: no limit. */
+export interface TollFraudLimitsRecord {
+  maxConcurrentExternalCalls: number | null;
+  maxExternalCallsPerWorkplacePerHour: number | null;
+  /** Destination classes external calls may go to; emergency numbers are always allowed. */
+  allow: DestinationClass[];
+}
+
+/** National and mobile only, no counts: international and premium must be enabled on purpose. */
+export const DEFAULT_TOLL_FRAUD_LIMITS: Readonly<TollFraudLimitsRecord> = {
+  maxConcurrentExternalCalls: null,
+  maxExternalCallsPerWorkplacePerHour: null,
+  allow: ['national', 'mobile'],
+};
+
+export interface TollFraudStore {
+  /** The tenant's limits; the defaults when none are stored. */
+  limits(tenantId: string): Promise<TollFraudLimitsRecord>;
+  replace(tenantId: string, limits: TollFraudLimitsRecord): Promise<void>;
+}
+
 /** A BLF watcher's subscription with its SIP dialog, as persisted across restarts (RFC 6665, RFC 4235). */
 export interface BlfSubscriptionRecord {
   tenantId: string;
@@ -301,6 +326,8 @@ export interface Store {
   readonly executives: ExecutiveStore;
   /** Web logins and API sessions (web-access-store.ts). */
   readonly webAccess: WebAccessStore;
+  /** Toll-fraud limits per tenant (toll-fraud-store.ts). */
+  readonly tollFraud: TollFraudStore;
   /**
    * Runs `fn` in one transaction; the store handed to `fn` sees and writes inside that transaction. If `fn`
    * throws, nothing it wrote remains. Calling `transaction` on the store handed to `fn` joins the same

@@ -7,6 +7,7 @@ import type { Logger } from '../../util/log.js';
 import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route } from '../routing/index.js';
+import { admitExternal } from './external-admission.js';
 import type { InboundRoute } from './external-routes.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
@@ -41,6 +42,8 @@ export class CallEngine {
   readonly #plans: TerminatingPlans;
   /** What the call views of third-party control show beyond the Call itself. */
   readonly #meta = new WeakMap<Call, CallMeta>();
+  /** What runs when a call ends, besides forgetting it (the toll-fraud concurrency slot of an external call). */
+  readonly #onEnded = new Map<Call, () => void>();
   readonly #control: ThirdPartyControl;
   readonly #held: HeldCalls;
 
@@ -53,6 +56,7 @@ export class CallEngine {
       external: opts.external,
       referToFeature: (tx, transferor, route) => this.#held.referToFeature(tx, transferor, route),
       trace: opts.trace,
+      externalPolicy: opts.externalPolicy,
     };
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,
@@ -205,8 +209,12 @@ export class CallEngine {
         incoming.reject(403, { reason: 'No Trunk For External Calls' });
         return;
       }
+      const x = { tenant, workplace: device.workplaceExtension, dialled: route.number, trunk, log };
+      const release = await admitExternal(o, incoming, x);
+      if (!release) return;
       const callee: Party = { number: route.number };
-      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [trunkTarget(trunk)]), log);
+      const plan = ringOnce(callee, [trunkTarget(trunk)]);
+      await this.#start(incoming, tenant, caller, callee, plan, log, release);
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
@@ -405,7 +413,12 @@ export class CallEngine {
         });
       },
       // A queued call whose caller already hung up may end inside the constructor (call is not yet set).
-      onEnd: () => void (call && this.#calls.delete(call)),
+      onEnd: () => {
+        if (!call) return;
+        this.#calls.delete(call);
+        this.#onEnded.get(call)?.();
+        this.#onEnded.delete(call);
+      },
       dialogs: {
         add: (leg, c) => this.#legsByDialog.set(dialogKey(leg.dialog.id), { call: c, leg }),
         remove: (leg) => this.#legsByDialog.delete(dialogKey(leg.dialog.id)),
@@ -456,11 +469,13 @@ export class CallEngine {
     callee: Party,
     plan: RingPlan,
     log: Logger,
+    onEnd?: () => void,
   ): Promise<void> {
     const req = incoming.request;
     const offer = req.body.length > 0 ? req.body.toString('utf8') : '';
     // No body at all is a late offer (RFC 3261 section 13.2.1), handled by the Call; a body we cannot use is 488.
     if (offer && !mediaOf(offer)) {
+      onEnd?.();
       incoming.reject(488, { reason: 'Not Acceptable Here' });
       return;
     }
@@ -469,6 +484,10 @@ export class CallEngine {
       call.id,
       `route ${caller.number} → ${callee.workplace !== undefined ? 'workplace' : 'external'} ${callee.number}`,
     );
+    if (onEnd) {
+      if (call.state === 'ended') onEnd();
+      else this.#onEnded.set(call, onEnd);
+    }
     await call.start(offer, plan);
   }
 

@@ -8,7 +8,7 @@ import type { LocationService } from '../registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../routing/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { CallTraceSink } from '../trace/call-trace.js';
-import type { ExternalRoutes } from './external-routes.js';
+import type { ExternalCallPolicy, ExternalRoutes } from './external-routes.js';
 import type { Leg } from './leg.js';
 
 /** What the call engine is built from (the composition root passes these). */
@@ -23,6 +23,8 @@ export interface CallEngineOptions {
   features?: FeatureCodeRegistry;
   /** SIP trunks (features/trunks): outbound targets and inbound DIDs. Without it external numbers get 403. */
   external?: ExternalRoutes;
+  /** Toll-fraud limits on outbound external calls; without it every routable number may be called. */
+  externalPolicy?: ExternalCallPolicy;
   /** How long the callee's devices ring before the caller gets 480. */
   ringTimeoutMs?: number;
   /** Where the legs of each call and the dial-plan decisions are told, for the admin's call trace. */
@@ -32,8 +34,9 @@ export interface CallEngineOptions {
 }
 
 /** The options with their defaults filled in: what every call of the engine shares. */
-export type EngineDeps = Required<Omit<CallEngineOptions, 'external' | 'trace'>> & {
+export type EngineDeps = Required<Omit<CallEngineOptions, 'external' | 'trace' | 'externalPolicy'>> & {
   external: ExternalRoutes | undefined;
+  externalPolicy: ExternalCallPolicy | undefined;
   /**
    * A blind REFER from `transferor` names feature code `route`: true when a service took the REFER (and answered
    * it), false when no service takes REFERs for that code (refer-feature.ts).

@@ -21,6 +21,25 @@ export interface TrunkTarget {
   headers?: Array<[string, string]>;
   /** The carrier account that answers a digest challenge to the INVITE (the trunk's registration credentials). */
   credentials?: { username: string; password: string };
+  /** The trunk's country code, when known (for the toll-fraud limits, with `e164`). */
+  countryCode?: string;
+}
+
+/**
+ * The toll-fraud check of an outbound external call (core/security/toll-fraud.ts implements it). Allowed: the
+ * caller must `release()` once when the call ends (the concurrency count).
+ */
+export interface ExternalCallPolicy {
+  admit(x: {
+    tenantId: string;
+    workplace: string;
+    dialled: string;
+    e164?: string;
+    countryCode?: string;
+    /** The source address of the request, for the security event. */
+    source: string;
+    callId: string;
+  }): Promise<{ ok: true; release(): void } | { ok: false; reason: string }>;
 }
 
 export type InboundRoute =

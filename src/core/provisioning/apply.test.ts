@@ -42,6 +42,7 @@ function failingOnDevice(store: Store, n: number): Store {
     forwarding: s.forwarding,
     executives: s.executives,
     webAccess: s.webAccess,
+    tollFraud: s.tollFraud,
     provisioning: {
       upsertTenant: (t) => s.provisioning.upsertTenant(t),
       removeTenant: (id) => s.provisioning.removeTenant(id),

@@ -6,6 +6,7 @@ import { crossCheck, formatPath } from './cross-checks.js';
 import { forwardingOf } from './forwarding.js';
 import { executiveAssistants } from './executives.js';
 import { groupAgents } from './groups.js';
+import { tollFraudLimitsOf } from './toll-fraud.js';
 import { parsePeer } from './peer.js';
 import { ALLOWED_KEYS, fileSchema } from './schema.js';
 import type { FileInput } from './schema.js';
@@ -117,6 +118,7 @@ function toDoc(
       pickupGroups: t.pickupGroups.map((g) => ({ name: g.name, members: [...g.members] })),
       pickupOrder: t.pickupOrder,
       ...(t.park ? { park: { locations: t.park.locations, recallSeconds: t.park.recallSeconds } } : {}),
+      tollFraud: tollFraudLimitsOf(t.tollFraud),
       workplaces: t.workplaces.map((w) => ({
         extension: w.extension,
         name: w.name,

@@ -12,6 +12,7 @@ import { planGroups } from './groups-plan.js';
 import { ProvisioningError } from './parse.js';
 import { planPickup } from './pickup.js';
 import { planPark } from './park.js';
+import { planTollFraud } from './toll-fraud.js';
 import { planVoicemail } from './voicemail.js';
 import { planWebLogins } from './web-logins-plan.js';
 import type { FieldChange, ProvisionedTrunk, ProvisioningChange, ProvisioningDoc } from './types.js';
@@ -207,6 +208,8 @@ async function plan(store: Store, doc: ProvisioningDoc): Promise<PlannedChange[]
     if (pickup) out.push(pickup);
     const park = await planPark(store, t, current !== undefined);
     if (park) out.push(park);
+    const tollFraud = await planTollFraud(store, t, current !== undefined);
+    if (tollFraud) out.push(tollFraud);
     out.push(...(await planForwarding(store, t)));
     // Call-center groups last: their agents are workplaces created above.
     out.push(...(await planGroups(store, t.id, t.groups, current !== undefined)));

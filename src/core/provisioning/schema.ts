@@ -5,6 +5,7 @@ import { groupSchema } from './groups.js';
 import { parsePeer } from './peer.js';
 import { pickupGroupSchema, pickupTenantKeys } from './pickup.js';
 import { PARK_KEYS, parkTenantKeys } from './park.js';
+import { tollFraudSchema, tollFraudTenantKeys } from './toll-fraud.js';
 import { voicemailSchema, VOICEMAIL_KEYS } from './voicemail.js';
 import { DEVICE_KINDS, LANGUAGES, NUMBER_FORMATS, PACKAGES, TRUNK_TRANSPORTS, WEB_ROLES } from './types.js';
 
@@ -130,6 +131,7 @@ export const tenantSchema = z.strictObject({
   ...parkTenantKeys,
   groups: z.array(groupSchema).default([]),
   executives: z.array(executiveSchema).default([]),
+  ...tollFraudTenantKeys,
 });
 
 export const fileSchema = z.strictObject({
@@ -155,7 +157,8 @@ export const ALLOWED_KEYS: Record<
   | 'forwarding'
   | 'noAnswer'
   | 'executives'
-  | 'assistants',
+  | 'assistants'
+  | 'tollFraud',
   readonly string[]
 > = {
   root: Object.keys(fileSchema.shape),
@@ -174,4 +177,5 @@ export const ALLOWED_KEYS: Record<
   noAnswer: ['target', 'seconds'],
   executives: Object.keys(executiveSchema.shape),
   assistants: ['extension', 'divertTo'],
+  tollFraud: Object.keys(tollFraudSchema.shape),
 };

@@ -62,7 +62,7 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
   const t = await store.directory.tenant(tenantId);
   if (!t) return undefined;
   const keep = `Ä${Array.from({ length: 24 }, () => KEEP_CHARS[randomInt(KEEP_CHARS.length)]).join('')}`;
-  const [workplaces, devices, logins, trunks, dids, pickup, groups, mailboxes, executives] =
+  const [workplaces, devices, logins, trunks, dids, pickup, groups, mailboxes, executives, limits] =
     await Promise.all([
       store.directory.workplaces(tenantId),
       store.directory.devices(tenantId),
@@ -73,6 +73,7 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
       store.callCenter.groups(tenantId),
       store.voicemail.mailboxes(tenantId),
       store.executives.executives(tenantId),
+      store.tollFraud.limits(tenantId),
     ]);
   const park = await store.park.stored(tenantId);
   const forwarding = new Map(
@@ -151,6 +152,16 @@ export async function loadTenantDraft(store: Store, tenantId: string): Promise<T
     pickupGroups: pickup.groups.map((g) => ({ name: g.name, members: [...g.members] })),
     pickupOrder: pickup.order,
     ...(park ? { park: { locations: `${park.first}-${park.last}`, recallSeconds: park.recallSeconds } } : {}),
+    // The limits as stored, so an edit through the API keeps them.
+    tollFraud: {
+      ...(limits.maxConcurrentExternalCalls !== null
+        ? { maxConcurrentExternalCalls: limits.maxConcurrentExternalCalls }
+        : {}),
+      ...(limits.maxExternalCallsPerWorkplacePerHour !== null
+        ? { maxExternalCallsPerWorkplacePerHour: limits.maxExternalCallsPerWorkplacePerHour }
+        : {}),
+      allow: [...limits.allow],
+    },
     groups: groups.map((g) => ({
       extension: g.extension,
       name: g.name,

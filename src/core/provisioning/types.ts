@@ -1,4 +1,5 @@
 import type { ForwardingRecord } from '../../store/forwarding-store.js';
+import type { TollFraudLimitsRecord } from '../../store/types.js';
 
 /**
  * The validated content of a provisioning file: typed, normalised, and without any plain-text device password.
@@ -153,6 +154,8 @@ export interface ProvisionedTenant {
   park?: { locations: string; recallSeconds: number };
   groups: ProvisionedGroup[];
   executives: ProvisionedExecutive[];
+  /** Toll-fraud limits, defaults filled in (provisioning/toll-fraud.ts). */
+  tollFraud: TollFraudLimitsRecord;
   /** Where the domain was written, for errors found only against the store (domain owned by another tenant). */
   domainAt: SourcePosition;
 }
@@ -184,7 +187,8 @@ export interface ProvisioningChange {
     | 'voicemail'
     | 'forwarding'
     | 'executive'
-    | 'web-login';
+    | 'web-login'
+    | 'toll-fraud';
   tenantId: string;
   /** Tenant id, workplace extension, device username, trunk id, DID number, group or executive extension. */
   key: string;

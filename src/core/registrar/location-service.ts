@@ -36,6 +36,8 @@ export class LocationService {
   readonly #writeDelayMs: number;
   #writeTimer: TimerHandle | undefined;
   #count = 0;
+  /** Live bindings per source flow (address and port), for the flood guard's "registered phone" rule. */
+  readonly #flows = new Map<string, number>();
 
   constructor(opts: {
     store: RegistrationStore;
@@ -104,6 +106,14 @@ export class LocationService {
     return [...m.values()].filter((b) => b.expiresAt > now).sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
   }
 
+  /**
+   * True when some binding was registered from this source address and port: requests from there come from a
+   * phone that proved its credentials, even when its address is banned for another device's unanswered challenges.
+   */
+  isRegisteredFlow(address: string, port: number): boolean {
+    return this.#flows.has(flowKey(address, port));
+  }
+
   /** Number of live bindings, all tenants. */
   size(): number {
     return this.#count;
@@ -131,7 +141,8 @@ export class LocationService {
     if (change.removeAll) this.#dropAor(key);
     const m = this.#aors.get(key);
     for (const c of change.removes) {
-      if (m?.delete(c)) this.#count--;
+      const r = m?.get(c);
+      if (r && m?.delete(c)) this.#forget(r);
     }
     if (m?.size === 0) this.#aors.delete(key);
     for (const r of change.upserts) this.#put(r);
@@ -192,13 +203,26 @@ export class LocationService {
       m = new Map();
       this.#aors.set(key, m);
     }
-    if (!m.has(r.contact)) this.#count++;
+    const old = m.get(r.contact);
+    if (old) this.#forget(old);
     m.set(r.contact, r);
+    this.#count++;
+    const f = flowKey(r.flowAddress, r.flowPort);
+    this.#flows.set(f, (this.#flows.get(f) ?? 0) + 1);
+  }
+
+  /** Takes one binding out of the counts (the caller removes it from its AOR). */
+  #forget(r: RegistrationRecord): void {
+    this.#count--;
+    const f = flowKey(r.flowAddress, r.flowPort);
+    const n = (this.#flows.get(f) ?? 1) - 1;
+    if (n <= 0) this.#flows.delete(f);
+    else this.#flows.set(f, n);
   }
 
   #dropAor(key: string): void {
     const m = this.#aors.get(key);
-    if (m) this.#count -= m.size;
+    for (const r of m?.values() ?? []) this.#forget(r);
     this.#aors.delete(key);
   }
 
@@ -218,7 +242,7 @@ export class LocationService {
       for (const [c, r] of m) {
         if (r.expiresAt <= now) {
           m.delete(c);
-          this.#count--;
+          this.#forget(r);
           expired++;
         }
       }
@@ -230,4 +254,8 @@ export class LocationService {
 
 function aorKey(tenantId: string, username: string): string {
   return `${tenantId}\u0000${username}`;
+}
+
+function flowKey(address: string, port: number): string {
+  return `${address} ${port}`;
 }

@@ -60,6 +60,19 @@ export class AuthThrottle {
     return isBanned(this.#bySource.get(address), now) || isBanned(this.#challenges.get(address), now);
   }
 
+  /** Banned for wrong passwords across users: nothing from this source is served, credentials or not. */
+  isFailureBanned(address: string): boolean {
+    return isBanned(this.#bySource.get(address), this.#clock.now());
+  }
+
+  /**
+   * Banned for unanswered challenges: its unauthenticated requests are dropped, but requests that carry
+   * credentials are still verified, so the other phones of an office behind the same NAT address keep working.
+   */
+  isChallengeBanned(address: string): boolean {
+    return isBanned(this.#challenges.get(address), this.#clock.now());
+  }
+
   /** Is this source banned from authenticating as this user of this tenant? */
   isUserBanned(address: string, tenant: string, user: string): boolean {
     return isBanned(this.#byUser.get(userKey(address, tenant, user)), this.#clock.now());

@@ -13,6 +13,7 @@ import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Directory } from '../directory/directory.js';
 import type { AuthThrottle } from './auth-throttle.js';
+import { SecurityEvents } from './security-events.js';
 
 /**
  * Digest authentication of requests from devices (RFC 3261 section 22), with the rules that give an attacker
@@ -21,7 +22,9 @@ import type { AuthThrottle } from './auth-throttle.js';
  *   all take the same path (the digest is computed against a dummy HA1 when there is no device) and end in the
  *   same `403 Forbidden` with the same headers;
  * - every failure is one structured log line (`auth.failure`, source, tenant, user, reason) for fail2ban;
- * - a banned (source, tenant, user) or source gets no answer at all.
+ * - a banned (source, tenant, user) or source gets no answer at all; a source banned only for unanswered
+ *   challenges still gets its credentials checked, so one misbehaving device does not cut off its office's NAT
+ *   address (the transport's `SourceGuard` lets such requests through).
  */
 export type AuthOutcome =
   { ok: true; tenant: TenantRecord; device: DeviceRecord } | { ok: false; response: SipResponse | undefined };
@@ -30,18 +33,24 @@ export class RequestAuthenticator {
   readonly #digest: DigestAuthenticator;
   readonly #directory: Directory;
   readonly #throttle: AuthThrottle;
-  readonly #log: Logger;
+  readonly #events: SecurityEvents;
+  readonly #registeredFlow: (address: string, port: number) => boolean;
 
   constructor(opts: {
     digest: DigestAuthenticator;
     directory: Directory;
     throttle: AuthThrottle;
     log: Logger;
+    /** Where failures and bans are reported; a private sink on `log` when not shared. */
+    events?: SecurityEvents;
+    /** A source address and port a phone registered from (not cut off by its address's challenge ban). */
+    registeredFlow?: (address: string, port: number) => boolean;
   }) {
+    this.#registeredFlow = opts.registeredFlow ?? (() => false);
     this.#digest = opts.digest;
     this.#directory = opts.directory;
     this.#throttle = opts.throttle;
-    this.#log = opts.log;
+    this.#events = opts.events ?? new SecurityEvents(opts.log);
   }
 
   /**
@@ -60,7 +69,14 @@ export class RequestAuthenticator {
 
     const credentials = findCredentials(req.headers.getAll(credentialsHeader), domain);
     if (!credentials) {
-      if (this.#throttle.isSourceBanned(source)) return { ok: false, response: undefined };
+      // A REGISTER still gets its challenge from a source banned for unanswered challenges: it may be another
+      // phone behind the same NAT address, starting over after a reboot.
+      const banned =
+        this.#throttle.isFailureBanned(source) ||
+        (!isRegister &&
+          this.#throttle.isChallengeBanned(source) &&
+          !this.#registeredFlow(source, flow.remote.port));
+      if (banned) return { ok: false, response: undefined };
       const ban = this.#throttle.recordChallenge(source);
       if (ban) this.#logBan(source, domain, identityUser, ban, 'unanswered-challenges');
       return {
@@ -70,7 +86,7 @@ export class RequestAuthenticator {
     }
 
     const authUser = credentials.params.get('username') ?? '';
-    if (this.#throttle.isUserBanned(source, domain, authUser) || this.#throttle.isSourceBanned(source))
+    if (this.#throttle.isUserBanned(source, domain, authUser) || this.#throttle.isFailureBanned(source))
       return { ok: false, response: undefined };
 
     const tenant = await this.#directory.tenantByDomain(domain);
@@ -105,10 +121,10 @@ export class RequestAuthenticator {
             : !allowed
               ? 'identity-mismatch'
               : 'bad-credentials';
-    this.#log.warn(
+    this.#events.emit(
+      'auth.failure',
+      source,
       {
-        event: 'auth.failure',
-        source,
         port: flow.remote.port,
         tenant: domain,
         user: authUser,
@@ -136,7 +152,7 @@ export class RequestAuthenticator {
   }
 
   #logBan(source: string, tenant: string, user: string, scope: string, why: string): void {
-    this.#log.warn({ event: 'auth.ban', source, tenant, user, scope, reason: why }, 'source banned');
+    this.#events.emit('auth.ban', source, { tenant, user, scope, reason: why }, 'source banned');
   }
 }
 

@@ -84,6 +84,8 @@ describe('TrunkRoutes', () => {
       headers: [['P-Asserted-Identity', '<sip:+4930123456100@127.0.0.1>']],
       // The registration account also answers the carrier's challenge to the INVITE.
       credentials: { username: '4930123', password: 'pw' },
+      // The home country the toll-fraud limits classify the destination by.
+      countryCode: '49',
     });
   });
 

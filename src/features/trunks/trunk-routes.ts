@@ -58,6 +58,16 @@ export class TrunkRoutes implements ExternalRoutes {
     this.#addresses.clear();
   }
 
+  /** The addresses of every trunk peer (resolved), for the flood guard that must never limit a carrier. */
+  async peerAddresses(): Promise<string[]> {
+    const out: string[] = [];
+    for (const t of (await this.#load()).trunks) {
+      const a = await this.#address(t.peerHost);
+      if (a !== undefined) out.push(normaliseAddress(a));
+    }
+    return out;
+  }
+
   /** The tenant's outside-line prefix (its first trunk's outboundPrefix), for the dial plan; undefined: no trunk. */
   async externalPrefix(tenantId: string): Promise<string | undefined> {
     return (await this.#load()).byTenant.get(tenantId)?.[0]?.outboundPrefix;
@@ -113,6 +123,7 @@ export class TrunkRoutes implements ExternalRoutes {
       ...(trunk.regUsername && trunk.regPassword
         ? { credentials: { username: trunk.regUsername, password: trunk.regPassword } }
         : {}),
+      ...destinationOf(trunk.countryCode),
     };
   }
 
@@ -225,4 +236,9 @@ function normaliseAddress(a: string): string {
   const s = a.toLowerCase();
   const m = /^::ffff:([0-9.]+)$/.exec(s);
   return m ? m[1]! : s;
+}
+
+/** The trunk's home country, for the toll-fraud limits (the dialled number's E.164 form is `e164`). */
+function destinationOf(countryCode: string | null): { countryCode?: string } {
+  return countryCode ? { countryCode } : {};
 }

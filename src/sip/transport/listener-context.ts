@@ -40,8 +40,12 @@ export function emptyStats(): TransportStats {
 export interface ListenerContext {
   /** Hands a received message up; never throws (a throwing consumer is logged). */
   deliver(env: Envelope): void;
-  /** The ban check; never throws (a throwing check counts as "not admitted"). */
-  admit(remote: Endpoint, protocol: TransportProtocol): boolean;
+  /**
+   * The ban check; never throws (a throwing check counts as "not admitted"). Called without `bytes` for a
+   * source as such (a new connection, a datagram before anything else) and again with the bytes of each message
+   * (the rate limit, which may glance at the header section of a source over its rate).
+   */
+  admit(remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer): boolean;
   log: TransportLog;
   clock: Clock;
   maxMessageSize: number;

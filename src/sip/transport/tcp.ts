@@ -253,6 +253,11 @@ export class TcpListener {
       }
       for (const ev of conn.framer.push(chunk)) {
         if (ev.kind === 'message') {
+          // Per message, before parsing: the rate limit of the source (a connection may carry a flood too).
+          if (!this.#ctx.admit(conn.remote, this.#p, ev.bytes)) {
+            this.#ctx.stats.droppedNotAdmitted++;
+            continue;
+          }
           this.#ctx.stats.received++;
           this.#ctx.deliver({
             protocol: this.#p,

@@ -23,8 +23,11 @@ export { responseDestination, viaReceivedParams, type ViaLike } from './response
 export interface TransportLayerOptions {
   listen: ListenSpec[];
   onEnvelope: (env: Envelope) => void;
-  /** Called before anything else is done with a source; false drops it silently (a banned source). */
-  admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
+  /**
+   * Called before anything else is done with a source, and again with each message's bytes before it is
+   * delivered (see ListenerContext.admit); false drops it silently (a banned or flooding source).
+   */
+  admit?: (remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer) => boolean;
   /** Largest message accepted (UDP datagram, stream body, WebSocket message). */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
@@ -91,10 +94,10 @@ export class TransportLayer {
           });
         }
       },
-      admit: (remote, protocol) => {
+      admit: (remote, protocol, bytes) => {
         if (!admit) return true;
         try {
-          return admit(remote, protocol);
+          return admit(remote, protocol, bytes);
         } catch (err) {
           log('warn', 'admit threw; dropping', { remote, ...errorFields(err) });
           return false;

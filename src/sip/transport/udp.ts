@@ -88,6 +88,11 @@ export class UdpListener {
       }
       // Bare CRLF keep-alives some UAs send over UDP carry no message.
       if (msg.length === 0 || isLineEndsOnly(msg)) return;
+      // The rate limit of the source, before anything is parsed.
+      if (!this.#ctx.admit(remote, 'udp', msg)) {
+        this.#ctx.stats.droppedNotAdmitted++;
+        return;
+      }
       this.#ctx.stats.received++;
       this.#ctx.deliver({
         protocol: 'udp',

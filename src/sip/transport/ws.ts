@@ -244,6 +244,10 @@ export class WsListener {
         return;
       }
       if (bytes.length === 0 || /^[\r\n]+$/.test(text)) return;
+      if (!this.#ctx.admit(conn.remote, this.#p, bytes)) {
+        this.#ctx.stats.droppedNotAdmitted++;
+        return;
+      }
       this.#ctx.stats.received++;
       this.#ctx.deliver({
         protocol: this.#p,

@@ -12,6 +12,7 @@ import { executives } from './0009-executives.js';
 import { forwarding } from './0011-forwarding.js';
 import { voicemail } from './0012-voicemail.js';
 import { park } from './0013-park.js';
+import { tollFraud } from './0014-toll-fraud.js';
 
 /**
  * Every migration, by name. Listed by hand instead of scanned from the folder so the same list works from
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '0011-forwarding': forwarding,
   '0012-voicemail': voicemail,
   '0013-park': park,
+  '0014-toll-fraud': tollFraud,
 };
 
 export const migrationProvider: MigrationProvider = {
