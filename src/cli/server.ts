@@ -216,6 +216,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       address: o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
       portMin: o.rtpPortMin,
       portMax: o.rtpPortMax,
+      // A leg silent this long (a phone gone without BYE) ends its call (call.ts); 0: never.
+      inactivityTimeoutMs: o.mediaTimeoutSeconds * 1000,
       log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
     });
     stopAll.push(() => media.close());
