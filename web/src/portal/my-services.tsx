@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
-import { api } from '../app/session.js';
+import { api, me } from '../app/session.js';
+import { useValue } from '../app/store.js';
 import { useT } from '../i18n/i18n.js';
 import { Panel } from '../ui/panel.js';
 
@@ -79,114 +80,132 @@ export function ForwardingPanel() {
   );
 }
 
-interface Executive {
-  filtering: { enabled: boolean; mode: string };
-  alerting: { mode: string; rollOverAfterRings?: number };
+interface AssistantState {
+  extension: string;
+  optedIn: boolean;
+  divertOn: boolean;
+  divertTo: string | null;
 }
-interface Assistant {
-  executives: Array<{ extension: string; name: string; optedIn: boolean }>;
-  divert: { enabled: boolean; to?: string };
+interface ExecutiveState {
+  extension: string;
+  name: string;
+  filtering: 'off' | 'all' | 'internal' | 'external';
+  filterOn: boolean;
+  alerting: 'simultaneous' | 'sequential';
+  optInOut: boolean;
+  assistants: AssistantState[];
 }
 
-/** Executive–assistant, as documented in docs/api.md; "not available" while the server does not serve it. */
+/**
+ * Executive–assistant (docs/api.md, "Executive–assistant"): as executive my filter switch, mode and alerting; as
+ * assistant my opt-in and divert per executive. "Not available" while the server does not serve it.
+ */
 export function ExecutivePanel() {
   const t = useT();
-  const [ex, reloadEx] = useOptional<Executive>('/api/v1/me/executive');
-  const [as, reloadAs] = useOptional<Assistant>('/api/v1/me/assistant');
-  const put = async (path: string, body: unknown, reload: () => void) => {
+  const m = useValue(me);
+  const [list, reload] = useOptional<ExecutiveState[]>('/api/v1/executives');
+  const [err, setErr] = useState<string | null>(null);
+  const put = async (path: string, body: unknown) => {
+    setErr(null);
     try {
       await api.request('PUT', path, body);
-    } finally {
-      reload();
+    } catch (e) {
+      setErr(e instanceof Error ? e.message : String(e));
     }
+    reload();
   };
+  const mine = list.kind === 'ok' ? list.data.find((x) => x.extension === m?.extension) : undefined;
+  const assisted =
+    list.kind === 'ok'
+      ? list.data.flatMap((x) => {
+          const a = x.assistants.find((y) => y.extension === m?.extension);
+          return a ? [{ exec: x, me: a }] : [];
+        })
+      : [];
   return (
     <Panel title={t('p.exec')} testid="executive">
-      {ex.kind === 'absent' && as.kind === 'absent' ? <p class="na">{t('p.na')}</p> : null}
-      {ex.kind === 'ok' ? (
+      {list.kind === 'absent' || (list.kind === 'ok' && !mine && assisted.length === 0) ? (
+        <p class="na">{t('p.na')}</p>
+      ) : null}
+      {mine ? (
         <div>
           <label>
             <input
               type="checkbox"
-              checked={ex.data.filtering.enabled}
+              checked={mine.filterOn}
+              disabled={mine.filtering === 'off'}
               onChange={(e) =>
-                void put(
-                  '/api/v1/me/executive',
-                  { ...ex.data, filtering: { ...ex.data.filtering, enabled: e.currentTarget.checked } },
-                  reloadEx,
-                )
+                void put(`/api/v1/executives/${mine.extension}`, { filterOn: e.currentTarget.checked })
               }
             />{' '}
             {t('p.filtering')}
           </label>
           <select
-            value={ex.data.filtering.mode}
+            aria-label={t('p.filtering')}
+            value={mine.filtering}
             onChange={(e) =>
-              void put(
-                '/api/v1/me/executive',
-                { ...ex.data, filtering: { ...ex.data.filtering, mode: e.currentTarget.value } },
-                reloadEx,
-              )
+              void put(`/api/v1/executives/${mine.extension}`, { filtering: e.currentTarget.value })
             }
           >
-            {['all-calls', 'internal-calls', 'external-calls'].map((m) => (
-              <option key={m}>{m}</option>
+            {['off', 'all', 'internal', 'external'].map((x) => (
+              <option key={x}>{x}</option>
             ))}
           </select>
           <select
-            value={ex.data.alerting.mode}
+            aria-label="alerting"
+            value={mine.alerting}
             onChange={(e) =>
-              void put(
-                '/api/v1/me/executive',
-                { ...ex.data, alerting: { ...ex.data.alerting, mode: e.currentTarget.value } },
-                reloadEx,
-              )
+              void put(`/api/v1/executives/${mine.extension}`, { alerting: e.currentTarget.value })
             }
           >
-            {['sequential', 'simultaneous'].map((m) => (
-              <option key={m}>{m}</option>
+            {['sequential', 'simultaneous'].map((x) => (
+              <option key={x}>{x}</option>
             ))}
           </select>
+          <ul class="list">
+            {mine.assistants.map((a) => (
+              <li key={a.extension}>
+                {a.extension}: {t(a.optedIn ? 'p.active' : 'p.inactive')}
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
-      {as.kind === 'ok' ? (
+      {assisted.length > 0 ? (
         <ul class="list">
-          {as.data.executives.map((x) => (
-            <li key={x.extension}>
+          {assisted.map(({ exec, me: a }) => (
+            <li key={exec.extension}>
               <label>
                 <input
                   type="checkbox"
-                  checked={x.optedIn}
+                  checked={a.optedIn}
+                  disabled={!exec.optInOut}
                   onChange={(e) =>
-                    void put(
-                      `/api/v1/me/assistant/executives/${x.extension}`,
-                      { optedIn: e.currentTarget.checked },
-                      reloadAs,
-                    )
+                    void put(`/api/v1/executives/${exec.extension}/assistants/${a.extension}`, {
+                      optedIn: e.currentTarget.checked,
+                    })
                   }
                 />{' '}
-                {x.extension} {x.name}
+                {exec.extension} {exec.name}
+              </label>{' '}
+              <label>
+                <input
+                  type="checkbox"
+                  checked={a.divertOn}
+                  disabled={a.divertTo === null}
+                  onChange={(e) =>
+                    void put(`/api/v1/executives/${exec.extension}/assistants/${a.extension}`, {
+                      divertOn: e.currentTarget.checked,
+                    })
+                  }
+                />{' '}
+                {t('p.divert', { to: a.divertTo ?? '—' })}
               </label>
             </li>
           ))}
-          <li>
-            <label>
-              <input
-                type="checkbox"
-                checked={as.data.divert.enabled}
-                onChange={(e) =>
-                  void put(
-                    '/api/v1/me/assistant/divert',
-                    { ...as.data.divert, enabled: e.currentTarget.checked },
-                    reloadAs,
-                  )
-                }
-              />{' '}
-              {t('p.divert', { to: as.data.divert.to ?? '—' })}
-            </label>
-          </li>
         </ul>
       ) : null}
+      {err ? <p role="alert">{err}</p> : null}
     </Panel>
   );
 }
