@@ -5,6 +5,7 @@ import { blfRoutes } from './blf.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
 import { clientInfoRoutes } from './client-info.js';
+import { contactRoutes } from './contacts.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { historyRoutes } from './history.js';
@@ -48,6 +49,7 @@ export class Api {
     callCenterRoutes(this.routes, deps);
     historyRoutes(this.routes, deps);
     clientInfoRoutes(this.routes, deps);
+    contactRoutes(this.routes, deps);
     executiveRoutes(this.routes);
     adminRoutes(this.routes, deps, editor);
   }
