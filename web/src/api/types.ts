@@ -63,6 +63,10 @@ export interface DirectoryEntry {
   presence: Presence;
 }
 
+export interface ContactCard extends DirectoryEntry {
+  email: string | null;
+}
+
 export interface MyCallCenter {
   status: AgentStatus | null;
   groups: Array<{ extension: string; name: string; loggedIn: boolean; allowAgentLogin: boolean }>;

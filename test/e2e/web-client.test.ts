@@ -1,0 +1,272 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { BaresipPhone } from './support/baresip.js';
+import { buildWebApp, DOCS, launchBrowser, login, newContext } from './support/browser.js';
+import {
+  assertBaseline,
+  DEMO_DOMAIN,
+  DEMO_WEB_PASSWORDS,
+  startTestServer,
+  type TestServer,
+} from './support/server.js';
+import { runSipp } from './support/sipp.js';
+
+/**
+ * The desktop client in headless Chromium against a whole Zentrale with real phones (baresip, sipp): login,
+ * live BLF lamps and the Pick up button, drag-and-drop blind transfer, the call-center status reaching a desk
+ * phone's ACD key, the language switch, click-to-dial. Screenshots of the main windows go to docs/.
+ */
+const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 500;
+const DEVICE_PASSWORDS: Record<string, string> = {
+  '100': 'demo-Heiden-Pa55word',
+  '101': 'demo-Brandt-Pa55word',
+  '102': 'demo-Krueger-Pa55word',
+};
+
+describe('e2e: the browser desktop client', () => {
+  let t: TestServer;
+  let browser: Browser;
+  let ctx: BrowserContext | undefined;
+  const phones: BaresipPhone[] = [];
+
+  const page = async (ext = '100'): Promise<Page> => {
+    ctx = await newContext(browser, t.server.httpPort);
+    const p = await ctx.newPage();
+    await login(p, { domain: DEMO_DOMAIN, extension: ext, password: DEMO_WEB_PASSWORDS[ext]! });
+    return p;
+  };
+  const phone = async (user: string, n: number, answer: 'auto' | 'manual'): Promise<BaresipPhone> => {
+    const p = new BaresipPhone({
+      name: `web-${user}`,
+      user,
+      password: DEVICE_PASSWORDS[user]!,
+      domain: DEMO_DOMAIN,
+      proxy: t.udp,
+      basePort: PORT_BASE + n * 40,
+      toneHz: 440 + n * 100,
+      answer,
+    });
+    phones.push(p);
+    await p.start();
+    await p.waitRegistered();
+    return p;
+  };
+  const shot = (p: Page, name: string) => p.screenshot({ path: join(DOCS, `client-${name}.png`) });
+
+  before(async () => {
+    await buildWebApp();
+    t = await startTestServer();
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+    for (const p of phones.splice(0)) await p.stop();
+    await assertBaseline(t, 8000);
+  });
+  after(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  it('serves the app at /; log in, stay logged in across a reload, log out; a wrong password is refused', async () => {
+    ctx = await newContext(browser, t.server.httpPort);
+    const p = await ctx.newPage();
+    await p.goto('/');
+    await p.fill('input[name=domain]', DEMO_DOMAIN);
+    await p.fill('input[name=extension]', '100');
+    await p.fill('input[name=password]', 'wrong-password-1');
+    await p.click('button[type=submit]');
+    await p.waitForSelector('[role=alert]');
+    assert.match((await p.textContent('[role=alert]')) ?? '', /Anmeldung fehlgeschlagen|Login failed/);
+    await shot(p, 'login');
+
+    await login(p, { domain: DEMO_DOMAIN, extension: '100', password: DEMO_WEB_PASSWORDS['100']! });
+    assert.match((await p.textContent('[data-testid=who]')) ?? '', /Karin Heiden · 100/);
+    // Admin sees the same client windows; the stream is open.
+    await p.waitForFunction(() => document.querySelector('[data-testid=blf-entry]') !== null);
+    assert.equal(t.server.counts()['apiStreams'], 1);
+
+    await p.reload();
+    await p.waitForSelector('[data-testid=who]');
+    await p.goto('/history');
+    await p.waitForSelector('[data-testid=history]');
+
+    await p.click('button.logout');
+    await p.waitForSelector('input[name=password]');
+    // The token no longer works and the stream is closed.
+    for (let i = 0; i < 50 && t.server.counts()['apiStreams'] !== 0; i++) await sleep(50);
+    assert.equal(t.server.counts()['apiStreams'], 0);
+    await p.reload();
+    await p.waitForSelector('input[name=password]');
+  });
+
+  it('BLF: a real call makes the lamp ring; Pick up takes it to my desk phone; the lamps follow', async () => {
+    const desk = await phone('100', 0, 'auto');
+    const jonas = await phone('101', 1, 'manual');
+    const sabine = await phone('102', 2, 'manual');
+    const p = await page('100');
+    const lamp = (ext: string) =>
+      p.getAttribute(`[data-testid=blf-entry][data-extension="${ext}"]`, 'data-presence');
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="101"][data-presence=idle]');
+
+    assert.equal((await sabine.command('dial', `sip:101@${DEMO_DOMAIN}`)).ok, true);
+    await jonas.waitFor('CALL_INCOMING');
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="101"][data-presence=ringing]');
+    assert.equal(await lamp('102'), 'busy', 'the caller is busy');
+    await shot(p, 'blf-ringing');
+
+    const deskUp = desk.waitFor('CALL_ESTABLISHED', 10_000);
+    const jonasStops = jonas.waitFor('CALL_CLOSED', 10_000);
+    await p.click('[data-testid=blf-entry][data-extension="101"] [data-testid=blf-pickup]');
+    await deskUp;
+    await sabine.waitFor('CALL_ESTABLISHED', 10_000);
+    await jonasStops;
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="101"][data-presence=idle]');
+    await p.waitForSelector('[data-testid=call][data-state=talking]');
+    assert.match((await p.textContent('[data-testid=call]')) ?? '', /Sabine Krüger/);
+
+    const closed = sabine.waitFor('CALL_CLOSED', 10_000);
+    await p.click('[data-testid=call] button.danger');
+    await closed;
+    await desk.waitFor('CALL_CLOSED', 10_000);
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="102"][data-presence=idle]');
+  });
+
+  it('drag the active call onto a contact → transfer dialog → Transfer: the caller is sent there (blind)', async () => {
+    const desk = await phone('100', 0, 'auto');
+    const jonas = await phone('101', 1, 'manual');
+    const sabine = await phone('102', 2, 'manual');
+    const p = await page('100');
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="101"]');
+
+    // Karin calls Sabine from the browser through her desk phone (click-to-dial), Sabine answers.
+    await p.check('[data-testid=desk-toggle]');
+    await p.fill('input[name=dial]', '102');
+    await p.press('input[name=dial]', 'Enter');
+    await desk.waitFor('CALL_ESTABLISHED', 10_000);
+    await sabine.waitFor('CALL_INCOMING', 10_000);
+    assert.equal((await sabine.command('accept')).ok, true);
+    await sabine.waitFor('CALL_ESTABLISHED', 10_000);
+    await p.waitForSelector('[data-testid=call][data-state=talking]');
+    await shot(p, 'calls');
+
+    await p.dragAndDrop(
+      '[data-testid=call][data-state=talking]',
+      '[data-testid=blf-entry][data-extension="101"]',
+    );
+    await p.waitForSelector('[data-testid=transfer-dialog]');
+    assert.match((await p.textContent('[data-testid=transfer-dialog]')) ?? '', /Jonas Brandt \(101\)/);
+    await shot(p, 'transfer-dialog');
+    const deskLeaves = desk.waitFor('CALL_CLOSED', 10_000);
+    await p.click('[data-testid=transfer-confirm]');
+    const incoming = await jonas.waitFor('CALL_INCOMING', 10_000);
+    assert.match(incoming.peeruri ?? '', /102@/, 'Jonas is called by Sabine, not by Karin');
+    assert.equal((await jonas.command('accept')).ok, true);
+    await jonas.waitFor('CALL_ESTABLISHED', 10_000);
+    await deskLeaves;
+    await p.waitForSelector('[data-testid=blf-entry][data-extension="101"][data-presence=busy]');
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=call]').length === 0);
+
+    const closed = jonas.waitFor('CALL_CLOSED', 10_000);
+    assert.equal((await sabine.command('hangup')).ok, true);
+    await closed;
+  });
+
+  it('call center: the status set in the browser reaches the desk phone’s ACD key (as-feature-event)', async () => {
+    const p = await page('100');
+    await p.click('nav a[href="/callcenter"]');
+    await p.waitForSelector('[data-testid=status-available]');
+    const key = runSipp({
+      scenario: 'acd-key.xml',
+      target: t.udp,
+      localPort: PORT_BASE + 300,
+      keys: { user: '100', domain: DEMO_DOMAIN },
+      extra: ['-au', '100', '-ap', DEVICE_PASSWORDS['100']!],
+      timeoutS: 15,
+    });
+    // The key's SetAgentState "ready" makes Karin Available; the browser shows it live.
+    await p.waitForSelector('[data-testid=status-available]:checked', { timeout: 10_000 });
+    await sleep(300);
+    await p.check('[data-testid=status-unavailable]');
+    const r = await key;
+    assert.equal(r.code, 0, `ACD key: ${r.stdout}${r.stderr}`);
+    assert.ok(await p.isChecked('[data-testid=status-unavailable]'));
+    // Group login where allowed: Active/Inactive.
+    const active = '[data-testid=cc-group][data-group="600"] [data-testid=cc-group-active]';
+    const was = await p.isChecked(active);
+    await p.click(active);
+    await p.waitForFunction(
+      ([sel, want]) => (document.querySelector(sel as string) as HTMLInputElement | null)?.checked === want,
+      [active, !was] as const,
+    );
+    await shot(p, 'callcenter');
+    await p.check('[data-testid=status-signed-out]');
+  });
+
+  it('German and English: the workplace language first, switchable, remembered', async () => {
+    const p = await page('100');
+    assert.equal(await p.textContent('nav a[href="/"]'), 'Gespräche');
+    assert.equal(await p.getAttribute('html', 'lang'), 'de');
+    await p.selectOption('[data-testid=lang]', 'en');
+    await p.waitForFunction(() => document.querySelector('nav a[href="/"]')?.textContent === 'Calls');
+    assert.equal(await p.getAttribute('html', 'lang'), 'en');
+    await p.reload();
+    await p.waitForSelector('[data-testid=who]');
+    assert.equal(await p.textContent('nav a[href="/"]'), 'Calls');
+    assert.match((await p.textContent('[data-testid=active-calls] h2')) ?? '', /Active conversations/);
+    await p.selectOption('[data-testid=lang]', 'de');
+    await p.waitForFunction(() => document.querySelector('nav a[href="/"]')?.textContent === 'Gespräche');
+  });
+
+  it('click-to-dial: "call from my desk phone" rings the sipp desk phone with auto-answer, then the callee', async () => {
+    const port = PORT_BASE + 310;
+    const reg = await runSipp({
+      scenario: 'register-auth.xml',
+      target: t.udp,
+      localPort: port,
+      keys: { user: '100', domain: DEMO_DOMAIN, expires: 300 },
+      extra: ['-au', '100', '-ap', DEVICE_PASSWORDS['100']!],
+    });
+    assert.equal(reg.code, 0, reg.stdout + reg.stderr);
+    const jonas = await phone('101', 1, 'auto');
+    try {
+      const deskRun = runSipp({
+        scenario: 'device-answer.xml',
+        target: t.udp,
+        localPort: port,
+        keys: { user: '100' },
+        timeoutS: 20,
+        trace: true,
+      });
+      const p = await page('100');
+      await p.check('[data-testid=desk-toggle]');
+      await p.fill('input[name=dial]', 'Jonas');
+      await p.waitForSelector('[data-testid=search-results] li');
+      await p.press('input[name=dial]', 'Enter');
+      await jonas.waitFor('CALL_ESTABLISHED', 10_000);
+      await p.waitForSelector('[data-testid=call][data-state=talking]');
+      // The choice is remembered.
+      await p.reload();
+      await p.waitForSelector('[data-testid=desk-toggle]');
+      assert.equal(await p.isChecked('[data-testid=desk-toggle]'), true);
+      await p.waitForSelector('[data-testid=call][data-state=talking]');
+      await p.click('[data-testid=call] button.danger');
+      const desk = await deskRun;
+      assert.equal(desk.code, 0, desk.stdout + desk.stderr);
+      assert.match(desk.messages, /Call-Info:[^\r\n]*answer-after=0/i);
+      await jonas.waitFor('CALL_CLOSED', 10_000);
+    } finally {
+      await runSipp({
+        scenario: 'unregister-all.xml',
+        target: t.udp,
+        localPort: port,
+        keys: { user: '100', domain: DEMO_DOMAIN, expires: 0 },
+        extra: ['-au', '100', '-ap', DEVICE_PASSWORDS['100']!],
+      });
+    }
+  });
+});
