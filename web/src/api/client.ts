@@ -7,6 +7,7 @@ import type {
   MyCallCenter,
   AgentStatus,
   Session,
+  WebRtcAccess,
 } from './types.js';
 
 /** An error answer of the API: `code` is the machine-readable `error` (docs/api.md, "Errors"). */
@@ -83,6 +84,11 @@ export class Api {
   }
   workplaces(): Promise<DirectoryEntry[]> {
     return this.request('GET', '/api/v1/workplaces');
+  }
+
+  /** SIP credentials for the browser softphone (per web session). */
+  webrtc(): Promise<WebRtcAccess> {
+    return this.request('GET', '/api/v1/me/webrtc');
   }
 
   // Calls

@@ -103,3 +103,15 @@ export type StreamMessage =
   | { type: 'snapshot'; seq: number; data: Snapshot }
   | { type: 'resumed'; seq: number }
   | { type: string; seq: number; at: string; data: Record<string, unknown> };
+
+/** `GET /api/v1/me/webrtc`: how this browser registers as a device of the workplace. */
+export interface WebRtcAccess {
+  wsUrl: string;
+  sipUri: string;
+  username: string;
+  password: string;
+  realm: string;
+  displayName: string;
+  expiresAt: string;
+  iceServers: RTCIceServer[];
+}

@@ -4,6 +4,7 @@ import { EventStream, type StreamState } from '../api/event-stream.js';
 import type { Me, Session, StreamMessage } from '../api/types.js';
 import { setWorkplaceLanguage } from '../i18n/i18n.js';
 import { live } from './live.js';
+import { startSoftphone, stopSoftphone } from './softphone-control.js';
 import { persisted, Value } from './store.js';
 
 export { api };
@@ -83,9 +84,11 @@ async function start(s: Session): Promise<void> {
   });
   live.reset();
   stream.start();
+  void startSoftphone();
 }
 
 function end(): void {
+  void stopSoftphone();
   stream?.stop();
   stream = undefined;
   api.token = undefined;

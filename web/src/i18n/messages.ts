@@ -137,6 +137,7 @@ export const en = {
   'history.callBack': 'Call back {who}',
 
   'settings.general': 'General',
+  'settings.browserPhone': 'Use this browser as a phone (calls ring here too)',
   'settings.notifications': 'Desktop notifications',
   'settings.perm.default': 'not asked yet',
   'settings.perm.granted': 'allowed',
@@ -300,6 +301,7 @@ export const de: Catalogue = {
   'history.callBack': '{who} zurückrufen',
 
   'settings.general': 'Allgemein',
+  'settings.browserPhone': 'Diesen Browser als Telefon nutzen (Anrufe klingeln auch hier)',
   'settings.notifications': 'Desktop-Benachrichtigungen',
   'settings.perm.default': 'noch nicht gefragt',
   'settings.perm.granted': 'erlaubt',

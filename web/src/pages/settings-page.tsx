@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useDeskPhone } from '../app/devices.js';
 import { askNotificationPermission } from '../app/alerts.js';
 import { me } from '../app/session.js';
+import { browserPhoneEnabled, startSoftphone, stopSoftphone } from '../app/softphone-control.js';
 import { useValue } from '../app/store.js';
 import { LANGS, type Lang } from '../i18n/catalogue.js';
 import { chosenLang, currentLang, setLang, useT } from '../i18n/i18n.js';
@@ -12,6 +13,7 @@ export default function SettingsPage() {
   const t = useT();
   const who = useValue(me);
   const desk = useValue(useDeskPhone);
+  const browserPhone = useValue(browserPhoneEnabled);
   useValue(chosenLang);
   const [perm, setPerm] = useState(typeof Notification === 'undefined' ? 'denied' : Notification.permission);
   return (
@@ -40,6 +42,21 @@ export default function SettingsPage() {
                 onChange={(e) => useDeskPhone.set(e.currentTarget.checked)}
               />{' '}
               {t('dial.deskPhone')}
+            </label>
+          </p>
+          <p>
+            <label>
+              <input
+                type="checkbox"
+                role="switch"
+                checked={browserPhone}
+                data-testid="browser-phone-toggle"
+                onChange={(e) => {
+                  browserPhoneEnabled.set(e.currentTarget.checked);
+                  void (e.currentTarget.checked ? startSoftphone() : stopSoftphone());
+                }}
+              />{' '}
+              {t('settings.browserPhone')}
             </label>
           </p>
           <p>
