@@ -207,6 +207,89 @@ describe('e2e: the browser desktop client', () => {
     await p.check('[data-testid=status-signed-out]');
   });
 
+  it('a call missed in the background: desktop notification and ring tone, then the missed-call badge and history', async () => {
+    const jonas = await phone('101', 1, 'manual');
+    const sabine = await phone('102', 2, 'manual');
+    ctx = await newContext(browser, t.server.httpPort);
+    // Record the notifications the page creates (the headless browser shows none).
+    // A string, not a function: the test's transpiler would add helpers the page does not have.
+    await ctx.addInitScript({
+      content: `window.__notes = [];
+        const Base = window.Notification;
+        window.Notification = class extends Base {
+          constructor(title, o) { super(title, o); window.__notes.push(title); }
+        };`,
+    });
+    const p = await ctx.newPage();
+    await login(p, { domain: DEMO_DOMAIN, extension: '101', password: DEMO_WEB_PASSWORDS['101']! });
+    await p.waitForSelector('[data-testid=active-calls]');
+    // The tab goes to the background.
+    await p.evaluate(() => {
+      Object.defineProperty(document, 'hidden', { configurable: true, value: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    assert.equal((await sabine.command('dial', `sip:101@${DEMO_DOMAIN}`)).ok, true);
+    await jonas.waitFor('CALL_INCOMING');
+    await p.waitForSelector('[data-testid=call][data-state=ringing]');
+    await p.waitForFunction(() => document.documentElement.dataset['ringtone'] === 'on');
+    await p.waitForFunction(() => (window as unknown as { __notes: string[] }).__notes.length === 1);
+    const notes = await p.evaluate(() => (window as unknown as { __notes: string[] }).__notes);
+    assert.match(notes[0]!, /Anruf von Sabine Krüger \(102\)/);
+
+    const gone = jonas.waitFor('CALL_CLOSED', 10_000);
+    assert.equal((await sabine.command('hangup')).ok, true);
+    await gone;
+    await p.waitForFunction(() => document.documentElement.dataset['ringtone'] === undefined);
+    await p.waitForSelector('[data-testid=missed-badge]');
+    assert.match((await p.textContent('[data-testid=missed-badge]')) ?? '', /1/);
+    await p.click('nav a[href="/history"]');
+    await p.click('[data-testid=history-missed]');
+    await p.waitForSelector('[data-testid=history-item][data-missed=true]');
+    assert.match((await p.textContent('[data-testid=history-item]')) ?? '', /Sabine Krüger/);
+    assert.equal(await p.$('[data-testid=missed-badge]'), null, 'seen');
+    await shot(p, 'history');
+  });
+
+  it('keyboard and narrow window: the contact menu opens from its button, arrows move, Escape closes', async () => {
+    const p = await page('100');
+    const menuButton = '[data-testid=blf-entry][data-extension="103"] [data-testid=blf-menu]';
+    await p.waitForSelector(menuButton);
+    await p.focus(menuButton);
+    await p.keyboard.press('Enter');
+    await p.waitForSelector('[role=menu]');
+    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'menu-call');
+    await p.keyboard.press('ArrowDown');
+    assert.equal(
+      await p.evaluate(() => document.activeElement?.getAttribute('data-testid')),
+      'menu-call-desk',
+    );
+    assert.equal(await p.getAttribute('[data-testid=menu-chat]', 'aria-disabled'), 'true');
+    assert.equal(await p.getAttribute('[data-testid=menu-conference]', 'aria-disabled'), 'true');
+    assert.equal(await p.getAttribute('[data-testid=menu-pickup]', 'aria-disabled'), 'true', 'nothing rings');
+    assert.match((await p.textContent('[role=menu]')) ?? '', /noch nicht verfügbar/);
+    await shot(p, 'blf-menu');
+    await p.keyboard.press('Escape');
+    await p.waitForSelector('[role=menu]', { state: 'detached' });
+    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'blf-menu');
+
+    // "Show contact" opens the card with the e-mail address.
+    await p.click(menuButton);
+    await p.click('[data-testid=menu-contact]');
+    await p.waitForSelector('[data-testid=contact-card]');
+    assert.match(
+      (await p.textContent('[data-testid=contact-card]')) ?? '',
+      /matthias\.vogel@demo\.zentrale\.test/,
+    );
+    await p.keyboard.press('Escape');
+    await p.waitForSelector('[data-testid=contact-card]', { state: 'detached' });
+
+    // A narrow window: one column, nothing wider than the screen.
+    await p.setViewportSize({ width: 380, height: 800 });
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling (${overflow} px too wide)`);
+    await shot(p, 'narrow');
+  });
+
   it('German and English: the workplace language first, switchable, remembered', async () => {
     const p = await page('100');
     assert.equal(await p.textContent('nav a[href="/"]'), 'Gespräche');
