@@ -176,6 +176,72 @@ describe('e2e: the browser desktop client', () => {
     await closed;
   });
 
+  it('consultation transfer: hold, consult a colleague, Complete transfer connects the two', async () => {
+    const desk = await phone('100', 0, 'auto');
+    const jonas = await phone('101', 1, 'manual');
+    const sabine = await phone('102', 2, 'manual');
+    const p = await page('100');
+    await p.check('[data-testid=desk-toggle]');
+    await p.fill('input[name=dial]', '102');
+    await p.press('input[name=dial]', 'Enter');
+    await sabine.waitFor('CALL_INCOMING', 10_000);
+    assert.equal((await sabine.command('accept')).ok, true);
+    await sabine.waitFor('CALL_ESTABLISHED', 10_000);
+    await p.waitForSelector('[data-testid=call][data-state=talking]');
+
+    await p.click('[data-testid=call][data-state=talking] >> text=Rückfrage');
+    await p.fill('dialog input[name=number]', '101');
+    await p.press('dialog input[name=number]', 'Enter');
+    await jonas.waitFor('CALL_INCOMING', 10_000);
+    assert.equal((await jonas.command('accept')).ok, true);
+    await jonas.waitFor('CALL_ESTABLISHED', 10_000);
+    await p.waitForSelector('[data-testid=call][data-state=held]');
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=call]').length === 2);
+
+    const deskLeaves = desk.waitFor('CALL_CLOSED', 10_000);
+    await p.click('[data-testid=call][data-state=held] >> text=Verbinden');
+    await deskLeaves;
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=call]').length === 0);
+    // Sabine and Jonas now talk to each other: when one hangs up, the other's call ends.
+    const jonasEnds = jonas.waitFor('CALL_CLOSED', 10_000);
+    assert.equal((await sabine.command('hangup')).ok, true);
+    await jonasEnds;
+  });
+
+  it('an assistant sees "Call for <executive>" while it rings and during the call; group pickup takes a ringing call', async () => {
+    const jonas = await phone('101', 1, 'manual');
+    const sabine = await phone('102', 2, 'manual');
+    const p = await page('102');
+    assert.equal((await jonas.command('dial', `sip:100@${DEMO_DOMAIN}`)).ok, true);
+    await sabine.waitFor('CALL_INCOMING', 10_000);
+    await p.waitForSelector('[data-testid=call][data-state=ringing] [data-testid=call-for]');
+    assert.match((await p.textContent('[data-testid=call-for]')) ?? '', /Anruf für Karin Heiden/);
+    await shot(p, 'call-for');
+    // Sabine answers on her phone; the client shows the conversation, still "for" Karin.
+    assert.equal((await sabine.command('accept')).ok, true);
+    await sabine.waitFor('CALL_ESTABLISHED', 10_000);
+    await jonas.waitFor('CALL_ESTABLISHED', 10_000);
+    await p.waitForSelector('[data-testid=call][data-state=talking] [data-testid=call-for]');
+    let ended = sabine.waitFor('CALL_CLOSED', 10_000);
+    assert.equal((await jonas.command('hangup')).ok, true);
+    await ended;
+    await p.waitForFunction(() => document.querySelectorAll('[data-testid=call]').length === 0);
+
+    // Group pickup (pickup group Vertrieb: 100, 101, 102): Jonas rings, Sabine takes it from the client.
+    const desk = await phone('100', 0, 'manual');
+    assert.equal((await desk.command('dial', `sip:101@${DEMO_DOMAIN}`)).ok, true);
+    await jonas.waitFor('CALL_INCOMING', 10_000);
+    await p.click('[data-testid=group-pickup]');
+    // The PBX rings Sabine's phone with the auto-answer hint; this baresip answers by hand.
+    await sabine.waitFor('CALL_INCOMING', 10_000);
+    assert.equal((await sabine.command('accept')).ok, true);
+    await sabine.waitFor('CALL_ESTABLISHED', 10_000);
+    await desk.waitFor('CALL_ESTABLISHED', 10_000);
+    ended = desk.waitFor('CALL_CLOSED', 10_000);
+    assert.equal((await sabine.command('hangup')).ok, true);
+    await ended;
+  });
+
   it('call center: the status set in the browser reaches the desk phone’s ACD key (as-feature-event)', async () => {
     const p = await page('100');
     await p.click('nav a[href="/callcenter"]');
