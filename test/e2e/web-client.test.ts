@@ -32,8 +32,14 @@ describe('e2e: the browser desktop client', () => {
   let ctx: BrowserContext | undefined;
   const phones: BaresipPhone[] = [];
 
+  /** A browser profile with the browser phone off: these tests drive the desk phones (web-softphone has the rest). */
+  const context = async (): Promise<BrowserContext> => {
+    const c = await newContext(browser, t.server.httpPort);
+    await c.addInitScript({ content: `localStorage.setItem('zentrale.browserPhone', 'false');` });
+    return c;
+  };
   const page = async (ext = '100'): Promise<Page> => {
-    ctx = await newContext(browser, t.server.httpPort);
+    ctx = await context();
     const p = await ctx.newPage();
     await login(p, { domain: DEMO_DOMAIN, extension: ext, password: DEMO_WEB_PASSWORDS[ext]! });
     return p;
@@ -73,7 +79,7 @@ describe('e2e: the browser desktop client', () => {
   });
 
   it('serves the app at /; log in, stay logged in across a reload, log out; a wrong password is refused', async () => {
-    ctx = await newContext(browser, t.server.httpPort);
+    ctx = await context();
     const p = await ctx.newPage();
     await p.goto('/');
     await p.fill('input[name=domain]', DEMO_DOMAIN);
@@ -276,7 +282,7 @@ describe('e2e: the browser desktop client', () => {
   it('a call missed in the background: desktop notification and ring tone, then the missed-call badge and history', async () => {
     const jonas = await phone('101', 1, 'manual');
     const sabine = await phone('102', 2, 'manual');
-    ctx = await newContext(browser, t.server.httpPort);
+    ctx = await context();
     // Record the notifications the page creates (the headless browser shows none).
     // A string, not a function: the test's transpiler would add helpers the page does not have.
     await ctx.addInitScript({
