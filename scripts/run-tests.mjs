@@ -21,7 +21,7 @@ function walk(dir, out) {
   return out;
 }
 
-let files = [...walk('src', []), ...walk('test', [])].sort();
+let files = [...walk('src', []), ...walk('test', []), ...walk('web', [])].sort();
 if (only === 'unit') files = files.filter((f) => !f.startsWith('test/e2e/'));
 if (only === 'e2e') files = files.filter((f) => f.startsWith('test/e2e/'));
 if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)));

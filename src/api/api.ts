@@ -6,6 +6,7 @@ import { callTraceRoutes } from './call-trace.js';
 import { callCenterRoutes } from './callcenter.js';
 import { callRoutes } from './calls.js';
 import { clientInfoRoutes } from './client-info.js';
+import { contactRoutes } from './contacts.js';
 import { EventStream } from './events-stream.js';
 import { executiveRoutes } from './executive.js';
 import { forwardingRoutes } from './forwarding.js';
@@ -60,6 +61,7 @@ export class Api {
     forwardingRoutes(this.routes, deps);
     voicemailRoutes(this.routes, deps);
     clientInfoRoutes(this.routes, deps);
+    contactRoutes(this.routes, deps);
     adminRoutes(this.routes, deps, editor);
     callTraceRoutes(this.routes, deps);
     tenantYamlRoutes(this.routes, deps, editor);

@@ -1,11 +1,13 @@
 import type {
   CallView,
+  ContactCard,
   DirectoryEntry,
   HistoryPage,
   Me,
   MyCallCenter,
   AgentStatus,
   Session,
+  WebRtcAccess,
 } from './types.js';
 
 /** An error answer of the API: `code` is the machine-readable `error` (docs/api.md, "Errors"). */
@@ -84,6 +86,11 @@ export class Api {
     return this.request('GET', '/api/v1/workplaces');
   }
 
+  /** SIP credentials for the browser softphone (per web session). */
+  webrtc(): Promise<WebRtcAccess> {
+    return this.request('GET', '/api/v1/me/webrtc');
+  }
+
   // Calls
   calls(): Promise<CallView[]> {
     return this.request('GET', '/api/v1/calls');
@@ -140,6 +147,26 @@ export class Api {
   }
   setGroupLogin(group: string, loggedIn: boolean): Promise<{ loggedIn: boolean }> {
     return this.request('PUT', `/api/v1/me/callcenter/groups/${enc(group)}`, { loggedIn });
+  }
+
+  /** Wrap-up seconds of each of my call-center groups. */
+  wrapUp(): Promise<{ groups: Array<{ extension: string; seconds: number }> }> {
+    return this.request('GET', '/api/v1/me/callcenter/wrap-up');
+  }
+
+  // Executive–assistant
+  /** The executives I assist, whom I may call as. */
+  executives(): Promise<Array<{ extension: string; name: string }>> {
+    return this.request('GET', '/api/v1/me/executives');
+  }
+
+  // Contacts
+  contact(extension: string): Promise<ContactCard> {
+    return this.request('GET', `/api/v1/workplaces/${enc(extension)}`);
+  }
+  /** Directed pickup of the call ringing at `extension`. */
+  pickupAt(extension: string, device: string): Promise<{ callId: string }> {
+    return this.request('POST', `/api/v1/workplaces/${enc(extension)}/pickup`, { device });
   }
 
   // History

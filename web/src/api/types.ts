@@ -63,6 +63,10 @@ export interface DirectoryEntry {
   presence: Presence;
 }
 
+export interface ContactCard extends DirectoryEntry {
+  email: string | null;
+}
+
 export interface MyCallCenter {
   status: AgentStatus | null;
   groups: Array<{ extension: string; name: string; loggedIn: boolean; allowAgentLogin: boolean }>;
@@ -99,3 +103,15 @@ export type StreamMessage =
   | { type: 'snapshot'; seq: number; data: Snapshot }
   | { type: 'resumed'; seq: number }
   | { type: string; seq: number; at: string; data: Record<string, unknown> };
+
+/** `GET /api/v1/me/webrtc`: how this browser registers as a device of the workplace. */
+export interface WebRtcAccess {
+  wsUrl: string;
+  sipUri: string;
+  username: string;
+  password: string;
+  realm: string;
+  displayName: string;
+  expiresAt: string;
+  iceServers: RTCIceServer[];
+}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import LoginPage from '../pages/login-page.js';
 import { useT } from '../i18n/i18n.js';
+import { startAlerts } from './alerts.js';
 import { LazyPage } from './lazy-page.js';
 import { path } from './router.js';
 import { routeOf } from './routes.js';
@@ -25,6 +26,8 @@ export function App() {
       },
     );
   }, []);
+
+  useEffect(() => (who ? startAlerts() : undefined), [who?.extension]);
 
   if (!ready) return <p aria-busy="true">{t('app.loading')}</p>;
   if (!who)

@@ -1,4 +1,4 @@
-import type { AgentStatus, CallView, Presence, Snapshot, StreamMessage } from '../api/types.js';
+import type { AgentStatus, CallView, Party, Presence, Snapshot, StreamMessage } from '../api/types.js';
 import { api } from './api-instance.js';
 import { Value } from './store.js';
 
@@ -22,6 +22,13 @@ class LiveState {
   /** Incoming calls that ended unanswered since the page loaded (the history has the rest). */
   readonly missed = new Value<number>(0);
   #me = '';
+  /** The PBX's own list (`/api/v1/calls`), before what only the events tell is added. */
+  #rest: CallView[] = [];
+  /**
+   * What only the events tell about a call: a call ringing at me as an executive's assistant is not (yet) in
+   * the PBX's call list, and the executive it is for is carried by the events. Kept until the call ends.
+   */
+  readonly #seen = new Map<string, { ringing?: CallView; for?: Party }>();
   #refetch: Promise<void> | undefined;
   #again = false;
 
@@ -30,6 +37,8 @@ class LiveState {
   }
 
   reset(): void {
+    this.#rest = [];
+    this.#seen.clear();
     this.calls.set([]);
     this.lamps.set({});
     this.agent.set(null);
@@ -42,6 +51,7 @@ class LiveState {
     const at = Date.parse((m as { at?: string }).at ?? '') || Date.now();
     if (m.type.startsWith('call.')) {
       if (m.type === 'call.ended' && this.#missedByMe(data)) this.missed.update((n) => n + 1);
+      this.#note(m.type, data, at);
       void this.refreshCalls();
     } else if (m.type === 'presence.changed') {
       const w = String(data['workplace']);
@@ -72,7 +82,8 @@ class LiveState {
       do {
         this.#again = false;
         try {
-          this.calls.set(await api.calls());
+          this.#rest = await api.calls();
+          this.#compose();
         } catch {
           // The stream's next event or snapshot tries again.
         }
@@ -83,7 +94,8 @@ class LiveState {
   }
 
   #snapshot(s: Snapshot): void {
-    this.calls.set(s.calls);
+    this.#rest = s.calls;
+    this.#compose();
     const lamps: Record<string, Presence> = {};
     for (const b of s.blf) lamps[b.extension] = b.presence;
     this.lamps.set(lamps);
@@ -97,6 +109,47 @@ class LiveState {
           }
         : null,
     );
+  }
+
+  #note(type: string, d: Record<string, unknown>, at: number): void {
+    const id = String(d['callId']);
+    const callee = d['callee'] as Party | undefined;
+    const forParty = d['for'] as Party | undefined;
+    const entry = this.#seen.get(id) ?? {};
+    if (forParty) entry.for = forParty;
+    if (type === 'call.ringing' && callee?.workplace === this.#me) {
+      const caller = d['caller'] as Party;
+      const device = d['device'] as string | undefined;
+      entry.ringing = {
+        id,
+        state: 'ringing',
+        direction: 'incoming',
+        other: caller,
+        ...(device ? { device } : {}),
+        ...(forParty ? { for: forParty } : {}),
+        since: new Date(at).toISOString(),
+      };
+    } else if (type !== 'call.ringing') delete entry.ringing;
+    const party = d['party'] as Party | undefined;
+    const over =
+      type === 'call.ended' ||
+      (type === 'call.ring-ended' && party?.workplace === this.#me) ||
+      (type === 'call.picked-up' && (d['from'] as Party | undefined)?.workplace === this.#me);
+    if (over) this.#seen.delete(id);
+    else if (entry.ringing || entry.for) this.#seen.set(id, entry);
+    this.#compose();
+  }
+
+  #compose(): void {
+    const ids = new Set(this.#rest.map((c) => c.id));
+    const known = this.#rest.map((c) => {
+      const f = this.#seen.get(c.id)?.for;
+      return !c.for && f ? { ...c, for: f } : c;
+    });
+    const ringing = [...this.#seen.values()].flatMap((e) =>
+      e.ringing && !ids.has(e.ringing.id) ? [e.ringing] : [],
+    );
+    this.calls.set([...known, ...ringing]);
   }
 
   #missedByMe(d: Record<string, unknown>): boolean {

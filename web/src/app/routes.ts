@@ -1,9 +1,11 @@
+import * as callsPage from '../pages/calls-page.js';
 import { portalRoutes } from './routes-portal.js';
 import type { RouteDef } from './route-types.js';
 
 /** The client's windows. MyPortal, admin and wallboard pages are in routes-portal.ts. */
 const clientRoutes: RouteDef[] = [
-  { path: '/', title: 'nav.calls', role: 'user', nav: true, load: () => import('../pages/calls-page.js') },
+  // The main window is in the first chunk: it is what a logged-in user sees first, without another round trip.
+  { path: '/', title: 'nav.calls', role: 'user', nav: true, load: () => Promise.resolve(callsPage) },
   {
     path: '/contacts',
     title: 'nav.contacts',

@@ -3,7 +3,9 @@ import { api } from './api-instance.js';
 import { EventStream, type StreamState } from '../api/event-stream.js';
 import type { Me, Session, StreamMessage } from '../api/types.js';
 import { setWorkplaceLanguage } from '../i18n/i18n.js';
+import { blfList, directory, loadBlf } from './blf.js';
 import { live } from './live.js';
+import { startSoftphone, stopSoftphone } from './softphone-control.js';
 import { persisted, Value } from './store.js';
 
 export { api };
@@ -68,7 +70,8 @@ export async function reloadMe(): Promise<Me> {
 async function start(s: Session): Promise<void> {
   api.token = s.token;
   api.onUnauthenticated = end;
-  const m = await reloadMe();
+  // The monitored list is read beside /me, not after it: the main window needs both for its first render.
+  const [m] = await Promise.all([reloadMe(), loadBlf().catch(() => undefined)]);
   setWorkplaceLanguage(m.language);
   live.setMe(m.extension);
   stream?.stop();
@@ -83,13 +86,17 @@ async function start(s: Session): Promise<void> {
   });
   live.reset();
   stream.start();
+  void startSoftphone();
 }
 
 function end(): void {
+  void stopSoftphone();
   stream?.stop();
   stream = undefined;
   api.token = undefined;
   session.set(null);
   me.set(null);
   live.reset();
+  blfList.set(undefined);
+  directory.set(undefined);
 }

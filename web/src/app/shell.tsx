@@ -4,7 +4,9 @@ import { currentLang, setLang, useT } from '../i18n/i18n.js';
 import { LANGS, type Lang } from '../i18n/catalogue.js';
 import { link, path } from './router.js';
 import { routes } from './routes.js';
+import { live } from './live.js';
 import { logout, streamState } from './session.js';
+import { toasts } from './toast.js';
 import { useValue } from './store.js';
 
 /** Routes this workplace may see: its role and packages. */
@@ -22,6 +24,8 @@ export function Shell({ who, children }: { who: Me; children: ComponentChildren 
   const t = useT();
   const here = useValue(path);
   const conn = useValue(streamState);
+  const missed = useValue(live.missed);
+  const notes = useValue(toasts);
   return (
     <div class="shell">
       <a class="skip" href="#main">
@@ -57,6 +61,12 @@ export function Shell({ who, children }: { who: Me; children: ComponentChildren 
             <li key={r.path}>
               <a href={r.path} onClick={link} aria-current={r.path === here ? 'page' : undefined}>
                 {t(r.title)}
+                {r.path === '/history' && missed > 0 && (
+                  <span class="badge" data-testid="missed-badge">
+                    <span aria-hidden="true"> {missed}</span>
+                    <span class="sr-only">{t('history.missedCount', { n: missed })}</span>
+                  </span>
+                )}
               </a>
             </li>
           ))}
@@ -70,6 +80,13 @@ export function Shell({ who, children }: { who: Me; children: ComponentChildren 
         )}
         {children}
       </main>
+      <div class="toasts" aria-live="polite">
+        {notes.map((n) => (
+          <p key={n.id} class={`toast ${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+            {n.text}
+          </p>
+        ))}
+      </div>
     </div>
   );
 }
