@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Actor } from '../../src/core/calls/call-control-types.js';
-import type { DomainEventType, EventOf } from '../../src/core/events/types.js';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import { nextEvent } from './support/events.js';
 
 /**
  * Third-party call control with real phones (baresip): the test drives the engine's control interface the HTTP
@@ -17,27 +17,6 @@ const DOMAIN = 'acme.zentrale.test';
 const ANNA: Actor = { tenantId: 'acme', workplace: '200' };
 /** Client ports come from below this run's RTP range, so parallel runs do not collide. */
 const CLIENT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 500;
-
-/** The next bus event of `type` that matches. */
-function nextEvent<T extends DomainEventType>(
-  t: TestServer,
-  type: T,
-  pred: (e: EventOf<T>) => boolean = () => true,
-  timeoutMs = 8000,
-): Promise<EventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = t.server.bus.on(type, (e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
 
 /**
  * The share of `hz` in the phone's last recording between `fromS` and `toS` seconds (from the end if negative).

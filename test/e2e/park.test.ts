@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { DomainEventType, EventOf } from '../../src/core/events/types.js';
+import type { EventOf } from '../../src/core/events/types.js';
 import { TestPhone } from '../support/test-phone.js';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import { nextEvent } from './support/events.js';
 
 /**
  * Call park with real phones: baresip caller (440 Hz), parker (700 Hz) and retriever (1000 Hz) — the parker
@@ -55,26 +56,6 @@ const FIXTURE = `tenants:
         name: Eva Lorenz
         devices: [{ username: '100', password: 'other-Lorenz-Pa55word' }]
 `;
-
-function nextEvent<T extends DomainEventType>(
-  t: TestServer,
-  type: T,
-  pred: (e: EventOf<T>) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<EventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = t.server.bus.on(type, (e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
-}
 
 /** The share of `hz` in the phone's last recording, one second ending 0.3 s before its end. */
 function heardAtEnd(phone: BaresipPhone, hz: number): number {

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DomainEventType, EventOf } from '../../src/core/events/types.js';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
 import { receivedResponses, runSipp, type SippRun } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import { nextEvent } from './support/events.js';
 
 /**
  * Call pickup with real phones: baresip callers and pickers (audio checked on the picking phone), sipp desks
@@ -86,27 +86,6 @@ function finalOf(r: SippRun): string {
       ?.replace(/^SIP\/2\.0 /, '')
       .trim() ?? 'none'
   );
-}
-
-/** The next bus event of `type` that matches. */
-function nextEvent<T extends DomainEventType>(
-  t: TestServer,
-  type: T,
-  pred: (e: EventOf<T>) => boolean = () => true,
-  timeoutMs = 8000,
-): Promise<EventOf<T>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      off();
-      reject(new Error(`no ${type} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const off = t.server.bus.on(type, (e) => {
-      if (!pred(e)) return;
-      clearTimeout(timer);
-      off();
-      resolve(e);
-    });
-  });
 }
 
 /** The share of `hz` in one second of the phone's last recording, after the first half second. */
