@@ -52,12 +52,16 @@ export class SipStack implements MessageSender {
   readonly transactions: TransactionLayer;
   readonly #log: TransportLog;
   readonly #stats: SipStackStats = { received: 0, malformed: 0, rejected: 0, droppedResponses: 0 };
+  readonly #closedListeners: Array<(connectionId: string, protocol: TransportProtocol) => void> = [];
 
   constructor(opts: SipStackOptions) {
     this.#log = opts.log ?? (() => undefined);
     this.transport = new TransportLayer({
       listen: opts.listen,
       onEnvelope: (env) => this.#receive(env),
+      onConnectionClosed: (id, protocol) => {
+        for (const l of this.#closedListeners) l(id, protocol);
+      },
       ...(opts.admit ? { admit: opts.admit } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       log: this.#log,
@@ -79,6 +83,14 @@ export class SipStack implements MessageSender {
    */
   setTransactionUser(tu: TransactionUser): void {
     this.transactions.setTransactionUser(tu);
+  }
+
+  /**
+   * Called once for every stream connection (tcp, tls, ws, wss) that closed: the end of an RFC 5626 flow, so
+   * whatever was bound to it (registrations, media of the calls on it) can go.
+   */
+  onConnectionClosed(listener: (connectionId: string, protocol: TransportProtocol) => void): void {
+    this.#closedListeners.push(listener);
   }
 
   start(): Promise<void> {

@@ -42,6 +42,8 @@ export interface ListenerContext {
   deliver(env: Envelope): void;
   /** The ban check; never throws (a throwing check counts as "not admitted"). */
   admit(remote: Endpoint, protocol: TransportProtocol): boolean;
+  /** A stream connection (tcp, tls, ws, wss) is gone, whoever closed it; once per connection id. */
+  closed(connectionId: string, protocol: TransportProtocol): void;
   log: TransportLog;
   clock: Clock;
   maxMessageSize: number;

@@ -23,6 +23,8 @@ export { responseDestination, viaReceivedParams, type ViaLike } from './response
 export interface TransportLayerOptions {
   listen: ListenSpec[];
   onEnvelope: (env: Envelope) => void;
+  /** A stream connection closed (RFC 5626 section 5.3: what was bound to that flow is gone with it). */
+  onConnectionClosed?: (connectionId: string, protocol: TransportProtocol) => void;
   /** Called before anything else is done with a source; false drops it silently (a banned source). */
   admit?: (remote: Endpoint, protocol: TransportProtocol) => boolean;
   /** Largest message accepted (UDP datagram, stream body, WebSocket message). */
@@ -89,6 +91,13 @@ export class TransportLayer {
             remote: env.remote,
             ...errorFields(err),
           });
+        }
+      },
+      closed: (connectionId, protocol) => {
+        try {
+          opts.onConnectionClosed?.(connectionId, protocol);
+        } catch (err) {
+          log('warn', 'onConnectionClosed threw', { connectionId, ...errorFields(err) });
         }
       },
       admit: (remote, protocol) => {
