@@ -29,6 +29,8 @@ export interface ApiDeps {
   provisioner: { applyDoc(doc: ProvisioningDoc, o: { dryRun?: boolean }): Promise<ProvisioningChange[]> };
   /** Third-party call control; without it the call routes answer 501. */
   calls?: CallControl | undefined;
+  /** Browser softphone credentials (`GET /me/webrtc`); without it that route answers 501. */
+  webrtc?: WebRtcAccessPort | undefined;
   /** Session lifetime (default 12 h). */
   sessionTtlMs?: number;
   /** Event stream: per-client send buffer before a slow consumer is cut off (default 1 MiB). */
@@ -61,4 +63,20 @@ export interface CallCenterPort {
   setLogin(tenantId: string, group: string, workplace: string, loggedIn: boolean): Promise<LoginOutcome>;
   /** Undefined: no such group in the tenant. */
   queue(tenantId: string, group: string): Promise<QueueView | undefined>;
+}
+
+/**
+ * What a logged-in browser needs to register as a device of its workplace (docs/webrtc.md): the SIP-over-
+ * WebSocket URL (RFC 7118), its SIP URI and digest credentials valid as long as its web session.
+ */
+export interface WebRtcAccessPort {
+  /** The SIP WebSocket listeners (wss first when there is one). */
+  listeners(): Array<{ protocol: 'ws' | 'wss'; address: string; port: number }>;
+  issue(o: { tenantId: string; realm: string; workplace: string; sessionId: string; expiresAt: number }): {
+    username: string;
+    password: string;
+    expiresAt: number;
+  };
+  /** The session ended: its browser device goes. */
+  revoke(sessionId: string): void;
 }

@@ -14,6 +14,7 @@ import { SessionService } from './session-service.js';
 import { sessionRoutes } from './sessions.js';
 import { TenantEditor } from './tenant-edit.js';
 import { workplaceRoutes } from './workplaces.js';
+import { webrtcRoutes } from './webrtc.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
 export const API_BODY_LIMIT = 65_536;
@@ -41,6 +42,9 @@ export class Api {
     const editor = new TenantEditor(deps);
     sessionRoutes(this.routes, this.sessions);
     meRoutes(this.routes, deps);
+    webrtcRoutes(this.routes, deps);
+    // A browser's SIP credentials end with its web session.
+    if (deps.webrtc) this.sessions.onRevoked((h) => deps.webrtc?.revoke(h));
     workplaceRoutes(this.routes, deps);
     callRoutes(this.routes, deps.calls);
     blfRoutes(this.routes, deps, editor);

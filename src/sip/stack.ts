@@ -9,6 +9,7 @@ import {
   validateRequest,
   validateResponse,
   createResponse,
+  type SipMessage,
   type SipRequest,
   type SipResponse,
 } from './message/index.js';
@@ -40,6 +41,17 @@ export interface SipStackOptions {
   onListenerError?: (err: unknown) => void;
 }
 
+/**
+ * Sees every message between the transport and the transaction layer, both ways, and may rewrite it (a media
+ * gateway rewriting the SDP of its legs, docs/webrtc.md). Returning undefined leaves the message as it is and
+ * keeps the path synchronous; a promise holds the message until it settles (undefined then drops it). The
+ * transaction layer hands a retransmission in again as the same object, so a filter copies, never mutates.
+ */
+export interface MessageFilter {
+  received(msg: SipMessage, flow: Flow): Promise<SipMessage | undefined> | undefined;
+  sending(msg: SipMessage, to: Flow): Promise<SipMessage | undefined> | undefined;
+}
+
 export interface SipStackStats {
   received: number;
   malformed: number;
@@ -52,6 +64,7 @@ export class SipStack implements MessageSender {
   readonly transactions: TransactionLayer;
   readonly #log: TransportLog;
   readonly #stats: SipStackStats = { received: 0, malformed: 0, rejected: 0, droppedResponses: 0 };
+  #filter: MessageFilter | undefined;
   readonly #closedListeners: Array<(connectionId: string, protocol: TransportProtocol) => void> = [];
 
   constructor(opts: SipStackOptions) {
@@ -93,6 +106,11 @@ export class SipStack implements MessageSender {
     this.#closedListeners.push(listener);
   }
 
+  /** Installs the one message filter (before start()). */
+  setMessageFilter(filter: MessageFilter): void {
+    this.#filter = filter;
+  }
+
   start(): Promise<void> {
     return this.transport.start();
   }
@@ -107,7 +125,7 @@ export class SipStack implements MessageSender {
   }
 
   sendRequest(req: SipRequest, to: Flow): boolean {
-    return this.transport.send(serializeMessage(req), to);
+    return this.#send(req, to);
   }
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
@@ -115,7 +133,34 @@ export class SipStack implements MessageSender {
     const top = parseVias(res.headers.get('Via') ?? '')?.[0];
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
-    return this.transport.send(serializeMessage(res), to);
+    return this.#send(res, to);
+  }
+
+  #send(msg: SipMessage, to: Flow): boolean {
+    const held = this.#filter?.sending(msg, to);
+    if (!held) return this.transport.send(serializeMessage(msg), to);
+    // Held by the filter: reported as sent (a reliable flow has no retransmission to lose; over UDP the
+    // transaction layer retransmits).
+    void held
+      .then((m) => m && this.transport.send(serializeMessage(m), to))
+      .catch((err: unknown) => this.#log('warn', 'message filter failed on send', { err: String(err) }));
+    return true;
+  }
+
+  #deliver(msg: SipMessage, flow: Flow): void {
+    if (msg.type === 'response') this.transactions.receiveResponse(msg, flow);
+    else this.transactions.receiveRequest(msg, flow);
+  }
+
+  #filtered(msg: SipMessage, flow: Flow): void {
+    const held = this.#filter?.received(msg, flow);
+    if (!held) {
+      this.#deliver(msg, flow);
+      return;
+    }
+    void held
+      .then((m) => m && this.#deliver(m, flow))
+      .catch((err: unknown) => this.#log('warn', 'message filter failed on receive', { err: String(err) }));
   }
 
   #receive(env: Envelope): void {
@@ -143,7 +188,7 @@ export class SipStack implements MessageSender {
           this.#stats.droppedResponses++;
           return;
         }
-        this.transactions.receiveResponse(msg, flow);
+        this.#filtered(msg, flow);
         return;
       }
       const check = validateRequest(msg);
@@ -157,7 +202,7 @@ export class SipStack implements MessageSender {
         return;
       }
       this.#stampVia(msg, flow);
-      this.transactions.receiveRequest(msg, flow);
+      this.#filtered(msg, flow);
     } catch (err) {
       // Defence in depth: nothing received may take the stack down.
       this.#stats.malformed++;

@@ -45,7 +45,7 @@ export class WeriftGateway implements MediaGateway {
     if (!l) return;
     this.#legs.delete(leg);
     l.close();
-    this.#log('debug', 'webrtc leg freed', { leg, ...l.stats });
+    this.#log('info', 'webrtc leg freed', { leg, ...l.stats });
   }
 
   has(leg: string): boolean {

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { randomInt } from 'node:crypto';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import type { MediaAddress, MediaLog } from '../media-engine.js';
 import { isSendableMediaAddress } from '../net/address.js';
@@ -46,8 +47,9 @@ export class WeriftLeg {
   #templateSetup: string | undefined;
   #established = false;
   #pending: SdpSide | undefined;
+  #lastAnswerFrom: SdpSide | undefined;
   #plainRemote: MediaAddress | undefined;
-  readonly #sessionId = Math.floor(Math.random() * 1e9);
+  readonly #sessionId = randomInt(1, 1e9);
   #version = 0;
   readonly #cache = new Map<string, string>();
   #closed = false;
@@ -103,7 +105,9 @@ export class WeriftLeg {
   async answer(sdp: string, from: SdpSide): Promise<string> {
     const hit = this.#cache.get(`answer ${from}\n${sdp}`);
     if (hit !== undefined) return hit;
-    if (this.#pending === undefined || this.#pending === from)
+    // A second answer to the same offer (the 200 after an early answer in a 183) replaces the first.
+    const again = this.#pending === undefined && this.#lastAnswerFrom === from;
+    if (!again && (this.#pending === undefined || this.#pending === from))
       throw new GatewayError('NO_OFFER', 'an answer without an offer from the other side');
     const s = audioSummary(sdp);
     let out: string;
@@ -126,6 +130,7 @@ export class WeriftLeg {
     // is a new offer, answered in the roles settled now.
     for (const k of [...this.#cache.keys()]) if (k.startsWith('offer ')) this.#cache.delete(k);
     this.#pending = undefined;
+    this.#lastAnswerFrom = from;
     this.#remember(`answer ${from}\n${sdp}`, out);
     return out;
   }
