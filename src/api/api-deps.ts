@@ -40,6 +40,8 @@ export interface ApiDeps {
   calls?: CallControl | undefined;
   /** Recent calls with their ladders (core/trace); without it the call-trace routes answer 501. */
   trace?: CallTraceReader | undefined;
+  /** Browser softphone credentials (`GET /me/webrtc`); without it that route answers 501. */
+  webrtc?: WebRtcAccessPort | undefined;
   /** Session lifetime (default 12 h). */
   sessionTtlMs?: number;
   /** Event stream: per-client send buffer before a slow consumer is cut off (default 1 MiB). */
@@ -131,4 +133,20 @@ export interface VoicemailPort {
 export interface CallTraceReader {
   recent(tenantId: string): TraceSummary[];
   trace(tenantId: string, callId: string): { summary: TraceSummary; entries: TraceEntry[] } | undefined;
+}
+
+/**
+ * What a logged-in browser needs to register as a device of its workplace (docs/webrtc.md): the SIP-over-
+ * WebSocket URL (RFC 7118), its SIP URI and digest credentials valid as long as its web session.
+ */
+export interface WebRtcAccessPort {
+  /** The SIP WebSocket listeners (wss first when there is one). */
+  listeners(): Array<{ protocol: 'ws' | 'wss'; address: string; port: number }>;
+  issue(o: { tenantId: string; realm: string; workplace: string; sessionId: string; expiresAt: number }): {
+    username: string;
+    password: string;
+    expiresAt: number;
+  };
+  /** The session ended: its browser device goes. */
+  revoke(sessionId: string): void;
 }

@@ -23,6 +23,7 @@ import { voicemailRoutes } from './voicemail.js';
 import { WallboardBook } from './wallboard-book.js';
 import { wallboardRoutes } from './wallboard.js';
 import { workplaceRoutes } from './workplaces.js';
+import { webrtcRoutes } from './webrtc.js';
 
 /** JSON bodies of the API are small; a larger one is refused with 413 before it is parsed. */
 export const API_BODY_LIMIT = 65_536;
@@ -52,6 +53,9 @@ export class Api {
     sessionRoutes(this.routes, this.sessions);
     meRoutes(this.routes, deps);
     meSettingsRoutes(this.routes, editor);
+    webrtcRoutes(this.routes, deps);
+    // A browser's SIP credentials end with its web session.
+    if (deps.webrtc) this.sessions.onRevoked((h) => deps.webrtc?.revoke(h));
     workplaceRoutes(this.routes, deps);
     callRoutes(this.routes, deps.calls);
     blfRoutes(this.routes, deps, editor);

@@ -8,7 +8,7 @@ import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
-import { createMediaEngine, type MediaEngine } from '../media/index.js';
+import { createMediaEngine, WeriftGateway, type MediaEngine } from '../media/index.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
@@ -33,8 +33,10 @@ import { SecurityEvents } from '../core/security/security-events.js';
 import { SourceGuard } from '../core/security/source-guard.js';
 import { TollFraudGuard } from '../core/security/toll-fraud.js';
 import { PbxSipService } from '../core/sip-service.js';
+import { SessionDevices } from '../core/directory/session-devices.js';
 import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { SipStack } from '../sip/stack.js';
+import { WebRtcLegs } from '../core/webrtc/webrtc-legs.js';
 import type { TimerConfig } from '../sip/transaction/timer-config.js';
 import { parseListenSpecs } from '../sip/transport/transport-layer.js';
 import { openStore } from '../store/index.js';
@@ -110,7 +112,9 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ? await loadCertificate(certSettings)
       : undefined;
     if (certificate) logCertificate(log, certificate, 'tls.certificate');
-    const directory = new Directory({ store: store.directory, clock });
+    // Browsers of logged-in web users register as devices of their workplace for as long as the session lives.
+    const sessionDevices = new SessionDevices({ clock });
+    const directory = new Directory({ store: store.directory, clock, sessionDevices });
     // Every service that caches provisioned data registers here as it is built; a run in this process tells them.
     const provisioner = new Provisioner({ store });
     provisioner.onProvisioned(() => directory.invalidate());
@@ -196,6 +200,16 @@ export async function startServer(o: StartOptions): Promise<Server> {
         log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
       observe: trace.observe,
     });
+    // RFC 5626 section 5.3: bindings reachable only over a connection end with it (a closed browser tab).
+    sip.onConnectionClosed((id) => void location.dropFlow(id));
+    // Browsers' legs: their SDP passes the WebRTC media gateway, the B2BUA sees plain RTP (docs/webrtc.md).
+    const gateway = new WeriftGateway({
+      address: iceAddress(o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '')),
+      log: (level, msg, fields) => log[level]({ event: 'webrtc.gateway', ...fields }, msg),
+    });
+    const webrtcLegs = new WebRtcLegs({ gateway, log: log.child({ layer: 'webrtc' }) });
+    sip.setMessageFilter(webrtcLegs);
+    sip.onConnectionClosed((id) => webrtcLegs.connectionClosed(id));
     const ua = new UserAgentCore({
       clock,
       transactions: sip.transactions,
@@ -210,6 +224,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
     sip.setTransactionUser(ua);
     await sip.start();
     stopAll.push(() => sip.stop());
+    stopAll.push(() => {
+      webrtcLegs.close();
+      return gateway.close();
+    });
     const mediaLog = log.child({ layer: 'media' });
     const media = createMediaEngine({
       clock,
@@ -425,6 +443,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
         mediaBridges: m.bridges,
         mediaPlayers: m.players,
         mediaPorts: m.boundPorts,
+        webrtcLegs: gateway.counts().legs,
         requestsInFlight: service.inFlight(),
         // The registrations' write-behind timer comes and goes within 200 ms: not a resource left behind.
         timers: clock.pendingTimers() - (location.writeScheduled() ? 1 : 0),
@@ -461,6 +480,16 @@ export async function startServer(o: StartOptions): Promise<Server> {
       forwarding,
       voicemail: voicemailPort(voicemail.mailboxes),
       trace,
+      webrtc: {
+        listeners: () =>
+          sip.transport
+            .listening()
+            .filter(
+              (l): l is typeof l & { protocol: 'ws' | 'wss' } => l.protocol === 'ws' || l.protocol === 'wss',
+            ),
+        issue: (x) => sessionDevices.issue(x),
+        revoke: (id) => sessionDevices.revoke(id),
+      },
     });
     provisioner.onProvisioned(() => api.provisioned());
     const httpServer = await startHttpServer({
@@ -532,6 +561,15 @@ export async function startServer(o: StartOptions): Promise<Server> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * The address browsers reach the gateway on (its ICE host candidate): the media address, or loopback when the
+ * relay binds every interface (set --media-address to the public one in a deployment).
+ */
+function iceAddress(mediaAddress: string | undefined): string {
+  if (!mediaAddress || mediaAddress === '0.0.0.0' || mediaAddress === '::') return '127.0.0.1';
+  return mediaAddress;
 }
 
 function logCertificate(log: Logger, c: LoadedCertificate, event: string): void {

@@ -7,3 +7,6 @@ export { isSendableMediaAddress } from './net/address.js';
 export * from './sdp/formats.js';
 export * from './sdp/sdp-session.js';
 export { canBridge, transcodableEncoding, type TranscodableEncoding } from './codec/transcoder.js';
+export * from './webrtc/media-gateway.js';
+export { WeriftGateway, type WeriftGatewayOptions } from './webrtc/werift-gateway.js';
+export { isWebRtcSdp } from './webrtc/webrtc-sdp.js';

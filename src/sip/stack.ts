@@ -11,6 +11,7 @@ import {
   validateRequest,
   validateResponse,
   createResponse,
+  type SipMessage,
   type SipRequest,
   type SipResponse,
 } from './message/index.js';
@@ -48,6 +49,16 @@ export interface SipStackOptions {
 }
 
 export type SipObserver = (direction: 'in' | 'out', msg: SipRequest | SipResponse, flow: Flow) => void;
+/**
+ * Sees every message between the transport and the transaction layer, both ways, and may rewrite it (a media
+ * gateway rewriting the SDP of its legs, docs/webrtc.md). Returning undefined leaves the message as it is and
+ * keeps the path synchronous; a promise holds the message until it settles (undefined then drops it). The
+ * transaction layer hands a retransmission in again as the same object, so a filter copies, never mutates.
+ */
+export interface MessageFilter {
+  received(msg: SipMessage, flow: Flow): Promise<SipMessage | undefined> | undefined;
+  sending(msg: SipMessage, to: Flow): Promise<SipMessage | undefined> | undefined;
+}
 
 export interface SipStackStats {
   received: number;
@@ -79,6 +90,8 @@ export class SipStack implements MessageSender {
     droppedResponses: 0,
     tooLarge: 0,
   };
+  #filter: MessageFilter | undefined;
+  readonly #closedListeners: Array<(connectionId: string, protocol: TransportProtocol) => void> = [];
 
   constructor(opts: SipStackOptions) {
     this.#log = opts.log ?? (() => undefined);
@@ -86,6 +99,9 @@ export class SipStack implements MessageSender {
     this.transport = new TransportLayer({
       listen: opts.listen,
       onEnvelope: (env) => this.#receive(env),
+      onConnectionClosed: (id, protocol) => {
+        for (const l of this.#closedListeners) l(id, protocol);
+      },
       ...(opts.admit ? { admit: opts.admit } : {}),
       ...(opts.tls ? { tls: opts.tls } : {}),
       log: this.#log,
@@ -109,6 +125,19 @@ export class SipStack implements MessageSender {
     this.transactions.setTransactionUser(tu);
   }
 
+  /**
+   * Called once for every stream connection (tcp, tls, ws, wss) that closed: the end of an RFC 5626 flow, so
+   * whatever was bound to it (registrations, media of the calls on it) can go.
+   */
+  onConnectionClosed(listener: (connectionId: string, protocol: TransportProtocol) => void): void {
+    this.#closedListeners.push(listener);
+  }
+
+  /** Installs the one message filter (before start()). */
+  setMessageFilter(filter: MessageFilter): void {
+    this.#filter = filter;
+  }
+
   start(): Promise<void> {
     return this.transport.start();
   }
@@ -124,7 +153,7 @@ export class SipStack implements MessageSender {
 
   sendRequest(req: SipRequest, to: Flow): boolean {
     this.#tap('out', req, to);
-    return this.transport.send(serializeMessage(req), to);
+    return this.#send(req, to);
   }
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
@@ -133,9 +162,15 @@ export class SipStack implements MessageSender {
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
     this.#tap('out', res, to);
-    const bytes = serializeMessage(res);
-    if (to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD) return this.transport.send(bytes, to);
-    return this.#sendTooLarge(res, bytes.length, to);
+    return this.#send(res, to);
+  }
+
+  /** Onto the wire; a response too large for a datagram becomes a 513 (#sendTooLarge). */
+  #write(msg: SipMessage, to: Flow): boolean {
+    const bytes = serializeMessage(msg);
+    if (msg.type === 'request' || to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD)
+      return this.transport.send(bytes, to);
+    return this.#sendTooLarge(msg, bytes.length, to);
   }
 
   /**
@@ -166,6 +201,33 @@ export class SipStack implements MessageSender {
     return fits ? this.transport.send(bytes, to) : false;
   }
 
+  #send(msg: SipMessage, to: Flow): boolean {
+    const held = this.#filter?.sending(msg, to);
+    if (!held) return this.#write(msg, to);
+    // Held by the filter: reported as sent (a reliable flow has no retransmission to lose; over UDP the
+    // transaction layer retransmits).
+    void held
+      .then((m) => m && this.#write(m, to))
+      .catch((err: unknown) => this.#log('warn', 'message filter failed on send', { err: String(err) }));
+    return true;
+  }
+
+  #deliver(msg: SipMessage, flow: Flow): void {
+    if (msg.type === 'response') this.transactions.receiveResponse(msg, flow);
+    else this.transactions.receiveRequest(msg, flow);
+  }
+
+  #filtered(msg: SipMessage, flow: Flow): void {
+    const held = this.#filter?.received(msg, flow);
+    if (!held) {
+      this.#deliver(msg, flow);
+      return;
+    }
+    void held
+      .then((m) => m && this.#deliver(m, flow))
+      .catch((err: unknown) => this.#log('warn', 'message filter failed on receive', { err: String(err) }));
+  }
+
   #receive(env: Envelope): void {
     this.#stats.received++;
     try {
@@ -192,7 +254,7 @@ export class SipStack implements MessageSender {
           return;
         }
         this.#tap('in', msg, flow);
-        this.transactions.receiveResponse(msg, flow);
+        this.#filtered(msg, flow);
         return;
       }
       const check = validateRequest(msg);
@@ -207,7 +269,7 @@ export class SipStack implements MessageSender {
       }
       this.#stampVia(msg, flow);
       this.#tap('in', msg, flow);
-      this.transactions.receiveRequest(msg, flow);
+      this.#filtered(msg, flow);
     } catch (err) {
       // Defence in depth: nothing received may take the stack down.
       this.#stats.malformed++;

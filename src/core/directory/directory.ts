@@ -1,5 +1,6 @@
 import type { Clock } from '../../util/clock.js';
 import type { DeviceRecord, DirectoryStore, TenantRecord, WorkplaceRecord } from '../../store/types.js';
+import type { SessionDevices } from './session-devices.js';
 
 /**
  * Read side of the directory for the SIP hot path: tenants by domain and devices by (tenant, username), cached
@@ -25,9 +26,20 @@ export class Directory {
   /** Bumped by invalidate(): a load started before it must not put its older answer back. */
   #generation = 0;
   readonly #maxEntries: number;
+  /** Devices of web sessions (browsers), in memory only: looked up before the store, never cached here. */
+  readonly #sessionDevices: SessionDevices | undefined;
 
-  constructor(opts: { store: DirectoryStore; clock: Clock; ttlMs?: number; maxEntries?: number }) {
+  constructor(opts: {
+    store: DirectoryStore;
+    clock: Clock;
+    ttlMs?: number;
+    maxEntries?: number;
+    sessionDevices?: SessionDevices;
+  }) {
     this.#store = opts.store;
+    this.#sessionDevices = opts.sessionDevices;
+    // A browser that just got its credentials must be rung at once, not after the plan's cache time.
+    opts.sessionDevices?.onChange((tenantId) => this.#tenantPlans.delete(tenantId));
     this.#clock = opts.clock;
     this.#ttlMs = opts.ttlMs ?? 5_000;
     this.#maxEntries = opts.maxEntries ?? 50_000;
@@ -43,6 +55,8 @@ export class Directory {
   }
 
   async device(tenantId: string, username: string): Promise<DeviceRecord | undefined> {
+    const browser = this.#sessionDevices?.device(tenantId, username);
+    if (browser) return browser;
     return this.#cached(this.#devices, `${tenantId}\u0000${username}`, () =>
       this.#store.device(tenantId, username),
     );
@@ -55,7 +69,7 @@ export class Directory {
         this.#store.workplaces(tenantId),
         this.#store.devices(tenantId),
       ]);
-      return new TenantPlan(workplaces, devices);
+      return new TenantPlan(workplaces, [...devices, ...(this.#sessionDevices?.devices(tenantId) ?? [])]);
     });
     return p ?? new TenantPlan([], []);
   }

@@ -114,6 +114,33 @@ export class LocationService {
     return this.#flows.has(flowKey(address, port));
   }
 
+  /**
+   * The connection a flow ran on closed (RFC 5626 section 5.3): the bindings that can only be reached over it go
+   * at once instead of at their expiry, so a 200 to a later REGISTER no longer lists them and no call forks to
+   * them. Those are every WebSocket binding (RFC 7118 section 5: its Contact host is not reachable on its own)
+   * and the TCP/TLS bindings registered as RFC 5626 flows (+sip.instance and reg-id); a plain TCP phone's
+   * Contact can still be reached on a new connection and keeps its binding. Returns how many went.
+   */
+  async dropFlow(connectionId: string): Promise<number> {
+    const hit: Array<{ tenantId: string; username: string }> = [];
+    for (const m of this.#aors.values()) {
+      const b = [...m.values()].find((r) => r.flowConnectionId === connectionId && flowBound(r));
+      if (b) hit.push({ tenantId: b.tenantId, username: b.username });
+    }
+    let dropped = 0;
+    for (const aor of hit) {
+      dropped += await this.update(aor.tenantId, aor.username, (current) => {
+        const removes = current
+          .filter((r) => r.flowConnectionId === connectionId && flowBound(r))
+          .map((r) => r.contact);
+        return { change: { upserts: [], removes }, result: removes.length };
+      });
+    }
+    if (dropped > 0)
+      this.#log?.info({ event: 'registrations.flow.closed', connectionId, dropped }, 'flow bindings dropped');
+    return dropped;
+  }
+
   /** Number of live bindings, all tenants. */
   size(): number {
     return this.#count;
@@ -250,6 +277,13 @@ export class LocationService {
     }
     if (expired > 0) await this.#store.removeExpired(now).catch(() => undefined);
   }
+}
+
+/** Whether a binding lives and dies with its connection (see dropFlow). */
+function flowBound(r: RegistrationRecord): boolean {
+  if (r.flowProtocol === 'ws' || r.flowProtocol === 'wss') return true;
+  if (r.flowProtocol !== 'tcp' && r.flowProtocol !== 'tls') return false;
+  return /;\+sip\.instance=/i.test(r.contactParams) && /;reg-id=/i.test(r.contactParams);
 }
 
 function aorKey(tenantId: string, username: string): string {

@@ -46,6 +46,8 @@ export interface ListenerContext {
    * (the rate limit, which may glance at the header section of a source over its rate).
    */
   admit(remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer): boolean;
+  /** A stream connection (tcp, tls, ws, wss) is gone, whoever closed it; once per connection id. */
+  closed(connectionId: string, protocol: TransportProtocol): void;
   log: TransportLog;
   clock: Clock;
   maxMessageSize: number;

@@ -230,7 +230,7 @@ export class TcpListener {
       conn.pending = undefined;
     }
     conn.idle?.stop();
-    this.#conns.delete(conn.id);
+    if (this.#conns.delete(conn.id)) this.#ctx.closed(conn.id, this.#p);
     const ids = this.#byRemote.get(conn.key);
     ids?.delete(conn.id);
     if (ids?.size === 0) this.#byRemote.delete(conn.key);

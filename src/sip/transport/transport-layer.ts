@@ -28,6 +28,8 @@ export interface TransportLayerOptions {
    * delivered (see ListenerContext.admit); false drops it silently (a banned or flooding source).
    */
   admit?: (remote: Endpoint, protocol: TransportProtocol, bytes?: Buffer) => boolean;
+  /** A stream connection closed (RFC 5626 section 5.3: what was bound to that flow is gone with it). */
+  onConnectionClosed?: (connectionId: string, protocol: TransportProtocol) => void;
   /** Largest message accepted (UDP datagram, stream body, WebSocket message). */
   maxMessageSize?: number;
   tcpIdleTimeoutMs?: number;
@@ -92,6 +94,13 @@ export class TransportLayer {
             remote: env.remote,
             ...errorFields(err),
           });
+        }
+      },
+      closed: (connectionId, protocol) => {
+        try {
+          opts.onConnectionClosed?.(connectionId, protocol);
+        } catch (err) {
+          log('warn', 'onConnectionClosed threw', { connectionId, ...errorFields(err) });
         }
       },
       admit: (remote, protocol, bytes) => {

@@ -264,7 +264,7 @@ export class WsListener {
 
   #forget(conn: WsConnection): void {
     conn.idle.stop();
-    this.#conns.delete(conn.id);
+    if (this.#conns.delete(conn.id)) this.#ctx.closed(conn.id, this.#p);
   }
 
   #close(conn: WsConnection): void {

@@ -135,6 +135,7 @@ export const LEAK_KEYS = [
   'wsConnections',
   'pendingConnects',
   'apiStreams',
+  'webrtcLegs',
 ];
 
 /** Waits (bounded) until nothing is left behind; throws with the difference otherwise. */

@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeG711 } from '../../src/media/codec/g711.js';
+import { WeriftGateway } from '../../src/media/index.js';
+import { inboundAudio, startBrowser, type TestBrowser } from './support/browser.js';
+
+/**
+ * The in-process WebRTC gateway against real Chromium, without SIP: both directions of the first offer, audio
+ * both ways between the browser's DTLS-SRTP and a plain RTP socket standing in for the relay.
+ */
+
+/** A plain RTP peer: sends a 440 Hz tone in PCMU every 20 ms to `to` and counts what comes back. */
+async function plainPhone(): Promise<{
+  port: number;
+  received: () => number;
+  send: (to: { address: string; port: number }) => void;
+  close: () => void;
+}> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  let received = 0;
+  sock.on('message', (m) => {
+    if (m.length > 12 && (m[1]! & 0x7f) === 0) received++;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let seq = 1;
+  let ts = 0;
+  const ssrc = 0x1234abcd;
+  const frame = new Int16Array(160);
+  return {
+    port: sock.address().port,
+    received: () => received,
+    send(to) {
+      timer = setInterval(() => {
+        for (let i = 0; i < 160; i++)
+          frame[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (ts + i)) / 8000));
+        const head = Buffer.alloc(12);
+        head[0] = 0x80;
+        head[1] = 0;
+        head.writeUInt16BE(seq++ & 0xffff, 2);
+        head.writeUInt32BE(ts >>> 0, 4);
+        head.writeUInt32BE(ssrc, 8);
+        ts += 160;
+        sock.send(Buffer.concat([head, Buffer.from(encodeG711('PCMU', frame))]), to.port, to.address);
+      }, 20);
+    },
+    close() {
+      clearInterval(timer);
+      sock.close();
+    },
+  };
+}
+
+const plainAnswer = (port: number, direction = 'sendrecv') =>
+  [
+    'v=0',
+    'o=phone 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0`,
+    'a=rtpmap:0 PCMU/8000',
+    `a=${direction}`,
+    '',
+  ].join('\r\n');
+
+describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
+  let browser: TestBrowser;
+  let gateway: WeriftGateway;
+  before(async () => {
+    browser = await startBrowser();
+    gateway = new WeriftGateway({ address: '127.0.0.1' });
+  });
+  after(async () => {
+    await gateway?.close();
+    await browser?.close();
+  });
+
+  it('browser offers: the relay side gets RTP/AVP PCMU, audio flows both ways, delete frees the leg', async () => {
+    const phone = await plainPhone();
+    try {
+      const offer = await browser.page.evaluate(async () => {
+        const w = window as unknown as { __pcs: RTCPeerConnection[]; __pc: RTCPeerConnection };
+        const pc = new RTCPeerConnection();
+        // Chromium decodes (and measures) remote audio only while something plays it.
+        pc.ontrack = (e) => {
+          const a = new Audio();
+          a.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+          void a.play();
+        };
+        w.__pcs = [...(w.__pcs ?? []), pc];
+        w.__pc = pc;
+        const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+        for (const t of mic.getTracks()) pc.addTrack(t, mic);
+        await pc.setLocalDescription(await pc.createOffer());
+        await new Promise<void>((r) => {
+          if (pc.iceGatheringState === 'complete') r();
+          pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r());
+        });
+        return pc.localDescription!.sdp;
+      });
+      assert.match(offer, /UDP\/TLS\/RTP\/SAVPF/);
+      const plain = await gateway.offer('leg-1', offer, 'webrtc');
+      assert.match(plain, /^m=audio \d+ RTP\/AVP 0\r$/m);
+      assert.doesNotMatch(plain, /fingerprint|ice-ufrag/);
+      const relayTo = gateway.plainAddress('leg-1')!;
+      const answer = await gateway.answer('leg-1', plainAnswer(phone.port), 'plain');
+      assert.match(answer, /UDP\/TLS\/RTP\/SAVPF 0/);
+      assert.match(answer, /a=fingerprint:/);
+      assert.equal(await gateway.answer('leg-1', plainAnswer(phone.port), 'plain'), answer, 'repeatable');
+      const started = Date.now();
+      await browser.page.evaluate(async (sdp) => {
+        const w = window as unknown as { __pc: RTCPeerConnection };
+        await w.__pc.setRemoteDescription({ type: 'answer', sdp });
+        await new Promise<void>((r) => {
+          if (w.__pc.connectionState === 'connected') r();
+          w.__pc.addEventListener(
+            'connectionstatechange',
+            () => w.__pc.connectionState === 'connected' && r(),
+          );
+        });
+      }, answer);
+      const setupMs = Date.now() - started;
+      phone.send(relayTo);
+      await sleep(1500);
+      const heard = await inboundAudio(browser.page);
+      assert.ok(heard.packetsReceived > 20, `browser got ${heard.packetsReceived} packets`);
+      assert.ok(heard.totalAudioEnergy > 0, 'browser heard the tone');
+      assert.ok(phone.received() > 20, `phone got ${phone.received()} packets from the browser`);
+      assert.ok(setupMs < 5000, `ICE + DTLS took ${setupMs} ms`);
+      gateway.delete('leg-1');
+      assert.equal(gateway.counts().legs, 0);
+    } finally {
+      phone.close();
+      await browser.page.evaluate(() => {
+        for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) pc.close();
+        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = [];
+      });
+    }
+  });
+
+  it('relay offers: the browser is the DTLS client (setup actpass offered), audio both ways, re-offer keeps DTLS', async () => {
+    const phone = await plainPhone();
+    try {
+      const offer = await gateway.offer('leg-2', plainAnswer(phone.port), 'plain');
+      assert.match(offer, /a=setup:actpass/);
+      assert.match(offer, /UDP\/TLS\/RTP\/SAVPF 0/);
+      const answer = await browser.page.evaluate(async (sdp) => {
+        const w = window as unknown as { __pcs: RTCPeerConnection[]; __pc: RTCPeerConnection };
+        const pc = new RTCPeerConnection();
+        // Chromium decodes (and measures) remote audio only while something plays it.
+        pc.ontrack = (e) => {
+          const a = new Audio();
+          a.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+          void a.play();
+        };
+        w.__pcs = [...(w.__pcs ?? []), pc];
+        w.__pc = pc;
+        const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+        await pc.setRemoteDescription({ type: 'offer', sdp });
+        for (const t of mic.getTracks()) pc.addTrack(t, mic);
+        await pc.setLocalDescription(await pc.createAnswer());
+        return pc.localDescription!.sdp;
+      }, offer);
+      assert.match(answer, /a=setup:active/);
+      const plain = await gateway.answer('leg-2', answer, 'webrtc');
+      assert.match(plain, /^m=audio \d+ RTP\/AVP 0\r$/m);
+      phone.send(gateway.plainAddress('leg-2')!);
+      await sleep(1500);
+      const heard = await inboundAudio(browser.page);
+      assert.ok(heard.totalAudioEnergy > 0, 'browser heard the tone');
+      const before = phone.received();
+      assert.ok(before > 20, `phone got ${before} packets from the browser`);
+      // Hold and resume from the relay side: the same ICE and DTLS, only the direction changes.
+      for (const direction of ['sendonly', 'sendrecv']) {
+        const re = await gateway.offer('leg-2', plainAnswer(phone.port, direction), 'plain');
+        assert.match(re, new RegExp(`a=${direction}`));
+        assert.match(re, /a=setup:passive/, 'the role it has');
+        const reAnswer = await browser.page.evaluate(async (sdp) => {
+          const w = window as unknown as { __pc: RTCPeerConnection };
+          await w.__pc.setRemoteDescription({ type: 'offer', sdp });
+          await w.__pc.setLocalDescription(await w.__pc.createAnswer());
+          return w.__pc.localDescription!.sdp;
+        }, re);
+        await gateway.answer('leg-2', reAnswer, 'webrtc');
+      }
+      await sleep(800);
+      assert.ok(phone.received() > before + 10, 'audio from the browser after resume');
+      const state = await browser.page.evaluate(
+        () => (window as unknown as { __pc: RTCPeerConnection }).__pc.connectionState,
+      );
+      assert.equal(state, 'connected');
+    } finally {
+      phone.close();
+      gateway.delete('leg-2');
+    }
+  });
+});
