@@ -207,7 +207,11 @@ export async function startServer(o: StartOptions): Promise<Server> {
       address: iceAddress(o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '')),
       log: (level, msg, fields) => log[level]({ event: 'webrtc.gateway', ...fields }, msg),
     });
-    const webrtcLegs = new WebRtcLegs({ gateway, log: log.child({ layer: 'webrtc' }) });
+    const webrtcLegs = new WebRtcLegs({
+      gateway,
+      log: log.child({ layer: 'webrtc' }),
+      doesIce: (to) => to.connectionId !== undefined && location.iceOnFlow(to.connectionId),
+    });
     sip.setMessageFilter(webrtcLegs);
     sip.onConnectionClosed((id) => webrtcLegs.connectionClosed(id));
     const ua = new UserAgentCore({

@@ -115,6 +115,18 @@ export class LocationService {
   }
 
   /**
+   * Whether a binding on this connection registered with the `+sip.ice` feature tag (RFC 5768: the device does
+   * ICE, as browsers do): a call to it needs the WebRTC media gateway, one to a plain WebSocket phone does not.
+   */
+  iceOnFlow(connectionId: string): boolean {
+    for (const m of this.#aors.values())
+      for (const r of m.values())
+        if (r.flowConnectionId === connectionId && /;\+sip\.ice(?=[;=]|$)/i.test(r.contactParams))
+          return true;
+    return false;
+  }
+
+  /**
    * The connection a flow ran on closed (RFC 5626 section 5.3): the bindings that can only be reached over it go
    * at once instead of at their expiry, so a 200 to a later REGISTER no longer lists them and no call forks to
    * them. Those are every WebSocket binding (RFC 7118 section 5: its Contact host is not reachable on its own)

@@ -12,7 +12,7 @@ import type { Logger } from '../../util/log.js';
  *
  * A dialog (Call-ID) becomes a WebRTC leg when a received body is a `UDP/TLS/RTP/SAVPF` description (a browser's
  * offer, or its offer in the 2xx to an offerless INVITE), or when we send an INVITE over a WebSocket flow (RFC
- * 7118: the browsers' transport). Every SDP body of that dialog then goes through the gateway: the browser's
+ * 7118: the browsers' transport) whose device registered as doing ICE (`+sip.ice`, `doesIce`). Every SDP body of that dialog then goes through the gateway: the browser's
  * towards the B2BUA, ours towards the browser. Whether a body is an offer or an answer follows RFC 3261 section
  * 13.2.1: an INVITE's (or UPDATE's) body is the offer, the 18x/2xx body the answer; after an offerless INVITE the
  * 2xx has the offer and the ACK the answer. The leg's media are freed with its BYE, a failure before any answer,
@@ -33,10 +33,16 @@ export class WebRtcLegs implements MessageFilter {
   readonly #log: Logger | undefined;
   readonly #legs = new Map<string, LegState>();
   readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #doesIce: (to: Flow) => boolean;
 
-  constructor(o: { gateway: MediaGateway; log?: Logger }) {
+  /**
+   * `doesIce` tells whether the device behind a WebSocket flow registered with `+sip.ice` (a browser); without
+   * it every WebSocket device counts as one.
+   */
+  constructor(o: { gateway: MediaGateway; log?: Logger; doesIce?: (to: Flow) => boolean }) {
     this.#gateway = o.gateway;
     this.#log = o.log;
+    this.#doesIce = o.doesIce ?? (() => true);
   }
 
   /** Live WebRTC legs (for the leak checks). */
@@ -54,7 +60,10 @@ export class WebRtcLegs implements MessageFilter {
   sending(msg: SipMessage, to: Flow): Promise<SipMessage | undefined> | undefined {
     const callId = msg.headers.get('Call-ID') ?? '';
     const toBrowser =
-      msg.type === 'request' && msg.method === 'INVITE' && (to.protocol === 'ws' || to.protocol === 'wss');
+      msg.type === 'request' &&
+      msg.method === 'INVITE' &&
+      (to.protocol === 'ws' || to.protocol === 'wss') &&
+      this.#doesIce(to);
     if (!this.#legs.has(callId) && !toBrowser) return this.#after(callId, msg);
     return this.#enqueue(callId, () => this.#pass(callId, msg, sdpOf(msg), 'plain', to));
   }
