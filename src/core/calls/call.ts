@@ -351,6 +351,20 @@ export class Call implements HandOverSource {
    * sees it (RFC 4235: local = the device's side). Ringing: an early branch dialog to one of its devices (Call-ID
    * of the branch, local = the device's To tag, remote = our From tag). Answered: its connected leg.
    */
+  /** The workplaces whose devices ring for this call now (a ring plan may ring several, e.g. assistants). */
+  ringingWorkplaces(): string[] {
+    if (!this.#m.is('ringing')) return [];
+    return this.#ring.branches.flatMap((b) => {
+      const w = (b.party ?? this.callee).workplace;
+      return w === undefined ? [] : [w];
+    });
+  }
+
+  /** The party the call rang for when its plan rang others on its behalf (an executive's assistants). */
+  get ringsFor(): Party | undefined {
+    return this.#ring.context.for;
+  }
+
   pickupLegOf(workplace: string): PickupLeg | undefined {
     if (this.#m.is('ringing'))
       return earlyPickupLeg(

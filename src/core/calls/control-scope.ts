@@ -81,23 +81,26 @@ export function viewOf(call: Call, workplace: string, meta: CallMeta): CallView 
   const other = mine ? call.control.core.other(mine).party : outgoing ? call.callee : call.caller;
   const device = mine?.party.device ?? (outgoing ? call.caller.device : undefined);
   const held = legs.some((l) => l.state === 'held');
+  // Made as an executive (meta), or rung at an assistant on the executive's behalf (the ring plan's context).
+  const forParty = meta.for ?? call.ringsFor;
   return {
     id: call.id,
     state: call.state === 'answered' ? (held ? 'held' : 'talking') : 'ringing',
     direction: outgoing ? 'outgoing' : 'incoming',
     other,
     ...(device !== undefined ? { device } : {}),
-    ...(meta.for ? { for: meta.for } : {}),
+    ...(forParty && forParty.workplace !== workplace ? { for: forParty } : {}),
     ...(meta.queue !== undefined ? { queue: meta.queue } : {}),
     since: meta.since,
     ...(call.answeredAt !== undefined ? { answeredAt: call.answeredAt } : {}),
   };
 }
 
-/** Is `workplace` a party of the call (caller, callee, or one of its connected legs)? */
+/** Is `workplace` a party of the call (caller, callee, a workplace it rings at, or one of its connected legs)? */
 export function involves(call: Call, workplace: string): boolean {
   if (call.state === 'ended') return false;
   if (call.caller.workplace === workplace || call.callee.workplace === workplace) return true;
+  if (call.ringingWorkplaces().includes(workplace)) return true;
   return call.control.legs().some((l) => l.active && l.party.workplace === workplace);
 }
 

@@ -227,6 +227,13 @@ describe('ring plans (terminating services) on the in-memory network', () => {
       'the silent splash at 203 lights no lamp',
     );
     assert.ok(ringing.every((e) => e.type === 'call.ringing' && e.for?.workplace === '203'));
+    // Third-party call control lists the call for the workplace it rings at, as a call for 203.
+    const at201 = engine.control.callsOf({ tenantId: 'acme', workplace: '201' });
+    assert.deepEqual(
+      at201.map((c) => [c.state, c.for?.workplace]),
+      [['ringing', '203']],
+    );
+    assert.equal(engine.control.callsOf({ tenantId: 'acme', workplace: '203' })[0]?.for, undefined);
     await net.advance(3_500, 500);
     assert.equal(invitesTo('d202').length, 1, '202 joins after 3 s');
     const stopped = events.filter((e) => e.type === 'call.ring-ended');
@@ -238,6 +245,12 @@ describe('ring plans (terminating services) on the in-memory network', () => {
     await net.drain();
     const r = await out.result;
     assert.equal(r.response.status, 200);
+    // Answered by 202: its call, still for 203; 201 no longer sees it.
+    assert.deepEqual(
+      engine.control.callsOf({ tenantId: 'acme', workplace: '202' }).map((c) => [c.state, c.for?.workplace]),
+      [['talking', '203']],
+    );
+    assert.deepEqual(engine.control.callsOf({ tenantId: 'acme', workplace: '201' }), []);
     void r.dialog!.bye();
     await settled();
   });
