@@ -204,17 +204,12 @@ export class CallEngine {
       return;
     }
     if (route.kind === 'external') {
-      const trunk = await o.external?.outbound(tenant.id, device.workplaceExtension, route.number);
-      if (!trunk) {
-        incoming.reject(403, { reason: 'No Trunk For External Calls' });
-        return;
-      }
-      const x = { tenant, workplace: device.workplaceExtension, dialled: route.number, trunk, log };
-      const release = await admitExternal(o, incoming, x);
-      if (!release) return;
-      const callee: Party = { number: route.number };
-      const plan = ringOnce(callee, [trunkTarget(trunk)]);
-      await this.#start(incoming, tenant, caller, callee, plan, log, release);
+      const from = device.workplaceExtension;
+      await this.#dialExternal(
+        incoming,
+        { tenant, caller, workplace: from, presentAs: from, log },
+        route.number,
+      );
       return;
     }
     const calleeWp = plan.workplace(route.extension)!;
@@ -492,6 +487,36 @@ export class CallEngine {
   }
 
   /**
+   * An external number through the trunk, presenting `presentAs`'s external number, after the toll-fraud check of
+   * `workplace` (external-admission.ts): 403 without a trunk, the refusal announcement when the limits say no.
+   */
+  async #dialExternal(
+    incoming: IncomingInvite,
+    x: { tenant: TenantRecord; caller: Party; workplace: string; presentAs: string; log: Logger },
+    number: string,
+  ): Promise<void> {
+    const o = this.#o;
+    const trunk = await o.external?.outbound(x.tenant.id, x.presentAs, number);
+    if (!trunk) {
+      incoming.reject(403, { reason: 'No Trunk For External Calls' });
+      return;
+    }
+    const admitted = { tenant: x.tenant, workplace: x.workplace, dialled: number, trunk, log: x.log };
+    const release = await admitExternal(o, incoming, admitted);
+    if (!release) return;
+    const callee: Party = { number };
+    await this.#start(
+      incoming,
+      x.tenant,
+      x.caller,
+      callee,
+      ringOnce(callee, [trunkTarget(trunk)]),
+      x.log,
+      release,
+    );
+  }
+
+  /**
    * Call push (`#63`): the newest call the dialling workplace holds is offered to `to`'s devices for `recallMs`
    * (no terminating service: the executive's filter is bypassed), then rings the dialling workplace again; the
    * workplace's held leg is released. False when it holds no call of its tenant (the INVITE is left unanswered).
@@ -525,13 +550,13 @@ export class CallEngine {
     const plan = await o.directory.plan(tenant.id);
     const route = await this.#resolve(tenant.id, plan, dialled);
     if (route.kind === 'external') {
-      const target = await this.#plans.externalTarget(tenant.id, trunkAs, route.number);
-      if (!target) {
-        incoming.reject(403, { reason: 'No Trunk For External Calls' });
-        return;
-      }
-      const callee: Party = { number: route.number };
-      await this.#start(incoming, tenant, caller, callee, ringOnce(callee, [target]), log);
+      // The dialling workplace answers for the call (toll-fraud limits); the trunk presents the executive.
+      const workplace = inv.device.workplaceExtension;
+      await this.#dialExternal(
+        incoming,
+        { tenant, caller, workplace, presentAs: trunkAs, log },
+        route.number,
+      );
       return;
     }
     const wp = route.kind === 'workplace' ? plan.workplace(route.extension) : undefined;
