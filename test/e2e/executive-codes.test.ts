@@ -1,18 +1,16 @@
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BaresipPhone } from './support/baresip.js';
 import { runSipp } from './support/sipp.js';
-import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import type { TestServer } from './support/server.js';
 import {
-  allPhones,
   clientPort,
   codeUri,
   DOMAIN,
-  EXEC_FIXTURE,
+  executiveSuite,
   heardAtEnd,
   rang,
-  startPhones,
   TONES,
   type ExecPhones,
 } from './support/executive.js';
@@ -58,27 +56,10 @@ async function refused(t: TestServer, user: string, password: string, domain: st
 describe('executive and assistants: codes (baresip, sipp)', () => {
   let t: TestServer;
   let p: ExecPhones;
-  before(async () => {
-    t = await startTestServer({
-      args: ['--provision', EXEC_FIXTURE, '--ring-timeout', '20'],
-      sip: `udp:127.0.0.1:${SIP_PORT},tcp:127.0.0.1:0,ws:127.0.0.1:0`,
-    });
-    p = await startPhones(t, 150);
-  });
-  after(async () => {
-    await Promise.all(p ? allPhones(p).map((x) => x.stop()) : []);
-    await t?.stop();
-  });
-  beforeEach(() => {
-    for (const x of allPhones(p)) {
-      x.clearEvents();
-      x.clearRecordings();
-    }
-  });
-  afterEach(async () => {
-    await assertBaseline(t, 8000);
-    await sleep(1000); // sndfile names recordings by the second
-  });
+  executiveSuite(
+    { sip: `udp:127.0.0.1:${SIP_PORT},tcp:127.0.0.1:0,ws:127.0.0.1:0`, phoneOffset: 150 },
+    (s) => ({ t, p } = s),
+  );
 
   it('#62 (executive) and #66 (assistant) take effect and survive a restart; #65 and #61 undo them', async () => {
     await code(p.exec, '#62');

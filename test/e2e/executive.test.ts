@@ -1,18 +1,17 @@
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestPhone } from '../support/test-phone.js';
 import { runSipp } from './support/sipp.js';
-import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import type { TestServer } from './support/server.js';
 import {
   allPhones,
   clientPort,
   DOMAIN,
-  EXEC_FIXTURE,
+  executiveSuite,
   heardAtEnd,
   rang,
   recordEvents,
-  startPhones,
   TONES,
   type ExecPhones,
 } from './support/executive.js';
@@ -28,24 +27,7 @@ const CARRIER_PORT = clientPort(400);
 describe('executive and assistants: filtering (baresip, sipp)', () => {
   let t: TestServer;
   let p: ExecPhones;
-  before(async () => {
-    t = await startTestServer({ args: ['--provision', EXEC_FIXTURE, '--ring-timeout', '20'] });
-    p = await startPhones(t);
-  });
-  after(async () => {
-    await Promise.all(p ? allPhones(p).map((x) => x.stop()) : []);
-    await t?.stop();
-  });
-  beforeEach(() => {
-    for (const x of allPhones(p)) {
-      x.clearEvents();
-      x.clearRecordings();
-    }
-  });
-  afterEach(async () => {
-    await assertBaseline(t, 8000);
-    await sleep(1000); // sndfile names recordings by the second
-  });
+  executiveSuite({}, (s) => ({ t, p } = s));
 
   it('filtering all: the assistants ring with "call for", the executive only splashes (lamp dark); a blind hand-over rings the executive despite the filter; audio both ways', async () => {
     const rec = recordEvents(t);

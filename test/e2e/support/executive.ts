@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BaresipPhone, toneRatio } from './baresip.js';
-import type { TestServer } from './server.js';
+import { assertBaseline, startTestServer, type TestServer } from './server.js';
 import type { DomainEvent } from '../../../src/core/events/types.js';
 
 /**
@@ -51,6 +53,41 @@ export async function startPhones(t: TestServer, offset = 0): Promise<ExecPhones
 
 export function allPhones(p: ExecPhones): BaresipPhone[] {
   return [p.caller, p.exec, p.a1, p.a2];
+}
+
+/**
+ * The hooks every executive suite shares: one server (the fixture, 20 s ring timeout, `sip` listeners if given)
+ * and the four phones for the whole suite, handed to `ready` once up; fresh events and recordings before each
+ * test, the leak check after it.
+ */
+export function executiveSuite(
+  opts: { sip?: string; phoneOffset?: number },
+  ready: (s: { t: TestServer; p: ExecPhones }) => void,
+): void {
+  let t: TestServer | undefined;
+  let p: ExecPhones | undefined;
+  before(async () => {
+    t = await startTestServer({
+      args: ['--provision', EXEC_FIXTURE, '--ring-timeout', '20'],
+      ...(opts.sip ? { sip: opts.sip } : {}),
+    });
+    p = await startPhones(t, opts.phoneOffset ?? 0);
+    ready({ t, p });
+  });
+  after(async () => {
+    await Promise.all(p ? allPhones(p).map((x) => x.stop()) : []);
+    await t?.stop();
+  });
+  beforeEach(() => {
+    for (const x of p ? allPhones(p) : []) {
+      x.clearEvents();
+      x.clearRecordings();
+    }
+  });
+  afterEach(async () => {
+    if (t) await assertBaseline(t, 8000);
+    await sleep(1000); // sndfile names recordings by the second
+  });
 }
 
 /** The tone share at `hz` in the last second (minus 200 ms) of `phone`'s last recording. */
