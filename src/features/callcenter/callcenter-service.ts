@@ -12,6 +12,7 @@ import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { Store, TenantRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
+import { LoadOnce } from '../../util/load-once.js';
 import { CALL_CENTER_CODES, type CallCenterCode } from './feature-codes.js';
 import type { GroupStats } from './group-stats.js';
 import { HeldQueueCaller } from './queue-caller.js';
@@ -49,7 +50,7 @@ export interface CallCenterEngineSeams {
  */
 export class CallCenterService {
   readonly #o: CallCenterServiceOptions;
-  readonly #tenants = new Map<string, Promise<TenantCallCenter>>();
+  readonly #tenants = new LoadOnce<string, TenantCallCenter>((id) => this.#load(id));
   readonly #unsubscribe: Array<() => void> = [];
 
   constructor(o: CallCenterServiceOptions) {
@@ -94,19 +95,13 @@ export class CallCenterService {
 
   /** The tenant's runtime (loaded from the store on first use). */
   tenant(tenantId: string): Promise<TenantCallCenter> {
-    let p = this.#tenants.get(tenantId);
-    if (!p) {
-      p = this.#load(tenantId);
-      this.#tenants.set(tenantId, p);
-      p.catch(() => this.#tenants.delete(tenantId));
-    }
-    return p;
+    return this.#tenants.get(tenantId);
   }
 
   /** Re-reads groups, statuses and logins of every loaded tenant (after provisioning). */
   async reload(): Promise<void> {
     this.#o.directory.invalidate();
-    for (const [id, p] of this.#tenants) {
+    for (const [id, p] of this.#tenants.entries()) {
       const t = await p;
       t.configure(await this.#config(id));
     }
@@ -124,14 +119,14 @@ export class CallCenterService {
   /** Calls the service answered that are still up, plus queue entries in every tenant, for the leak checks. */
   count(): number {
     let n = this.#live.size;
-    for (const t of this.#settled.values()) n += t.size();
+    for (const t of this.#tenants.values()) n += t.size();
     return n;
   }
 
   /** Hangs up every call the service answered and stops the timers (shutdown). */
   async close(): Promise<void> {
     for (const u of this.#unsubscribe.splice(0)) u();
-    for (const t of this.#settled.values()) t.close();
+    for (const t of this.#tenants.values()) t.close();
     await Promise.all([...this.#live].map((c) => c.hangup()));
   }
 
@@ -151,10 +146,8 @@ export class CallCenterService {
     return held;
   }
 
-  readonly #settled = new Map<string, TenantCallCenter>();
-
   #loaded(tenantId: string): TenantCallCenter | undefined {
-    return this.#settled.get(tenantId);
+    return this.#tenants.ready(tenantId);
   }
 
   async #load(tenantId: string): Promise<TenantCallCenter> {
@@ -172,7 +165,6 @@ export class CallCenterService {
       },
     });
     t.configure(await this.#config(tenantId));
-    this.#settled.set(tenantId, t);
     return t;
   }
 

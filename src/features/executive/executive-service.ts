@@ -11,6 +11,7 @@ import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { ExecutiveRecord } from '../../store/executive-store.js';
 import type { Store, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
+import { LoadOnce } from '../../util/load-once.js';
 import { executivePlan, type DiversionHeaders, type ExecutiveView } from './executive-plan.js';
 import { EXECUTIVE_CODES, type ExecutiveCode } from './feature-codes.js';
 import { TenantExecutives } from './tenant-executives.js';
@@ -53,7 +54,7 @@ export interface ExecutiveEngineSeams {
  */
 export class ExecutiveService {
   readonly #o: ExecutiveServiceOptions;
-  readonly #tenants = new Map<string, Promise<TenantExecutives>>();
+  readonly #tenants = new LoadOnce<string, TenantExecutives>((id) => this.#load(id));
   #engine: ExecutiveEngineSeams | undefined;
   readonly #live = new Set<QueuedCall>();
 
@@ -91,18 +92,12 @@ export class ExecutiveService {
 
   /** The tenant's executives (loaded from the store on first use). */
   tenant(tenantId: string): Promise<TenantExecutives> {
-    let p = this.#tenants.get(tenantId);
-    if (!p) {
-      p = this.#load(tenantId);
-      this.#tenants.set(tenantId, p);
-      p.catch(() => this.#tenants.delete(tenantId));
-    }
-    return p;
+    return this.#tenants.get(tenantId);
   }
 
   /** Re-reads every loaded tenant (after provisioning). */
   async reload(): Promise<void> {
-    for (const [id, p] of this.#tenants) {
+    for (const [id, p] of this.#tenants.entries()) {
       const t = await p;
       const s = this.#o.store.executives;
       t.configure(await s.executives(id), await s.state(id));
