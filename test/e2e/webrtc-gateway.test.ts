@@ -118,6 +118,11 @@ describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
       const answer = await gateway.answer('leg-1', plainAnswer(phone.port, 'sendrecv', true), 'plain');
       assert.match(answer, new RegExp(`UDP/TLS/RTP/SAVPF 0 ${te}\\r`));
       assert.match(answer, /a=fingerprint:/);
+      assert.match(
+        answer,
+        /a=setup:passive/,
+        'the gateway is the DTLS server: the browser starts the handshake',
+      );
       assert.equal(
         await gateway.answer('leg-1', plainAnswer(phone.port, 'sendrecv', true), 'plain'),
         answer,

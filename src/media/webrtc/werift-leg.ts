@@ -158,7 +158,14 @@ export class WeriftLeg {
     const pc = this.#peer(this.#codec, s.events);
     await pc.setRemoteDescription({ type: 'offer', sdp });
     for (const t of pc.getTransceivers()) t.setDirection('sendrecv');
-    await pc.setLocalDescription(await pc.createAnswer());
+    // The browser's offer says actpass: we take the DTLS server role (RFC 8842 section 5.3), so the browser starts
+    // the handshake as soon as its ICE is up; as the client, werift's first ClientHello arrived before the
+    // browser was ready for it and the handshake waited about 100 ms.
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription({
+      type: 'answer',
+      sdp: answer.sdp.replace(/^a=setup:active/gm, 'a=setup:passive'),
+    });
     await this.#gathered(pc);
     this.#template = pc.localDescription!.sdp;
     this.#templateSetup = audioSummary(this.#template).setup;
@@ -229,6 +236,8 @@ export class WeriftLeg {
   }
 
   #peer(codec: G711, events: TelephoneEvents | undefined): RTCPeerConnection {
+    // A first offer again before any answer (a challenged INVITE sent anew with another offer) starts over.
+    void this.#pc?.close().catch(() => undefined);
     const audio = [
       new RTCRtpCodecParameters({
         mimeType: `audio/${codec.encoding}`,

@@ -83,6 +83,10 @@ export function startJsSipPhone(access: WebRtcAccess): Softphone {
     };
     sessions.set(id, { s, call });
     publish();
+    // Without STUN or TURN servers every candidate is a host candidate, and the browser checks from each one it
+    // gathers, signalled or not (the gateway learns it as peer reflexive, RFC 8445 section 7.3.1.3): the offer
+    // or answer goes with the first instead of waiting for gathering to end (about 100 ms more in Chromium).
+    if (access.iceServers.length === 0) s.on('icecandidate', (e) => e.ready());
     s.on('peerconnection', (e) => attachAudio(e.peerconnection as RTCPeerConnection));
     s.on('confirmed', () => set({ state: 'talking' }));
     s.on('hold', () => set({ state: 'held' }));
