@@ -20,7 +20,8 @@ import {
  * The browser softphone (JsSIP over SIP WebSocket, WebRTC media through the PBX's gateway) in headless Chromium
  * against baresip phones: the browser calls a phone and is called by one; the phone hears the browser's
  * microphone (a tone file as fake capture) and the browser receives the phone's tone (inbound audio level from
- * RTCPeerConnection.getStats); mute, hold and DTMF from the browser. Skipped on a server without a browser phone.
+ * RTCPeerConnection.getStats); mute, hold and DTMF (RFC 4733 through the gateway) from the browser. Skipped on a
+ * server without a browser phone.
  */
 const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 500;
 const BROWSER_HZ = 700;
@@ -91,6 +92,12 @@ describe('e2e: the browser softphone', () => {
       }
       return { packets, level, sent };
     });
+  /** A key of the call's pad in the browser arrives at the phone as an RFC 4733 event (baresip reports it). */
+  const keypad = async (p: Page, at: BaresipPhone, key: string) => {
+    const got = at.waitFor('CALL_DTMF_START', 10_000, (e) => e.param === key);
+    await p.click(`[data-testid=soft-call] [role=group] >> text="${key}"`);
+    await got;
+  };
   const needsGateway = (tc: TestContext): boolean => {
     if (offered) return true;
     tc.skip('this server offers no browser phone (/api/v1/me/webrtc)');
@@ -144,6 +151,8 @@ describe('e2e: the browser softphone', () => {
     assert.ok(stats.packets > 50, `the browser received RTP (${stats.packets} packets)`);
     assert.ok(stats.sent > 50, `the browser sent RTP (${stats.sent} packets)`);
     assert.ok(stats.level > 0, `inbound audio level > 0 (${stats.level})`);
+    // DTMF on a call the browser offered (the browser's telephone-event number, renumbered by the relay).
+    await keypad(p, sabine, '#');
     await p.screenshot({ path: join(DOCS, 'client-softphone.png') });
     const closed = sabine.waitFor('CALL_CLOSED', 10_000);
     await p.click('[data-testid=soft-hangup]');
@@ -153,7 +162,7 @@ describe('e2e: the browser softphone', () => {
     assert.ok(heard > 0.5, `the phone hears the browser's tone (${heard.toFixed(2)})`);
   });
 
-  it('a phone calls the browser: it rings, Answer, audio both ways; mute and hold from the browser (DTMF reported as TODO)', async (tc) => {
+  it('a phone calls the browser: it rings, Answer, audio both ways; mute, hold and DTMF from the browser', async (tc) => {
     if (!needsGateway(tc)) return;
     const sabine = await phone('102', 'demo-Krueger-Pa55word', 0, 'manual');
     sabine.clearRecordings();
@@ -169,19 +178,8 @@ describe('e2e: the browser softphone', () => {
     assert.ok(stats.packets > 50, `the browser received RTP (${stats.packets} packets)`);
     assert.ok(stats.level > 0, `inbound audio level > 0 (${stats.level})`);
 
-    // DTMF from the browser's keypad should reach the phone as RFC 4733 events. Not yet: the media gateway offers
-    // the browser no telephone-event (docs/webrtc.md). The check runs and its outcome is reported as a TODO
-    // diagnostic (a subtest would run the suite's afterEach and close this page).
-    await p.click('[data-testid=soft-call] [role=group] >> text=5');
-    const dtmf = await sabine
-      .waitFor('CALL_DTMF_START', 3000, (e) => e.param === '5')
-      .then(
-        () => 'reached the phone',
-        () => 'did not reach the phone',
-      );
-    tc.diagnostic(
-      `TODO DTMF from the browser keypad ${dtmf} (the WebRTC gateway carries no telephone-event yet)`,
-    );
+    // DTMF from the browser's keypad reaches the phone as RFC 4733 events through the gateway (the phone's offer).
+    await keypad(p, sabine, '5');
     // Mute: the button is pressed; hold and resume through the PBX.
     await p.click('[data-testid=soft-call] button[aria-pressed]');
     assert.equal(

@@ -15,14 +15,18 @@ import { inboundAudio, startBrowser, type TestBrowser } from './support/browser.
 async function plainPhone(): Promise<{
   port: number;
   received: () => number;
+  /** RFC 4733 event codes received with payload type 101. */
+  events: () => number[];
   send: (to: { address: string; port: number }) => void;
   close: () => void;
 }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   let received = 0;
+  const events: number[] = [];
   sock.on('message', (m) => {
     if (m.length > 12 && (m[1]! & 0x7f) === 0) received++;
+    if (m.length >= 16 && (m[1]! & 0x7f) === 101) events.push(m[12]!);
   });
   let timer: NodeJS.Timeout | undefined;
   let seq = 1;
@@ -32,6 +36,7 @@ async function plainPhone(): Promise<{
   return {
     port: sock.address().port,
     received: () => received,
+    events: () => events,
     send(to) {
       timer = setInterval(() => {
         for (let i = 0; i < 160; i++)
@@ -53,15 +58,17 @@ async function plainPhone(): Promise<{
   };
 }
 
-const plainAnswer = (port: number, direction = 'sendrecv') =>
+/** A phone's description: PCMU, and telephone-event as 101 when `events` (a number unlike Chromium's). */
+const plainAnswer = (port: number, direction = 'sendrecv', events = false) =>
   [
     'v=0',
     'o=phone 1 1 IN IP4 127.0.0.1',
     's=-',
     'c=IN IP4 127.0.0.1',
     't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
+    `m=audio ${port} RTP/AVP 0${events ? ' 101' : ''}`,
     'a=rtpmap:0 PCMU/8000',
+    ...(events ? ['a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16'] : []),
     `a=${direction}`,
     '',
   ].join('\r\n');
@@ -78,7 +85,7 @@ describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
     await browser?.close();
   });
 
-  it('browser offers: the relay side gets RTP/AVP PCMU, audio flows both ways, delete frees the leg', async () => {
+  it('browser offers: the relay side gets RTP/AVP PCMU and telephone-event, audio both ways, DTMF renumbered, delete frees the leg', async () => {
     const phone = await plainPhone();
     try {
       const offer = await browser.page.evaluate(async () => {
@@ -103,13 +110,24 @@ describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
       });
       assert.match(offer, /UDP\/TLS\/RTP\/SAVPF/);
       const plain = await gateway.offer('leg-1', offer, 'webrtc');
-      assert.match(plain, /^m=audio \d+ RTP\/AVP 0\r$/m);
+      const te = /^a=rtpmap:(\d+) telephone-event\/8000\r$/m.exec(offer)![1]!;
+      assert.match(plain, new RegExp(`^m=audio \\d+ RTP/AVP 0 ${te}\\r$`, 'm'));
+      assert.match(plain, new RegExp(`^a=rtpmap:${te} telephone-event/8000\\r$`, 'm'));
       assert.doesNotMatch(plain, /fingerprint|ice-ufrag/);
       const relayTo = gateway.plainAddress('leg-1')!;
-      const answer = await gateway.answer('leg-1', plainAnswer(phone.port), 'plain');
-      assert.match(answer, /UDP\/TLS\/RTP\/SAVPF 0/);
+      const answer = await gateway.answer('leg-1', plainAnswer(phone.port, 'sendrecv', true), 'plain');
+      assert.match(answer, new RegExp(`UDP/TLS/RTP/SAVPF 0 ${te}\\r`));
       assert.match(answer, /a=fingerprint:/);
-      assert.equal(await gateway.answer('leg-1', plainAnswer(phone.port), 'plain'), answer, 'repeatable');
+      assert.match(
+        answer,
+        /a=setup:passive/,
+        'the gateway is the DTLS server: the browser starts the handshake',
+      );
+      assert.equal(
+        await gateway.answer('leg-1', plainAnswer(phone.port, 'sendrecv', true), 'plain'),
+        answer,
+        'repeatable',
+      );
       const started = Date.now();
       await browser.page.evaluate(async (sdp) => {
         const w = window as unknown as { __pc: RTCPeerConnection };
@@ -130,6 +148,16 @@ describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
       assert.ok(heard.totalAudioEnergy > 0, 'browser heard the tone');
       assert.ok(phone.received() > 20, `phone got ${phone.received()} packets from the browser`);
       assert.ok(setupMs < 5000, `ICE + DTLS took ${setupMs} ms`);
+      // The browser's RTCDTMFSender: its events reach the plain side as the phone's number, 101.
+      await browser.page.evaluate(() => {
+        const pc = (window as unknown as { __pc: RTCPeerConnection }).__pc;
+        pc.getSenders()[0]!.dtmf!.insertDTMF('5', 100);
+      });
+      await sleep(800);
+      assert.ok(
+        phone.events().includes(5),
+        `event 5 with payload type 101 (${phone.events().length} events)`,
+      );
       gateway.delete('leg-1');
       assert.equal(gateway.counts().legs, 0);
     } finally {
@@ -166,7 +194,7 @@ describe('WebRTC gateway (werift) with Chromium', { timeout: 60_000 }, () => {
       }, offer);
       assert.match(answer, /a=setup:active/);
       const plain = await gateway.answer('leg-2', answer, 'webrtc');
-      assert.match(plain, /^m=audio \d+ RTP\/AVP 0\r$/m);
+      assert.match(plain, /^m=audio \d+ RTP\/AVP 0\r$/m, 'no events: the relay offered none');
       phone.send(gateway.plainAddress('leg-2')!);
       await sleep(1500);
       const heard = await inboundAudio(browser.page);

@@ -58,6 +58,8 @@ export class Call implements HandOverSource {
   /** A queued call's endpoint (the server answered the caller). */
   #callerEndpoint: MediaEndpoint | undefined;
   #answeredAt: number | undefined;
+  /** The device that answered, from the moment the answer is known (the legs follow with the caller's ACK). */
+  #answeredDevice: string | undefined;
   /** The two connected sides once answered: [caller side, callee side] (either may change by transfer). */
   #legs: [Leg, Leg] | undefined;
   #bridge: MediaBridge | undefined;
@@ -186,6 +188,7 @@ export class Call implements HandOverSource {
   }
 
   #emit(type: 'call.offered' | 'call.ringing' | 'call.answered', device?: string, callee?: Party): void {
+    if (type === 'call.answered') this.#answeredDevice = device;
     const context = type === 'call.offered' ? {} : this.#ring.context;
     this.#o.bus.emit({
       type,
@@ -322,6 +325,10 @@ export class Call implements HandOverSource {
 
   get answeredAt(): number | undefined {
     return this.#answeredAt;
+  }
+
+  get answeredDevice(): string | undefined {
+    return this.#answeredDevice;
   }
 
   /** Does the Replaces header name an early dialog of one of this ringing call's branches? */

@@ -79,7 +79,9 @@ export function viewOf(call: Call, workplace: string, meta: CallMeta): CallView 
   const mine = legs.find((l) => l.active && l.party.workplace === workplace);
   const outgoing = call.caller.workplace === workplace;
   const other = mine ? call.control.core.other(mine).party : outgoing ? call.callee : call.caller;
-  const device = mine?.party.device ?? (outgoing ? call.caller.device : undefined);
+  // Between the answer and the caller's ACK there are no legs yet: the answering device (what call.answered
+  // said), so a view read on that event already names it.
+  const device = mine?.party.device ?? (outgoing ? call.caller.device : call.answeredDevice);
   const held = legs.some((l) => l.state === 'held');
   // Made as an executive (meta), or rung at an assistant on the executive's behalf (the ring plan's context).
   const forParty = meta.for ?? call.ringsFor;

@@ -71,7 +71,15 @@ const who = (p: Party): string => p.workplace ?? p.number;
  */
 export function offerToAgents(
   d: OfferDeps,
-  call: { id: string; tenant: TenantRecord; caller: Party; callerEp?: MediaEndpoint; nextSubId(): string },
+  call: {
+    id: string;
+    tenant: TenantRecord;
+    caller: Party;
+    /** The service number the caller waits at (a call-center group), shown to the agents it rings. */
+    queue?: string;
+    callerEp?: MediaEndpoint;
+    nextSubId(): string;
+  },
   ring: Ring,
   timeoutMs: number,
   connect: (a: OfferAnswer) => boolean,
@@ -178,6 +186,7 @@ export function offerToAgents(
           d.bus.emit({
             type: 'call.ringing',
             ...offerCall(a),
+            ...(call.queue !== undefined ? { queue: call.queue } : {}),
             ...(b.target.device ? { device: b.target.device } : {}),
           });
       },

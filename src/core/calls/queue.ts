@@ -119,6 +119,7 @@ export class QueuedCall {
       id: this.id,
       tenant: this.tenant,
       caller: this.caller,
+      queue: this.service.number,
       callerEp: q.callerEp,
       nextSubId: () => `${this.id}.${++this.#offers}`,
     };

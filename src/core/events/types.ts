@@ -77,6 +77,8 @@ export interface CallRinging extends CallEventBase, CallContext {
   callee: Party;
   /** The device that is ringing, when known; a workplace with several devices emits one event per device. */
   device?: string;
+  /** The call-center group (its number) a queued caller waits at, on an offer of that call to an agent. */
+  queue?: string;
 }
 
 export interface CallAnswered extends CallEventBase, CallContext {

@@ -24,7 +24,16 @@ interface LegState {
   answered: boolean;
   /** CSeq numbers of INVITEs that carried no body (their 2xx brings the offer). */
   offerless: Set<number>;
+  /** Frees a leg whose INVITE was challenged, unless the caller sends it again with credentials. */
+  retry?: NodeJS.Timeout | undefined;
 }
+
+/**
+ * How long a leg whose INVITE got 401/407 waits for the INVITE again with credentials (RFC 3261 section 22.2):
+ * a browser answers the challenge at once, with the same offer, which the gateway then answers from what it
+ * built for the first (no second ICE and DTLS setup).
+ */
+const CHALLENGE_RETRY_MS = 10_000;
 
 const INVITE_LIKE = new Set(['INVITE', 'UPDATE']);
 
@@ -99,6 +108,10 @@ export class WebRtcLegs implements MessageFilter {
     }
     const cseq = parseCSeq(msg.headers.get('CSeq') ?? '');
     const method = msg.type === 'request' ? msg.method : (cseq?.method ?? '');
+    if (msg.type === 'request' && leg.retry) {
+      clearTimeout(leg.retry);
+      leg.retry = undefined;
+    }
     if (msg.type === 'request' && method === 'INVITE' && !sdp && cseq) leg.offerless.add(cseq.seq);
     let out = msg;
     // A body from the side it claims to come from: a browser's WebRTC description, or our plain one.
@@ -142,11 +155,16 @@ export class WebRtcLegs implements MessageFilter {
 
   #maybeEnd(callId: string, leg: LegState, msg: SipMessage, method: string): void {
     if (msg.type === 'request' && method === 'BYE') this.#end(callId, 'bye');
-    else if (msg.type === 'response' && method === 'INVITE' && msg.status >= 300 && !leg.answered)
-      this.#end(callId, `failed ${msg.status}`);
+    else if (msg.type === 'response' && method === 'INVITE' && msg.status >= 300 && !leg.answered) {
+      if (msg.status !== 401 && msg.status !== 407) return this.#end(callId, `failed ${msg.status}`);
+      clearTimeout(leg.retry);
+      leg.retry = setTimeout(() => this.#end(callId, `failed ${msg.status}`), CHALLENGE_RETRY_MS);
+      leg.retry.unref();
+    }
   }
 
   #end(callId: string, why: string): void {
+    clearTimeout(this.#legs.get(callId)?.retry);
     if (!this.#legs.delete(callId)) return;
     this.#gateway.delete(callId);
     this.#log?.info({ event: 'webrtc.leg.end', callId, why }, 'WebRTC leg freed');

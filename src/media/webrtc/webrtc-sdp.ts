@@ -15,10 +15,19 @@ export interface G711 {
   encoding: 'PCMU' | 'PCMA';
 }
 
+/** RFC 4733 telephone-event/8000 as one side negotiates it: its payload number and the events it names. */
+export interface TelephoneEvents {
+  payloadType: number;
+  /** The a=fmtp event list (RFC 4733 section 7.1.1); absent means 0-15. */
+  events: string | undefined;
+}
+
 export interface AudioSummary {
   direction: SdpDirection;
   /** G.711 formats in the writer's order. */
   g711: G711[];
+  /** The first telephone-event/8000 of the description (a browser also offers one at 48000 for Opus). */
+  events: TelephoneEvents | undefined;
   address: string;
   port: number;
   /** The DTLS role attribute (RFC 4145 / RFC 8842), when present. */
@@ -51,6 +60,7 @@ export function audioSummary(text: string): AudioSummary {
   const sdp = parse(text);
   const m = audioSection(sdp);
   const g711: G711[] = [];
+  let events: TelephoneEvents | undefined;
   const order = String(m.payloads ?? '')
     .split(/\s+/)
     .filter(Boolean)
@@ -60,11 +70,14 @@ export function audioSummary(text: string): AudioSummary {
     const enc = (rtp?.codec ?? (pt === 0 ? 'PCMU' : pt === 8 ? 'PCMA' : '')).toUpperCase();
     if ((enc === 'PCMU' || enc === 'PCMA') && (rtp?.rate ?? 8000) === 8000)
       g711.push({ payloadType: pt, encoding: enc });
+    if (enc === 'TELEPHONE-EVENT' && rtp?.rate === 8000 && !events)
+      events = { payloadType: pt, events: m.fmtp.find((f) => f.payload === pt)?.config };
   }
   const direction = (m.direction ?? sdp.direction ?? 'sendrecv') as SdpDirection;
   return {
     direction,
     g711,
+    events,
     address: m.connection?.ip ?? sdp.connection?.ip ?? '0.0.0.0',
     port: m.port,
     setup: m.setup ?? (sdp as { setup?: string }).setup,
@@ -83,10 +96,12 @@ export function plainSdp(o: {
   address: string;
   port: number;
   codec: G711;
+  events?: TelephoneEvents | undefined;
   direction: SdpDirection;
   sessionId: number;
   version: number;
 }): string {
+  const ev = o.events;
   const ip = o.address.includes(':') ? 'IP6' : 'IP4';
   return [
     'v=0',
@@ -94,8 +109,10 @@ export function plainSdp(o: {
     's=-',
     `c=IN ${ip} ${o.address}`,
     't=0 0',
-    `m=audio ${o.port} RTP/AVP ${o.codec.payloadType}`,
+    `m=audio ${o.port} RTP/AVP ${o.codec.payloadType}${ev ? ` ${ev.payloadType}` : ''}`,
     `a=rtpmap:${o.codec.payloadType} ${o.codec.encoding}/8000`,
+    ...(ev ? [`a=rtpmap:${ev.payloadType} telephone-event/8000`] : []),
+    ...(ev?.events ? [`a=fmtp:${ev.payloadType} ${ev.events}`] : []),
     // RFC 3605: RTCP to the same socket, which drops it (the browser side has its own RTCP over SRTCP).
     `a=rtcp:${o.port}`,
     'a=ptime:20',
@@ -106,19 +123,31 @@ export function plainSdp(o: {
 
 /**
  * The browser side: the WebRTC stack's description with exactly one G.711 format (the number the plain side
- * uses, so packets pass unchanged), the wanted direction, and, once the DTLS roles are settled, the role this side
+ * uses, so packets pass unchanged) and, when both sides carry it, telephone-event/8000 (what a browser's
+ * RTCDTMFSender sends, RFC 8834 section 5.1 / RFC 4733), the wanted direction, and, once the DTLS roles are settled, the role this side
  * keeps (`setup`: RFC 8842 section 5.5 — a re-offer that keeps the association names the current role).
  */
 export function webrtcSdp(
   template: string,
-  o: { codec: G711; direction: SdpDirection; version: number; setup?: string | undefined },
+  o: {
+    codec: G711;
+    events?: TelephoneEvents | undefined;
+    direction: SdpDirection;
+    version: number;
+    setup?: string | undefined;
+  },
 ): string {
   const sdp = parse(template);
   const m = audioSection(sdp);
   const pt = o.codec.payloadType;
-  m.payloads = String(pt);
+  const ev = o.events;
+  m.payloads = ev ? `${pt} ${ev.payloadType}` : String(pt);
   m.rtp = [{ payload: pt, codec: o.codec.encoding, rate: 8000 }];
   m.fmtp = [];
+  if (ev) {
+    m.rtp.push({ payload: ev.payloadType, codec: 'telephone-event', rate: 8000 });
+    if (ev.events) m.fmtp.push({ payload: ev.payloadType, config: ev.events });
+  }
   if (m.rtcpFb) m.rtcpFb = m.rtcpFb.filter((f) => String(f.payload) === String(pt));
   m.direction = o.direction;
   if (o.setup) m.setup = o.setup;

@@ -1,3 +1,4 @@
+import { RTCDtlsTransport } from 'werift';
 import type { MediaAddress, MediaLog } from '../media-engine.js';
 import { GatewayError, type MediaGateway, type SdpSide } from './media-gateway.js';
 import { WeriftLeg } from './werift-leg.js';
@@ -27,6 +28,10 @@ export class WeriftGateway implements MediaGateway {
   constructor(o: WeriftGatewayOptions) {
     this.#o = o;
     this.#log = o.log ?? (() => undefined);
+    // werift makes one DTLS certificate per process, on the first leg; made now, the first call does not wait.
+    RTCDtlsTransport.SetupCertificate().catch((err: unknown) =>
+      this.#log('warn', 'webrtc certificate failed', { err: String(err) }),
+    );
   }
 
   async offer(leg: string, sdp: string, from: SdpSide): Promise<string> {

@@ -12,6 +12,7 @@ import {
   webrtcSdp,
   type AudioSummary,
   type G711,
+  type TelephoneEvents,
 } from './webrtc-sdp.js';
 
 export interface WeriftLegOptions {
@@ -42,6 +43,13 @@ export class WeriftLeg {
   /** The browser-side description werift wrote (ICE, fingerprint, candidates): every later one derives from it. */
   #template: string | undefined;
   #codec: G711 | undefined;
+  /**
+   * RFC 4733 telephone-event/8000 on each side, once the first exchange negotiated it on both: the browser's
+   * payload number and the relay's may differ, and events are renumbered as they pass. `#offeredEvents` is the
+   * first offer's, until its answer settles the pair.
+   */
+  #events: { webrtc: TelephoneEvents; plain: TelephoneEvents } | undefined;
+  #offeredEvents: TelephoneEvents | undefined;
   /** Our DTLS role once the first exchange settled it; written into later descriptions (RFC 8842 section 5.5). */
   #setup: string | undefined;
   #templateSetup: string | undefined;
@@ -54,7 +62,7 @@ export class WeriftLeg {
   readonly #cache = new Map<string, string>();
   #closed = false;
   /** Packets each way, for tests and logs. */
-  readonly stats = { toBrowser: 0, fromBrowser: 0 };
+  readonly stats = { toBrowser: 0, fromBrowser: 0, eventsFromBrowser: 0 };
 
   constructor(o: WeriftLegOptions) {
     this.#o = o;
@@ -90,12 +98,12 @@ export class WeriftLeg {
     if (from === 'webrtc') {
       if (!this.#established) await this.#acceptBrowserOffer(sdp, s);
       else this.#keepCodec(s);
-      out = this.#plain(s);
+      out = this.#plain(s, this.#established ? this.#eventsOut(s, 'plain') : s.events);
     } else {
       this.#pointAt(s);
       if (!this.#established) await this.#makeBrowserOffer(s);
       else this.#keepCodec(s);
-      out = this.#browser(s);
+      out = this.#browser(s, this.#established ? this.#eventsOut(s, 'webrtc') : s.events);
     }
     this.#pending = from;
     this.#remember(`offer ${from}\n${sdp}`, out);
@@ -115,16 +123,18 @@ export class WeriftLeg {
       this.#pointAt(s);
       if (!this.#established) {
         this.#setup = this.#templateSetup;
+        this.#settleEvents(this.#offeredEvents, s.events);
         this.#established = true;
       }
-      out = this.#browser(s);
+      out = this.#browser(s, this.#eventsOut(s, 'webrtc'));
     } else {
       if (!this.#established) {
         await this.#pc!.setRemoteDescription({ type: 'answer', sdp });
         this.#setup = oppositeSetup(s.setup) ?? 'passive';
+        this.#settleEvents(s.events, this.#offeredEvents);
         this.#established = true;
       }
-      out = this.#plain(s);
+      out = this.#plain(s, this.#eventsOut(s, 'plain'));
     }
     // The exchange is complete: only the answer may come again (a retransmitted 2xx); the same offer text later
     // is a new offer, answered in the roles settled now.
@@ -144,10 +154,18 @@ export class WeriftLeg {
 
   async #acceptBrowserOffer(sdp: string, s: AudioSummary): Promise<void> {
     this.#codec = firstG711(s);
-    const pc = this.#peer(this.#codec);
+    this.#offeredEvents = s.events;
+    const pc = this.#peer(this.#codec, s.events);
     await pc.setRemoteDescription({ type: 'offer', sdp });
     for (const t of pc.getTransceivers()) t.setDirection('sendrecv');
-    await pc.setLocalDescription(await pc.createAnswer());
+    // The browser's offer says actpass: we take the DTLS server role (RFC 8842 section 5.3), so the browser starts
+    // the handshake as soon as its ICE is up; as the client, werift's first ClientHello arrived before the
+    // browser was ready for it and the handshake waited about 100 ms.
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription({
+      type: 'answer',
+      sdp: answer.sdp.replace(/^a=setup:active/gm, 'a=setup:passive'),
+    });
     await this.#gathered(pc);
     this.#template = pc.localDescription!.sdp;
     this.#templateSetup = audioSummary(this.#template).setup;
@@ -155,7 +173,8 @@ export class WeriftLeg {
 
   async #makeBrowserOffer(s: AudioSummary): Promise<void> {
     this.#codec = firstG711(s);
-    const pc = this.#peer(this.#codec);
+    this.#offeredEvents = s.events;
+    const pc = this.#peer(this.#codec, s.events);
     pc.addTransceiver('audio', { direction: 'sendrecv' });
     await pc.setLocalDescription(await pc.createOffer());
     await this.#gathered(pc);
@@ -174,19 +193,37 @@ export class WeriftLeg {
     if (isSendableMediaAddress(to.address, to.port)) this.#plainRemote = to;
   }
 
-  #plain(s: AudioSummary): string {
+  /**
+   * Events are carried when the first exchange negotiated them on both sides (werift keeps the formats of that
+   * exchange) and the description at hand still lists them; `to` names the side the output is written for.
+   */
+  #eventsOut(s: AudioSummary, to: SdpSide): TelephoneEvents | undefined {
+    const pair = this.#events;
+    if (!pair || !s.events) return undefined;
+    return { payloadType: pair[to].payloadType, events: s.events.events };
+  }
+
+  /** The first answer settles telephone-event: both sides' payload numbers, or none when either lacks it. */
+  #settleEvents(webrtc: TelephoneEvents | undefined, plain: TelephoneEvents | undefined): void {
+    this.#events = webrtc && plain ? { webrtc, plain } : undefined;
+    this.#offeredEvents = undefined;
+  }
+
+  #plain(s: AudioSummary, events: TelephoneEvents | undefined): string {
     return plainSdp({
       ...this.plainAddress,
       codec: this.#codec!,
+      events,
       direction: s.direction,
       sessionId: this.#sessionId,
       version: ++this.#version,
     });
   }
 
-  #browser(s: AudioSummary): string {
+  #browser(s: AudioSummary, events: TelephoneEvents | undefined): string {
     return webrtcSdp(this.#template!, {
       codec: this.#codec!,
+      events,
       direction: s.direction,
       version: ++this.#version,
       setup: this.#setup,
@@ -198,17 +235,31 @@ export class WeriftLeg {
     if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
-  #peer(codec: G711): RTCPeerConnection {
+  #peer(codec: G711, events: TelephoneEvents | undefined): RTCPeerConnection {
+    // A first offer again before any answer (a challenged INVITE sent anew with another offer) starts over.
+    void this.#pc?.close().catch(() => undefined);
+    const audio = [
+      new RTCRtpCodecParameters({
+        mimeType: `audio/${codec.encoding}`,
+        clockRate: 8000,
+        channels: 1,
+        payloadType: codec.payloadType,
+      }),
+    ];
+    // Listed after the voice format, so werift's sender keeps labelling voice with it (it takes the first).
+    if (events)
+      audio.push(
+        new RTCRtpCodecParameters({
+          mimeType: 'audio/telephone-event',
+          clockRate: 8000,
+          channels: 1,
+          payloadType: events.payloadType,
+          ...(events.events ? { parameters: events.events } : {}),
+        }),
+      );
     const pc = new RTCPeerConnection({
       codecs: {
-        audio: [
-          new RTCRtpCodecParameters({
-            mimeType: `audio/${codec.encoding}`,
-            clockRate: 8000,
-            channels: 1,
-            payloadType: codec.payloadType,
-          }),
-        ],
+        audio,
         video: [],
       },
       headerExtensions: { audio: [], video: [] },
@@ -238,6 +289,13 @@ export class WeriftLeg {
   #fromBrowser(rtp: RtpPacket): void {
     const to = this.#plainRemote;
     if (!to || this.#closed) return;
+    const ev = this.#events;
+    const pt = rtp.header.payloadType;
+    if (pt === ev?.webrtc.payloadType) {
+      // An RFC 4733 event (a key of the browser's pad), renumbered for the relay; the marker bit stays.
+      rtp.header.payloadType = ev.plain.payloadType;
+      this.stats.eventsFromBrowser++;
+    } else if (pt !== this.#codec?.payloadType) return;
     this.stats.fromBrowser++;
     this.#socket.send(rtp.serialize(), to.port, to.address);
   }
@@ -245,8 +303,9 @@ export class WeriftLeg {
   #fromRelay(msg: Buffer): void {
     // RTP version 2 only; RTCP (payload types 200-204, RFC 5761 section 4) stays here.
     if (msg.length < 12 || msg[0]! >> 6 !== 2) return;
-    const pt = msg[1]! & 0x7f;
-    if (pt >= 72 && pt <= 76) return;
+    // Only voice goes on: werift's sender labels every packet with the voice format, so events or comfort noise
+    // would play as noise. A browser neither plays nor reports received RFC 4733 events, so they stop here.
+    if ((msg[1]! & 0x7f) !== this.#codec?.payloadType) return;
     const pc = this.#pc;
     if (!pc || !this.#established || this.#closed) return;
     const sender = pc.getTransceivers()[0]?.sender;

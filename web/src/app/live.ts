@@ -127,6 +127,7 @@ class LiveState {
         other: caller,
         ...(device ? { device } : {}),
         ...(forParty ? { for: forParty } : {}),
+        ...(typeof d['queue'] === 'string' ? { queue: d['queue'] } : {}),
         since: new Date(at).toISOString(),
       };
     } else if (type !== 'call.ringing') delete entry.ringing;
