@@ -64,7 +64,9 @@ const FIXED_PORT = /\b2[56]\d{3}\b/;
 /** True when a file may run on any worker: it derives its ports from the range or lets the kernel pick them. */
 function usesRange(file) {
   const text = readFileSync(file, 'utf8');
-  return text.includes('ZENTRALE_TEST_RTP_PORTS') || text.includes('support/executive') || !FIXED_PORT.test(text);
+  return (
+    text.includes('ZENTRALE_TEST_RTP_PORTS') || text.includes('support/executive') || !FIXED_PORT.test(text)
+  );
 }
 
 function runFile(file, range) {
