@@ -8,7 +8,7 @@ import { useAsync } from '../ui/use-async.js';
 import '../portal/portal.css';
 
 const PAGE = 20;
-const PACKAGES = ['group', 'callcenter', 'executive', 'voicemail'];
+const PACKAGES = ['group', 'assistant', 'callcenter', 'voicemail'];
 
 interface Form {
   extension: string;
