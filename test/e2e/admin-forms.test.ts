@@ -98,8 +98,8 @@ describe('admin forms in a browser: pickup groups, BLF lists, executives, trunks
     await form.getByRole('button', { name: 'Check and save' }).click();
     await form.locator('.field-error[data-field="dids[0].extension"]').waitFor();
     assert.equal(await admin.locator('[data-trunk]').count(), 0, 'nothing applied on error');
-    await form.locator('input[name=did-0-extension]').fill('103');
     await shot(admin, 'admin-trunk-form');
+    await form.locator('input[name=did-0-extension]').fill('103');
     await planAndApply(form, /create trunk carrier/);
     await admin.locator('[data-trunk="carrier"]').getByText('+4930555103 → 103').waitFor();
 
