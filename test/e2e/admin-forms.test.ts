@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildWebApp, clientPort, launchChromium, loggedIn } from './support/portal-browser.js';
+import { nextEvent } from './support/events.js';
 import { runSipp, type SippRun } from './support/sipp.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
@@ -19,6 +20,8 @@ const ADMIN = { domain: DOMAIN, extension: '100', password: 'web-Acme-Admin-Pa55
 const AGENT = { domain: DOMAIN, extension: '101', password: 'web-Agent-One-Pa55' };
 const OTHER = { domain: 'other.zentrale.test', extension: '100', password: 'web-Other-Admin-Pa55' };
 const BERTA = { user: 'berta', password: 'acme-Key3-Pa55word' };
+const PICKER = { user: 'agent-1', password: 'acme-Agent1-Pa55word' };
+const CALLER = { user: 'agent-2', password: 'acme-Agent2-Pa55word' };
 // The carrier of the trunk created in the form: its own loopback address, a port of this run's range.
 const CARRIER = { ip: '127.0.0.14', port: clientPort(10) };
 
@@ -234,6 +237,54 @@ describe('admin forms in a browser: pickup groups, BLF lists, executives, trunks
       '/api/v1/executives/101',
     );
     assert.deepEqual([mine.filtering, mine.assistants.map((a) => a.extension)], ['external', ['102']]);
+  });
+
+  it('the pickup group made in the form lets a member pick up with *98 (sipp phones)', async () => {
+    const deskPort = clientPort(11);
+    const register = (expires: number) =>
+      runSipp({
+        scenario: expires === 0 ? 'unregister-all.xml' : 'register-auth.xml',
+        target: t.udp,
+        localPort: deskPort,
+        keys: { user: BERTA.user, domain: DOMAIN, expires },
+        extra: ['-au', BERTA.user, '-ap', BERTA.password],
+      });
+    ok(await register(300), 'berta registers');
+    try {
+      // Berta's desk rings until the call is taken elsewhere; 102 calls 103 and waits for the far end's BYE.
+      const desk = runSipp({
+        scenario: 'device-cancelled-elsewhere.xml',
+        target: t.udp,
+        localPort: deskPort,
+        keys: { user: BERTA.user },
+        timeoutS: 20,
+      });
+      const ringing = nextEvent(t, 'call.ringing', (e) => e.callee.workplace === '103');
+      const caller = runSipp({
+        scenario: 'device-call-silent.xml',
+        target: t.udp,
+        localPort: clientPort(13),
+        keys: { user: CALLER.user, domain: DOMAIN, dial: '103' },
+        extra: ['-au', CALLER.user, '-ap', CALLER.password],
+        timeoutS: 25,
+      });
+      await ringing;
+      const picked = nextEvent(t, 'call.picked-up');
+      const picker = await runSipp({
+        scenario: 'device-call.xml',
+        target: t.udp,
+        localPort: clientPort(14),
+        keys: { user: PICKER.user, domain: DOMAIN, dial: '*98' },
+        extra: ['-au', PICKER.user, '-ap', PICKER.password],
+      });
+      ok(picker, '101 picks up with *98');
+      const p = await picked;
+      assert.deepEqual([p.kind, p.from.workplace, p.by.workplace], ['group', '103', '101']);
+      ok(await desk, "berta's desk stops ringing");
+      ok(await caller, 'the caller was connected to the picker');
+    } finally {
+      ok(await register(0), 'berta unregisters');
+    }
   });
 
   it('a user reaches neither these pages nor their routes; another tenant sees none of it', async () => {
