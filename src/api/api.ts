@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminRoutes } from './admin.js';
+import { adminExecutiveRoutes } from './admin-executives.js';
+import { adminTrunkRoutes } from './admin-trunks.js';
 import type { ApiDeps } from './api-deps.js';
 import { blfRoutes } from './blf.js';
 import { callTraceRoutes } from './call-trace.js';
@@ -67,6 +69,8 @@ export class Api {
     clientInfoRoutes(this.routes, deps);
     contactRoutes(this.routes, deps);
     adminRoutes(this.routes, deps, editor);
+    adminTrunkRoutes(this.routes, deps, editor);
+    adminExecutiveRoutes(this.routes, deps, editor);
     callTraceRoutes(this.routes, deps);
     tenantYamlRoutes(this.routes, deps, editor);
     // The book listens from the start, like the stream's hub, so the day's figures miss no event.

@@ -1,10 +1,8 @@
-import { useState } from 'preact/hooks';
 import type { AdminGroup } from '../api/portal-types.js';
-import { api } from '../app/session.js';
 import { useT } from '../i18n/i18n.js';
-import { FieldError, PlanView, usePlanned } from '../portal/planned.js';
+import { useAdminResource } from '../portal/admin-form.js';
+import { FieldError, PlanView } from '../portal/planned.js';
 import { Loaded, Panel } from '../ui/panel.js';
-import { useAsync } from '../ui/use-async.js';
 import '../portal/portal.css';
 
 type Agent = { extension: string; weight: number };
@@ -16,12 +14,12 @@ const NUMBERS = ['ringTimeout', 'wrapUp', 'maxQueue', 'maxWait'] as const;
 /** Admin: call-center groups — agents with weights, timeouts, queue limits, overflow, agents' own log-in/out. */
 export default function AdminGroupsPage() {
   const t = useT();
-  const list = useAsync(() => api.request<AdminGroup[]>('GET', '/api/v1/admin/callcenter-groups'));
-  const [g, setG] = useState<(AdminGroup & { agentList: Agent[] }) | null>(null);
-  const planned = usePlanned(() => {
-    setG(null);
-    list.reload();
-  });
+  const {
+    list,
+    form: g,
+    setForm: setG,
+    planned,
+  } = useAdminResource<AdminGroup[], AdminGroup & { agentList: Agent[] }>('/api/v1/admin/callcenter-groups');
   return (
     <>
       <h1>{t('nav.adminGroups')}</h1>

@@ -1,14 +1,13 @@
 import { useState } from 'preact/hooks';
 import type { AdminWorkplace } from '../api/portal-types.js';
-import { api } from '../app/session.js';
 import { useT } from '../i18n/i18n.js';
-import { FieldError, PlanView, usePlanned } from '../portal/planned.js';
+import { useAdminResource } from '../portal/admin-form.js';
+import { FieldError, PlanView } from '../portal/planned.js';
 import { Loaded, Panel } from '../ui/panel.js';
-import { useAsync } from '../ui/use-async.js';
 import '../portal/portal.css';
 
 const PAGE = 20;
-const PACKAGES = ['group', 'callcenter', 'executive', 'voicemail'];
+const PACKAGES = ['group', 'assistant', 'callcenter', 'voicemail'];
 
 interface Form {
   extension: string;
@@ -37,15 +36,12 @@ const empty: Form = {
 /** Admin: the tenant's workplaces (search, paging), create, edit, delete — every save shows its plan first. */
 export default function AdminWorkplacesPage() {
   const t = useT();
-  const list = useAsync(() => api.request<AdminWorkplace[]>('GET', '/api/v1/admin/workplaces'));
+  const { list, form, setForm, planned } = useAdminResource<AdminWorkplace[], Form>(
+    '/api/v1/admin/workplaces',
+  );
   const [q, setQ] = useState('');
   const [page, setPage] = useState(0);
-  const [form, setForm] = useState<Form | null>(null);
   const [last, setLast] = useState<AdminWorkplace | null>(null);
-  const planned = usePlanned(() => {
-    setForm(null);
-    list.reload();
-  });
   const edit = (w: AdminWorkplace) => {
     setLast(w);
     setForm({
