@@ -104,11 +104,11 @@ export class Phones {
     });
   }
 
-  #ask(msg: Reply, what: string): Promise<Reply> {
+  #ask(msg: Reply, what: string, waitMs = this.#waitMs): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`phones: no answer to ${what} within ${this.#waitMs} ms`)),
-        this.#waitMs,
+        () => reject(new Error(`phones: no answer to ${what} within ${waitMs} ms`)),
+        waitMs,
       );
       this.#next = (r) => {
         clearTimeout(timer);
@@ -125,7 +125,8 @@ export class Phones {
 
   /** One SUBSCRIBE per entry of `exts` (50 in flight); resolves when every one got its 200. */
   async subscribe(server: { address: string; port: number }, domain: string, exts: string[]): Promise<void> {
-    await this.#ask({ cmd: 'subscribe', server, domain, exts }, 'subscribe');
+    // Bounded, but by the number of subscriptions too: 10,000 SUBSCRIBEs take a while on a busy machine.
+    await this.#ask({ cmd: 'subscribe', server, domain, exts }, 'subscribe', this.#waitMs + exts.length * 20);
   }
 
   /** Resolves once `n` NOTIFYs in all have arrived (first copies; retransmissions not counted). */
