@@ -7,20 +7,21 @@
 // In one process, on 127.0.0.1 only: the real notifier (src/features/presence/blf-notifier.ts and the subscription
 // service, src/core/subscriptions) on a real SIP stack
 // and UA core over UDP, an in-memory SQLite store (the write-behind persistence runs as in production), and a
-// subscriber side of plain UDP sockets that answers every NOTIFY with 200. Digest authentication is left out (the
+// subscriber side of plain UDP sockets in a worker thread (bench/lib/blf-phones.ts; its own thread and heap, so
+// this thread's CPU time and heap are the server's) that answers every NOTIFY with 200. Digest auth is left out (the
 // SUBSCRIBEs go straight to the notifier as from an authenticated device): it is per subscription, not per event.
 //
 // Scenario A: 1,000 subscriptions watching one workplace. Scenario B: 1,000 workplaces, each watched by 10
 // subscriptions (10,000). Per sample: one call event (`call.ringing`, then `call.ended` for the same call, one
 // sample each) on the bus path (notifier.onEvent) at t0; done when the subscriber sockets have received the NOTIFY
-// of that event from every watcher. Reported: median and p99 of (last NOTIFY received - t0), which bounds "last
-// NOTIFY sent" from above (loopback adds microseconds). Memory per subscription: V8 heap (after forced GC) with
+// of that event from every watcher; the next event once the server has taken in every 200. Reported: median and
+// p99 of (last NOTIFY handed to the transport - t0; the datagram leaves within that call) and of (last NOTIFY
+// received - t0), the main thread's CPU time per NOTIFY over the events, and memory per 1,000 subscriptions:
+// V8 heap (after forced GC) with
 // all subscriptions live minus before any, divided by their number; it includes the UA dialog, the notifier's
 // state and the document versions.
 //
 // Bounded: every wait has a timeout; every socket and the stack are closed on exit (also on error).
-import { randomBytes } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,12 @@ import { SubscriptionService } from '../src/core/subscriptions/subscription-serv
 import { SipStack } from '../src/sip/stack.js';
 import { UserAgentCore } from '../src/sip/ua/index.js';
 import { openStore } from '../src/store/open-store.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatProfile, profileWhile, summariseProfile } from './lib/profile.js';
+import { Phones } from './lib/blf-phones.js';
 import type { DeviceRecord, Store, TenantRecord } from '../src/store/types.js';
 import { SystemClock } from '../src/util/clock.js';
 import { createLogger } from '../src/util/log.js';
@@ -39,7 +46,8 @@ const USAGE = `usage: npm run bench:blf -- [flags]
   --quick          20 samples per scenario (default 100)
   --smoke          a short run for CI: 4 samples, A with 100 watchers, B with 100 workplaces x 10
   --samples N      call events per scenario (2..2000)
-  --sockets N      subscriber UDP sockets (default 8)`;
+  --sockets N      subscriber UDP sockets (default 8)
+  --profile        CPU-profile the call events of each scenario (not set-up) and print the hot spots`;
 
 const TENANT: TenantRecord = { id: 'bench', name: 'Bench', domain: 'bench.zentrale.test' };
 const DEVICE: DeviceRecord = {
@@ -64,129 +72,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Plain UDP phones: send SUBSCRIBEs, answer every NOTIFY with 200, count them. */
-class Subscribers {
-  readonly #socks: Socket[] = [];
-  readonly #pending = new Map<string, () => void>();
-  /** Call-ID → CSeq of the last NOTIFY counted: a retransmission (our 200 lost) is answered, not counted. */
-  readonly #seen = new Map<string, number>();
-  notifies = 0;
-  retransmitted = 0;
-  #waiter: { n: number; resolve: () => void } | undefined;
-
-  async open(n: number): Promise<void> {
-    for (let i = 0; i < n; i++) {
-      const s = createSocket('udp4');
-      s.on('message', (m: Buffer, from) => this.#onMessage(s, m, from));
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-      try {
-        s.setRecvBufferSize(8 * 1024 * 1024);
-      } catch {
-        // capped by net.core.rmem_max; retransmissions then show in the tail latency
-      }
-      this.#socks.push(s);
-    }
-  }
-
-  close(): Promise<void> {
-    return Promise.all(this.#socks.map((s) => new Promise<void>((r) => s.close(() => r())))).then(
-      () => undefined,
-    );
-  }
-
-  /** One SUBSCRIBE from socket `i`; resolves on its 200. */
-  subscribe(i: number, server: { address: string; port: number }, ext: string): Promise<void> {
-    const s = this.#socks[i % this.#socks.length]!;
-    const callId = randomBytes(8).toString('hex');
-    const port = s.address().port;
-    const text =
-      `SUBSCRIBE sip:${ext}@${TENANT.domain} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK${randomBytes(6).toString('hex')};rport\r\n` +
-      `From: <sip:watcher@${TENANT.domain}>;tag=${randomBytes(4).toString('hex')}\r\n` +
-      `To: <sip:${ext}@${TENANT.domain}>\r\nCall-ID: ${callId}\r\nCSeq: 1 SUBSCRIBE\r\n` +
-      `Contact: <sip:watcher@127.0.0.1:${port}>\r\nMax-Forwards: 70\r\nEvent: dialog\r\nExpires: 3600\r\n` +
-      'Content-Length: 0\r\n\r\n';
-    // Like a phone over UDP: the same request again every 500 ms until answered (RFC 3261 17.1.2.2, bounded).
-    return new Promise((resolve, reject) => {
-      const resend = setInterval(() => s.send(text, server.port, server.address), 500);
-      const timer = setTimeout(() => {
-        clearInterval(resend);
-        reject(new Error(`no 200 for SUBSCRIBE ${callId}`));
-      }, WAIT_MS);
-      this.#pending.set(callId, () => {
-        clearTimeout(timer);
-        clearInterval(resend);
-        resolve();
-      });
-      s.send(text, server.port, server.address);
-    });
-  }
-
-  /** Drops the retransmission bookkeeping (so it does not count as the server's memory). */
-  forget(): void {
-    this.#seen.clear();
-  }
-
-  /** Resolves once `n` NOTIFYs in all have arrived (bounded). */
-  until(n: number): Promise<void> {
-    if (this.notifies >= n) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`only ${this.notifies} of ${n} NOTIFYs within ${WAIT_MS} ms`)),
-        WAIT_MS,
-      );
-      this.#waiter = {
-        n,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      };
-    });
-  }
-
-  #onMessage(s: Socket, m: Buffer, from: { address: string; port: number }): void {
-    // Header lines only, split by hand: the phones' side should cost the shared CPU as little as possible.
-    const text = m.toString('latin1');
-    const head = text.slice(0, text.indexOf('\r\n\r\n'));
-    const lines = head.split('\r\n');
-    const get = (name: string) => lines.filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
-    const value = (l: string | undefined) => (l === undefined ? '' : l.slice(l.indexOf(':') + 1).trim());
-    const callId = value(get('Call-ID')[0]);
-    if (lines[0]!.startsWith('SIP/2.0 ')) {
-      if (Number(lines[0]!.slice(8, 11)) >= 200) {
-        this.#pending.get(callId)?.();
-        this.#pending.delete(callId);
-      }
-      return;
-    }
-    if (!lines[0]!.startsWith('NOTIFY ')) return;
-    const cseqLine = value(get('CSeq')[0]);
-    const reply =
-      'SIP/2.0 200 OK\r\n' +
-      get('Via').join('\r\n') +
-      `\r\n${get('From')[0]}\r\n${get('To')[0]}\r\nCall-ID: ${callId}\r\nCSeq: ${cseqLine}\r\nContent-Length: 0\r\n\r\n`;
-    s.send(reply, from.port, from.address);
-    const cseq = Number(cseqLine.split(' ')[0]);
-    if ((this.#seen.get(callId) ?? -1) >= cseq) {
-      this.retransmitted++;
-      return;
-    }
-    this.#seen.set(callId, cseq);
-    this.notifies++;
-    const w = this.#waiter;
-    if (w && this.notifies >= w.n) {
-      this.#waiter = undefined;
-      w.resolve();
-    }
-  }
-}
-
 /** performance.now() when the UA core last handed a NOTIFY to the transport (the request is sent synchronously). */
 let lastSent = 0;
 
 interface Rig {
   notifier: BlfNotifier;
+  /** Messages the server's stack has taken in so far (the phones' 200s to its NOTIFYs among them). */
+  received(): number;
   server: { address: string; port: number };
   close(): Promise<void>;
 }
@@ -240,6 +132,7 @@ async function rig(store: Store): Promise<Rig> {
   return {
     notifier,
     server: { address: ep.address, port: ep.port },
+    received: () => stack.stats().received,
     close: async () => {
       notifier.stop();
       await subscriptions.stop();
@@ -247,6 +140,26 @@ async function rig(store: Store): Promise<Rig> {
       await stack.stop();
     },
   };
+}
+
+/**
+ * CPU seconds of this process's main thread (the server's; the phones have their own thread), from
+ * /proc/self/task/<pid>/stat: user + system time in clock ticks (100 per second on Linux). Unlike wall time, this
+ * does not grow when other work on the machine keeps the thread waiting for a core.
+ */
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** Resolves once the server's stack has taken in `n` messages in all (bounded). */
+async function untilReceived(r: Rig, n: number): Promise<void> {
+  const end = performance.now() + WAIT_MS;
+  while (r.received() < n) {
+    if (performance.now() > end) throw new Error(`the server took in ${r.received()} of ${n} messages`);
+    await new Promise((res) => setImmediate(res));
+  }
 }
 
 let seq = 0;
@@ -266,7 +179,7 @@ function event(type: 'call.ringing' | 'call.ended', callId: string, ext: string)
 
 async function scenario(
   name: string,
-  o: { workplaces: number; watchers: number; samples: number; sockets: number },
+  o: { workplaces: number; watchers: number; samples: number; sockets: number; profile?: string },
 ): Promise<string> {
   const store = await openStore('sqlite::memory:');
   await store.provisioning.upsertTenant(TENANT);
@@ -280,38 +193,52 @@ async function scenario(
       language: 'de',
       packages: [],
     });
-  const subs = new Subscribers();
+  const subs = new Phones(WAIT_MS);
   await subs.open(o.sockets);
   const r = await rig(store);
   try {
     const total = o.workplaces * o.watchers;
     const before = heapUsed();
-    // Subscribe in batches of 50 (bounded in flight), then wait for every initial NOTIFY.
-    for (let i = 0; i < total; i += 50) {
-      const batch: Array<Promise<void>> = [];
-      for (let j = i; j < Math.min(total, i + 50); j++)
-        batch.push(subs.subscribe(j, r.server, exts[j % o.workplaces]!));
-      await Promise.all(batch);
-    }
+    await subs.subscribe(
+      r.server,
+      TENANT.domain,
+      Array.from({ length: total }, (_, j) => exts[j % o.workplaces]!),
+    );
     await subs.until(total);
     await new Promise((res) => setTimeout(res, 300));
-    subs.forget();
     const perSub = (heapUsed() - before) / total;
     if (r.notifier.count() !== total) throw new Error(`${r.notifier.count()} of ${total} subscriptions live`);
 
     const times: number[] = [];
     const sent: number[] = [];
-    let expected = subs.notifies;
-    for (let s = 0; s < o.samples; s++) {
-      const ext = exts[s % o.workplaces]!;
-      const callId = `c${Math.floor(s / 2)}`;
-      expected += o.watchers;
-      const t0 = performance.now();
-      r.notifier.onEvent(event(s % 2 === 0 ? 'call.ringing' : 'call.ended', callId, ext));
-      await subs.until(expected);
-      times.push(performance.now() - t0);
-      sent.push(lastSent - t0);
-    }
+    let expected = (await subs.counts()).notifies;
+    let received = r.received();
+    const run = async (): Promise<void> => {
+      for (let s = 0; s < o.samples; s++) {
+        const ext = exts[s % o.workplaces]!;
+        const callId = `c${Math.floor(s / 2)}`;
+        expected += o.watchers;
+        const t0 = performance.now();
+        r.notifier.onEvent(event(s % 2 === 0 ? 'call.ringing' : 'call.ended', callId, ext));
+        await subs.until(expected);
+        times.push(performance.now() - t0);
+        sent.push(lastSent - t0);
+        // The next event only once the server has taken in every 200 of this one: otherwise its NOTIFYs would
+        // wait in their subscriptions' chains behind this event's transactions, and the sample would measure that.
+        await untilReceived(r, (received += o.watchers));
+      }
+    };
+    const cpu0 = mainThreadCpuMs();
+    if (o.profile) await profileWhile(o.profile, run);
+    else await run();
+    const notifies = o.samples * o.watchers;
+    const perNotify = ((mainThreadCpuMs() - cpu0) * 1000) / notifies;
+    // The thread's CPU time comes in 10 ms ticks and includes its background work: meaningful over many NOTIFYs.
+    const cpuLine =
+      notifies >= 5000
+        ? `${perNotify.toFixed(1)} µs (its user + system time over the events / NOTIFYs)`
+        : `not shown (${notifies} NOTIFYs are too few for the 10 ms ticks of the thread's CPU time)`;
+    const { retransmitted } = await subs.counts();
     times.sort((a, b) => a - b);
     sent.sort((a, b) => a - b);
     return (
@@ -319,8 +246,10 @@ async function scenario(
       `  event -> last NOTIFY sent: median ${percentile(sent, 50).toFixed(2)} ms, p99 ${percentile(sent, 99).toFixed(2)} ms\n` +
       `  event -> last NOTIFY received: median ${percentile(times, 50).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms, ` +
       `max ${times.at(-1)!.toFixed(2)} ms\n` +
-      `  memory per subscription: ${(perSub / 1024).toFixed(2)} KiB (V8 heap after GC)\n` +
-      `  NOTIFY retransmissions seen (a 200 OK dropped by a full socket buffer): ${subs.retransmitted}`
+      `  server thread CPU per NOTIFY: ${cpuLine}\n` +
+      `  memory per 1,000 subscriptions: ${((perSub * 1000) / 1024 / 1024).toFixed(2)} MiB ` +
+      `(${(perSub / 1024).toFixed(2)} KiB each, V8 heap after GC)\n` +
+      `  NOTIFY retransmissions seen (a 200 OK dropped by a full socket buffer): ${retransmitted}`
     );
   } finally {
     await r.close();
@@ -338,6 +267,7 @@ async function main(): Promise<void> {
       smoke: { type: 'boolean' },
       samples: { type: 'string' },
       sockets: { type: 'string' },
+      profile: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -360,19 +290,30 @@ async function main(): Promise<void> {
   watchdog.unref();
   console.log(`BLF fan-out (node ${process.version}, UDP loopback, in-process, SQLite in memory)`);
   console.log('target: p99 from the event to the last NOTIFY on the wire < 20 ms');
+  const profDir = values.profile ? mkdtempSync(join(tmpdir(), 'zentrale-bench-blf-prof-')) : undefined;
   const a = 1000 / scale;
-  console.log(
-    await scenario(`A  ${a} watchers of one workplace`, { workplaces: 1, watchers: a, samples, sockets }),
-  );
   const b = 1000 / scale;
-  console.log(
-    await scenario(`B  ${b} workplaces x 10 watchers (${b * 10})`, {
-      workplaces: b,
-      watchers: 10,
-      samples,
-      sockets,
-    }),
-  );
+  const shapes = [
+    { key: 'A', name: `A  ${a} watchers of one workplace`, workplaces: 1, watchers: a },
+    { key: 'B', name: `B  ${b} workplaces x 10 watchers (${b * 10})`, workplaces: b, watchers: 10 },
+  ];
+  for (const sh of shapes) {
+    const profile = profDir ? join(profDir, `${sh.key}.cpuprofile`) : undefined;
+    console.log(
+      await scenario(sh.name, {
+        workplaces: sh.workplaces,
+        watchers: sh.watchers,
+        samples,
+        sockets,
+        ...(profile ? { profile } : {}),
+      }),
+    );
+    if (profile) {
+      console.log(`CPU profile of ${sh.key}'s call events: ${profile}`);
+      const root = fileURLToPath(new URL('..', import.meta.url));
+      for (const line of formatProfile(summariseProfile(profile, root, 25))) console.log(line);
+    }
+  }
 }
 
 main().catch((err: unknown) => {

@@ -601,6 +601,8 @@ interface RateStep {
   uasCpu: number | undefined;
   machineBusy: number | undefined;
   memPeakKb: number | undefined;
+  /** Resident memory when the step started, kB (for memory per 100 calls up). */
+  memStartKb: number | undefined;
   callsPeak: number | undefined;
   txPeak: number | undefined;
   leftover: Record<string, number> | undefined;
@@ -665,7 +667,8 @@ async function rateStep(ctx: Ctx, peer: Peer, rate: number, seconds: number, tag
   const { cfg } = ctx;
   const label = `${peer.name}-${++stepCounter}-${tag}-${rate}`;
   const total = Math.round(rate * seconds);
-  const c0 = peer.sample(false).cpuTicks;
+  const first = peer.sample(true);
+  const c0 = first.cpuTicks;
   const u0 = ctx.uasPid === undefined ? undefined : cpuTicks(ctx.uasPid);
   const m0 = machineTicks();
   const t0 = process.hrtime.bigint();
@@ -755,6 +758,7 @@ async function rateStep(ctx: Ctx, peer: Peer, rate: number, seconds: number, tag
     uasCpu: u0 !== undefined && u1 !== undefined ? (u1 - u0) / CLK_TCK / wall : undefined,
     machineBusy: m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : undefined,
     memPeakKb: memPeak,
+    memStartKb: first.memKb,
     callsPeak,
     txPeak,
     leftover,
@@ -1312,6 +1316,24 @@ function rateFigure(r: RateResult): string {
   return `${ge}${r.best.rate} calls/s`;
 }
 
+/** CPU time of the server per call at a step (CPU seconds per wall second over calls started per second). */
+function cpuMsPerCall(s: RateStep): number {
+  return (s.serverCpu / Math.max(1, s.rate)) * 1000;
+}
+
+/** CPU per call, and memory per 100 calls up: how much the resident set grew over the step per call in progress. */
+function perCall(s: RateStep): string {
+  const grown =
+    s.memPeakKb !== undefined && s.memStartKb !== undefined && s.callsPeak
+      ? s.memPeakKb - s.memStartKb
+      : undefined;
+  const mem =
+    grown !== undefined && s.callsPeak
+      ? `RSS growth over the step ${mb(Math.max(0, grown))} with <= ${s.callsPeak} calls up: ${(((Math.max(0, grown) / s.callsPeak) * 100) / 1024).toFixed(1)} MB per 100 calls (GC headroom included)`
+      : 'memory per 100 calls: not sampled';
+  return `CPU ${cpuMsPerCall(s).toFixed(2)} ms per call; ${mem}`;
+}
+
 function rateWhy(r: RateResult, cfg: Config): string {
   switch (r.stoppedBy) {
     case 'max-rate':
@@ -1412,6 +1434,7 @@ async function main(): Promise<void> {
       `  1. zentrale sustained calls/s (${cfg.duration} s, 0 failed calls, ${cfg.holdMs} ms calls): ${rateFigure(z)}${at}`,
     );
     console.log(`              ${rateWhy(z, cfg)}`);
+    if (z.best) console.log(`              ${perCall(z.best)}`);
   }
   if (media) {
     const b = media.best;
@@ -1434,8 +1457,15 @@ async function main(): Promise<void> {
       : '';
     console.log(`  3. kamailio as a stateful proxy, same sipp load: ${rateFigure(k)}${at}`);
     console.log(`              ${rateWhy(k, cfg)}`);
-    if (z?.best && k.best)
+    if (z?.best && k.best) {
       console.log(`     ratio zentrale/kamailio: ${(z.best.rate / k.best.rate).toFixed(2)}`);
+      // CPU per call holds up better than the rate on a shared machine (a starved process is slow, not busy).
+      const zc = cpuMsPerCall(z.best);
+      const kc = cpuMsPerCall(k.best);
+      console.log(
+        `     CPU per call at the best rates: zentrale ${zc.toFixed(2)} ms, kamailio ${kc.toFixed(2)} ms (all processes); ratio kamailio/zentrale ${(kc / zc).toFixed(2)}`,
+      );
+    }
     console.log(
       '     (a proxy does less work than a B2BUA: no media anchoring and no port allocation, one transaction per hop' +
         '\n      instead of two dialogs with two transactions each; Kamailio here challenges INVITE and REGISTER with' +

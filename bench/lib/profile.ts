@@ -95,3 +95,42 @@ function areaOf(file: string): string {
     return `node ${file.slice(5).split('/')[0] === 'internal' ? file.slice(5).split('/').slice(0, 2).join('/') : file.slice(5)}`;
   return file || '(native)';
 }
+
+/**
+ * Runs `work` under the V8 CPU profiler of this process (the same sampler as `node --cpu-prof`, but only around
+ * the part being measured, so start-up and set-up do not drown it) and writes the profile to `file`.
+ */
+export async function profileWhile<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+    }
+    return result;
+  } finally {
+    session.disconnect();
+  }
+}
+
+/** The summary as text lines: top functions and areas by self time. */
+export function formatProfile(sum: ProfileSummary, functions = 25, areas = 15): string[] {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const out = [`  ${(sum.totalMs / 1000).toFixed(2)} s sampled, ${(sum.idleMs / 1000).toFixed(2)} s idle`];
+  out.push('  self time by function (share of busy time):');
+  for (const h of sum.functions.slice(0, functions))
+    out.push(`    ${pct(h.share).padStart(6)}  ${h.ms.toFixed(0).padStart(6)} ms  ${h.name}`);
+  out.push('  self time by area:');
+  for (const h of sum.areas.slice(0, areas))
+    out.push(`    ${pct(h.share).padStart(6)}  ${h.ms.toFixed(0).padStart(6)} ms  ${h.name}`);
+  return out;
+}

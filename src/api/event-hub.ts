@@ -18,7 +18,8 @@ export interface StreamClient {
 interface Logged {
   seq: number;
   event: DomainEvent;
-  message: string;
+  /** The wire form, made on first use. */
+  message: string | undefined;
 }
 
 interface TenantStream {
@@ -81,7 +82,7 @@ export class EventHub {
     if (since === now) return [];
     const oldest = t?.log[0]?.seq;
     if (oldest === undefined || oldest > since + 1) return undefined;
-    return t!.log.filter((l) => l.seq > since && concerns(c, l.event)).map((l) => l.message);
+    return t!.log.filter((l) => l.seq > since && concerns(c, l.event)).map(messageOf);
   }
 
   #tenant(id: string): TenantStream {
@@ -96,11 +97,17 @@ export class EventHub {
   #publish(e: DomainEvent): void {
     const t = this.#tenant(e.tenantId);
     const seq = ++t.seq;
-    const message = serialize(seq, e);
-    t.log.push({ seq, event: e, message });
+    // Serialised when a client first needs it: most events of a busy PBX (every call's) concern no one connected.
+    const logged: Logged = { seq, event: e, message: undefined };
+    t.log.push(logged);
     if (t.log.length > this.#replay) t.log.splice(0, t.log.length - this.#replay);
-    for (const c of [...t.clients]) if (concerns(c, e)) c.send(message);
+    if (t.clients.size === 0) return;
+    for (const c of [...t.clients]) if (concerns(c, e)) c.send(messageOf(logged));
   }
+}
+
+function messageOf(l: Logged): string {
+  return (l.message ??= serialize(l.seq, l.event));
 }
 
 /** `{ seq, type, at, data }`: the event's fields without its tenant (the stream is the tenant's). */

@@ -16,7 +16,6 @@ import { KyselyVoicemailStore, type VoicemailStore } from './voicemail-store.js'
 import { KyselyWebAccessStore, type WebAccessStore } from './web-access-store.js';
 import type {
   BlfSubscriptionStore,
-  CallHistoryStore,
   DirectoryStore,
   PickupStore,
   ProvisioningStore,
@@ -37,7 +36,7 @@ export class KyselyStore implements Store {
   readonly directory: DirectoryStore;
   readonly registrations: RegistrationStore;
   readonly provisioning: ProvisioningStore;
-  readonly callHistory: CallHistoryStore;
+  readonly callHistory: KyselyCallHistoryStore;
   readonly trunks: TrunkStore;
   readonly pickup: PickupStore;
   readonly park: ParkStore;
@@ -64,7 +63,8 @@ export class KyselyStore implements Store {
     this.directory = new KyselyDirectoryStore(db);
     this.registrations = new KyselyRegistrationStore(db);
     this.provisioning = new KyselyProvisioningStore(db);
-    this.callHistory = new KyselyCallHistoryStore(db);
+    // Inside a database transaction nothing may be written after it ends: no rounds there.
+    this.callHistory = new KyselyCallHistoryStore(db, this.#inTransaction ? { writeMs: 0 } : {});
     this.trunks = new KyselyTrunkStore(db);
     this.pickup = new KyselyPickupStore(db);
     this.park = new KyselyParkStore(db);
@@ -88,6 +88,8 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    // Call history waiting for its round is written before the database goes.
+    if (!this.#inTransaction) await this.callHistory.flush().catch(() => undefined);
     await this.#onClose();
   }
 }

@@ -89,8 +89,13 @@ export class CallTrace implements CallTraceSink {
   readonly observe = (direction: 'in' | 'out', msg: SipMessage, flow: Flow): void => {
     const sipId = msg.headers.get('Call-ID');
     if (sipId === undefined) return;
-    const s = summarise(msg);
-    const { line, ...sip } = s;
+    const known = this.#bySip.get(sipId);
+    let p = known ? undefined : this.#pending.get(sipId);
+    // Only a new INVITE can start a call; anything else of an unclaimed Call-ID is not a call's. Decided before
+    // the message is summarised: most messages (registrations, subscriptions, NOTIFYs) are never kept.
+    if (!known && !p && !(msg.type === 'request' && msg.method === 'INVITE' && direction === 'in')) return;
+    if (p && p.entries.length >= PENDING_ENTRIES) return;
+    const { line, ...sip } = summarise(msg);
     const entry: TraceEntry = {
       at: this.#clock.now(),
       kind: 'sip',
@@ -99,20 +104,16 @@ export class CallTrace implements CallTraceSink {
       line,
       sip,
     };
-    const known = this.#bySip.get(sipId);
     if (known) {
       this.#add(known.call, { ...entry, leg: known.label });
       return;
     }
-    let p = this.#pending.get(sipId);
     if (!p) {
-      // Only a new INVITE can start a call; anything else of an unclaimed Call-ID is not a call's.
-      if (!(msg.type === 'request' && msg.method === 'INVITE' && direction === 'in')) return;
       p = { entries: [] };
       this.#pending.set(sipId, p);
       if (this.#pending.size > PENDING_MAX) this.#pending.delete(this.#pending.keys().next().value!);
     }
-    if (p.entries.length < PENDING_ENTRIES) p.entries.push(entry);
+    p.entries.push(entry);
   };
 
   callerLeg(tenantId: string, callId: string, sipCallId: string): void {

@@ -112,10 +112,19 @@ export class BlfNotifier {
         else perSub.set(sub, [c]);
       }
     }
-    // Watchers of one workplace get the same document but for its version: build it once per event.
+    // Watchers of one workplace get the same document but for its version: build it once per event. The change
+    // of a subscription that watches one changed workplace (every key of a BLF fan-out) is shared too.
     const docs = new Map<string, string>();
-    for (const [sub, changes] of perSub)
-      this.#subs.notify(sub, { changes: new Map(changes.map((c) => [c.workplace, c.dialogs])), docs });
+    const shared = new Map<PresenceChange, BlfChange>();
+    for (const [sub, changes] of perSub) {
+      const only = changes.length === 1 ? changes[0]! : undefined;
+      let change = only && shared.get(only);
+      if (!change) {
+        change = { changes: new Map(changes.map((c) => [c.workplace, c.dialogs])), docs };
+        if (only) shared.set(only, change);
+      }
+      this.#subs.notify(sub, change);
+    }
   }
 
   /** Publishes each workplace whose aggregate lamp (idle / ringing / busy) moved with this event. */

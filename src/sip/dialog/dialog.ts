@@ -45,6 +45,8 @@ export class DialogImpl implements Dialog {
   readonly flow: Flow;
   #remoteTarget: string;
   readonly #routeSet: string[];
+  /** targetAndRoutes of #remoteTarget, parsed once per target instead of per request (the route set is fixed). */
+  #route: { target: string; value: ReturnType<typeof targetAndRoutes> } | undefined;
   #localSeq: number | undefined;
   #remoteSeq: number | undefined;
   #state: DialogState = 'confirmed';
@@ -165,7 +167,7 @@ export class DialogImpl implements Dialog {
    * number, a new branch, and no transaction. Returned so retransmitted 2xx get the very same ACK again.
    */
   sendAck(inviteCSeq: number, o: RequestOptions = {}): SipRequest | undefined {
-    const t = targetAndRoutes(this.#remoteTarget, this.#routeSet);
+    const t = this.#targetAndRoutes();
     if (!t) return undefined;
     const ack = buildRequest({
       method: 'ACK',
@@ -315,8 +317,15 @@ export class DialogImpl implements Dialog {
     };
   }
 
+  #targetAndRoutes(): ReturnType<typeof targetAndRoutes> {
+    const target = this.#remoteTarget;
+    if (this.#route?.target !== target)
+      this.#route = { target, value: targetAndRoutes(target, this.#routeSet) };
+    return this.#route.value;
+  }
+
   #send(method: string, o: RequestOptions): Promise<SipResponse> {
-    const t = targetAndRoutes(this.#remoteTarget, this.#routeSet);
+    const t = this.#targetAndRoutes();
     // 12.2.1.1: the local sequence number is incremented by one for each new request (random start if empty).
     this.#localSeq = this.#localSeq === undefined ? initialCSeq() : this.#localSeq + 1;
     const cseq = this.#localSeq;

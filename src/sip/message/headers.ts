@@ -178,6 +178,11 @@ export class Headers {
     return this.#list.map(([n, v]) => [n, v]);
   }
 
+  /** Calls `fn` for every line in order, without copying the list (serialisation of every message sent). */
+  forEachLine(fn: (name: string, value: string) => void): void {
+    for (const e of this.#list) fn(e[0], e[1]);
+  }
+
   clone(): Headers {
     const h = new Headers();
     h.#list = this.#list.map((e) => [e[0], e[1], e[2]]);
@@ -189,11 +194,28 @@ export class Headers {
   }
 }
 
+/**
+ * Spelling → [canonical name, lookup key]. Every message adds and looks up the same few dozen names, so both are
+ * computed once per spelling instead of lower-casing twice per header line. Bounded: names from the wire are
+ * attacker-chosen, so past the bound the cache stops growing and the rest is computed each time.
+ */
+const NAME_CACHE = new Map<string, readonly [string, string]>();
+const NAME_CACHE_MAX = 1024;
+
+function names(name: string): readonly [string, string] {
+  const hit = NAME_CACHE.get(name);
+  if (hit) return hit;
+  const canon = canonicalHeaderName(name);
+  const pair = [canon, canon.toLowerCase()] as const;
+  if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, pair);
+  return pair;
+}
+
 function lookupKey(name: string): string {
-  return canonicalHeaderName(name).toLowerCase();
+  return names(name)[1];
 }
 
 function entry(name: string, value: string): [string, string, string] {
-  const canon = canonicalHeaderName(name);
-  return [canon, value, canon.toLowerCase()];
+  const [canon, key] = names(name);
+  return [canon, value, key];
 }

@@ -26,16 +26,21 @@ export function serializeMessage(m: SipMessage): Buffer {
   let head = startLine(m) + CRLF;
   let wroteLength = false;
   const length = `Content-Length: ${m.body.length}${CRLF}`;
-  for (const [name, value] of m.headers.entries()) {
+  m.headers.forEachLine((name, value) => {
     if (name === 'Content-Length') {
       if (!wroteLength) head += length;
       wroteLength = true;
-      continue;
+      return;
     }
     head += `${clean(name)}: ${clean(value)}${CRLF}`;
-  }
+  });
   if (!wroteLength) head += length;
   head += CRLF;
   if (m.body.length === 0) return Buffer.from(head, 'utf8');
-  return Buffer.concat([Buffer.from(head, 'utf8'), m.body]);
+  // One buffer for head and body (not two and a concatenation): this runs for every message sent.
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headBytes + m.body.length);
+  out.write(head, 0, 'utf8');
+  m.body.copy(out, headBytes);
+  return out;
 }

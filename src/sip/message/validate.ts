@@ -8,7 +8,7 @@ import type { Headers } from './headers.js';
 import { parseCSeq } from './cseq.js';
 import { parseContacts, parseNameAddr } from './name-addr.js';
 import { parseMaxForwards } from './scalar-headers.js';
-import type { SipRequest, SipResponse } from './types.js';
+import type { SipRequest, SipResponse, Via } from './types.js';
 import { isSipUri } from './types.js';
 import { parseVias } from './via.js';
 
@@ -39,11 +39,16 @@ function bad(reason: string): RequestValidation {
 }
 
 /** Checks shared by requests and responses; returns the reason text of the first failure. */
-function checkCommon(h: Headers, method?: string): string | undefined {
+function checkCommon(h: Headers, method?: string, vias?: Via[]): string | undefined {
   // RFC 3261 7.3.1: a header that is not a comma-separated list appears at most once (RFC 4475 multi01).
   for (const name of SINGLE_VALUED) if (h.count(name) > 1) return `Multiple ${name} Headers`;
   // RFC 3261 20.42, 25.1: every Via value must parse (RFC 4475 badinv01: empty params).
-  for (const line of h.getAll('Via')) if (!parseVias(line)) return 'Malformed Via';
+  // The parsed values go to `vias` when asked for, so a response's Vias are parsed once here, not twice.
+  for (const line of h.getAll('Via')) {
+    const parsed = parseVias(line);
+    if (!parsed) return 'Malformed Via';
+    if (vias) for (const v of parsed) vias.push(v);
+  }
   // RFC 3261 20.20, 20.39: From and To are one name-addr/addr-spec each (RFC 4475 quotbal, baddn, badaspec).
   const from = h.get('From');
   if (from !== undefined && !parseNameAddr(from)) return 'Malformed From';
@@ -108,9 +113,9 @@ export function validateResponse(res: SipResponse, opts?: ResponseValidationOpti
     return drop('Invalid Status-Code');
   // RFC 3261 8.1.1: the headers a response must carry to be matched to a transaction.
   for (const name of REQUIRED) if (!h.has(name)) return drop(`Missing ${name} Header`);
-  const common = checkCommon(h);
+  const vias: Via[] = [];
+  const common = checkCommon(h, undefined, vias);
   if (common) return drop(common);
-  const vias = h.getAll('Via').flatMap((line) => parseVias(line) ?? []);
   if ((opts?.role ?? 'uac') === 'uac') {
     // RFC 3261 8.1.3.3: more than one Via value in a response to a UAC -> discard.
     if (vias.length > 1) return drop('More Than One Via');

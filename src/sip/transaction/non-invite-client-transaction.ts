@@ -11,6 +11,9 @@ const TRANSITIONS: TransitionTable = {
   [S.Completed]: [S.Terminated],
 };
 
+/** What a transaction calls after its final outcome went to the TU: nothing more. */
+const SETTLED: ClientTransactionHandlers = { onResponse: () => undefined };
+
 /** Non-INVITE client transaction (RFC 3261 section 17.1.2). */
 export class NonInviteClientTransaction implements ClientTransaction {
   readonly request: SipRequest;
@@ -18,7 +21,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
   readonly key: string;
   #state: S = S.Trying;
   readonly #ctx: TransactionContext;
-  readonly #handlers: ClientTransactionHandlers;
+  /** Dropped once the TU has its outcome: a completed transaction lives on for Timer K without the TU's closures. */
+  #handlers: ClientTransactionHandlers;
   readonly #timers: TimerSet<'E' | 'F' | 'K'>;
   #intervalE: number;
 
@@ -60,7 +64,9 @@ export class NonInviteClientTransaction implements ClientTransaction {
       return;
     }
     this.#transition(S.Completed);
-    this.#ctx.callOut(() => this.#handlers.onResponse(res));
+    const h = this.#handlers;
+    this.#handlers = SETTLED;
+    this.#ctx.callOut(() => h.onResponse(res));
   }
 
   /** Ends the transaction without telling the TU (layer shutdown). */
@@ -107,6 +113,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     // 'Terminated' state."
     this.#transition(S.Terminated);
     const h = this.#handlers;
+    this.#handlers = SETTLED;
     if (h.onTimeout) this.#ctx.callOut(() => h.onTimeout?.());
   }
 

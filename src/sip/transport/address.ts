@@ -64,6 +64,8 @@ export function canonicalAddress(address: string): string {
 /** The address a socket reports, with IPv4-mapped IPv6 turned into plain IPv4 (RFC 4291 section 2.5.5.2). */
 export function normalizeSocketAddress(address: string | undefined): string {
   if (!address) return '';
+  // A dotted quad (every datagram of an IPv4 socket) is already canonical: no IPv6 parse per datagram.
+  if (!address.includes(':')) return address;
   const h = ipv6Hextets(address);
   return (h && mappedIPv4(h)) ?? address;
 }
@@ -85,6 +87,20 @@ function ipv4Octets(address: string): number[] | undefined {
  */
 export function forbiddenDestination(address: string, port: number): string | undefined {
   if (!isValidPort(port)) return 'invalid port';
+  // Asked for every message sent; a NOTIFY fan-out asks about the same few addresses a thousand times.
+  const cached = VERDICTS.get(address);
+  if (cached !== undefined) return cached === '' ? undefined : cached;
+  const why = addressVerdict(address);
+  if (VERDICTS.size >= VERDICTS_MAX) VERDICTS.clear();
+  VERDICTS.set(address, why ?? '');
+  return why;
+}
+
+/** Address → forbiddenDestination's verdict ('' when allowed); bounded, cleared when full. */
+const VERDICTS = new Map<string, string>();
+const VERDICTS_MAX = 4096;
+
+function addressVerdict(address: string): string | undefined {
   const a = stripBrackets(address);
   const v4 = ipv4Octets(a) ?? ipv4Octets(mappedIPv4(ipv6Hextets(a) ?? []) ?? '');
   if (v4) {

@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { addressFamily, forbiddenDestination, normalizeSocketAddress } from './address.js';
 import { errorFields, type ListenerContext } from './listener-context.js';
 import type { ListenSpec } from './listen-spec.js';
@@ -7,6 +9,23 @@ import type { Endpoint } from './types.js';
 
 /** Requested socket receive buffer (bytes). */
 const UDP_RECV_BUFFER = 4 * 1024 * 1024;
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * node:dgram resolves the destination of every send through `lookup`; the default (dns.lookup) answers even an IP
+ * literal on the next tick, so each datagram waited for a deferred call (a NOTIFY fan-out sends a thousand in one
+ * go). Literals — every address a flow carries — are answered at once, so the datagram leaves within send();
+ * anything else still goes to dns.lookup.
+ */
+function literalLookup(address: string, family: number | LookupOneOptions, cb: LookupCallback): void {
+  const v = isIP(address);
+  if (v !== 0) {
+    cb(null, address, v);
+    return;
+  }
+  dnsLookup(address, typeof family === 'number' ? { family } : family, cb);
+}
+
 /** True for datagrams made only of CR/LF: the CRLF keep-alives some UAs send over UDP carry no message. */
 function isLineEndsOnly(b: Buffer): boolean {
   for (const x of b) if (x !== 0x0d && x !== 0x0a) return false;
@@ -38,7 +57,11 @@ export class UdpListener {
 
   listen(): Promise<void> {
     // ipv6Only: so "udp:0.0.0.0:5060" and "udp:[::]:5060" can both be configured side by side.
-    const socket = createSocket(this.family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+    const socket = createSocket(
+      this.family === 6
+        ? { type: 'udp6', ipv6Only: true, lookup: literalLookup }
+        : { type: 'udp4', lookup: literalLookup },
+    );
     return new Promise<void>((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
@@ -106,16 +129,15 @@ export class UdpListener {
     }
   }
 
-  /** Sends one datagram; errors arrive asynchronously and are logged. The caller has vetted the address. */
+  /**
+   * Sends one datagram. The caller has vetted the address. No callback per datagram: node:dgram then reports a
+   * failed send as the socket's 'error' event, which listen() counts and logs — a closure and a deferred call
+   * less for every message, which a NOTIFY fan-out sends a thousand of at once.
+   */
   send(bytes: Buffer, remote: Endpoint): boolean {
     const socket = this.#socket;
     if (!socket) return false;
-    socket.send(bytes, remote.port, remote.address, (err) => {
-      if (err) {
-        this.#ctx.stats.socketErrors++;
-        this.#ctx.log('warn', 'udp send failed', { remote, ...errorFields(err) });
-      }
-    });
+    socket.send(bytes, remote.port, remote.address);
     this.#ctx.stats.sent++;
     return true;
   }
