@@ -40,7 +40,7 @@ export class KyselyCallHistoryStore implements CallHistoryStore {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ record, settle: (err) => (err === undefined ? resolve() : reject(err)) });
       if (this.#writeMs <= 0 || this.#queue.length >= ROWS_PER_INSERT) void this.flush();
-      else this.#timer ??= setTimeout(() => void this.flush(), this.#writeMs).unref();
+      else this.#timer ??= setTimeout(() => void this.flush(), this.#writeMs);
     });
   }
 
@@ -58,17 +58,23 @@ export class KyselyCallHistoryStore implements CallHistoryStore {
     for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
       const part = batch.slice(i, i + ROWS_PER_INSERT);
       try {
-        // Idempotent by id, so a writer may retry after a timeout without doubling the call in the journal.
-        await this.#db
-          .insertInto('call_history')
-          .values(part.map((q) => fromCallHistory(q.record)))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
+        await this.#insert(part);
         for (const q of part) q.settle();
       } catch (err) {
-        for (const q of part) q.settle(err ?? new Error('call history write failed'));
+        // One bad record (say, of a tenant removed meanwhile) must not lose its round: write them one by one.
+        if (part.length > 1) for (const q of part) await this.#write([q]);
+        else part[0]?.settle(err ?? new Error('call history write failed'));
       }
     }
+  }
+
+  async #insert(part: Queued[]): Promise<void> {
+    // Idempotent by id, so a writer may retry after a timeout without doubling the call in the journal.
+    await this.#db
+      .insertInto('call_history')
+      .values(part.map((q) => fromCallHistory(q.record)))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   }
 
   async list(tenantId: string, opts: CallHistoryListOptions = {}): Promise<CallHistoryRecord[]> {
