@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseNameAddr, isSipUri } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
+import { DEFAULT_SESSION_TIMER } from '../../sip/ua/session-timer.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { TenantPlan } from '../directory/directory.js';
@@ -13,6 +14,7 @@ import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers }
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
+import { refuseBriefSession } from './session-refresh.js';
 import { Call } from './call.js';
 import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
 import { answerQueued, type QueuedCall } from './queue.js';
@@ -51,6 +53,7 @@ export class CallEngine {
     this.#o = {
       ringTimeoutMs: 30_000,
       mediaTimeoutMs: 60_000,
+      sessionTimer: DEFAULT_SESSION_TIMER,
       ...opts,
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
@@ -474,6 +477,7 @@ export class CallEngine {
       incoming.reject(488, { reason: 'Not Acceptable Here' });
       return;
     }
+    if (refuseBriefSession(incoming, this.#o.sessionTimer)) return onEnd?.();
     const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
     this.#o.trace?.note(
       call.id,

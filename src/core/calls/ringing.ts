@@ -11,6 +11,7 @@ import { earlyAnswer, offerOn, pointAtOffer, relayOffer } from './leg-media.js';
 import type { RingFailure, RingPhase, RingPlan, RingStep, RingTarget } from './ring-plan.js';
 import { sdpBody } from './sip-helpers.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
+import { noteAnswer, timerRequestHeaders } from './session-refresh.js';
 import type { HangupReason } from './call-core.js';
 
 /** Whom the call is for and how it got here, as the events of the current phase carry it. */
@@ -120,6 +121,7 @@ export class Ringing {
       if (step.kind === 'service') return h.divert(step);
       const r = await this.#phase(step.phase);
       if (!h.isRinging() || r.kind === 'cancelled') return;
+      if (r.kind === 'answered') noteAnswer(r.dialog, r.response, h.deps.sessionTimer);
       if (r.kind === 'answered')
         return h.answer(r.branch, r.response.body.toString('utf8'), r.dialog, r.party);
       const { failure, status } = r;
@@ -293,6 +295,7 @@ export class Ringing {
       headers: [
         ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
         ...(t.headers ?? []),
+        ...timerRequestHeaders(o.sessionTimer),
       ],
     });
     const sipCallId = invite.request.headers.get('Call-ID');
