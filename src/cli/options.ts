@@ -174,7 +174,9 @@ export function parseServeOptions(
   const sessionMinSe = int('session-min-se', SERVE_DEFAULTS.sessionMinSe, 1, 86_400);
   const sessionExpires = int('session-expires', SERVE_DEFAULTS.sessionExpires, 0, 86_400);
   if (sessionExpires !== 0 && sessionExpires < sessionMinSe)
-    throw new UsageError(`--session-expires: expected 0 (off) or at least --session-min-se (${sessionMinSe})`);
+    throw new UsageError(
+      `--session-expires: expected 0 (off) or at least --session-min-se (${sessionMinSe})`,
+    );
   return {
     sessionExpiresSeconds: sessionExpires,
     sessionMinSeSeconds: sessionMinSe,

@@ -73,14 +73,22 @@ export function watchSession(core: CallCore, leg: Leg): SessionWatch {
   const cfg = core.deps.sessionTimer;
   const expired = (): void => {
     if (!leg.active || !core.isAnswered()) return;
-    core.log.info({ event: 'call.session-expired', side: leg.party.number }, 'session not refreshed, ending call');
+    core.log.info(
+      { event: 'call.session-expired', side: leg.party.number },
+      'session not refreshed, ending call',
+    );
     void core.hangup('completed');
   };
   let timer = timers.get(leg.dialog);
   const terms = negotiated.get(leg.dialog);
   if (timer) timer.onExpired(expired);
   else if (terms) {
-    const t = new SessionTimer({ clock: core.deps.clock, terms, refresh: () => sendRefresh(core, leg), expired });
+    const t = new SessionTimer({
+      clock: core.deps.clock,
+      terms,
+      refresh: () => sendRefresh(core, leg),
+      expired,
+    });
     timers.set(leg.dialog, t);
     negotiated.delete(leg.dialog);
     leg.dialog.onTerminated(() => t.stop());

@@ -46,12 +46,24 @@ describe('session timer negotiation (RFC 4028)', () => {
   });
 
   it('UAS: an interval below our Min-SE is refused with 422 and our Min-SE', () => {
-    const d = uasNegotiate(msg([['Session-Expires', '60'], ['Supported', 'timer']]), cfg);
+    const d = uasNegotiate(
+      msg([
+        ['Session-Expires', '60'],
+        ['Supported', 'timer'],
+      ]),
+      cfg,
+    );
     assert.deepEqual(d, { kind: 'reject', minSe: 90 });
   });
 
   it('UAS: a phone that supports timer and names no refresher refreshes itself; the interval is the smaller', () => {
-    const d = uasNegotiate(msg([['Session-Expires', '600'], ['Supported', 'timer, 100rel']]), cfg);
+    const d = uasNegotiate(
+      msg([
+        ['Session-Expires', '600'],
+        ['Supported', 'timer, 100rel'],
+      ]),
+      cfg,
+    );
     assert.equal(d.kind, 'timer');
     if (d.kind !== 'timer') return;
     assert.deepEqual(d.headers, [
@@ -62,11 +74,21 @@ describe('session timer negotiation (RFC 4028)', () => {
   });
 
   it('UAS: a longer interval than ours is cut to ours, never below the request Min-SE', () => {
-    const d = uasNegotiate(msg([['Session-Expires', '7200;refresher=uas'], ['Supported', 'timer']]), cfg);
+    const d = uasNegotiate(
+      msg([
+        ['Session-Expires', '7200;refresher=uas'],
+        ['Supported', 'timer'],
+      ]),
+      cfg,
+    );
     assert.ok(d.kind === 'timer');
     assert.deepEqual(d.terms, { interval: 1800, refresher: 'local', peerAllowsUpdate: false });
     const floor = uasNegotiate(
-      msg([['Session-Expires', '7200'], ['Min-SE', '3600'], ['Supported', 'timer']]),
+      msg([
+        ['Session-Expires', '7200'],
+        ['Min-SE', '3600'],
+        ['Supported', 'timer'],
+      ]),
       cfg,
     );
     assert.ok(floor.kind === 'timer' && floor.terms.interval === 3600);
@@ -190,5 +212,20 @@ describe('SessionTimer', () => {
     clock.advance(500_000);
     assert.equal(expired, 0);
     assert.equal(t.state, 'stopped');
+  });
+});
+
+describe('SessionTimer terms', () => {
+  it('a refresh without Allow keeps the peer UPDATE support learnt at setup', () => {
+    const clock = new FakeClock();
+    const t = new SessionTimer({
+      clock,
+      terms: { interval: 90, refresher: 'local', peerAllowsUpdate: true },
+      refresh: async () => true,
+      expired: () => undefined,
+    });
+    t.refreshed({ interval: 120, refresher: 'local', peerAllowsUpdate: false });
+    assert.deepEqual(t.terms, { interval: 120, refresher: 'local', peerAllowsUpdate: true });
+    t.stop();
   });
 });

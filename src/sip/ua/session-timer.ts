@@ -191,10 +191,14 @@ export class SessionTimer {
     this.#expired = cb;
   }
 
-  /** A refresh from the peer was accepted (2xx to its re-INVITE or UPDATE): the interval starts again. */
+  /**
+   * A refresh was accepted (2xx to a re-INVITE or UPDATE): the interval starts again, with the terms it set. A
+   * refresh's messages need not repeat Allow, so the peer's UPDATE support learnt once is kept.
+   */
   refreshed(terms?: SessionTerms): void {
     if (this.#m.is('expired', 'stopped')) return;
-    if (terms) this.#terms = terms;
+    if (terms)
+      this.#terms = { ...terms, peerAllowsUpdate: terms.peerAllowsUpdate || this.#terms.peerAllowsUpdate };
     this.#arm();
   }
 
