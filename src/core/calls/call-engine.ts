@@ -9,6 +9,7 @@ import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route } from '../routing/index.js';
 import { admitExternal } from './external-admission.js';
+import { originOf } from './external-targets.js';
 import type { InboundRoute } from './external-routes.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
@@ -64,6 +65,7 @@ export class CallEngine {
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,
       external: this.#o.external,
+      externalPolicy: this.#o.externalPolicy,
       devicesOf: async (tenantId, extension) =>
         this.#devicesOf(await this.#o.directory.plan(tenantId), tenantId, extension),
     });
@@ -217,7 +219,14 @@ export class CallEngine {
     }
     const calleeWp = plan.workplace(route.extension)!;
     const callee: Party = { workplace: calleeWp.extension, number: calleeWp.extension, name: calleeWp.name };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    const ringPlan = await this.#plans.plan({
+      tenant,
+      caller,
+      callee,
+      origin: 'internal',
+      diversions: [],
+      sip: originOf(incoming),
+    });
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -369,7 +378,14 @@ export class CallEngine {
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
     const caller: Party = { number: route.callerNumber };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'external', diversions: [] });
+    const ringPlan = await this.#plans.plan({
+      tenant,
+      caller,
+      callee,
+      origin: 'external',
+      diversions: [],
+      sip: originOf(incoming),
+    });
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -569,7 +585,14 @@ export class CallEngine {
       return;
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    const ringPlan = await this.#plans.plan({
+      tenant,
+      caller,
+      callee,
+      origin: 'internal',
+      diversions: [],
+      sip: originOf(incoming),
+    });
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 }

@@ -441,6 +441,7 @@ export class Call implements HandOverSource {
     for (const cb of this.#ending.splice(0)) cb(final);
     this.#ring.cancel();
     this.#ring.closeEarly();
+    this.#ring.releaseTargets();
     this.#transfers.stop();
     this.#holds.stopAll();
     this.#bridge?.close();

@@ -54,6 +54,7 @@ export interface RingHost {
  */
 export class Ringing {
   readonly #h: RingHost;
+  readonly #releases: Array<() => void> = [];
   #callerEp: MediaEndpoint | undefined;
   /** No SDP in the caller's INVITE (RFC 3261 section 13.2.1): devices get our offer, the caller answers in the ACK. */
   #lateOffer = false;
@@ -98,6 +99,21 @@ export class Ringing {
     this.#fork?.cancel(reason);
   }
 
+  /** The call is over: the toll-fraud slots its external targets held are given back (targets.ts). */
+  releaseTargets(): void {
+    for (const r of this.#releases.splice(0)) r();
+  }
+
+  /** Keeps the releases of a step's admitted external targets until the call ends, rung or not. */
+  #keep<S extends RingStep | undefined>(step: S): S {
+    if (step?.kind === 'ring')
+      for (const t of step.phase.ring.flatMap((r) => r.targets))
+        if (t.release) this.#releases.push(t.release);
+    // The call ended while its plan was asked: nothing will ring these targets.
+    if (!this.#h.isRinging()) this.releaseTargets();
+    return step;
+  }
+
   /** The caller's early-media pairing ends (the call ends, or it is answered and bridged anew). */
   closeEarly(): void {
     this.#earlyBridge?.close();
@@ -111,7 +127,7 @@ export class Ringing {
     this.#callerOffer = offer;
     let step: RingStep | undefined;
     try {
-      step = await plan.first();
+      step = this.#keep(await plan.first());
     } catch (err) {
       h.log.error({ event: 'call.error', err: String(err) }, 'ring plan failed');
       return h.finish(503, 'failed');
@@ -127,7 +143,7 @@ export class Ringing {
       const { failure, status } = r;
       let next: RingStep | undefined;
       try {
-        next = await plan.next(failure, status);
+        next = this.#keep(await plan.next(failure, status));
       } catch (err) {
         h.log.error({ event: 'call.error', err: String(err) }, 'ring plan failed');
         next = undefined;

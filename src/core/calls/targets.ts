@@ -25,6 +25,11 @@ export interface Target {
   e164?: string;
   /** Answers a digest challenge to the INVITE with these (a carrier's account). */
   credentials?: { username: string; password: string };
+  /**
+   * An external target admitted by the toll-fraud limits holds a concurrency slot: this gives it back, once the
+   * call that rang it ended (Ringing.releaseTargets) or it was never rung. Idempotent.
+   */
+  release?: () => void;
 }
 
 /** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
