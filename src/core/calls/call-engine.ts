@@ -9,7 +9,7 @@ import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route } from '../routing/index.js';
 import { admitExternal } from './external-admission.js';
-import { originOf } from './external-targets.js';
+import { planRequest } from './external-targets.js';
 import type { InboundRoute } from './external-routes.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
@@ -219,14 +219,7 @@ export class CallEngine {
     }
     const calleeWp = plan.workplace(route.extension)!;
     const callee: Party = { workplace: calleeWp.extension, number: calleeWp.extension, name: calleeWp.name };
-    const ringPlan = await this.#plans.plan({
-      tenant,
-      caller,
-      callee,
-      origin: 'internal',
-      diversions: [],
-      sip: originOf(incoming),
-    });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'internal', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -378,14 +371,7 @@ export class CallEngine {
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
     const caller: Party = { number: route.callerNumber };
-    const ringPlan = await this.#plans.plan({
-      tenant,
-      caller,
-      callee,
-      origin: 'external',
-      diversions: [],
-      sip: originOf(incoming),
-    });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'external', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -585,14 +571,7 @@ export class CallEngine {
       return;
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
-    const ringPlan = await this.#plans.plan({
-      tenant,
-      caller,
-      callee,
-      origin: 'internal',
-      diversions: [],
-      sip: originOf(incoming),
-    });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'internal', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 }

@@ -1,4 +1,7 @@
 import type { IncomingInvite } from '../../sip/ua/index.js';
+import type { TenantRecord } from '../../store/types.js';
+import type { Party } from '../events/types.js';
+import type { TerminatingRequest } from './ring-plan.js';
 import type { ExternalCallPolicy, ExternalRoutes } from './external-routes.js';
 import { trunkTarget, type Target } from './targets.js';
 
@@ -12,6 +15,17 @@ export interface ExternalOrigin {
 /** The origin of the external calls a caller's INVITE may lead to (a forward of the workplace it rings). */
 export function originOf(incoming: IncomingInvite): ExternalOrigin {
   return { source: incoming.flow.remote.address, callId: incoming.request.headers.get('Call-ID') ?? '' };
+}
+
+/** The ring-plan request of a new call from `incoming` (its origin named if an outside target is refused). */
+export function planRequest(
+  tenant: TenantRecord,
+  caller: Party,
+  callee: Party,
+  origin: 'internal' | 'external',
+  incoming: IncomingInvite,
+): TerminatingRequest {
+  return { tenant, caller, callee, origin, diversions: [], sip: originOf(incoming) };
 }
 
 export type AdmittedTarget =
