@@ -40,6 +40,10 @@ export interface ServeOptions {
   serverHeader: string | undefined;
   /** Seconds without RTP in either direction (outside hold) that end an answered call; 0: never. */
   mediaTimeoutSeconds: number;
+  /** Session-timer interval (RFC 4028) asked for and accepted at most, seconds; 0: no session timers. */
+  sessionExpiresSeconds: number;
+  /** The smallest session interval accepted (Min-SE); RFC 4028 section 4 requires 90 or more. */
+  sessionMinSeSeconds: number;
 }
 
 export const SERVE_DEFAULTS = {
@@ -65,6 +69,8 @@ export const SERVE_DEFAULTS = {
   sipRate: '200',
   floodThreshold: '1000',
   mediaTimeout: '60',
+  sessionExpires: '1800',
+  sessionMinSe: '90',
 } as const;
 
 /** flag name -> environment variable */
@@ -94,6 +100,8 @@ const ENV: Record<string, string> = {
   'flood-threshold': 'ZENTRALE_FLOOD_THRESHOLD',
   'server-header': 'ZENTRALE_SERVER_HEADER',
   'media-timeout': 'ZENTRALE_MEDIA_TIMEOUT',
+  'session-expires': 'ZENTRALE_SESSION_EXPIRES',
+  'session-min-se': 'ZENTRALE_SESSION_MIN_SE',
 };
 
 export class UsageError extends Error {}
@@ -162,7 +170,16 @@ export function parseServeOptions(
     throw new UsageError(
       `--smtp: expected smtp://[user:password@]host[:port] or smtps://..., got "${smtp.replace(/\/\/[^@/]*@/, '//***@')}"`,
     );
+  // Below 90 s breaks RFC 4028 section 4; the lower bound of 1 exists so tests can run sessions of seconds.
+  const sessionMinSe = int('session-min-se', SERVE_DEFAULTS.sessionMinSe, 1, 86_400);
+  const sessionExpires = int('session-expires', SERVE_DEFAULTS.sessionExpires, 0, 86_400);
+  if (sessionExpires !== 0 && sessionExpires < sessionMinSe)
+    throw new UsageError(
+      `--session-expires: expected 0 (off) or at least --session-min-se (${sessionMinSe})`,
+    );
   return {
+    sessionExpiresSeconds: sessionExpires,
+    sessionMinSeSeconds: sessionMinSe,
     smtp,
     rtpPortMin: rtpMin,
     rtpPortMax: rtpMax,

@@ -278,6 +278,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       ringTimeoutMs: o.ringTimeoutSeconds * 1000,
       trace,
       mediaTimeoutMs: o.mediaTimeoutSeconds * 1000,
+      sessionTimer: { expires: o.sessionExpiresSeconds, minSe: o.sessionMinSeSeconds },
     });
     service.setInviteHandler(calls);
     // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.

@@ -7,7 +7,7 @@ import type { Registrar } from './registrar/registrar.js';
 import type { RequestAuthenticator } from './security/request-authenticator.js';
 
 /** Methods this server implements. */
-export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PRACK';
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, SUBSCRIBE, NOTIFY, PRACK, UPDATE';
 
 /** Where authenticated INVITEs go (the call engine); it answers through the transaction itself. */
 export interface InviteHandler {
@@ -26,8 +26,8 @@ export interface SubscribeHandler {
   handleSubscribe(tx: ServerTransaction, tenant: TenantRecord, device: DeviceRecord): Promise<void>;
 }
 
-/** Option tags we support (for Require checks, RFC 3261 8.2.2.3): reliable provisional responses (RFC 3262). */
-const SUPPORTED = new Set<string>(['100rel']);
+/** Option tags we support (for Require checks, RFC 3261 8.2.2.3): reliable provisionals (RFC 3262), session timers (RFC 4028). */
+const SUPPORTED = new Set<string>(['100rel', 'timer']);
 
 /**
  * The transaction user of the PBX: the first stop for every new request. Dispatches by method, after the checks

@@ -177,6 +177,7 @@ class ControlOperations {
       plan,
       workplace: a.workplace,
       dialled: o.to,
+      admit: { source: '', callId: '' },
     });
     if ('error' in dest) return dest;
     // The callee's own ring plan (forwarding, do not disturb, an executive's filter), as for a dialled call.
@@ -191,7 +192,10 @@ class ControlOperations {
           })
         : ringOnce(dest.party, dest.targets);
     const device = await this.#ring(tenant, target, me, dest.party);
-    if ('error' in device) return device;
+    if ('error' in device) {
+      for (const t of dest.targets) t.release?.();
+      return device;
+    }
     const callId = clickToDial(this.#host.deps, this.#host.create(forParty ? { for: forParty } : {}), {
       tenant,
       caller,

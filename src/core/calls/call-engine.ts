@@ -2,17 +2,20 @@ import { randomBytes } from 'node:crypto';
 import { parseNameAddr, isSipUri } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
+import { DEFAULT_SESSION_TIMER } from '../../sip/ua/session-timer.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { TenantPlan } from '../directory/directory.js';
 import type { Party } from '../events/types.js';
 import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route } from '../routing/index.js';
 import { admitExternal } from './external-admission.js';
+import { planRequest } from './external-targets.js';
 import type { InboundRoute } from './external-routes.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
+import { refuseBriefSession } from './session-refresh.js';
 import { Call } from './call.js';
 import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
 import { answerQueued, type QueuedCall } from './queue.js';
@@ -51,6 +54,7 @@ export class CallEngine {
     this.#o = {
       ringTimeoutMs: 30_000,
       mediaTimeoutMs: 60_000,
+      sessionTimer: DEFAULT_SESSION_TIMER,
       ...opts,
       features: opts.features ?? new FeatureCodeRegistry(),
       external: opts.external,
@@ -61,6 +65,7 @@ export class CallEngine {
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,
       external: this.#o.external,
+      externalPolicy: this.#o.externalPolicy,
       devicesOf: async (tenantId, extension) =>
         this.#devicesOf(await this.#o.directory.plan(tenantId), tenantId, extension),
     });
@@ -214,7 +219,7 @@ export class CallEngine {
     }
     const calleeWp = plan.workplace(route.extension)!;
     const callee: Party = { workplace: calleeWp.extension, number: calleeWp.extension, name: calleeWp.name };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'internal', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -366,7 +371,7 @@ export class CallEngine {
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
     const caller: Party = { number: route.callerNumber };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'external', diversions: [] });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'external', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 
@@ -474,6 +479,7 @@ export class CallEngine {
       incoming.reject(488, { reason: 'Not Acceptable Here' });
       return;
     }
+    if (refuseBriefSession(incoming, this.#o.sessionTimer)) return onEnd?.();
     const call = this.#newCall({ id: randomBytes(8).toString('hex'), tenant, caller, callee, incoming, log });
     this.#o.trace?.note(
       call.id,
@@ -565,7 +571,7 @@ export class CallEngine {
       return;
     }
     const callee: Party = { workplace: wp.extension, number: wp.extension, name: wp.name };
-    const ringPlan = await this.#plans.plan({ tenant, caller, callee, origin: 'internal', diversions: [] });
+    const ringPlan = await this.#plans.plan(planRequest(tenant, caller, callee, 'internal', incoming));
     await this.#start(incoming, tenant, caller, callee, ringPlan, log);
   }
 }

@@ -15,6 +15,7 @@ import { answerForCaller, applyAnswer } from './leg-media.js';
 import { type PickupKind, type PickupLeg, earlyPickupLeg, namesBranch } from './pickup.js';
 import { COMPLETED_ELSEWHERE, okFor, responseFor, sdpBody } from './sip-helpers.js';
 import { matchOrEnd } from './renegotiate.js';
+import { acceptWithTimer, answerUpdate, watchSession } from './session-refresh.js';
 import { replaceLeg, takeRinging } from './takeover.js';
 import type { RingPlan, RingStep } from './ring-plan.js';
 import { Ringing } from './ringing.js';
@@ -230,7 +231,7 @@ export class Call implements HandOverSource {
     this.#emit('call.answered', winner.target.device);
     let callerDialog: Dialog;
     try {
-      callerDialog = await this.#incoming.accept(sdpBody(callerAnswer));
+      callerDialog = await acceptWithTimer(this.#incoming, this.#o.sessionTimer, sdpBody(callerAnswer));
     } catch {
       // The caller never ACKed our 2xx: the UA core has sent its BYE; end the callee side too.
       void calleeDialog.bye();
@@ -294,9 +295,12 @@ export class Call implements HandOverSource {
       this.#log.info({ event: 'call.no-answer-in-ack', side: leg.party.number }, 'no SDP answer in the ACK');
       void this.hangup('completed');
     });
-    leg.dialog.onRequest((tx) => {
+    const session = watchSession(this.#core, leg);
+    leg.dialog.onRequest((request) => {
+      const tx = session.incoming(request);
       const m = tx.request.method;
       if (m === 'BYE') tx.respond(okFor(tx.request));
+      else if (m === 'UPDATE') answerUpdate(tx);
       else if (m === 'INVITE' && tx.request.body.length === 0) this.#holds.offerInOk(tx, leg);
       else if (m === 'INVITE')
         this.#holds.onReinvite(tx, leg, this.#legs && this.#other(leg), (type) =>
@@ -444,6 +448,7 @@ export class Call implements HandOverSource {
     for (const cb of this.#ending.splice(0)) cb(final);
     this.#ring.cancel();
     this.#ring.closeEarly();
+    this.#ring.releaseTargets();
     this.#transfers.stop();
     this.#holds.stopAll();
     this.#bridge?.close();

@@ -4,6 +4,7 @@ import type { Party } from '../events/types.js';
 import { resolveDialString } from '../routing/index.js';
 import type { Call } from './call.js';
 import type { Actor, CallView, ControlError } from './call-control-types.js';
+import { admittedTrunkTarget, type ExternalOrigin } from './external-targets.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { Leg } from './leg.js';
 import { deviceTarget, trunkTarget, type Target } from './targets.js';
@@ -44,11 +45,15 @@ export async function actorContext(
   return { tenant, plan, target: deviceTarget(binding), me };
 }
 
-/** A dial string by the tenant's dial plan: a workplace's devices, or an external number through a trunk. */
+/**
+ * A dial string by the tenant's dial plan: a workplace's devices, or an external number through a trunk. With
+ * `admit`, an external number is a new call of `workplace` (click-to-dial) and passes its toll-fraud limits
+ * (external-targets.ts); the target then holds a concurrency slot its `release` gives back.
+ */
 export async function destination(
   deps: EngineDeps,
   devicesOf: (plan: TenantPlan, tenantId: string, extension: string) => Target[],
-  x: { tenant: TenantRecord; plan: TenantPlan; workplace: string; dialled: string },
+  x: { tenant: TenantRecord; plan: TenantPlan; workplace: string; dialled: string; admit?: ExternalOrigin },
 ): Promise<TransferDestination | Failure> {
   const { tenant, plan, workplace, dialled } = x;
   const externalPrefix = await deps.external?.externalPrefix?.(tenant.id);
@@ -64,6 +69,18 @@ export async function destination(
       party: { workplace: wp.extension, number: wp.extension, name: wp.name },
       targets: devicesOf(plan, tenant.id, wp.extension),
     };
+  }
+  if (route.kind === 'external' && x.admit) {
+    const a = await admittedTrunkTarget(deps, {
+      tenantId: tenant.id,
+      workplace,
+      number: route.number,
+      origin: x.admit,
+    });
+    if (!a.ok && a.reason === 'refused')
+      return fail('not-allowed', `${route.number}: refused by the toll-fraud limits (${a.detail})`);
+    if (!a.ok) return fail('not-allowed', `no trunk for ${route.number}`);
+    return { party: { number: route.number }, targets: [a.target] };
   }
   if (route.kind === 'external') {
     const trunk = await deps.external?.outbound(tenant.id, workplace, route.number);

@@ -1,5 +1,6 @@
 import type { MediaEngine } from '../../media/index.js';
 import type { UserAgentCore } from '../../sip/ua/index.js';
+import type { SessionTimerConfig } from '../../sip/ua/session-timer.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import type { Directory } from '../directory/directory.js';
@@ -31,6 +32,8 @@ export interface CallEngineOptions {
   trace?: CallTraceSink;
   /** No RTP from a side of an answered call for this long ends the call (0: never). */
   mediaTimeoutMs?: number;
+  /** Session timers (RFC 4028) on every leg: the interval asked for and the smallest accepted (docs/sip.md). */
+  sessionTimer?: SessionTimerConfig;
 }
 
 /** The options with their defaults filled in: what every call of the engine shares. */

@@ -237,6 +237,9 @@ async function runPlan(
       if (offering()) await q.core.hangup('unavailable');
     },
   });
-  q.onEnding(() => ring.cancel());
+  q.onEnding(() => {
+    ring.cancel();
+    ring.releaseTargets();
+  });
   await ring.run('', x.plan);
 }

@@ -31,6 +31,8 @@ export interface ReofferOptions {
   clock?: Clock;
   /** The retry delay's randomness, uniform in [0, 1) (tests fix it); default from node:crypto. */
   random?: () => number;
+  /** Further headers of the re-INVITE (a session refresh's Session-Expires, RFC 4028 section 7.4). */
+  headers?: Array<[string, string]>;
 }
 
 /**
@@ -102,12 +104,12 @@ function sendOffer(leg: Leg, o: ReofferOptions): Promise<SipResponse | undefined
     ? offerOn(leg.ep, o.only, { only: true, ...(o.direction ? { direction: o.direction } : {}) })
     : offerOn(leg.ep, negotiatedFormats(leg.ep), o.direction ? { direction: o.direction } : {});
   const { body, contentType } = sdpBody(sdp);
+  const headers = [
+    ...(o.identity ? connectedIdentityHeaders(o.identity.party, o.identity.domain) : []),
+    ...(o.headers ?? []),
+  ];
   return leg.dialog
-    .request('INVITE', {
-      body,
-      contentType,
-      ...(o.identity ? { headers: connectedIdentityHeaders(o.identity.party, o.identity.domain) } : {}),
-    })
+    .request('INVITE', { body, contentType, ...(headers.length > 0 ? { headers } : {}) })
     .catch(() => undefined);
 }
 

@@ -66,13 +66,24 @@ export interface TerminatingRequest {
   diversions: Diversion[];
   /** Services (by name) not to ask for this plan, e.g. a hand-over to an executive skips 'executive'. */
   bypass?: ReadonlySet<string>;
+  /** The caller's request (source address, Call-ID): named in the security event when an outside target is refused. */
+  sip?: { source: string; callId: string };
 }
 
 export interface TerminatingContext {
   /** The registered devices of a workplace of the tenant. */
   devicesOf(tenantId: string, extension: string): Promise<Target[]>;
-  /** A target for an external number through the tenant's trunk; undefined when the tenant may not dial it. */
-  externalTarget(tenantId: string, fromWorkplace: string, number: string): Promise<Target | undefined>;
+  /**
+   * A target for an external number through the tenant's trunk, admitted by the toll-fraud limits of
+   * `fromWorkplace` (it counts as that workplace's external call); undefined when the tenant may not dial it or the
+   * limits refuse it. `req` names the call it is for in a refusal's security event.
+   */
+  externalTarget(
+    tenantId: string,
+    fromWorkplace: string,
+    number: string,
+    req?: Pick<TerminatingRequest, 'sip'>,
+  ): Promise<Target | undefined>;
   /**
    * The whole plan for another workplace of the tenant (its own services apply), with `d` appended to the hops.
    * Loops end here: a workplace already in the hops, or more than the allowed hops, gives a reject step.

@@ -11,6 +11,7 @@ import { earlyAnswer, offerOn, pointAtOffer, relayOffer } from './leg-media.js';
 import type { RingFailure, RingPhase, RingPlan, RingStep, RingTarget } from './ring-plan.js';
 import { sdpBody } from './sip-helpers.js';
 import { inviteTo, nameAddr, type Target } from './targets.js';
+import { noteAnswer, timerRequestHeaders } from './session-refresh.js';
 import type { HangupReason } from './call-core.js';
 
 /** Whom the call is for and how it got here, as the events of the current phase carry it. */
@@ -53,6 +54,7 @@ export interface RingHost {
  */
 export class Ringing {
   readonly #h: RingHost;
+  readonly #releases: Array<() => void> = [];
   #callerEp: MediaEndpoint | undefined;
   /** No SDP in the caller's INVITE (RFC 3261 section 13.2.1): devices get our offer, the caller answers in the ACK. */
   #lateOffer = false;
@@ -97,6 +99,21 @@ export class Ringing {
     this.#fork?.cancel(reason);
   }
 
+  /** The call is over: the toll-fraud slots its external targets held are given back (targets.ts). */
+  releaseTargets(): void {
+    for (const r of this.#releases.splice(0)) r();
+  }
+
+  /** Keeps the releases of a step's admitted external targets until the call ends, rung or not. */
+  #keep<S extends RingStep | undefined>(step: S): S {
+    if (step?.kind === 'ring')
+      for (const t of step.phase.ring.flatMap((r) => r.targets))
+        if (t.release) this.#releases.push(t.release);
+    // The call ended while its plan was asked: nothing will ring these targets.
+    if (!this.#h.isRinging()) this.releaseTargets();
+    return step;
+  }
+
   /** The caller's early-media pairing ends (the call ends, or it is answered and bridged anew). */
   closeEarly(): void {
     this.#earlyBridge?.close();
@@ -110,7 +127,7 @@ export class Ringing {
     this.#callerOffer = offer;
     let step: RingStep | undefined;
     try {
-      step = await plan.first();
+      step = this.#keep(await plan.first());
     } catch (err) {
       h.log.error({ event: 'call.error', err: String(err) }, 'ring plan failed');
       return h.finish(503, 'failed');
@@ -120,12 +137,13 @@ export class Ringing {
       if (step.kind === 'service') return h.divert(step);
       const r = await this.#phase(step.phase);
       if (!h.isRinging() || r.kind === 'cancelled') return;
+      if (r.kind === 'answered') noteAnswer(r.dialog, r.response, h.deps.sessionTimer);
       if (r.kind === 'answered')
         return h.answer(r.branch, r.response.body.toString('utf8'), r.dialog, r.party);
       const { failure, status } = r;
       let next: RingStep | undefined;
       try {
-        next = await plan.next(failure, status);
+        next = this.#keep(await plan.next(failure, status));
       } catch (err) {
         h.log.error({ event: 'call.error', err: String(err) }, 'ring plan failed');
         next = undefined;
@@ -293,6 +311,7 @@ export class Ringing {
       headers: [
         ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
         ...(t.headers ?? []),
+        ...timerRequestHeaders(o.sessionTimer),
       ],
     });
     const sipCallId = invite.request.headers.get('Call-ID');

@@ -1,4 +1,5 @@
-import { quote } from '../../sip/message/index.js';
+import { isIP } from 'node:net';
+import { isSipUri, parseUri, quote } from '../../sip/message/index.js';
 import type { Flow } from '../../sip/transport/types.js';
 import {
   inviteWithCredentials,
@@ -25,6 +26,11 @@ export interface Target {
   e164?: string;
   /** Answers a digest challenge to the INVITE with these (a carrier's account). */
   credentials?: { username: string; password: string };
+  /**
+   * An external target admitted by the toll-fraud limits holds a concurrency slot: this gives it back, once the
+   * call that rang it ended (Ringing.releaseTargets) or it was never rung. Idempotent.
+   */
+  release?: () => void;
 }
 
 /** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
@@ -51,12 +57,31 @@ export function deviceTarget(b: RegistrationRecord): Target {
 }
 
 export function flowOf(b: RegistrationRecord): Flow {
+  const reconnect = b.flowConnectionId ? reconnectOf(b) : undefined;
   return {
     protocol: b.flowProtocol as Flow['protocol'],
     local: { address: b.flowLocalAddress, port: b.flowLocalPort },
     remote: { address: b.flowAddress, port: b.flowPort },
     ...(b.flowConnectionId ? { connectionId: b.flowConnectionId } : {}),
+    ...(reconnect ? { reconnect } : {}),
   };
+}
+
+/**
+ * Where a TCP/TLS binding is reached once the connection it registered over is gone (after a restart, or the
+ * phone closed it): an RFC 5626 flow (`+sip.instance` and `reg-id`) is not reconnected — the branch fails at
+ * once and the phone registers a new flow (section 5.3); otherwise the Contact's address when it is an IP literal
+ * (RFC 3261 section 18.1.1: a phone listens there), else nowhere — the branch fails at once instead of waiting
+ * 32 s for a connection to the closed source port.
+ */
+export function reconnectOf(b: RegistrationRecord): Flow['reconnect'] {
+  if (b.flowProtocol !== 'tcp' && b.flowProtocol !== 'tls') return undefined;
+  if (/;\+sip\.instance=/i.test(b.contactParams) && /;reg-id=/i.test(b.contactParams)) return 'none';
+  const uri = parseUri(b.contact);
+  if (!uri || !isSipUri(uri)) return 'none';
+  const host = uri.host.replace(/^\[|\]$/g, '');
+  if (isIP(host) === 0) return 'none';
+  return { address: host, port: uri.port ?? (b.flowProtocol === 'tls' ? 5061 : 5060) };
 }
 
 export function nameAddr(p: Party, domain: string): string {

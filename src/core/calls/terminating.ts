@@ -1,7 +1,8 @@
 import type { Directory } from '../directory/directory.js';
 import type { Diversion, Party } from '../events/types.js';
 import { diversionHeaders } from './diversion.js';
-import type { ExternalRoutes } from './external-routes.js';
+import type { ExternalCallPolicy, ExternalRoutes } from './external-routes.js';
+import { admittedTrunkTarget } from './external-targets.js';
 import type {
   RingPlan,
   RingTarget,
@@ -9,7 +10,7 @@ import type {
   TerminatingRequest,
   TerminatingService,
 } from './ring-plan.js';
-import { trunkTarget, type Target } from './targets.js';
+import type { Target } from './targets.js';
 
 /** How many times a call may be diverted before the chain is cut (each hop is one forward or filter). */
 export const DEFAULT_MAX_DIVERSIONS = 5;
@@ -17,6 +18,8 @@ export const DEFAULT_MAX_DIVERSIONS = 5;
 export interface TerminatingDeps {
   directory: Directory;
   external: ExternalRoutes | undefined;
+  /** Toll-fraud limits: a forward to an outside number counts against the forwarding workplace's. */
+  externalPolicy?: ExternalCallPolicy | undefined;
   devicesOf(tenantId: string, extension: string): Promise<Target[]>;
   maxDiversions?: number;
 }
@@ -53,9 +56,17 @@ export class TerminatingPlans implements TerminatingContext {
     return this.#d.devicesOf(tenantId, extension);
   }
 
-  async externalTarget(tenantId: string, fromWorkplace: string, number: string): Promise<Target | undefined> {
-    const t = await this.#d.external?.outbound(tenantId, fromWorkplace, number);
-    return t && trunkTarget(t);
+  async externalTarget(
+    tenantId: string,
+    fromWorkplace: string,
+    number: string,
+    req?: Pick<TerminatingRequest, 'sip'>,
+  ): Promise<Target | undefined> {
+    const a = await admittedTrunkTarget(
+      { external: this.#d.external, externalPolicy: this.#d.externalPolicy },
+      { tenantId, workplace: fromWorkplace, number, ...(req?.sip ? { origin: req.sip } : {}) },
+    );
+    return a.ok ? a.target : undefined;
   }
 
   async planFor(req: TerminatingRequest, extension: string, d: Diversion): Promise<RingPlan> {

@@ -89,7 +89,12 @@ export async function executivePlan(
   if (diverting?.divertTo !== undefined) {
     const to = diverting.divertTo;
     if (!to.startsWith('+')) return ctx.planFor(req, to, hop);
-    const trunk = await ctx.externalTarget(req.tenant.id, x.executive.workplace ?? x.executive.number, to);
+    const trunk = await ctx.externalTarget(
+      req.tenant.id,
+      x.executive.workplace ?? x.executive.number,
+      to,
+      req,
+    );
     if (!trunk) return undefined;
     const party: Party = { number: to };
     const phase = {

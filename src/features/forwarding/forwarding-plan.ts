@@ -61,7 +61,7 @@ export function forwardingPlan(
         delegate = await ctx.planFor(req, target.number, d);
         return delegate.first();
       case 'external': {
-        const t = await ctx.externalTarget(req.tenant.id, workplace, target.number);
+        const t = await ctx.externalTarget(req.tenant.id, workplace, target.number, req);
         if (!t) return { kind: 'reject', status: 403, reason: 'Forward Target Not Allowed' };
         const party: Party = { number: target.number };
         // History-Info names the target as the carrier is asked to route it: E.164 where the trunk knows how.

@@ -111,6 +111,30 @@ test('tcp: a dead connectionId falls back to a connection to the remote (RFC 326
   }
 });
 
+test('tcp: a dead connection with `reconnect` connects to the Contact address; with none it fails at once', async () => {
+  const { layer, port } = await startLayer();
+  const p = await phone();
+  try {
+    const gone: Flow = {
+      protocol: 'tcp',
+      local: { address: '127.0.0.1', port: port('tcp') },
+      // The closed connection's source port: nothing listens there.
+      remote: { address: '127.0.0.1', port: 9 },
+      connectionId: 'tcp-gone',
+    };
+    assert.equal(
+      layer.send(sipMessage('c1'), { ...gone, reconnect: { address: '127.0.0.1', port: p.port } }),
+      true,
+    );
+    await eventually(() => (p.data[0] ?? '').includes('Call-ID: c1'));
+    assert.equal(layer.send(sipMessage('c2'), { ...gone, reconnect: 'none' }), false);
+    assert.equal(layer.stats().connectFailures, 0, 'no connect was tried for the RFC 5626 flow');
+  } finally {
+    await layer.stop();
+    await p.close();
+  }
+});
+
 test('tcp: a failed connect is counted and leaves no pending entry', async () => {
   const { layer, port } = await startLayer();
   const p = await phone();

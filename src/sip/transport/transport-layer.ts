@@ -210,7 +210,12 @@ export class TransportLayer {
       }
       // A WebSocket peer can only be reached on its own connection (RFC 7118 section 5).
       if (websocket) return false;
-      // TCP/TLS: the connection is gone; RFC 3261 section 18.2.2 says to try a new one to the peer.
+      // TCP/TLS: the connection is gone; RFC 3261 section 18.2.2 says to try a new one to the peer — where it
+      // listens (its Contact), or not at all for an RFC 5626 flow, so the caller fails at once instead of waiting
+      // for a timeout on a port that closed with the connection.
+      if (to.reconnect === 'none') return false;
+      if (to.reconnect)
+        return this.#send(bytes, { protocol: to.protocol, local: to.local, remote: to.reconnect });
     }
     if (websocket) return false;
     const why = forbiddenDestination(to.remote.address, to.remote.port);

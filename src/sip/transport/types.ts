@@ -16,6 +16,14 @@ export interface Flow {
   remote: Endpoint;
   /** Set for connection-oriented transports (tcp, tls, ws, wss): the id of the live connection. */
   connectionId?: string;
+  /**
+   * tcp/tls, when the connection `connectionId` names is gone (the peer closed it, or the server restarted): where
+   * a new connection goes instead of `remote`, whose source port no longer listens — the address of the peer's
+   * Contact (RFC 3261 section 18.1.1 / 18.2.2). 'none': do not connect, the send fails at once — an RFC 5626 flow
+   * (section 5.3: the request fails and the UA registers a new flow) or a Contact nothing can connect to.
+   * Absent: a new connection to `remote`.
+   */
+  reconnect?: Endpoint | 'none';
 }
 
 export interface Envelope extends Flow {
