@@ -213,10 +213,18 @@ async function main() {
   let failed = false;
   try {
     const ready = Date.now() + 30_000;
+    // The resting counts first: the SIP probe below is itself a transaction that lives 32 s (Timer J).
+    let baseline;
+    while (http && baseline === undefined) {
+      baseline = await counts().catch(() => undefined);
+      if (baseline === undefined) {
+        if (Date.now() > ready) throw new Error(`no HTTP server answering at ${http}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
     while (!(await sipAlive(host, port, 1000))) {
       if (Date.now() > ready) throw new Error(`no SIP server answering at ${target}`);
     }
-    const baseline = http ? await counts() : undefined;
     const rssBefore = server ? rssMb(server.pid) : undefined;
     const start = Number(a.start ?? 0);
     const stop = Number(a.stop ?? PROTOS_CASES - 1);
