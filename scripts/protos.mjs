@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -209,7 +210,7 @@ async function main() {
   }
   const [host, portText] = target.split(':');
   const port = Number(portText);
-  const counts = async () => (await fetch(`http://${http}/debug/counts`)).json();
+  const counts = async () => (await globalThis.fetch(`http://${http}/debug/counts`)).json();
   let failed = false;
   try {
     const ready = Date.now() + 30_000;
