@@ -213,7 +213,7 @@ async function main() {
   const counts = async () => (await globalThis.fetch(`http://${http}/debug/counts`)).json();
   let failed = false;
   try {
-    const ready = Date.now() + 30_000;
+    const ready = Date.now() + 90_000; // a loaded machine starts slowly
     // The resting counts first: the SIP probe below is itself a transaction that lives 32 s (Timer J).
     let baseline;
     while (http && baseline === undefined) {
