@@ -68,7 +68,20 @@ const MINUTES = values.smoke ? 2 : bounded('minutes', values.minutes, 1, 240);
 const SAMPLE_S = values.sample ? bounded('sample', values.sample, 5, 600) : values.smoke ? 15 : 60;
 const PAIRS = bounded('pairs', values.pairs, 1, 40);
 const QUEUE_CALLERS = bounded('queue-callers', values['queue-callers'], 0, 20);
-const REFRESH_MS = 5 * 60_000;
+/** Re-registration and subscription refresh interval (the smoke run does it every minute, to exercise it). */
+const REFRESH_MS = values.smoke ? 60_000 : 5 * 60_000;
+/** A request that got no final answer in this time counts as failed (and the run goes on). */
+const REQUEST_LIMIT_MS = 10_000;
+
+const TIMED_OUT = Symbol('timed out');
+
+async function within<T>(p: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  return Promise.race([p, sleep(REQUEST_LIMIT_MS, TIMED_OUT, { ref: false })]);
+}
+
+function statusOf(r: { status: number } | typeof TIMED_OUT): number {
+  return r === TIMED_OUT ? 0 : r.status;
+}
 
 function bounded(name: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
@@ -126,13 +139,13 @@ function tenantFile(): string {
 
 async function talk(caller: TestPhone, callee: TestPhone | undefined, dialled: string): Promise<boolean> {
   const answered = callee?.nextAnswered();
-  const r = await Promise.race([caller.dial(dialled), sleep(10_000, undefined, { ref: false })]);
-  if (!r || r.status !== 200 || !r.dialog) return false;
+  const r = await within(caller.dial(dialled));
+  if (r === TIMED_OUT || r.status !== 200 || !r.dialog) return false;
   const other =
     callee && answered ? answered.then((d: Dialog) => callee.sendRtp(d, 100, { intervalMs: 20 })) : undefined;
-  await Promise.all([caller.sendRtp(r.dialog, 100, { intervalMs: 20 }), other]);
-  await r.dialog.bye();
-  return true;
+  const talked = await within(Promise.all([caller.sendRtp(r.dialog, 100, { intervalMs: 20 }), other]));
+  const bye = await within(r.dialog.bye());
+  return talked !== TIMED_OUT && bye !== TIMED_OUT;
 }
 
 async function main(): Promise<void> {
@@ -217,8 +230,8 @@ async function main(): Promise<void> {
       failed += results.filter((ok) => !ok).length;
       if (Date.now() >= nextRefresh) {
         nextRefresh += REFRESH_MS;
-        for (const p of phones) if ((await p.register()).status !== 200) failed++;
-        for (const s of subs) if ((await s.refresh(900)).status !== 200) failed++;
+        for (const p of phones) if (statusOf(await within(p.register())) !== 200) failed++;
+        for (const s of subs) if (statusOf(await within(s.refresh(900))) !== 200) failed++;
       }
       if (Date.now() >= nextSample) {
         nextSample += SAMPLE_S * 1000;
