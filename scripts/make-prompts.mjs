@@ -2,7 +2,7 @@
 // Renders the spoken prompts (assets/prompts/<language>/<name>.wav) from the texts below with espeak-ng and sox:
 // 8 kHz mono G.711 μ-law WAV, the telephone's own format, which src/media/audio/wav.ts reads. The rendered files
 // are committed, so running the PBX needs no speech synthesis; run this only after changing a text.
-// Usage: node scripts/make-prompts.mjs   (needs the Debian packages espeak-ng and sox)
+// Usage: node scripts/make-prompts.mjs [name...]   (needs the Debian packages espeak-ng and sox; names: only those)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +76,10 @@ const SENTENCES = {
   'service-on': ['Der Dienst ist eingeschaltet.', 'The service has been activated.'],
   'service-off': ['Der Dienst ist ausgeschaltet.', 'The service has been deactivated.'],
   'park-parked-at': ['Das Gespräch ist geparkt auf Platz', 'The call is parked at'],
+  'service-restart': [
+    'Die Telefonanlage wird neu gestartet. Bitte rufen Sie in einer Minute wieder an.',
+    'The phone system is restarting. Please call again in a minute.',
+  ],
 };
 
 /** Pieces that numbers, dates and caller numbers are put together from (src/media/audio/prompts.ts). */
@@ -195,11 +199,13 @@ for (let m = 0; m < 12; m++) {
   pieces.en[`month-${m + 1}`] = EN_MONTHS[m];
 }
 
+const only = process.argv.slice(2);
 const tmp = mkdtempSync(join(tmpdir(), 'prompts-'));
 try {
   for (const [lang, table] of Object.entries(pieces)) {
     mkdirSync(join(OUT, lang), { recursive: true });
     for (const [name, text] of Object.entries(table)) {
+      if (only.length > 0 && !only.includes(name)) continue;
       const raw = join(tmp, `${lang}-${name}.wav`);
       execFileSync('espeak-ng', ['-v', lang === 'de' ? 'de' : 'en-gb', '-s', '150', '-w', raw, text]);
       // Band-limit, 8 kHz, normalise to -3 dBFS, trim leading/trailing silence, μ-law.

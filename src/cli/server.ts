@@ -9,6 +9,7 @@ import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
 import { createMediaEngine, WeriftGateway, type MediaEngine } from '../media/index.js';
+import { PromptSet } from '../media/audio/prompts.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
@@ -533,6 +534,14 @@ export async function startServer(o: StartOptions): Promise<Server> {
       service.refuseNewCalls(Math.max(1, timeoutMs / 1000));
       const running = (): number => calls.count() + callCenter.count();
       log.info({ event: 'server.draining', calls: running(), timeoutMs }, 'refusing new calls, draining');
+      // Queued callers would wait for an agent the stopping server can no longer give them: tell them (German,
+      // then English) and hang up; calls with an agent drain like any other.
+      const prompts = new PromptSet();
+      const [de, en] = [prompts.get('de', 'service-restart'), prompts.get('en', 'service-restart')];
+      const restart = new Int16Array(de.samples.length + en.samples.length);
+      restart.set(de.samples);
+      restart.set(en.samples, de.samples.length);
+      void callCenter.drainQueues({ samples: restart });
       const until = Date.now() + timeoutMs;
       while (running() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
       log.info({ event: 'server.drained', callsLeft: running() }, 'drain finished');

@@ -1,5 +1,6 @@
 import type { Clock } from '../util/clock.js';
 import { transcodableEncoding } from './codec/transcoder.js';
+import type { SrtpKeyMaterial } from './srtp/srtp-context.js';
 
 /**
  * The media plane behind one narrow interface (docs/architecture.md): the B2BUA anchors every call's media here.
@@ -137,11 +138,26 @@ export interface MediaEndpoint {
   onDtmf(cb: (digit: string, durationMs: number) => void): void;
   /** No RTP received for inactivityTimeoutMs (armed once media flowed or a remote is set); fires once per silence. */
   onInactive(cb: () => void): void;
+  /**
+   * SRTP on this leg (RFC 3711, keys from SDES, RFC 4568): what the remote sends is authenticated and decrypted
+   * with its key (`remote`; a packet that fails is dropped and counted), what we send it is protected with ours
+   * (`local`). The relay between legs works on plain RTP, so each leg is plain or SRTP on its own. The same keys
+   * again keep the rollover counters and replay lists; undefined returns the leg to plain RTP. Optional so other
+   * MediaEndpoint implementations stay valid.
+   */
+  setSrtp?(keys: SrtpLegKeys | undefined): void;
   /** Overrides the engine's inactivity timeout for this leg (0 disables, e.g. while the phone holds with inactive). */
   setInactivityTimeout(ms: number): void;
   stats(): MediaEndpointStats;
   readonly closed: boolean;
   close(): void;
+}
+
+export interface SrtpLegKeys {
+  /** Ours: protects what we send on the leg. */
+  local: SrtpKeyMaterial;
+  /** The phone's: what it sends is protected with it. */
+  remote: SrtpKeyMaterial;
 }
 
 export interface MediaBridge {

@@ -7,11 +7,13 @@ import type {
   MediaEndpoint,
   MediaEndpointStats,
   MediaLog,
+  SrtpLegKeys,
 } from './media-engine.js';
 import { isSendableMediaAddress } from './net/address.js';
 import type { RtpRecorder } from './media-recorder.js';
 import { DtmfDetector } from './rtp/dtmf-detector.js';
 import { rtpPayloadEnd, rtpPayloadOffset } from './rtp/rtp-header.js';
+import { SrtpLeg } from './srtp/srtp-leg.js';
 
 /** What an endpoint needs from its engine; passed in so the endpoint holds no reference to the whole engine. */
 export interface EndpointContext {
@@ -68,6 +70,8 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   // #xAudioPtTo -2: no way to carry our audio to the peer (e.g. Opus to a PCMU-only leg without an Opus coder).
 
   #player: EndpointPlayer | undefined;
+  /** SRTP towards this leg's remote (SDES); undefined: plain RTP. */
+  #srtp: SrtpLeg | undefined;
   #recorder: RtpRecorder | undefined;
   #dtmf: DtmfDetector | undefined;
   #dtmfListeners: Array<(digit: string, durationMs: number) => void> = [];
@@ -179,6 +183,11 @@ export class UdpMediaEndpoint implements MediaEndpoint {
     this.#armInactivity();
   }
 
+  setSrtp(keys: SrtpLegKeys | undefined): void {
+    if (keys !== undefined && this.#srtp?.uses(keys)) return;
+    this.#srtp = keys === undefined ? undefined : new SrtpLeg(keys);
+  }
+
   stats(): MediaEndpointStats {
     return {
       packetsIn: this.#packetsIn,
@@ -248,21 +257,20 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   sendRtp(packet: Uint8Array, sent: () => void): boolean {
     if (this.#closed || this.#rtpAddr === undefined) return false;
     this.#packetsOut++;
-    this.#rtp.send(packet, this.#rtpPort, this.#rtpAddr, sent);
+    const out = this.#srtp === undefined ? packet : this.#srtp.tx.protectRtp(packet);
+    this.#rtp.send(out, this.#rtpPort, this.#rtpAddr, sent);
     return true;
   }
 
   // ---- hot path ----
 
-  readonly #onRtp = (msg: Buffer, rinfo: RemoteInfo): void => {
+  readonly #onRtp = (packet: Buffer, rinfo: RemoteInfo): void => {
     if (this.#closed) return;
     const now = this.#ctx.clock.now();
-    // Version check first: a non-RTP datagram (STUN keep-alive, garbage) must not move the latch.
-    if (
-      msg.length < 12 ||
-      (msg[0]! & 0xc0) !== 0x80 ||
-      !this.#acceptRtpFrom(rinfo.address, rinfo.port, now)
-    ) {
+    // Version check first: a non-RTP datagram (STUN keep-alive, garbage) must not move the latch; on an SRTP leg
+    // neither may a packet that fails authentication (RFC 3711 section 3.3: check before anything else uses it).
+    const msg = packet.length < 12 || (packet[0]! & 0xc0) !== 0x80 ? undefined : this.#plainRtp(packet);
+    if (msg === undefined || !this.#acceptRtpFrom(rinfo.address, rinfo.port, now)) {
       this.#packetsDropped++;
       return;
     }
@@ -303,16 +311,35 @@ export class UdpMediaEndpoint implements MediaEndpoint {
       }
     }
     peer.#packetsOut++;
-    peer.#rtp.send(msg, peer.#rtpPort, peer.#rtpAddr);
+    peer.#rtp.send(
+      peer.#srtp === undefined ? msg : peer.#srtp.tx.protectRtp(msg),
+      peer.#rtpPort,
+      peer.#rtpAddr,
+    );
   };
 
-  readonly #onRtcp = (msg: Buffer, rinfo: RemoteInfo): void => {
+  readonly #onRtcp = (packet: Buffer, rinfo: RemoteInfo): void => {
     if (this.#closed) return;
-    if (!this.#acceptRtcpFrom(rinfo.address, rinfo.port)) return;
+    const msg = this.#plainRtcp(packet);
+    if (msg === undefined || !this.#acceptRtcpFrom(rinfo.address, rinfo.port)) return;
     const peer = this.#peer;
     if (peer === undefined || peer.#rtcpAddr === undefined) return;
-    peer.#rtcp.send(msg, peer.#rtcpPort, peer.#rtcpAddr);
+    const out = peer.#srtp === undefined ? msg : peer.#srtp.tx.protectRtcp(msg);
+    peer.#rtcp.send(out, peer.#rtcpPort, peer.#rtcpAddr);
   };
+
+  /** The packet as plain RTP: itself on a plain leg, decrypted in place on an SRTP leg; undefined when refused. */
+  #plainRtp(packet: Buffer): Buffer | undefined {
+    if (this.#srtp === undefined) return packet;
+    const n = this.#srtp.rx.unprotectRtp(packet);
+    return n < 0 ? undefined : packet.subarray(0, n);
+  }
+
+  #plainRtcp(packet: Buffer): Buffer | undefined {
+    if (this.#srtp === undefined) return packet;
+    const n = packet.length < 8 ? -1 : this.#srtp.rx.unprotectRtcp(packet);
+    return n < 0 ? undefined : packet.subarray(0, n);
+  }
 
   /**
    * Symmetric RTP (RFC 4961; the "latching" of draft-ietf-mmusic-latching / RFC 7362): a phone behind NAT sends

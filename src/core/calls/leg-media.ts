@@ -2,6 +2,7 @@ import * as sdpTransform from 'sdp-transform';
 import {
   G722_FORMAT,
   parseSdp,
+  refusesOurSrtp,
   type SessionDescription,
   PBX_FORMATS,
   SdpSession,
@@ -55,7 +56,9 @@ export function negotiatedFormats(ep: MediaEndpoint): readonly SdpFormat[] {
 /** The audio stream of an SDP body, or undefined when it is not valid SDP with audio. */
 export function mediaOf(sdp: string): RemoteMedia | undefined {
   try {
-    return remoteRtpOf(sdp);
+    const parsed = parseSdp(sdp);
+    // RTP/SAVP with no crypto suite we implement: unusable, never answered in the clear (src/media/srtp).
+    return refusesOurSrtp(parsed) ? undefined : remoteRtpOf(parsed);
   } catch {
     return undefined;
   }
@@ -168,7 +171,10 @@ export function relayOffer(ep: MediaEndpoint, offer: string): string {
   } catch {
     return relaySdp(ep, offer);
   }
-  const m = sdp.media.find((x) => x.type === 'audio' && x.protocol === 'RTP/AVP' && x.port !== 0);
+  // An SRTP offer goes on as plain RTP/AVP (relaySdp drops its keys): each leg is plain or SRTP on its own.
+  const m = sdp.media.find(
+    (x) => x.type === 'audio' && (x.protocol === 'RTP/AVP' || x.protocol === 'RTP/SAVP') && x.port !== 0,
+  );
   const rtp = mediaOf(offer);
   if (!m || !rtp) return relaySdp(ep, offer);
   const extra = orderedOfferFormats(rtp.codecs, OWN_FORMATS).slice(rtp.codecs.length);
@@ -220,6 +226,7 @@ export function applyAnswer(
   const audio = rtp.codecs.find((f) => isAudio(f) && (!offered || offered.some((x) => sameFormat(x, f))));
   if (!audio) return undefined;
   ep.setRemote({ address: rtp.address, port: rtp.port }, rtp.rtcp);
+  ep.setSrtp?.(sdpSessionOf(ep).answeredCrypto(answer));
   const events = rtp.codecs.find((f) => isTelephoneEventFormat(f) && f.clockRate === 8000);
   const codec = setNegotiated(ep, audio, events);
   if (offerer) setNegotiated(offerer, audio, events);
@@ -264,6 +271,7 @@ export function answerOffer(
   }
   if (!ans.audio || !ans.remote) return undefined;
   ep.setRemote({ address: ans.remote.address, port: ans.remote.port }, ans.remote.rtcp);
+  ep.setSrtp?.(ans.srtp);
   setNegotiated(ep, ans.audio, ans.events);
   return ans;
 }
@@ -285,7 +293,7 @@ export function answerForCaller(
   if (callerOffer === '') return offerOn(callerEp, negotiatedFormats(calleeEp));
   if (offerListed(callerOffer, calleeEp.codec)) {
     applyAnswer(calleeEp, calleeAnswer, callerEp);
-    return relaySdp(callerEp, calleeAnswer);
+    return relayAnswer(callerEp, callerOffer, calleeAnswer);
   }
   return answerOffer(callerOffer, callerEp, { carry: carriableTo(calleeEp) })?.sdp;
 }
@@ -302,5 +310,11 @@ export function earlyAnswer(
 ): string | undefined {
   if (!applyAnswer(calleeEp, calleeAnswer) || !offerListed(callerOffer, calleeEp.codec)) return undefined;
   applyAnswer(calleeEp, calleeAnswer, callerEp);
+  return relayAnswer(callerEp, callerOffer, calleeAnswer);
+}
+
+/** The callee's answer passed on to the caller, under the caller leg's own SRTP keys if its offer asked for SRTP. */
+function relayAnswer(callerEp: MediaEndpoint, callerOffer: string, calleeAnswer: string): string {
+  callerEp.setSrtp?.(sdpSessionOf(callerEp).acceptCrypto(callerOffer));
   return relaySdp(callerEp, calleeAnswer);
 }

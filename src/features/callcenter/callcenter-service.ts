@@ -8,6 +8,7 @@ import type { Party } from '../../core/events/types.js';
 import type { LocationService } from '../../core/registrar/location-service.js';
 import type { FeatureCodeRegistry } from '../../core/routing/index.js';
 import { confirmationTone } from '../../media/audio/tone.js';
+import type { AudioSource } from '../../media/media-engine.js';
 import type { IncomingInvite } from '../../sip/ua/index.js';
 import type { Store, TenantRecord } from '../../store/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -121,6 +122,34 @@ export class CallCenterService {
     let n = this.#live.size;
     for (const t of this.#tenants.values()) n += t.size();
     return n;
+  }
+
+  /**
+   * Graceful stop: every caller still waiting in a queue (no agent talking to them yet) hears `message` once and
+   * is hung up — a clear word instead of music until the drain timeout cuts the line. Callers already connected
+   * to an agent are running calls and go on. Resolves once the waiting ones are gone.
+   */
+  async drainQueues(message: AudioSource): Promise<void> {
+    const waiting = [...this.#live].filter((c) => c.state === 'queued' || c.state === 'offering');
+    this.#o.log.info({ event: 'callcenter.draining', callers: waiting.length }, 'telling queued callers');
+    const ms = Math.ceil(message.samples.length / 8) + 500;
+    await Promise.all(
+      waiting.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            let done = false;
+            const end = (): void => {
+              if (done) return;
+              done = true;
+              this.#o.clock.clearTimeout(timer);
+              c.hangup().then(resolve, resolve);
+            };
+            // The queue may start other audio meanwhile (an announcement interval): the timer still ends it.
+            const timer = this.#o.clock.setTimeout(end, ms);
+            c.play(message, { onEnded: end });
+          }),
+      ),
+    );
   }
 
   /** Hangs up every call the service answered and stops the timers (shutdown). */

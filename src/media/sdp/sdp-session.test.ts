@@ -227,3 +227,68 @@ describe('SdpSession o= continuity (RFC 3264 section 8)', () => {
     assert.deepEqual(originOf(sdp).slice(0, 3), ['o=zentrale', '5', '1']);
   });
 });
+
+describe('SdpSession with SDES-SRTP (RFC 4568)', () => {
+  const leg = { local: { address: '192.0.2.10', rtpPort: 40000, rtcpPort: 40001 } };
+  const key = 'inline:' + Buffer.alloc(30, 7).toString('base64');
+  const savp = (crypto: string[]): string =>
+    [
+      'v=0',
+      'o=phone 1 1 IN IP4 198.51.100.7',
+      's=-',
+      'c=IN IP4 198.51.100.7',
+      't=0 0',
+      'm=audio 5004 RTP/SAVP 0 101',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      ...crypto,
+      '',
+    ].join('\r\n');
+
+  it('answers RTP/SAVP with the chosen tag and suite and a key of our own', () => {
+    const s = new SdpSession(leg);
+    const offer = savp([
+      `a=crypto:1 AEAD_AES_256_GCM ${key}`,
+      `a=crypto:2 AES_CM_128_HMAC_SHA1_32 ${key}|2^31`,
+    ]);
+    const ans = s.answer(offer, PBX_FORMATS);
+    assert.match(ans.sdp, /^m=audio 40000 RTP\/SAVP 0 101$/m);
+    const lines = ans.sdp.split('\r\n').filter((l) => l.startsWith('a=crypto:'));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:[A-Za-z0-9+/]{40}$/);
+    assert.ok(!lines[0]!.includes(key.slice(7)), 'our key, not the offerer’s');
+    assert.equal(ans.srtp?.remote.masterKey.toString('hex'), '07'.repeat(16));
+    assert.equal(ans.srtp?.local.suite, 'AES_CM_128_HMAC_SHA1_32');
+    // The same offer again (a session refresh): the same answer, the same key.
+    assert.equal(s.answer(offer, PBX_FORMATS).sdp, ans.sdp);
+    // Our own re-offer on the leg (hold) stays SRTP with our key.
+    assert.match(
+      s.offer(PBX_FORMATS, { direction: 'sendonly' }),
+      /a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:/,
+    );
+  });
+
+  it('refuses an SRTP stream whose suites it does not implement: port 0, no audio (488)', () => {
+    const s = new SdpSession(leg);
+    const ans = s.answer(savp([`a=crypto:1 F8_128_HMAC_SHA1_80 ${key}`]), PBX_FORMATS);
+    assert.equal(ans.audio, undefined);
+    assert.match(ans.sdp, /^m=audio 0 RTP\/SAVP/m);
+    assert.equal(ans.srtp, undefined);
+  });
+
+  it('a relayed partner answer goes out under the leg’s own key; the partner’s keys never cross legs', () => {
+    const caller = new SdpSession(leg);
+    assert.ok(caller.acceptCrypto(savp([`a=crypto:5 AES_CM_128_HMAC_SHA1_80 ${key}`])));
+    const partner = savp([
+      `a=crypto:9 AES_CM_128_HMAC_SHA1_80 inline:${Buffer.alloc(30, 9).toString('base64')}`,
+    ]);
+    const out = caller.relay(partner);
+    assert.match(out, /^m=audio 40000 RTP\/SAVP/m);
+    assert.match(out, /^a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:/m);
+    assert.ok(!out.includes(Buffer.alloc(30, 9).toString('base64')));
+    const plainLeg = new SdpSession({ local: { address: '192.0.2.10', rtpPort: 40002, rtcpPort: 40003 } });
+    const toCallee = plainLeg.relay(savp([`a=crypto:5 AES_CM_128_HMAC_SHA1_80 ${key}`]));
+    assert.match(toCallee, /^m=audio 40002 RTP\/AVP 0 101$/m);
+    assert.ok(!toCallee.includes('a=crypto'));
+  });
+});

@@ -1,7 +1,9 @@
 import { randomInt } from 'node:crypto';
 import * as sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import type { SrtpLegKeys } from '../media-engine.js';
 import { carriesAnyOf, chooseAnswerFormat, type SdpFormat } from './formats.js';
+import { cryptoAfter, isUsableAudio, legKeys, withCrypto, type LegCrypto } from './sdp-srtp.js';
 import {
   SdpError,
   answerDirection,
@@ -49,6 +51,8 @@ export interface SessionAnswer {
   codec: NegotiatedCodec | undefined;
   direction: SdpDirection;
   remote: RemoteMedia | undefined;
+  /** The leg's SRTP keys when the audio stream was answered as RTP/SAVP (SDES), for MediaEndpoint.setSrtp. */
+  srtp?: SrtpLegKeys;
 }
 
 export interface SessionAnswerOptions {
@@ -80,6 +84,8 @@ export class SdpSession {
   #version: number;
   /** The last SDP sent, and the same text with the version field blanked, to detect a change. */
   #last: { sdp: string; body: string } | undefined;
+  /** SDES (RFC 4568) when the phone on this leg asked for RTP/SAVP: every audio line we write carries our key. */
+  #crypto: LegCrypto | undefined;
 
   constructor(local: LocalMedia, o: SdpSessionInit = {}) {
     this.#local = local;
@@ -98,10 +104,46 @@ export class SdpSession {
     return this.#last?.sdp;
   }
 
+  /** The leg's SRTP keys, if it is an RTP/SAVP leg whose phone's key we know. */
+  get srtp(): SrtpLegKeys | undefined {
+    return legKeys(this.#crypto);
+  }
+
+  /**
+   * Takes the SDES keys of the phone's offer (its first audio stream we can use): the leg becomes RTP/SAVP with
+   * our own key for the same tag and suite (RFC 4568 section 7.1.2), or plain RTP/AVP when the offer is plain.
+   * For an offer we answer by relaying the partner's answer (relay()).
+   */
+  acceptCrypto(offer: string | SessionDescription): SrtpLegKeys | undefined {
+    const sdp = typeof offer === 'string' ? parseSdp(offer) : offer;
+    this.#crypto = cryptoAfter(sdp.media.find(isUsableAudio), this.#crypto);
+    return legKeys(this.#crypto);
+  }
+
+  /**
+   * The phone's answer to our offer on an SRTP leg: its a=crypto for our tag carries its (possibly new) key
+   * (RFC 4568 section 7.1.3); a plain answer ends SRTP on the leg. Undefined on a plain leg.
+   */
+  answeredCrypto(answer: string | SessionDescription): SrtpLegKeys | undefined {
+    if (this.#crypto === undefined) return undefined;
+    let sdp: SessionDescription;
+    try {
+      sdp = typeof answer === 'string' ? parseSdp(answer) : answer;
+    } catch {
+      return legKeys(this.#crypto);
+    }
+    const m = sdp.media.find((x) => x.type === 'audio' && x.port !== 0);
+    if (m === undefined) return legKeys(this.#crypto);
+    const next = cryptoAfter(m, this.#crypto);
+    this.#crypto = next === undefined ? undefined : { ...next, local: this.#crypto.local };
+    return legKeys(this.#crypto);
+  }
+
   /** Our offer listing exactly these formats in this order (build the list with orderedOfferFormats). */
   offer(formats: readonly SdpFormat[], o: { direction?: SdpDirection } = {}): string {
     if (formats.length === 0) throw new SdpError('SDP_NO_AUDIO', 'an offer needs at least one format');
-    return this.#emit([audioMediaDescription(this.#local, formats, o.direction ?? 'sendrecv')]);
+    const audio = audioMediaDescription(this.#local, formats, o.direction ?? 'sendrecv');
+    return this.#emit([withCrypto(audio, this.#crypto)]);
   }
 
   /**
@@ -116,7 +158,9 @@ export class SdpSession {
   ): SessionAnswer {
     const sdp = typeof offer === 'string' ? parseSdp(offer) : offer;
     const canCarry = typeof carry === 'function' ? carry : carriesAnyOf(carry);
-    const audioLine = sdp.media.find((m) => m.type === 'audio' && m.protocol === 'RTP/AVP' && m.port !== 0);
+    const audioLine = sdp.media.find(isUsableAudio);
+    const previous = this.#crypto;
+    this.#crypto = cryptoAfter(audioLine, this.#crypto);
     const result: Omit<SessionAnswer, 'sdp'> = {
       audio: undefined,
       events: undefined,
@@ -137,11 +181,15 @@ export class SdpSession {
           const list = choice.events
             ? [choice.audio, { ...choice.events, fmtp: choice.events.fmtp ?? '0-16' }]
             : [choice.audio];
-          return audioMediaDescription(this.#local, list, result.direction);
+          const srtp = legKeys(this.#crypto);
+          if (srtp) result.srtp = srtp;
+          return withCrypto(audioMediaDescription(this.#local, list, result.direction), this.#crypto);
         }
       }
       return rejectedStream(m);
     });
+    // Nothing answered: the leg keeps the keys it had (the offer is refused, RFC 3261 section 14.2).
+    if (result.audio === undefined) this.#crypto = previous;
     if (media.length === 0) throw new SdpError('SDP_NO_AUDIO', 'offer has no media stream');
     return { sdp: this.#emit(media), ...result };
   }
@@ -149,7 +197,9 @@ export class SdpSession {
   /** The partner's SDP relayed on this leg (rewriteSdp), under this leg's o= line. */
   relay(peerSdp: string | SessionDescription): string {
     const rewritten = parseSdp(rewriteSdp(peerSdp, this.#local));
-    return this.#emit(rewritten.media, rewritten);
+    // The partner's own keys never cross to this leg: this leg is SRTP with our key, or plain.
+    const media = rewritten.media.map((m) => (m.type === 'audio' ? withCrypto(m, this.#crypto) : m));
+    return this.#emit(media, rewritten);
   }
 
   #emit(media: MediaDescription[], base?: SessionDescription): string {

@@ -48,6 +48,8 @@ export interface PhoneOptions {
    * sequence numbers happen to lie behind the old ones.
    */
   jitterBuffer?: string;
+  /** SDES-SRTP (module srtp): 'srtp' offers RTP/SAVP and accepts plain, 'srtp-mand' insists on it (RFC 4568). */
+  mediaEnc?: 'srtp' | 'srtp-mand';
 }
 
 export class BaresipPhone {
@@ -94,6 +96,7 @@ export class BaresipPhone {
         'module_path /usr/lib/baresip/modules',
         'module g711.so',
         ...(o.codecModules ?? []).map((m) => `module ${m}.so`),
+        ...(o.mediaEnc ? ['module srtp.so'] : []),
         'module aufile.so',
         'module sndfile.so',
         'module_tmp uuid.so',
@@ -111,7 +114,7 @@ export class BaresipPhone {
     const transport = o.transport ?? 'udp';
     writeFileSync(
       join(this.dir, 'accounts'),
-      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}${o.audioCodecs ? `;audio_codecs=${o.audioCodecs}` : ''}\n`,
+      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}${o.audioCodecs ? `;audio_codecs=${o.audioCodecs}` : ''}${o.mediaEnc ? `;mediaenc=${o.mediaEnc}` : ''}\n`,
     );
     this.#proc = spawn('baresip', ['-f', this.dir, '-t', '300'], {
       stdio: ['ignore', 'pipe', 'pipe'],
