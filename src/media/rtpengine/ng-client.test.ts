@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { bdecode, bencode, type BValue } from './bencode.js';
-import type { NgError} from './ng-client.js';
+import type { NgError } from './ng-client.js';
 import { NgClient, type NgDict } from './ng-client.js';
 
 /** A scripted ng peer on loopback: records every datagram, answers through `reply` (undefined: stays silent). */

@@ -78,12 +78,15 @@ export class NgClient {
     return sdpOf(await this.request('answer', { ...opts, ...ref, sdp }));
   }
 
-  /** Ends the call (or, with a from-tag, one party's side); an unknown call is not an error here. */
-  async delete(ref: NgCallRef, opts: NgDict = {}): Promise<void> {
+  /**
+   * Ends the call (or, with a from-tag, one party's side) and hands back its final statistics (the shape of a
+   * query reply); an unknown call is not an error here (undefined).
+   */
+  async delete(ref: NgCallRef, opts: NgDict = {}): Promise<NgDict | undefined> {
     try {
-      await this.request('delete', { ...opts, ...ref });
+      return await this.request('delete', { ...opts, ...ref });
     } catch (e) {
-      if (e instanceof NgError && e.code === 'NG_ERROR' && /unknown call/i.test(e.message)) return;
+      if (e instanceof NgError && e.code === 'NG_ERROR' && /unknown call/i.test(e.message)) return undefined;
       throw e;
     }
   }

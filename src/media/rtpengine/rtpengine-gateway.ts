@@ -22,7 +22,10 @@ export interface RtpengineGatewayOptions {
 }
 
 interface Leg {
-  /** The rtpengine call-id: a per-gateway prefix, so a restarted server never touches an older process's calls. */
+  /**
+   * The rtpengine call-id: a per-gateway prefix (a restarted server never touches an older process's calls) and
+   * a number per opening of the leg.
+   */
   callId: string;
   /** Which side's offer is outstanding (the tags of the next answer). */
   offerFrom: SdpSide | undefined;
@@ -32,6 +35,9 @@ interface Leg {
   /** The last input and its output, so a retransmitted body gets the same text without a second ng command. */
   last: { key: string; out: string } | undefined;
 }
+
+/** How long a leg that failed before its answer keeps its rtpengine call for a repeated offer. */
+const PARK_MS = 2000;
 
 const other = (s: SdpSide): SdpSide => (s === 'webrtc' ? 'plain' : 'webrtc');
 
@@ -65,6 +71,10 @@ export class RtpengineGateway implements MediaGateway {
   readonly #prefix = randomBytes(4).toString('hex');
   readonly #legs = new Map<string, Leg>();
   readonly #deleting = new Set<Promise<void>>();
+  /** Numbers each leg's rtpengine call: a leg deleted and opened again at once (the INVITE after a 407 challenge,
+   * same Call-ID) must not meet the delete of its predecessor still on the way. */
+  #seq = 0;
+  readonly #parked = new Map<string, { l: Leg; timer: NodeJS.Timeout }>();
   #closed = false;
 
   constructor(o: RtpengineGatewayOptions) {
@@ -75,10 +85,10 @@ export class RtpengineGateway implements MediaGateway {
 
   async offer(leg: string, sdp: string, from: SdpSide): Promise<string> {
     if (this.#closed) throw new GatewayError('GATEWAY_CLOSED', 'the gateway is closed');
-    let l = this.#legs.get(leg);
+    let l = this.#legs.get(leg) ?? this.#unpark(leg);
     if (!l) {
       l = {
-        callId: `${this.#prefix}-${leg}`,
+        callId: `${this.#prefix}-${++this.#seq}-${leg}`,
         offerFrom: undefined,
         established: false,
         plain: undefined,
@@ -124,10 +134,49 @@ export class RtpengineGateway implements MediaGateway {
     const l = this.#legs.get(leg);
     if (!l) return;
     this.#legs.delete(leg);
+    if (!l.established && !this.#closed) {
+      // Failed before any answer: most often a 407 challenge, and the same offer comes again at once with the
+      // same Call-ID. A new rtpengine call would start a second DTLS handshake toward the browser's one ICE
+      // transport, and Chromium fails both; so the call waits a moment to be taken up again.
+      const timer = setTimeout(() => {
+        this.#parked.delete(leg);
+        this.#free(leg, l);
+      }, PARK_MS);
+      this.#parked.set(leg, { l, timer });
+      return;
+    }
+    this.#free(leg, l);
+  }
+
+  #unpark(leg: string): Leg | undefined {
+    const p = this.#parked.get(leg);
+    if (!p) return undefined;
+    this.#parked.delete(leg);
+    clearTimeout(p.timer);
+    this.#legs.set(leg, p.l);
+    return p.l;
+  }
+
+  #free(leg: string, l: Leg): void {
     // Explicitly and at once: rtpengine would otherwise keep the ports until its own timeout.
+    // The counters first: rtpengine 10.5 answers a delete with no statistics.
+    const ref = { 'call-id': l.callId };
     const p = this.#ng
-      .delete({ 'call-id': l.callId }, { 'delete-delay': 0 })
-      .then(() => this.#log('info', 'webrtc leg freed', { leg, rtpengine: l.callId }))
+      .query(ref)
+      .catch(() => undefined)
+      .then(async (r) => {
+        await this.#ng.delete(ref, { 'delete-delay': 0 });
+        return r;
+      })
+      .then((r) =>
+        this.#log('info', 'webrtc leg freed', {
+          leg,
+          rtpengine: l.callId,
+          // What rtpengine received on each side: from the browser, and from the relay (toward the browser).
+          fromBrowser: packetsIn(r, 'webrtc'),
+          toBrowser: packetsIn(r, 'plain'),
+        }),
+      )
       .catch((e: unknown) => this.#log('warn', 'rtpengine delete failed', { leg, err: String(e) }))
       .finally(() => this.#deleting.delete(p));
     this.#deleting.add(p);
@@ -148,6 +197,11 @@ export class RtpengineGateway implements MediaGateway {
   async close(): Promise<void> {
     this.#closed = true;
     for (const id of [...this.#legs.keys()]) this.delete(id);
+    for (const [id, p] of this.#parked) {
+      clearTimeout(p.timer);
+      this.#free(id, p.l);
+    }
+    this.#parked.clear();
     await Promise.all([...this.#deleting]);
     if (this.#ownsClient) await this.#ng.close();
   }
@@ -161,4 +215,21 @@ export function plainAddressOf(sdp: string): MediaAddress | undefined {
   const before = sdp.slice(0, m.index);
   const c = /^c=IN IP[46] (\S+)/m.exec(after.split(/^m=/m)[1] ?? '') ?? /^c=IN IP[46] (\S+)/m.exec(before);
   return c ? { address: c[1]!, port: Number(m[1]) } : undefined;
+}
+
+/** Packets rtpengine received from the party `tag` (summed over its streams), from a query or delete reply. */
+export function packetsIn(reply: NgDict | undefined, tag: string): number | undefined {
+  const tags = reply?.tags;
+  if (!tags || typeof tags !== 'object' || Array.isArray(tags)) return undefined;
+  const t = tags[tag];
+  if (!t || typeof t !== 'object' || Array.isArray(t) || !Array.isArray(t.medias)) return undefined;
+  let n = 0;
+  for (const m of t.medias)
+    if (m && typeof m === 'object' && !Array.isArray(m) && Array.isArray(m.streams))
+      for (const st of m.streams) {
+        const stats = st && typeof st === 'object' && !Array.isArray(st) ? st.stats : undefined;
+        const p = stats && typeof stats === 'object' && !Array.isArray(stats) ? stats.packets : undefined;
+        if (typeof p === 'number') n += p;
+      }
+  return n;
 }
