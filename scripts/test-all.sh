@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need on a fresh Debian machine (sipp, PostgreSQL,
-# Chromium for the browser tests, the npm packages), starts a throwaway PostgreSQL on loopback, and runs typecheck, lint and every test.
+# Chromium for the browser tests, rtpengine, the npm packages), starts a throwaway PostgreSQL on loopback, and runs typecheck, lint and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,8 @@ command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip)
 command -v linphonec >/dev/null 2>&1 || need+=(linphone-cli)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# rtpengine for the media backend tests (they start their own userspace instance on loopback).
+command -v rtpengine >/dev/null 2>&1 || need+=(rtpengine-daemon)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -18,7 +18,8 @@ const USAGE = `usage:
                  [--min-expires N] [--max-expires N] [--tls-cert FILE --tls-key FILE] [--tls-hosts LIST]
                  [--drain-seconds N] [--registration-write-ms N]
                  [--drain-seconds N] [--sip-rate N] [--flood-threshold N] [--server-header TEXT]
-                 [--media-timeout N] [--session-expires N] [--session-min-se N]
+                 [--media-timeout N] [--media relay|rtpengine:HOST:PORT]
+                 [--session-expires N] [--session-min-se N]
   zentrale provision FILE [--dry-run] [--data DIR] [--database URL]
 
 Defaults: --data ${SERVE_DEFAULTS.data}, --sip ${SERVE_DEFAULTS.sip}, --http ${SERVE_DEFAULTS.http}

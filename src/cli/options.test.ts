@@ -24,3 +24,19 @@ test('TLS and drain options: defaults, both files or neither, a list of hosts', 
   assert.throws(() => parseServeOptions(['--tls-hosts', 'a b'], {}), /--tls-hosts/);
   assert.throws(() => parseServeOptions(['--drain-seconds', '-1'], {}), /--drain-seconds/);
 });
+
+test('--media: relay (default) or rtpengine:HOST:PORT', () => {
+  assert.deepEqual(parseServeOptions([], {}).media, { kind: 'relay' });
+  assert.deepEqual(parseServeOptions(['--media', 'rtpengine:127.0.0.1:2223'], {}).media, {
+    kind: 'rtpengine',
+    host: '127.0.0.1',
+    port: 2223,
+  });
+  assert.deepEqual(parseServeOptions([], { ZENTRALE_MEDIA: 'rtpengine:[::1]:2223' }).media, {
+    kind: 'rtpengine',
+    host: '::1',
+    port: 2223,
+  });
+  for (const bad of ['rtpengine', 'rtpengine:host', 'rtpengine:h:0', 'rtpengine:h:70000', 'kamailio:h:1'])
+    assert.throws(() => parseServeOptions(['--media', bad], {}), /--media/, bad);
+});

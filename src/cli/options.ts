@@ -18,6 +18,8 @@ export interface ServeOptions {
   rtpPortMax: number;
   /** Address the RTP relay binds and advertises; default: the host of the first --sip listener. */
   mediaAddress: string | undefined;
+  /** The media backend for browsers' legs: the in-process gateway, or rtpengine's ng port (docs/media.md). */
+  media: { kind: 'relay' } | { kind: 'rtpengine'; host: string; port: number };
   ringTimeoutSeconds: number;
   /** Bound on live server transactions (past it: 503 + Retry-After). UDP ones live 32 s after their answer. */
   maxTransactions: number;
@@ -88,6 +90,7 @@ const ENV: Record<string, string> = {
   'digest-algorithms': 'ZENTRALE_DIGEST_ALGORITHMS',
   'rtp-ports': 'ZENTRALE_RTP_PORTS',
   'media-address': 'ZENTRALE_MEDIA_ADDRESS',
+  media: 'ZENTRALE_MEDIA',
   'ring-timeout': 'ZENTRALE_RING_TIMEOUT',
   'max-transactions': 'ZENTRALE_MAX_TRANSACTIONS',
   smtp: 'ZENTRALE_SMTP',
@@ -184,6 +187,7 @@ export function parseServeOptions(
     rtpPortMin: rtpMin,
     rtpPortMax: rtpMax,
     mediaAddress: get('media-address'),
+    media: parseMedia(get('media')),
     ringTimeoutSeconds: int('ring-timeout', SERVE_DEFAULTS.ringTimeout, 1, 600),
     maxTransactions: int('max-transactions', SERVE_DEFAULTS.maxTransactions, 100, 10_000_000),
     tlsCert,
@@ -222,4 +226,14 @@ export function parseHostPort(s: string, what: string): { host: string; port: nu
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) throw new UsageError(`${what}: expected host:port, got "${s}"`);
   return { host: (m[1] ?? m[2])!, port };
+}
+
+/** `relay` (default) or `rtpengine:HOST:PORT` (an IPv6 host in brackets). */
+export function parseMedia(v: string | undefined): ServeOptions['media'] {
+  if (v === undefined || v === 'relay') return { kind: 'relay' };
+  const m = /^rtpengine:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535)
+    throw new UsageError(`--media: expected relay or rtpengine:HOST:PORT (rtpengine's ng port), got "${v}"`);
+  return { kind: 'rtpengine', host: m[1]!.replace(/^\[|\]$/g, ''), port };
 }

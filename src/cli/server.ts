@@ -8,8 +8,9 @@ import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
-import { createMediaEngine, WeriftGateway, type MediaEngine } from '../media/index.js';
+import { createMediaEngine, type MediaEngine, type MediaLog } from '../media/index.js';
 import { PromptSet } from '../media/audio/prompts.js';
+import { createGateway } from './media-backend.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
@@ -204,10 +205,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
     // RFC 5626 section 5.3: bindings reachable only over a connection end with it (a closed browser tab).
     sip.onConnectionClosed((id) => void location.dropFlow(id));
     // Browsers' legs: their SDP passes the WebRTC media gateway, the B2BUA sees plain RTP (docs/webrtc.md).
-    const gateway = new WeriftGateway({
-      address: iceAddress(o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '')),
-      log: (level, msg, fields) => log[level]({ event: 'webrtc.gateway', ...fields }, msg),
-    });
+    const gatewayLog: MediaLog = (level, msg, fields) =>
+      log[level]({ event: 'webrtc.gateway', ...fields }, msg);
+    const gateway = await createGateway(
+      o,
+      iceAddress(o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '')),
+      gatewayLog,
+    );
     const webrtcLegs = new WebRtcLegs({
       gateway,
       log: log.child({ layer: 'webrtc' }),

@@ -13,3 +13,4 @@ export { canBridge, transcodableEncoding, type TranscodableEncoding } from './co
 export * from './webrtc/media-gateway.js';
 export { WeriftGateway, type WeriftGatewayOptions } from './webrtc/werift-gateway.js';
 export { isWebRtcSdp } from './webrtc/webrtc-sdp.js';
+export * from './rtpengine/index.js';
