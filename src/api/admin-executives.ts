@@ -5,7 +5,7 @@ import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './errors.js';
 import type { RouteTable } from './route-table.js';
 import { changeList, dryRunQuery, extension } from './schemas.js';
-import { relativeTo, type TenantEditor } from './tenant-edit.js';
+import { putEntry, relativeTo, removeEntry, type TenantEditor } from './tenant-edit.js';
 
 /**
  * Admin routes for executives and their assistants (the `executives:` key of docs/provisioning.md): assign and
@@ -60,10 +60,10 @@ export function adminExecutiveRoutes(routes: RouteTable, deps: ApiDeps, editor: 
         { dryRun: query.dryRun, fieldOf: (p) => relativeTo(`executives[${at}]`)(p) },
         (t) => {
           const list = ((t['executives'] as Array<Record<string, unknown>> | undefined) ??= []);
-          at = list.findIndex((e) => e['executive'] === params.extension);
-          const e = { executive: params.extension, ...body };
-          if (at >= 0) list[at] = e;
-          else at = list.push(e) - 1;
+          at = putEntry(list, (e) => e['executive'] === params.extension, {
+            executive: params.extension,
+            ...body,
+          });
         },
       );
     },
@@ -81,9 +81,7 @@ export function adminExecutiveRoutes(routes: RouteTable, deps: ApiDeps, editor: 
     handler: async ({ who, params, query }) =>
       editor.edit(who.tenantId, { dryRun: query.dryRun }, (t) => {
         const list = (t['executives'] as Array<Record<string, unknown>> | undefined) ?? [];
-        const i = list.findIndex((e) => e['executive'] === params.extension);
-        if (i < 0) throw new ApiError('NOT_FOUND', `no executive ${params.extension}`);
-        list.splice(i, 1);
+        removeEntry(list, (e) => e['executive'] === params.extension, `no executive ${params.extension}`);
       }),
   });
 }

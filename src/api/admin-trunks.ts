@@ -6,7 +6,7 @@ import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './errors.js';
 import type { RouteTable } from './route-table.js';
 import { changeList, dryRunQuery } from './schemas.js';
-import { relativeTo, type TenantEditor } from './tenant-edit.js';
+import { relativeTo, removeEntry, type TenantEditor } from './tenant-edit.js';
 
 /**
  * Admin routes for the tenant's trunks with their DIDs (the `trunks:` key of docs/provisioning.md). The
@@ -118,9 +118,7 @@ export function adminTrunkRoutes(routes: RouteTable, deps: ApiDeps, editor: Tena
     errors: [404, 422],
     handler: async ({ who, params, query }) =>
       editor.edit(who.tenantId, { dryRun: query.dryRun }, (t) => {
-        const i = t.trunks.findIndex((tr) => tr.id === params.id);
-        if (i < 0) throw new ApiError('NOT_FOUND', `no trunk ${params.id}`);
-        t.trunks.splice(i, 1);
+        removeEntry(t.trunks, (tr) => tr.id === params.id, `no trunk ${params.id}`);
       }),
   });
 }

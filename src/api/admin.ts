@@ -9,7 +9,7 @@ import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './errors.js';
 import type { RouteTable } from './route-table.js';
 import { changeList, dryRunQuery, extension } from './schemas.js';
-import { relativeTo, type TenantEditor } from './tenant-edit.js';
+import { putEntry, relativeTo, removeEntry, type TenantEditor } from './tenant-edit.js';
 
 /**
  * Admin routes (role admin, own tenant only): read and change workplaces, devices, pickup groups, call-center
@@ -292,10 +292,10 @@ export function adminRoutes(routes: RouteTable, deps: ApiDeps, editor: TenantEdi
         who.tenantId,
         { dryRun: query.dryRun, fieldOf: (p) => relativeTo(`groups[${at}]`)(p) },
         (t) => {
-          at = t.groups.findIndex((g) => g.extension === params.extension);
-          const g = { extension: params.extension, ...body };
-          if (at >= 0) t.groups[at] = g;
-          else at = t.groups.push(g) - 1;
+          at = putEntry(t.groups, (g) => g.extension === params.extension, {
+            extension: params.extension,
+            ...body,
+          });
         },
       );
     },
@@ -312,9 +312,7 @@ export function adminRoutes(routes: RouteTable, deps: ApiDeps, editor: TenantEdi
     errors: [404, 422],
     handler: async ({ who, params, query }) =>
       editor.edit(who.tenantId, { dryRun: query.dryRun }, (t) => {
-        const i = t.groups.findIndex((g) => g.extension === params.extension);
-        if (i < 0) throw new ApiError('NOT_FOUND', `no group ${params.extension}`);
-        t.groups.splice(i, 1);
+        removeEntry(t.groups, (g) => g.extension === params.extension, `no group ${params.extension}`);
       }),
   });
 }

@@ -71,3 +71,18 @@ export function relativeTo(prefix: string): (path: string) => string {
         ? path.slice(prefix.length).replace(/^\./, '')
         : path;
 }
+
+/** Puts `entry` in place of the one `matches` finds, or at the end; returns its index (for field paths). */
+export function putEntry<T>(list: T[], matches: (x: T) => boolean, entry: T): number {
+  const at = list.findIndex(matches);
+  if (at < 0) return list.push(entry) - 1;
+  list[at] = entry;
+  return at;
+}
+
+/** Removes the entry `matches` finds, or answers 404 with `missing`. */
+export function removeEntry<T>(list: T[], matches: (x: T) => boolean, missing: string): void {
+  const at = list.findIndex(matches);
+  if (at < 0) throw new ApiError('NOT_FOUND', missing);
+  list.splice(at, 1);
+}
