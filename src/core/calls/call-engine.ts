@@ -11,17 +11,19 @@ import { FeatureCodeRegistry, normaliseDialString, resolveDialString, type Route
 import { admitExternal } from './external-admission.js';
 import { planRequest } from './external-targets.js';
 import type { InboundRoute } from './external-routes.js';
+import { DivertServices } from './service-handlers.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
-import type { Leg } from './leg.js';
 import { mediaOf } from './leg-media.js';
 import { refuseBriefSession } from './session-refresh.js';
+import { traceDecision } from '../trace/call-trace.js';
 import { Call } from './call.js';
-import { pullSource, ThirdPartyControl, type CallMeta } from './call-control.js';
+import { ThirdPartyControl, type CallMeta } from './call-control.js';
+import { LiveCalls } from './live-calls.js';
 import { answerQueued, type QueuedCall } from './queue.js';
 import { HeldCalls, type HeldRingResult } from './held-calls.js';
 import type { ReferFeatureHandler } from './refer-feature.js';
-import { decodeUser, dialogKey, parseReplaces, replacesCandidates } from './sip-helpers.js';
+import { decodeUser } from './sip-helpers.js';
 import type { RingPlan, TerminatingService } from './ring-plan.js';
 import { ringOnce, TerminatingPlans } from './terminating.js';
 import { deviceTarget, trunkTarget, type Target } from './targets.js';
@@ -35,13 +37,11 @@ export type { CallEngineOptions } from './engine-deps.js';
  */
 export class CallEngine {
   readonly #o: EngineDeps;
-  readonly #calls = new Set<Call>();
-  /** Connected legs by dialog id, so a REFER with Replaces can find the call it names (same tenant only). */
-  readonly #legsByDialog = new Map<string, { call: Call; leg: Leg }>();
+  readonly #calls = new LiveCalls();
   /** Feature-code handlers by the id the code was registered under (FeatureCodeRegistry). */
   readonly #featureHandlers = new Map<string, FeatureHandler>();
   #serviceNumbers: ServiceNumbers[] = [];
-  readonly #divertServices = new Map<string, DivertHandler>();
+  readonly #divertServices = new DivertServices();
   readonly #plans: TerminatingPlans;
   /** What the call views of third-party control show beyond the Call itself. */
   readonly #meta = new WeakMap<Call, CallMeta>();
@@ -71,14 +71,14 @@ export class CallEngine {
     });
     this.#held = new HeldCalls({
       deps: this.#o,
-      callOf: (leg) => this.#legsByDialog.get(dialogKey(leg.dialog.id))?.call,
+      callOf: (leg) => this.#calls.dialogs.find(leg.dialog.id)?.call,
       create: (x) => void this.#newCall(x),
       plan: (req) => this.#plans.plan(req),
       divertService: (name) => this.#divertServices.get(name),
     });
     this.#control = new ThirdPartyControl({
       deps: this.#o,
-      calls: (tenantId) => [...this.#calls].filter((c) => c.tenant.id === tenantId),
+      calls: (tenantId) => this.#calls.inTenant(tenantId),
       meta: (call) => this.#meta.get(call) ?? { since: 0 },
       create: (meta) => (x) => this.#newCall(x, meta),
       devicesOf: (plan, tenantId, extension) => this.#devicesOf(plan, tenantId, extension),
@@ -106,7 +106,7 @@ export class CallEngine {
    */
   takeHeld(inv: FeatureInvocation, service: Party): QueuedCall | undefined {
     const wp = inv.device.workplaceExtension;
-    return this.#held.takeHeld(this.#calls, inv.tenant, wp, service, inv.log, inv.incoming.request);
+    return this.#held.takeHeld(this.#calls.all(), inv.tenant, wp, service, inv.log, inv.incoming.request);
   }
 
   /** Rings a call the server holds to workplace `callee` by its ring plan (held-calls.ts; a park recall). */
@@ -116,8 +116,7 @@ export class CallEngine {
 
   /** Registers the handler of a ring plan's 'service' step (e.g. 'voicemail'). */
   onDivertService(name: string, handler: DivertHandler): void {
-    if (this.#divertServices.has(name)) throw new Error(`divert service ${name} is already registered`);
-    this.#divertServices.set(name, handler);
+    this.#divertServices.register(name, handler);
   }
 
   /**
@@ -151,7 +150,7 @@ export class CallEngine {
 
   /** Hangs up every call (shutdown). */
   async closeAll(): Promise<void> {
-    await Promise.all([...this.#calls].map((c) => c.hangup('failed')));
+    await Promise.all(this.#calls.all().map((c) => c.hangup('failed')));
   }
 
   /** A new INVITE from an authenticated device of `tenant`. */
@@ -169,7 +168,7 @@ export class CallEngine {
     };
     const replaces = req.headers.get('Replaces');
     if (replaces !== undefined) {
-      await this.#replace(incoming, tenant, caller, replaces);
+      await this.#calls.replace(incoming, tenant.id, caller, replaces);
       return;
     }
     const dialled = isSipUri(req.uri) ? decodeUser(req.uri.user ?? '') : '';
@@ -183,7 +182,7 @@ export class CallEngine {
       return;
     if (route.kind === 'invalid') {
       log.info({ event: 'call.rejected', dialled, reason: route.reason }, 'no route');
-      this.#traceDecision(tenant.id, req, `refused: ${dialled} (${route.reason})`);
+      traceDecision(o.trace, tenant.id, req.headers.get('Call-ID'), `refused: ${dialled} (${route.reason})`);
       incoming.reject(404, {
         reason: route.reason === 'unknown feature code' ? 'Unknown Feature Code' : 'Not Found',
       });
@@ -196,7 +195,12 @@ export class CallEngine {
         return;
       }
       log.info({ event: 'call.feature', code: route.code, handler: route.handler }, 'feature code');
-      this.#traceDecision(tenant.id, req, `feature code ${route.code} → ${route.handler}`);
+      traceDecision(
+        o.trace,
+        tenant.id,
+        req.headers.get('Call-ID'),
+        `feature code ${route.code} → ${route.handler}`,
+      );
       await handler({
         tenant,
         device,
@@ -224,57 +228,12 @@ export class CallEngine {
   }
 
   /**
-   * INVITE with Replaces (RFC 3891): the new caller takes the place of the leg the header names, in that call;
-   * the replaced phone gets BYE. Only legs of the caller's own tenant can be named; anything else is 481, so the
-   * answer reveals nothing about other tenants' calls.
-   */
-  async #replace(
-    incoming: IncomingInvite,
-    tenant: TenantRecord,
-    caller: Party,
-    header: string,
-  ): Promise<void> {
-    const id = parseReplaces(header);
-    // RFC 3891 section 3: to-tag is compared with our local tag, from-tag with the remote one; phones that build
-    // the header from dialog-info (BLF) differ in orientation, so the swapped form is accepted too.
-    const found = id
-      ? replacesCandidates(id)
-          .map((c) => this.#legsByDialog.get(dialogKey(c)))
-          .find((f) => f !== undefined)
-      : undefined;
-    if (id && !found) {
-      // A ringing call's branch (a BLF key picking up): its early dialog is ours as UAC, so section 3 lets us
-      // replace it — the caller is answered, every branch cancelled. Same tenant only.
-      const ringing = [...this.#calls].find((c) => c.tenant.id === tenant.id && c.ringingBranchNamed(id));
-      if (ringing) {
-        await ringing.takeRinging(incoming, caller, 'replaces');
-        return;
-      }
-    }
-    if (!id || !found || found.call.tenant.id !== tenant.id) {
-      incoming.reject(481, { reason: 'Replaced Dialog Not Found' });
-      return;
-    }
-    // Section 3: early-only names a dialog that must still be early; this one is confirmed.
-    if (id.earlyOnly) {
-      incoming.reject(486, { reason: 'Dialog Already Answered' });
-      return;
-    }
-    await found.call.replaceLeg(found.leg, incoming, caller);
-  }
-
-  /**
    * Takes the ringing call `callId` of the picker's tenant (directed or group pickup; the pickup feature chose
    * it). Answers the picker's INVITE exactly once: 480 when the call no longer rings (answered meanwhile,
    * another tenant's, unknown).
    */
-  async pickUp(inv: FeatureInvocation, callId: string, kind: 'directed' | 'group'): Promise<void> {
-    const call = this.#callById(inv.tenant.id, callId);
-    if (!call || call.state !== 'ringing') {
-      inv.incoming.reject(480, { reason: 'Call No Longer Ringing' });
-      return;
-    }
-    await call.takeRinging(inv.incoming, inv.caller, kind);
+  pickUp(inv: FeatureInvocation, callId: string, kind: 'directed' | 'group'): Promise<void> {
+    return this.#calls.pickUp(inv.incoming, inv.tenant.id, inv.caller, callId, kind);
   }
 
   /**
@@ -282,14 +241,15 @@ export class CallEngine {
    * dialling device (the newest such call when there are several); the other party stays connected. 480 when
    * the workplace has no call on another device.
    */
-  async pull(inv: FeatureInvocation): Promise<void> {
-    const calls = [...this.#calls].filter((c) => c.tenant.id === inv.tenant.id);
-    const best = pullSource(calls, inv.device.workplaceExtension, inv.device.username);
-    if (!best) {
-      inv.incoming.reject(480, { reason: 'No Call To Pull' });
-      return;
-    }
-    await best.call.replaceLeg(best.leg, inv.incoming, inv.caller, 'pull');
+  pull(inv: FeatureInvocation): Promise<void> {
+    const { device } = inv;
+    return this.#calls.pull(
+      inv.incoming,
+      inv.tenant.id,
+      inv.caller,
+      device.workplaceExtension,
+      device.username,
+    );
   }
 
   /**
@@ -302,12 +262,7 @@ export class CallEngine {
     callId: string,
     workplace: string,
   ): { callId: string; localTag: string; remoteTag: string } | undefined {
-    return this.#callById(tenantId, callId)?.pickupLegOf(workplace);
-  }
-
-  #callById(tenantId: string, callId: string): Call | undefined {
-    for (const c of this.#calls) if (c.id === callId && c.tenant.id === tenantId) return c;
-    return undefined;
+    return this.#calls.byId(tenantId, callId)?.pickupLegOf(workplace);
   }
 
   /** Hands a call to a service number's owner; false when no service owns `dialled` in this tenant. */
@@ -397,21 +352,7 @@ export class CallEngine {
     call = new Call({
       ...x,
       engine: this.#o,
-      divert: async (step, incoming) => {
-        const handler = this.#divertServices.get(step.service);
-        if (!handler) {
-          incoming.reject(480, { reason: 'Service Unavailable' });
-          return;
-        }
-        await handler({
-          tenant: x.tenant,
-          caller: x.caller,
-          number: step.number,
-          incoming,
-          log: x.log,
-          diversions: step.diversions ?? [],
-        });
-      },
+      divert: (step, incoming) => this.#divertServices.divert(step, incoming, x),
       // A queued call whose caller already hung up may end inside the constructor (call is not yet set).
       onEnd: () => {
         if (!call) return;
@@ -419,29 +360,11 @@ export class CallEngine {
         this.#onEnded.get(call)?.();
         this.#onEnded.delete(call);
       },
-      dialogs: {
-        add: (leg, c) => this.#legsByDialog.set(dialogKey(leg.dialog.id), { call: c, leg }),
-        remove: (leg) => this.#legsByDialog.delete(dialogKey(leg.dialog.id)),
-        find: (id) => this.#legsByDialog.get(dialogKey(id)),
-      },
+      dialogs: this.#calls.dialogs,
     });
     if (call.state !== 'ended') this.#calls.add(call);
     this.#meta.set(call, { ...meta, since: this.#o.clock.now() });
     return call;
-  }
-
-  /** A call trace of an INVITE that starts no call (a feature code, a dial string that leads nowhere). */
-  #traceDecision(
-    tenantId: string,
-    req: { headers: { get(n: string): string | undefined } },
-    text: string,
-  ): void {
-    const trace = this.#o.trace;
-    const sipCallId = req.headers.get('Call-ID');
-    if (!trace || sipCallId === undefined) return;
-    const id = `d-${randomBytes(6).toString('hex')}`;
-    trace.callerLeg(tenantId, id, sipCallId);
-    trace.note(id, text);
   }
 
   /** What `dialled` means in this tenant (its extensions, feature codes and outside-line prefix). */
@@ -529,17 +452,11 @@ export class CallEngine {
    */
   async push(inv: FeatureInvocation, to: Party, recallMs: number): Promise<boolean> {
     const workplace = inv.device.workplaceExtension;
-    let best: { call: Call; leg: Leg } | undefined;
-    for (const call of this.#calls) {
-      if (call.tenant.id !== inv.tenant.id) continue;
-      const leg = call.heldLegOf(workplace);
-      if (leg && (!best || (call.answeredAt ?? 0) >= (best.call.answeredAt ?? 0))) best = { call, leg };
-    }
-    if (!best || to.workplace === undefined) return false;
+    if (to.workplace === undefined) return false;
     const plan = await this.#o.directory.plan(inv.tenant.id);
     // The recall rings every device of the workplace, not only the one that dialled the code.
     const { device: _device, ...back } = inv.caller;
-    return best.call.push(best.leg, [
+    return this.#calls.push(inv.tenant.id, workplace, [
       { party: to, targets: this.#devicesOf(plan, inv.tenant.id, to.workplace), timeoutMs: recallMs },
       { party: back, targets: this.#devicesOf(plan, inv.tenant.id, workplace) },
     ]);

@@ -3,6 +3,7 @@ import type { QueuedCall } from './queue.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 import type { Logger } from '../../util/log.js';
 import type { Diversion, Party } from '../events/types.js';
+import type { RingStep } from './ring-plan.js';
 
 /**
  * The seams through which services (pickup, call center, ...) take INVITEs the dial plan gives them, so core never
@@ -55,3 +56,32 @@ export interface DivertCall extends ServiceCall {
 }
 
 export type DivertHandler = (call: DivertCall) => Promise<void>;
+
+/** The divert services by name ('voicemail', ...), and what a ring plan's 'service' step does with the INVITE. */
+export class DivertServices {
+  readonly #handlers = new Map<string, DivertHandler>();
+
+  register(name: string, handler: DivertHandler): void {
+    if (this.#handlers.has(name)) throw new Error(`divert service ${name} is already registered`);
+    this.#handlers.set(name, handler);
+  }
+
+  get(name: string): DivertHandler | undefined {
+    return this.#handlers.get(name);
+  }
+
+  /** Hands the unanswered INVITE to the step's service; 480 when no such service is registered. */
+  async divert(
+    step: Extract<RingStep, { kind: 'service' }>,
+    incoming: IncomingInvite,
+    x: { tenant: TenantRecord; caller: Party; log: Logger },
+  ): Promise<void> {
+    const handler = this.#handlers.get(step.service);
+    if (!handler) {
+      incoming.reject(480, { reason: 'Service Unavailable' });
+      return;
+    }
+    const { tenant, caller, log } = x;
+    await handler({ tenant, caller, number: step.number, incoming, log, diversions: step.diversions ?? [] });
+  }
+}

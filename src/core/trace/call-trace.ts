@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SipMessage } from '../../sip/message/index.js';
 import type { Flow } from '../../sip/transport/types.js';
 import type { Clock } from '../../util/clock.js';
@@ -17,6 +18,19 @@ export interface CallTraceSink {
   leg(callId: string, sipCallId: string, label: string): void;
   /** A routing decision (dial plan, feature code, refusal) of a call. */
   note(callId: string, text: string): void;
+}
+
+/** A call trace of an INVITE that starts no call (a feature code, a dial string that leads nowhere). */
+export function traceDecision(
+  trace: CallTraceSink | undefined,
+  tenantId: string,
+  sipCallId: string | undefined,
+  text: string,
+): void {
+  if (!trace || sipCallId === undefined) return;
+  const id = `d-${randomBytes(6).toString('hex')}`;
+  trace.callerLeg(tenantId, id, sipCallId);
+  trace.note(id, text);
 }
 
 export interface TraceEntry {
