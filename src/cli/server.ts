@@ -3,40 +3,28 @@ import { startHttpServer } from '../api/http-server.js';
 import { callCenterPort, executivePort, voicemailPort } from '../api/ports.js';
 import { securityMetrics } from './security-metrics.js';
 import { CallEngine } from '../core/calls/call-engine.js';
-import { diversionHeaders } from '../core/calls/diversion.js';
 import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
 import { createMediaEngine, type MediaEngine, type MediaLog } from '../media/index.js';
-import { PromptSet } from '../media/audio/prompts.js';
 import { createGateway } from './media-backend.js';
+import { drainCalls } from './drain.js';
+import { liveCounts } from './live-counts.js';
+import { wireFeatures } from './features.js';
+import type { CallCenterService } from '../features/callcenter/callcenter-service.js';
+import type { ExecutiveService } from '../features/executive/executive-service.js';
+import type { VoicemailService } from '../features/voicemail/voicemail-service.js';
+import { buildSipSecurity } from './sip-security.js';
 import { UserAgentCore } from '../sip/ua/index.js';
 import { TrunkRegistrations } from '../features/trunks/trunk-registrations.js';
 import { TrunkRoutes } from '../features/trunks/trunk-routes.js';
-import { PickupService } from '../features/pickup/pickup-service.js';
-import { BlfNotifier } from '../features/presence/blf-notifier.js';
-import { AcdSubscriptions } from '../features/callcenter/acd-subscriptions.js';
-import { FeatureKeys } from '../core/subscriptions/feature-keys.js';
-import { SubscriptionService } from '../core/subscriptions/subscription-service.js';
-import { CallCenterService } from '../features/callcenter/callcenter-service.js';
-import { MwiSubscriptions } from '../features/voicemail/mwi-subscriptions.js';
-import { VoicemailService } from '../features/voicemail/voicemail-service.js';
-import { ParkService } from '../features/park/park-service.js';
-import { flowOf } from '../core/calls/targets.js';
-import { ForwardingService } from '../features/forwarding/forwarding-service.js';
-import { ExecutiveService } from '../features/executive/executive-service.js';
 import { Provisioner } from '../core/provisioning/index.js';
 import { LocationService } from '../core/registrar/location-service.js';
 import { Registrar } from '../core/registrar/registrar.js';
-import { AuthThrottle } from '../core/security/auth-throttle.js';
-import { RequestAuthenticator } from '../core/security/request-authenticator.js';
-import { SecurityEvents } from '../core/security/security-events.js';
-import { SourceGuard } from '../core/security/source-guard.js';
 import { TollFraudGuard } from '../core/security/toll-fraud.js';
 import { PbxSipService } from '../core/sip-service.js';
 import { SessionDevices } from '../core/directory/session-devices.js';
-import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { SipStack } from '../sip/stack.js';
 import { WebRtcLegs } from '../core/webrtc/webrtc-legs.js';
 import type { TimerConfig } from '../sip/transaction/timer-config.js';
@@ -46,7 +34,12 @@ import type { Store } from '../store/types.js';
 import { SystemClock, type Clock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { parseHttpListen, type ServeOptions } from './options.js';
-import { loadCertificate, type CertificateSettings, type LoadedCertificate } from './tls-certificates.js';
+import {
+  loadCertificate,
+  logCertificate,
+  type CertificateSettings,
+  type LoadedCertificate,
+} from './tls-certificates.js';
 
 /**
  * The composition root: builds every service, wires the dependencies, and hands back one handle to stop it all.
@@ -143,31 +136,17 @@ export async function startServer(o: StartOptions): Promise<Server> {
     await location.start();
     stopAll.push(() => location.stop());
 
-    const throttle = new AuthThrottle({
-      clock,
-      userThreshold: o.authFailThreshold,
-      banMs: o.authBanSeconds * 1000,
-    });
-    const security = new SecurityEvents(log.child({ layer: 'security' }));
-    // Trunk peers are never rate limited; the set is filled once the trunks are loaded (below).
-    let trunkPeers = new Set<string>();
-    const guard = new SourceGuard({
-      clock,
+    const {
       throttle,
       events: security,
-      ratePerSecond: o.sipRate,
-      floodThreshold: o.floodThreshold,
-      banMs: o.authBanSeconds * 1000,
-      trusted: (address) => trunkPeers.has(address),
-      registered: (address, port) => location.isRegisteredFlow(address, port),
-    });
-    const auth = new RequestAuthenticator({
-      digest: new DigestAuthenticator({ clock, algorithms: o.digestAlgorithms }),
-      directory,
-      throttle,
+      guard,
+      auth,
+      setTrunkPeers,
+    } = buildSipSecurity(o, {
+      clock,
       log,
-      events: security,
-      registeredFlow: (address, port) => location.isRegisteredFlow(address, port),
+      directory,
+      location,
     });
     const registrar = new Registrar({
       location,
@@ -258,9 +237,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
     });
     await trunkRegs.start();
     stopAll.push(() => trunkRegs.stop());
-    const loadTrunkPeers = async (): Promise<void> => {
-      trunkPeers = new Set(await trunks.peerAddresses());
-    };
+    const loadTrunkPeers = async (): Promise<void> => setTrunkPeers(await trunks.peerAddresses());
     await loadTrunkPeers();
     provisioner.onProvisioned(async () => {
       trunks.invalidate();
@@ -286,192 +263,54 @@ export async function startServer(o: StartOptions): Promise<Server> {
       sessionTimer: { expires: o.sessionExpiresSeconds, minSe: o.sessionMinSeSeconds },
     });
     service.setInviteHandler(calls);
-    // Call pickup (*97, *98, *11): chooses among ringing calls from the bus; the engine does the SIP work.
-    const pickup = new PickupService({
-      engine: calls,
-      bus,
-      settings: (tenantId) => store.pickup.settings(tenantId),
-      isWorkplace: async (tenantId, ext) => (await directory.plan(tenantId)).workplace(ext) !== undefined,
-    });
-    stopAll.push(() => pickup.stop());
-    // Call forwarding and do not disturb (features/forwarding): codes, settings, the terminating service.
-    const forwarding = new ForwardingService({
-      store,
-      directory,
-      external: trunks,
-      log: log.child({ feature: 'forwarding' }),
-    });
-    forwarding.attach(calls);
-    await forwarding.preload();
-    provisioner.onProvisioned(() => forwarding.reload());
-    stopAll.push(() => forwarding.close());
-    // Third-party call control (HTTP API): a group pickup takes the call *98 would.
-    calls.control.setGroupPickup((tenantId, workplace) => pickup.groupCall(tenantId, workplace));
-    // Call-center groups (features/callcenter): group numbers and agent codes plug into the engine's seams.
-    const callCenter = new CallCenterService({
-      store,
-      directory,
-      location,
-      bus,
-      clock,
-      log,
-      external: trunks,
-      // Queue calls skip an agent in do not disturb.
-      excluded: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
-    });
-    callCenter.attach(calls);
-    forwarding.onChange((tenantId) => callCenter.agentsChanged(tenantId));
-    provisioner.onProvisioned(() => callCenter.reload());
-    stopAll.push(() => callCenter.close());
-    // One subscription service (RFC 6665); event packages register with it: ACD keys and BLF below.
-    const subscriptions = new SubscriptionService({
-      ua,
-      tenants: directory,
-      store,
-      clock,
-      log: log.child({ feature: 'subscriptions' }),
-    });
-    service.addSubscribeHandler(subscriptions);
-    // Feature keys (as-feature-event): one subscription per phone; each feature with a key adds its part.
-    const featureKeys = new FeatureKeys({ subscriptions, log: log.child({ feature: 'feature-keys' }) });
-    // ACD keys: phones set and show the workplace status; every change is NOTIFYed.
-    const acd = new AcdSubscriptions({
-      keys: featureKeys,
-      directory,
-      agents: {
-        statusOf: async (tenantId, wp) => (await callCenter.tenant(tenantId)).statusOf(wp),
-        setStatus: async (tenantId, wp, status) => {
-          (await callCenter.tenant(tenantId)).setStatus(wp, status);
-        },
-      },
-      bus,
-    });
-    acd.start();
-    forwarding.attachFeatureKeys(featureKeys);
-    stopAll.push(() => acd.stop());
-    // Voicemail (features/voicemail): *62 portal, *86 deposit, e-mail, and message waiting (RFC 3842) for phones.
-    const voicemail: VoicemailService = new VoicemailService({
-      store: store.voicemail,
-      directory,
-      dataDir: o.dataDir,
-      clock,
-      log: log.child({ feature: 'voicemail' }),
-      throttle,
-      countsChanged: (t, e, c) => mwi.changed(t, e, c),
-      unsolicited: {
-        lookup: (t, u) => location.lookup(t, u),
-        flowOf,
-        request: (r) => ua.request(r),
-        log: log.child({ feature: 'mwi' }),
-      },
-      ...(o.smtp ? { smtpUrl: o.smtp } : {}),
-    });
-    const mwi = new MwiSubscriptions({
-      subscriptions,
-      counts: (t, e) => voicemail.counts(t, e),
-      log: log.child({ feature: 'mwi' }),
-    });
-    voicemail.attach(calls);
-    // Call park (features/park): *68 by REFER or dialled, *88 + location, recall by the parker's ring plan.
-    const park = new ParkService({
-      settings: (tenantId) => store.park.settings(tenantId),
-      directory,
-      publish: (e) => bus.emit(e),
-      clock,
-      log: log.child({ feature: 'park' }),
-    });
-    park.attach(calls);
-    stopAll.push(() => park.stop());
-    // Terminating services are asked in registration order: the own-mailbox portal (voicemail, above), then the
-    // executive's filter, then forwarding and do not disturb of the workplace that rings.
-    // Executives and assistants (features/executive): the filter is the first terminating service (before
-    // forwarding), the codes #61-#66 plug into the feature seam.
-    const executives = new ExecutiveService({ store, directory, media, diversionHeaders });
-    executives.attach(calls);
-    calls.addTerminatingService(executives.terminating);
-    provisioner.onProvisioned(() => executives.reload());
-    stopAll.push(() => executives.close());
-    // Third-party call control "as" an executive: only its opted-in assistants, as with #64.
-    calls.control.setCallAsPolicy(async (tenantId, workplace, executive) =>
-      (await executives.tenant(tenantId)).optedIn(executive, workplace),
-    );
-    calls.addTerminatingService(forwarding.terminating(diversionHeaders));
-    provisioner.onProvisioned(async () => {
-      await voicemail.reconcile();
-      await mwi.reconcile();
-    });
-    await voicemail.start();
-    stopAll.push(() => voicemail.stop());
     const uaRef = ua;
-    stopAll.push(async () => {
-      // Hang up live calls, but never let a dead phone hold up the shutdown.
-      await Promise.race([calls.closeAll(), new Promise((r) => setTimeout(r, 2000).unref())]);
-      uaRef.close();
-    });
+    const { callCenter, featureKeys, voicemail, mwi, park, executives, blf, forwarding } = await wireFeatures(
+      {
+        o,
+        store,
+        directory,
+        location,
+        bus,
+        clock,
+        log,
+        ua,
+        service,
+        calls,
+        trunks,
+        throttle,
+        media,
+        provisioner,
+        stopAll,
+        beforeBlf: () =>
+          stopAll.push(async () => {
+            // Hang up live calls, but never let a dead phone hold up the shutdown.
+            await Promise.race([calls.closeAll(), new Promise((r) => setTimeout(r, 2000).unref())]);
+            uaRef.close();
+          }),
+      },
+    );
 
-    // BLF (RFC 6665 / 4235 / 4662): presence from the call events, NOTIFYs to the dialog-package subscriptions.
-    const blf = new BlfNotifier({
-      subscriptions,
-      directory,
-      // Dialog identifiers in the NOTIFYs are the leg a BLF key's INVITE with Replaces picks up.
-      legs: calls,
-      log: log.child({ feature: 'blf' }),
-      publish: (e) => bus.emit(e),
-      // A workplace in do not disturb shows busy on BLF keys.
-      dnd: (tenantId, workplace) => forwarding.isDnd(tenantId, workplace),
-      // BLF keys on park locations show whether a call waits there.
-      parkLocation: (tenantId, number) => park.isLocation(tenantId, number),
-    });
-    forwarding.onChange((tenantId, workplace) => blf.dndChanged(tenantId, workplace));
-    const offBlf = bus.onAny((e) => blf.onEvent(e));
-    await subscriptions.start();
-    // Removed workplaces end with noresource; changed BLF lists are followed.
-    provisioner.onProvisioned(() => blf.reconcile());
-    // Registered after the UA core's stop, so it runs before it: pending versions are written, dialogs stay stored.
-    stopAll.push(async () => {
-      offBlf();
-      blf.stop();
-      await subscriptions.stop();
-    });
-
-    // The clock's timer count at rest: location sweep only. Leak checks compare against it.
-    const counts = (): Record<string, number> => {
-      const t = sip.transport.counts();
-      const x = sip.transactions.counts();
-      const u = uaRef.counts();
-      const m = media.counts();
-      return {
-        serverTransactions: x.server,
-        clientTransactions: x.client,
-        dialogs: u.dialogs,
-        pendingInvites: u.pendingInvites,
-        calls: calls.count(),
-        queueCalls: callCenter.count(),
-        executiveCalls: executives.count(),
-        parkedCalls: park.count(),
-        mediaEndpoints: m.endpoints,
-        mediaBridges: m.bridges,
-        mediaPlayers: m.players,
-        mediaPorts: m.boundPorts,
-        webrtcLegs: gateway.counts().legs,
-        requestsInFlight: service.inFlight(),
-        // The registrations' write-behind timer comes and goes within 200 ms: not a resource left behind.
-        timers: clock.pendingTimers() - (location.writeScheduled() ? 1 : 0),
-        udpSockets: t.udpSockets,
-        tcpConnections: t.tcpConnections,
-        wsConnections: t.wsConnections,
-        ...sip.transport.secureCounts(),
-        pendingConnects: t.pendingConnects,
-        registrations: location.size(),
-        throttleEntries: throttle.size(),
-        floodGuardEntries: guard.size(),
-        blfSubscriptions: blf.count(),
-        acdSubscriptions: featureKeys.count(),
-        mwiSubscriptions: mwi.count(),
-        voicemailEmails: voicemail.pendingEmails(),
-        apiStreams: api.streams(),
-      };
-    };
+    const counts = (): Record<string, number> =>
+      liveCounts({
+        clock,
+        sip,
+        ua: uaRef,
+        media,
+        gateway,
+        service,
+        location,
+        throttle,
+        guard,
+        calls,
+        callCenter,
+        executives,
+        park,
+        blf,
+        featureKeys,
+        mwi,
+        voicemail,
+        api,
+      });
 
     // The HTTP API and event stream; calls are controlled through the engine's third-party call control.
     const api = new Api({
@@ -534,22 +373,16 @@ export async function startServer(o: StartOptions): Promise<Server> {
       logCertificate(log, next, 'tls.reloaded');
       return next.fingerprint;
     };
-    const drain = async (timeoutMs: number): Promise<void> => {
-      service.refuseNewCalls(Math.max(1, timeoutMs / 1000));
-      const running = (): number => calls.count() + callCenter.count();
-      log.info({ event: 'server.draining', calls: running(), timeoutMs }, 'refusing new calls, draining');
-      // Queued callers would wait for an agent the stopping server can no longer give them: tell them (German,
-      // then English) and hang up; calls with an agent drain like any other.
-      const prompts = new PromptSet();
-      const [de, en] = [prompts.get('de', 'service-restart'), prompts.get('en', 'service-restart')];
-      const restart = new Int16Array(de.samples.length + en.samples.length);
-      restart.set(de.samples);
-      restart.set(en.samples, de.samples.length);
-      void callCenter.drainQueues({ samples: restart });
-      const until = Date.now() + timeoutMs;
-      while (running() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      log.info({ event: 'server.drained', callsLeft: running() }, 'drain finished');
-    };
+    const drain = (timeoutMs: number): Promise<void> =>
+      drainCalls(
+        {
+          refuseNewCalls: (s) => service.refuseNewCalls(s),
+          running: () => calls.count() + callCenter.count(),
+          drainQueues: (m) => callCenter.drainQueues(m),
+          log,
+        },
+        timeoutMs,
+      );
     return {
       store,
       location,
@@ -588,15 +421,6 @@ export async function startServer(o: StartOptions): Promise<Server> {
 function iceAddress(mediaAddress: string | undefined): string {
   if (!mediaAddress || mediaAddress === '0.0.0.0' || mediaAddress === '::') return '127.0.0.1';
   return mediaAddress;
-}
-
-function logCertificate(log: Logger, c: LoadedCertificate, event: string): void {
-  log.info(
-    { event, source: c.source, certFile: c.certFile, fingerprint: `SHA-256 ${c.fingerprint}` },
-    c.source === 'files'
-      ? 'TLS certificate loaded'
-      : 'TLS certificate (self-signed: compare this fingerprint)',
-  );
 }
 
 async function storeAlive(store: Store): Promise<boolean> {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { canonicalAddress } from '../sip/transport/address.js';
 import type { TlsCredentials } from '../util/tls-policy.js';
+import type { Logger } from '../util/log.js';
 
 /** Where the server's certificate comes from, and what clients will see of it. */
 export interface LoadedCertificate {
@@ -139,4 +140,14 @@ async function makeSelfSigned(hosts: string[]): Promise<TlsCredentials> {
     ],
   });
   return { cert: pems.cert, key: pems.private };
+}
+
+/** The startup / reload log line of a certificate: its fingerprint is what a phone or browser user compares. */
+export function logCertificate(log: Logger, c: LoadedCertificate, event: string): void {
+  log.info(
+    { event, source: c.source, certFile: c.certFile, fingerprint: `SHA-256 ${c.fingerprint}` },
+    c.source === 'files'
+      ? 'TLS certificate loaded'
+      : 'TLS certificate (self-signed: compare this fingerprint)',
+  );
 }
