@@ -1,3 +1,4 @@
+import { LoadOnce } from '../../util/load-once.js';
 import type { ExternalRoutes } from '../../core/calls/external-routes.js';
 import type { QueuedCall } from '../../core/calls/queue.js';
 import type { TerminatingService } from '../../core/calls/ring-plan.js';
@@ -58,14 +59,14 @@ export type ForwardingListener = (tenantId: string, workplace: string, s: Forwar
  */
 export class ForwardingService {
   readonly #o: ForwardingServiceOptions;
-  readonly #tenants = new Map<string, Promise<Map<string, ForwardingRecord>>>();
-  readonly #loaded = new Map<string, Map<string, ForwardingRecord>>();
+  #tenants: LoadOnce<string, Map<string, ForwardingRecord>>;
   readonly #listeners: ForwardingListener[] = [];
   readonly #live = new Set<QueuedCall>();
   #engine: ForwardingEngineSeams | undefined;
 
   constructor(o: ForwardingServiceOptions) {
     this.#o = o;
+    this.#tenants = this.#cache();
   }
 
   /** The settings in force of a workplace. */
@@ -78,9 +79,9 @@ export class ForwardingService {
    * tenant not loaded yet is loaded for the next question; until then it answers false.
    */
   isDnd(tenantId: string, workplace: string): boolean {
-    const t = this.#loaded.get(tenantId);
+    const t = this.#tenants.ready(tenantId);
     if (!t) {
-      void this.#tenant(tenantId).catch(() => undefined);
+      void this.#tenants.get(tenantId).catch(() => undefined);
       return false;
     }
     return t.get(workplace)?.dnd ?? false;
@@ -115,8 +116,8 @@ export class ForwardingService {
 
   /** Reads every tenant again (after provisioning). */
   async reload(): Promise<void> {
-    this.#tenants.clear();
-    this.#loaded.clear();
+    // A load still running for the old cache settles into it and is forgotten with it.
+    this.#tenants = this.#cache();
     await this.preload();
   }
 
@@ -235,16 +236,11 @@ export class ForwardingService {
   }
 
   #tenant(tenantId: string): Promise<Map<string, ForwardingRecord>> {
-    let p = this.#tenants.get(tenantId);
-    if (!p) {
-      p = this.#o.store.forwarding.all(tenantId).then((m) => {
-        if (this.#tenants.get(tenantId) === p) this.#loaded.set(tenantId, m);
-        return m;
-      });
-      this.#tenants.set(tenantId, p);
-      p.catch(() => this.#tenants.delete(tenantId));
-    }
-    return p;
+    return this.#tenants.get(tenantId);
+  }
+
+  #cache(): LoadOnce<string, Map<string, ForwardingRecord>> {
+    return new LoadOnce((tenantId) => this.#o.store.forwarding.all(tenantId));
   }
 
   async #feature(def: ForwardingCode, inv: FeatureInvocation): Promise<void> {
