@@ -6,14 +6,16 @@
 #   scripts/pg.sh stop DIR    stop the server and remove DIR
 #
 # Usage: export ZENTRALE_TEST_PG_URL=$(bash scripts/pg.sh start /tmp/zpg)
-# Env: PGPORT (default 55432), PG_BIN (default /usr/lib/postgresql/15/bin).
+# Env: PGPORT (default 29432), PG_BIN (default /usr/lib/postgresql/15/bin).
+# The default port stays below Linux's ephemeral range (32768-60999): a port in there can be taken at any moment by
+# an outgoing connection, and the server then fails to start. It is also outside the e2e test port blocks.
 # As root, the server runs as the postgres OS user, so DIR's parent must be reachable by it (/tmp is; /root is not).
 # Trust authentication on loopback only: this is for local and CI test runs, never for real data.
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
-port=${PGPORT:-55432}
+port=${PGPORT:-29432}
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 db=zentrale_test
 

@@ -89,20 +89,64 @@ function runFile(file, range) {
     child.on('close', (code) => {
       clearTimeout(timer);
       const count = (k) => Number(new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
-      const secs = ((Date.now() - started) / 1000).toFixed(0);
-      process.stdout.write(`\n▶ ${file} (${range}, ${secs} s)\n${out}`);
-      resolve({ file, ok: code === 0, pass: count('pass'), fail: count('fail'), todo: count('todo') });
+      const secs = (Date.now() - started) / 1000;
+      process.stdout.write(`\n▶ ${file} (${range}, ${secs.toFixed(0)} s)\n${out}`);
+      resolve({ file, ok: code === 0, pass: count('pass'), fail: count('fail'), todo: count('todo'), secs });
     });
   });
+}
+
+/**
+ * Seconds each e2e file took in CI (the `▶ file (range, N s)` lines). The workers take the longest files first
+ * (longest-processing-time scheduling), so that no worker is left with a long file at the end while the others
+ * idle. A file not listed counts as DEFAULT_SECONDS; the numbers only order the queue, nothing depends on them.
+ */
+const KNOWN_SECONDS = {
+  voicemail: 121,
+  park: 90,
+  'call-flows': 56,
+  'restart-under-load': 54,
+  callcenter: 53,
+  'executive-codes': 52,
+  forwarding: 50,
+  executive: 48,
+  'web-client': 48,
+  'portal-browser': 48,
+  pickup: 46,
+  'api-transfers': 44,
+  'graceful-stop': 42,
+  'linphone-codecs': 40,
+  'callcenter-sipp': 37,
+  calls: 36,
+  'admin-forms': 35,
+  'linphone-transfer': 35,
+  linphone: 34,
+  webrtc: 32,
+  protos: 30,
+  'web-client-features': 29,
+  'call-control': 29,
+  flood: 28,
+  register: 28,
+  'web-softphone': 26,
+  blf: 21,
+};
+const DEFAULT_SECONDS = 15;
+
+/** The known duration of a test file (by its name without directory and `.test.ts`). */
+function knownSeconds(file) {
+  const name = file.replace(/^.*\//, '').replace(/\.test\.ts$/, '');
+  return KNOWN_SECONDS[name] ?? DEFAULT_SECONDS;
 }
 
 async function runE2e(list) {
   if (list.length === 0) return 0;
   const workers = Math.max(1, Math.min(Number(process.env.ZENTRALE_TEST_WORKERS ?? 2), WORKER_RANGES.length));
-  const pending = list.map((file) => ({ file, ranged: usesRange(file) }));
+  const pending = list
+    .map((file) => ({ file, ranged: usesRange(file), secs: knownSeconds(file) }))
+    .sort((a, b) => b.secs - a.secs || a.file.localeCompare(b.file));
   const results = [];
   // Worker 0 owns the default range and runs every fixed-port file (so they never meet), then helps with the rest;
-  // the other workers take only files that follow the range they are given.
+  // the other workers take only files that follow the range they are given. Both pick the longest first.
   const next = (n) => {
     const i =
       n === 0
@@ -113,14 +157,20 @@ async function runE2e(list) {
         : pending.findIndex((p) => p.ranged);
     return i < 0 || i >= pending.length ? undefined : pending.splice(i, 1)[0];
   };
+  const busy = Array.from({ length: workers }, () => 0);
   async function worker(n) {
-    for (let job = next(n); job; job = next(n)) results.push(await runFile(job.file, WORKER_RANGES[n]));
+    for (let job = next(n); job; job = next(n)) {
+      const r = await runFile(job.file, WORKER_RANGES[n]);
+      busy[n] += r.secs;
+      results.push(r);
+    }
   }
   await Promise.all(Array.from({ length: workers }, (_, n) => worker(n)));
   const sum = (k) => results.reduce((a, r) => a + r[k], 0);
   const failed = results.filter((r) => !r.ok);
   console.log(
     `\ne2e: ${results.length} files, ${sum('pass')} passed, ${sum('fail')} failed, ${sum('todo')} todo` +
+      `\nworkers: ${busy.map((s, n) => `${WORKER_RANGES[n]} ${s.toFixed(0)} s`).join(', ')}` +
       (failed.length ? `\nfailed files: ${failed.map((r) => r.file).join(', ')}` : ''),
   );
   return failed.length ? 1 : 0;

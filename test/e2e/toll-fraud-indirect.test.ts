@@ -1,12 +1,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from './support/api-client.js';
+import { answeringCarrier, carrierTrunkYaml, startProvisioned } from './support/provisioned.js';
 import { runSipp } from './support/sipp.js';
-import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import { assertBaseline, type TestServer } from './support/server.js';
 
 /**
  * Toll-fraud limits for external calls no phone dialled: a forward to an outside number counts against the
@@ -20,11 +17,7 @@ const CARRIER_PORT = PORT_BASE + 70;
 const PASSWORD = 'acme-Ott-Pa55word-1';
 const WEB_PASSWORD = 'web-Ott-Pa55word-1';
 
-function fixture(dir: string): string {
-  const file = join(dir, 'toll-fraud-indirect.yaml');
-  writeFileSync(
-    file,
-    `tenants:
+const FIXTURE = `tenants:
   - id: acme
     name: Acme GmbH
     domain: ${DOMAIN}
@@ -41,30 +34,15 @@ function fixture(dir: string): string {
       - extension: '200'
         name: Premium Forward
         forwarding: { always: '+499001234567' }
-    trunks:
-      - id: carrier
-        peer: ${CARRIER_IP}:${CARRIER_PORT}
-        outboundPrefix: '0'
-        numberFormat: e164
-        countryCode: '49'
-        defaultCallerId: '+4930555000'
-    tollFraud:
-      maxExternalCallsPerWorkplacePerHour: 1
-`,
-  );
-  return file;
-}
+${carrierTrunkYaml(CARRIER_IP, CARRIER_PORT)}`;
 
 describe('toll-fraud limits for forwards and click-to-dial', () => {
   let t: TestServer;
-  let dir: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'zentrale-fraud-indirect-'));
-    t = await startTestServer({ args: ['--provision', fixture(dir)] });
+    t = await startProvisioned('toll-fraud-indirect', FIXTURE);
   });
   after(async () => {
     await t.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
   afterEach(async () => {
     await assertBaseline(t, 8000);
@@ -93,17 +71,10 @@ describe('toll-fraud limits for forwards and click-to-dial', () => {
   });
 
   it("a national forward goes out; the next one past the forwarding workplace's hourly limit is refused", async () => {
-    const carrier = runSipp({
-      scenario: 'trunk-carrier-uas.xml',
-      target: t.udp,
-      localIp: CARRIER_IP,
-      localPort: CARRIER_PORT,
-      timeoutS: 10,
-    });
-    await sleep(300);
+    const carrier = await answeringCarrier(t, CARRIER_IP, CARRIER_PORT);
     const first = await dial('100', 'device-call.xml');
     assert.equal(first.code, 0, first.messages + first.stderr);
-    const c = await carrier;
+    const c = await carrier.done;
     assert.equal(c.code, 0, c.stdout + c.stderr);
     const second = await dial('100');
     assert.equal(second.code, 0, second.messages + second.stderr);

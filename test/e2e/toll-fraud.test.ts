@@ -1,11 +1,8 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { answeringCarrier, carrierTrunkYaml, startProvisioned } from './support/provisioned.js';
 import { runSipp } from './support/sipp.js';
-import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
+import { assertBaseline, type TestServer } from './support/server.js';
 
 /** Toll-fraud limits with a sipp carrier: refused destinations and counts never reach the trunk. */
 const PORT_BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-')[0]) - 500;
@@ -14,12 +11,7 @@ const CARRIER_IP = '127.0.0.9';
 const CARRIER_PORT = PORT_BASE + 50;
 const PASSWORD = 'acme-Heiden-Pa55word';
 
-/** The carrier's port comes from this run's range, so the provisioning file is written per run. */
-function fixture(dir: string): string {
-  const file = join(dir, 'toll-fraud.yaml');
-  writeFileSync(
-    file,
-    `tenants:
+const FIXTURE = `tenants:
   - id: acme
     name: Acme GmbH
     domain: ${DOMAIN}
@@ -29,19 +21,7 @@ function fixture(dir: string): string {
         externalNumber: '+4930555100'
         devices:
           - { username: '100', password: '${PASSWORD}' }
-    trunks:
-      - id: carrier
-        peer: ${CARRIER_IP}:${CARRIER_PORT}
-        outboundPrefix: '0'
-        numberFormat: e164
-        countryCode: '49'
-        defaultCallerId: '+4930555000'
-    tollFraud:
-      maxExternalCallsPerWorkplacePerHour: 1
-`,
-  );
-  return file;
-}
+${carrierTrunkYaml(CARRIER_IP, CARRIER_PORT)}`;
 
 function dial(t: TestServer, number: string, scenario = 'device-call-403-announced.xml') {
   return runSipp({
@@ -57,14 +37,11 @@ function dial(t: TestServer, number: string, scenario = 'device-call-403-announc
 
 describe('toll-fraud limits', () => {
   let t: TestServer;
-  let dir: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'zentrale-fraud-'));
-    t = await startTestServer({ args: ['--provision', fixture(dir)] });
+    t = await startProvisioned('toll-fraud', FIXTURE);
   });
   after(async () => {
     await t.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
   afterEach(async () => {
     await assertBaseline(t, 8000);
@@ -87,17 +64,10 @@ describe('toll-fraud limits', () => {
   }
 
   it('a national call goes out; the next one past the hourly limit is refused before the carrier sees it', async () => {
-    const carrier = runSipp({
-      scenario: 'trunk-carrier-uas.xml',
-      target: t.udp,
-      localIp: CARRIER_IP,
-      localPort: CARRIER_PORT,
-      timeoutS: 10,
-    });
-    await sleep(300);
+    const carrier = await answeringCarrier(t, CARRIER_IP, CARRIER_PORT);
     const first = await dial(t, '00301234', 'device-call.xml');
     assert.equal(first.code, 0, first.messages + first.stderr);
-    const c = await carrier;
+    const c = await carrier.done;
     assert.equal(c.code, 0, c.stdout + c.stderr);
     const second = await dial(t, '00301234');
     assert.equal(second.code, 0, second.stderr);
