@@ -279,7 +279,7 @@ async function main(): Promise<void> {
       `phones in the same process (node ${process.version})`,
   );
   console.log(
-    '  devices   reg/s   p50 ms   p99 ms   max ms   CPU ms/reg   heap/device   RSS/device   heap MB   RSS MB',
+    '  devices   reg/s   p50 ms   p99 ms   max ms   CPU ms/reg   heap/device   RSS/device   heap MiB/1k reg   RSS MiB/1k reg   heap MB   RSS MB',
   );
   for (const n of steps) {
     const r = await step(n, window, sockets, timeoutS);
@@ -288,6 +288,7 @@ async function main(): Promise<void> {
         `${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.max.toFixed(1).padStart(8)} ` +
         `${r.cpuMs.toFixed(3).padStart(12)} ` +
         `${(r.heapPerDevice / 1024).toFixed(2).padStart(9)} KiB ${(r.rssPerDevice / 1024).toFixed(2).padStart(8)} KiB ` +
+        `${((r.heapPerDevice * 1000) / 2 ** 20).toFixed(2).padStart(17)} ${((r.rssPerDevice * 1000) / 2 ** 20).toFixed(2).padStart(16)} ` +
         `${r.heapMb.toFixed(0).padStart(9)} ${r.rssMb.toFixed(0).padStart(8)}`,
     );
   }

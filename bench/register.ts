@@ -259,6 +259,8 @@ interface Step {
   reasons: string[];
   sipp: SippRun;
   serverCpu: number;
+  /** Server CPU time (user + system, all its processes) per successful registration, µs. */
+  serverUsPerReg: number | undefined;
   sippCpu: number;
   /** Share of all cores busy during the step (everything on the machine, kernel included). */
   machineBusy: number | undefined;
@@ -355,6 +357,7 @@ async function runStep(ctx: Ctx, peer: Peer, rate: number, seconds: number, tag:
     reasons,
     sipp,
     serverCpu: (end.cpuTicks - c0) / CLK_TCK / wall,
+    serverUsPerReg: sipp.successful > 0 ? ((end.cpuTicks - c0) / CLK_TCK / sipp.successful) * 1e6 : undefined,
     sippCpu: sipp.cpuTicks / CLK_TCK / sipp.wallSec,
     machineBusy: m0 && m1 && m1.total > m0.total ? (m1.busy - m0.busy) / (m1.total - m0.total) : undefined,
     memPeakKb: memPeak,
@@ -370,6 +373,11 @@ function pct(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
+/** Server CPU per registration: holds up better than the rate on a machine shared with other work. */
+function perReg(s: Step): string {
+  return s.serverUsPerReg === undefined ? '' : ` = ${Math.round(s.serverUsPerReg)} µs/reg`;
+}
+
 function busy(s: Step): string {
   return s.machineBusy === undefined ? '?' : pct(s.machineBusy);
 }
@@ -381,7 +389,7 @@ function mb(kb: number | undefined): string {
 function logStep(peer: Peer, s: Step, tag: string): void {
   const head = `  ${peer.name.padEnd(8)} ${tag.padEnd(7)} ${String(s.rate).padStart(5)}/s x ${s.seconds} s`;
   const box = s.machineBusy === undefined ? '' : ` (machine ${pct(s.machineBusy)} busy)`;
-  const cpu = `cpu ${peer.name} ${pct(s.serverCpu)}, sipp ${pct(s.sippCpu)}${box}`;
+  const cpu = `cpu ${peer.name} ${pct(s.serverCpu)}${perReg(s)}, sipp ${pct(s.sippCpu)}${box}`;
   const tx = s.txPeak === undefined ? '' : `  server transactions <= ${s.txPeak}`;
   const mem = `${peer.name === 'kamailio' ? 'PSS' : 'RSS'} ${mb(s.memPeakKb)}${tx}`;
   const counts = `${s.sipp.successful}/${Math.round(s.rate * s.seconds)} ok, retrans ${s.sipp.retrans}`;
@@ -578,7 +586,7 @@ async function main(): Promise<void> {
   );
   if (z) {
     const at = z.best
-      ? `; at that rate: zentrale CPU ${pct(z.best.serverCpu)} of one core, sipp ${pct(z.best.sippCpu)}, machine ${busy(z.best)} busy, RSS ${mb(z.best.memPeakKb)}, server transactions <= ${z.best.txPeak ?? '?'}`
+      ? `; at that rate: zentrale CPU ${pct(z.best.serverCpu)} of one core${perReg(z.best)}, sipp ${pct(z.best.sippCpu)}, machine ${busy(z.best)} busy, RSS ${mb(z.best.memPeakKb)}, server transactions <= ${z.best.txPeak ?? '?'}`
       : '';
     console.log(
       `  zentrale: ${figure(z).padEnd(14)} peak RSS ${mb(z.peakKb)}   (${z.peer.description}${at})`,
@@ -587,7 +595,7 @@ async function main(): Promise<void> {
   }
   if (k) {
     const at = k.best
-      ? `; at that rate: kamailio CPU ${pct(k.best.serverCpu)} (all processes), sipp ${pct(k.best.sippCpu)}, machine ${busy(k.best)} busy`
+      ? `; at that rate: kamailio CPU ${pct(k.best.serverCpu)} (all processes)${perReg(k.best)}, sipp ${pct(k.best.sippCpu)}, machine ${busy(k.best)} busy`
       : '';
     console.log(
       `  kamailio: ${figure(k).padEnd(14)} peak PSS ${mb(k.peakKb)}   (${k.peer.description}${at})`,

@@ -41,6 +41,17 @@ export class KyselyDirectoryStore implements DirectoryStore {
     return row && toDevice(row);
   }
 
+  async devicesNamed(tenantId: string, usernames: readonly string[]): Promise<DeviceRecord[]> {
+    if (usernames.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('username', 'in', [...usernames])
+      .execute();
+    return rows.map(toDevice);
+  }
+
   async workplaces(tenantId: string): Promise<WorkplaceRecord[]> {
     const rows = await this.#db
       .selectFrom('workplaces')

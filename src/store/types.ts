@@ -124,6 +124,8 @@ export interface DirectoryStore {
   tenantByDomain(domain: string): Promise<TenantRecord | undefined>;
   tenant(id: string): Promise<TenantRecord | undefined>;
   device(tenantId: string, username: string): Promise<DeviceRecord | undefined>;
+  /** The devices among `usernames` of one tenant (names without a device are left out). */
+  devicesNamed(tenantId: string, usernames: readonly string[]): Promise<DeviceRecord[]>;
   workplaces(tenantId: string): Promise<WorkplaceRecord[]>;
   devices(tenantId: string): Promise<DeviceRecord[]>;
   /** Everything, for building the in-memory directory at start and after provisioning. */

@@ -25,3 +25,8 @@ export function randomHex(bytes: number): string {
 export function randomBase64url(bytes: number): string {
   return take(bytes).toString('base64url');
 }
+
+/** Fills `n` bytes of `target` from `offset` with pooled CSPRNG output (a nonce's random part, per challenge). */
+export function randomInto(target: Buffer, offset: number, n: number): void {
+  take(n).copy(target, offset);
+}

@@ -11,7 +11,9 @@ import type { SessionDevices } from './session-devices.js';
  * reloaded in the background while the cached value still answers (stale-while-revalidate), so a device's HA1
  * never costs its REGISTER a store query once it was seen; a provisioning run from another process becomes
  * visible within `ttlMs` plus one request. A miss waits for the store, and concurrent misses of one key share one
- * load.
+ * load. Stale devices are reloaded together: the ones asked for within one turn of the event loop (a burst of
+ * REGISTERs read from the socket at once) in one query per tenant, since a query's fixed cost (building, preparing
+ * and running the statement) was most of the registrar's store work when each stale device had its own.
  */
 type Entry<T> = { at: number; value: T | undefined };
 export class Directory {
@@ -26,6 +28,9 @@ export class Directory {
   /** Bumped by invalidate(): a load started before it must not put its older answer back. */
   #generation = 0;
   readonly #maxEntries: number;
+  /** Stale devices waiting for their batched reload, per tenant. */
+  #stale = new Map<string, Set<string>>();
+  #revalidating = false;
   /** Devices of web sessions (browsers), in memory only: looked up before the store, never cached here. */
   readonly #sessionDevices: SessionDevices | undefined;
 
@@ -57,9 +62,58 @@ export class Directory {
   async device(tenantId: string, username: string): Promise<DeviceRecord | undefined> {
     const browser = this.#sessionDevices?.device(tenantId, username);
     if (browser) return browser;
-    return this.#cached(this.#devices, `${tenantId}\u0000${username}`, () =>
-      this.#store.device(tenantId, username),
-    );
+    const key = deviceKey(tenantId, username);
+    const hit = this.#devices.get(key);
+    if (hit) {
+      if (this.#clock.now() - hit.at >= this.#ttlMs) this.#queueRevalidation(tenantId, username);
+      return hit.value;
+    }
+    return this.#load(this.#devices, key, () => this.#store.device(tenantId, username));
+  }
+
+  #queueRevalidation(tenantId: string, username: string): void {
+    let names = this.#stale.get(tenantId);
+    if (!names) {
+      names = new Set();
+      this.#stale.set(tenantId, names);
+    }
+    names.add(username);
+    if (this.#revalidating) return;
+    this.#revalidating = true;
+    setImmediate(() => void this.#revalidateDevices());
+  }
+
+  /** Reloads every queued stale device, one query per tenant and chunk; a failure leaves the old values. */
+  async #revalidateDevices(): Promise<void> {
+    const batch = this.#stale;
+    this.#stale = new Map();
+    const generation = this.#generation;
+    const at = this.#clock.now();
+    try {
+      for (const [tenantId, names] of batch) {
+        const all = [...names];
+        for (let i = 0; i < all.length; i += REVALIDATE_CHUNK) {
+          const chunk = all.slice(i, i + REVALIDATE_CHUNK);
+          const found = await this.#store.devicesNamed(tenantId, chunk);
+          // invalidate() meanwhile: the answer may predate the provisioning run.
+          if (generation !== this.#generation) return;
+          const byName = new Map(found.map((d) => [d.username, d]));
+          for (const u of chunk) {
+            const key = deviceKey(tenantId, u);
+            // Only entries still cached: a name dropped meanwhile is loaded afresh on its next use.
+            if (this.#devices.has(key)) this.#devices.set(key, { at, value: byName.get(u) });
+          }
+        }
+      }
+    } catch {
+      // The cached values keep answering; the next use of a stale entry queues it again.
+    } finally {
+      this.#revalidating = false;
+      if (this.#stale.size > 0) {
+        this.#revalidating = true;
+        setImmediate(() => void this.#revalidateDevices());
+      }
+    }
   }
 
   /** The tenant's workplaces and their devices, for routing a call. Always scoped to one tenant. */
@@ -80,6 +134,7 @@ export class Directory {
     this.#devices.clear();
     this.#tenantPlans.clear();
     this.#loading.clear();
+    this.#stale.clear();
   }
 
   async #cached<T>(
@@ -124,6 +179,13 @@ export class Directory {
     loads.set(key, p);
     return p;
   }
+}
+
+/** Names per reload query: far below SQLite's bound on host parameters. */
+const REVALIDATE_CHUNK = 500;
+
+function deviceKey(tenantId: string, username: string): string {
+  return `${tenantId}\u0000${username}`;
 }
 
 /** One tenant's number plan: workplaces by extension and the devices of each. */

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomInto } from '../../util/random-id.js';
 
 /**
  * Self-validating nonces (RFC 7616 section 5.4 suggests "time-stamp H(time-stamp ":" ETag ":" secret-data)"):
@@ -14,8 +15,13 @@ const NONCE_CHARS = Math.ceil((NONCE_BYTES * 4) / 3);
 
 export type NonceCheck = { ok: true; issuedAt: number } | { ok: false };
 
+/** Realms whose MAC prefix is kept; past it the cache starts over (a bound, not an LRU). */
+const MAX_REALMS = 10_000;
+
 export class NonceCodec {
   readonly #secret: Buffer;
+  /** Length-prefixed realm bytes per realm: built once, not per challenge and per check. */
+  readonly #prefixes = new Map<string, Buffer>();
 
   constructor(secret: Buffer) {
     this.#secret = secret;
@@ -24,7 +30,8 @@ export class NonceCodec {
   mint(realm: string, now: number): string {
     const head = Buffer.alloc(TS_LEN + RAND_LEN);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
-    randomBytes(RAND_LEN).copy(head, TS_LEN);
+    // Pooled CSPRNG bytes: a randomBytes call per challenge cost more than the HMAC.
+    randomInto(head, TS_LEN, RAND_LEN);
     return Buffer.concat([head, this.#mac(realm, head)]).toString('base64url');
   }
 
@@ -42,10 +49,20 @@ export class NonceCodec {
   }
 
   #mac(realm: string, head: Buffer): Buffer {
-    const realmBytes = Buffer.from(realm, 'utf8');
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(realmBytes.length);
-    // Length-prefixed realm so that no (realm, head) pair can be re-split into another.
-    return createHmac('sha256', this.#secret).update(len).update(realmBytes).update(head).digest();
+    return createHmac('sha256', this.#secret).update(this.#prefix(realm)).update(head).digest();
+  }
+
+  /** Length-prefixed realm so that no (realm, head) pair can be re-split into another. */
+  #prefix(realm: string): Buffer {
+    let p = this.#prefixes.get(realm);
+    if (p === undefined) {
+      const realmBytes = Buffer.from(realm, 'utf8');
+      p = Buffer.alloc(4 + realmBytes.length);
+      p.writeUInt32BE(realmBytes.length, 0);
+      realmBytes.copy(p, 4);
+      if (this.#prefixes.size >= MAX_REALMS) this.#prefixes.clear();
+      this.#prefixes.set(realm, p);
+    }
+    return p;
   }
 }

@@ -3,10 +3,13 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 /**
  * The named timers of one transaction (A, B, D, ...) on the injected Clock. Starting a running timer restarts
  * it; `clearAll()` on termination guarantees a terminated transaction leaves no timer behind.
+ * A transaction has at most three timers running at once, so two short arrays searched in order serve better
+ * than a Map: every REGISTER creates two transactions, and a Map per transaction was garbage of its own.
  */
 export class TimerSet<Name extends string> {
   readonly #clock: Clock;
-  readonly #handles = new Map<Name, TimerHandle>();
+  readonly #names: Name[] = [];
+  readonly #handles: TimerHandle[] = [];
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -15,26 +18,35 @@ export class TimerSet<Name extends string> {
   start(name: Name, ms: number, fn: () => void): void {
     this.stop(name);
     const handle = this.#clock.setTimeout(() => {
-      this.#handles.delete(name);
+      this.#forget(name);
       fn();
     }, ms);
-    this.#handles.set(name, handle);
+    this.#names.push(name);
+    this.#handles.push(handle);
   }
 
   stop(name: Name): void {
-    const h = this.#handles.get(name);
-    if (h) {
-      this.#clock.clearTimeout(h);
-      this.#handles.delete(name);
-    }
+    const i = this.#names.indexOf(name);
+    if (i < 0) return;
+    this.#clock.clearTimeout(this.#handles[i]!);
+    this.#names.splice(i, 1);
+    this.#handles.splice(i, 1);
   }
 
   clearAll(): void {
-    for (const h of this.#handles.values()) this.#clock.clearTimeout(h);
-    this.#handles.clear();
+    for (let i = 0; i < this.#handles.length; i++) this.#clock.clearTimeout(this.#handles[i]!);
+    this.#names.length = 0;
+    this.#handles.length = 0;
   }
 
   get size(): number {
-    return this.#handles.size;
+    return this.#names.length;
+  }
+
+  #forget(name: Name): void {
+    const i = this.#names.indexOf(name);
+    if (i < 0) return;
+    this.#names.splice(i, 1);
+    this.#handles.splice(i, 1);
   }
 }
