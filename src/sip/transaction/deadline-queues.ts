@@ -33,6 +33,9 @@ export class DeadlineQueues {
     const d = handle as Deadline | undefined;
     if (!d || d.state !== PENDING) return;
     d.state = CANCELLED;
+    // It waits in its queue until it reaches the head (up to 64*T1 for Timer F): without its callback, it no
+    // longer holds the transaction (request, handlers) in memory meanwhile.
+    d.fn = NOTHING;
     const q = d.queue;
     if (--q.live > 0) return;
     this.#clock.clearTimeout(q.timer);
@@ -69,7 +72,9 @@ export class DeadlineQueues {
         if (d.state !== PENDING) continue;
         d.state = FIRED;
         q.live--;
-        d.fn();
+        const fn = d.fn;
+        d.fn = NOTHING;
+        fn();
       }
     } finally {
       q.firing = false;
@@ -87,13 +92,14 @@ export class DeadlineQueues {
   }
 }
 
+const NOTHING = (): void => undefined;
 const PENDING = 0;
 const FIRED = 1;
 const CANCELLED = 2;
 
 interface Deadline extends TimerHandle {
   readonly at: number;
-  readonly fn: () => void;
+  fn: () => void;
   readonly queue: Queue;
   state: typeof PENDING | typeof FIRED | typeof CANCELLED;
 }
