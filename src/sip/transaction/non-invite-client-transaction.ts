@@ -38,7 +38,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.request = request;
     this.flow = flow;
     this.#handlers = handlers;
-    this.#timers = new TimerSet(ctx.clock);
+    this.#timers = new TimerSet(ctx.deadlines ?? ctx.clock);
     this.#intervalE = ctx.timers.T1;
   }
 

@@ -1,5 +1,8 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
 
+/** Where the timers run: the Clock itself, or timers shared on it (DeadlineQueues). */
+export type TimerSource = Pick<Clock, 'setTimeout' | 'clearTimeout'>;
+
 /**
  * The named timers of one transaction (A, B, D, ...) on the injected Clock. Starting a running timer restarts
  * it; `clearAll()` on termination guarantees a terminated transaction leaves no timer behind.
@@ -7,11 +10,11 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
  * than a Map: every REGISTER creates two transactions, and a Map per transaction was garbage of its own.
  */
 export class TimerSet<Name extends string> {
-  readonly #clock: Clock;
+  readonly #clock: TimerSource;
   readonly #names: Name[] = [];
   readonly #handles: TimerHandle[] = [];
 
-  constructor(clock: Clock) {
+  constructor(clock: TimerSource) {
     this.#clock = clock;
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../../util/clock.js';
 import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
+import { DeadlineQueues } from './deadline-queues.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { tagOf } from './message-fields.js';
@@ -91,6 +92,8 @@ export class TransactionLayer {
     };
     this.#clientCtx = {
       clock: opts.clock,
+      // The non-INVITE client transactions (a NOTIFY fan-out starts a thousand at once) share their timers.
+      deadlines: new DeadlineQueues(opts.clock),
       sender: opts.sender,
       timers,
       callOut,

@@ -57,6 +57,8 @@ export interface ClientTransaction {
 /** What a transaction needs from the layer that owns it: nothing more than these (no back-reference). */
 export interface TransactionContext {
   clock: Clock;
+  /** Timers shared by the transactions of this context (fixed-duration timers); the clock's own when absent. */
+  deadlines?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   sender: MessageSender;
   timers: TimerConfig;
   /** Called once when the transaction reaches Terminated, so the layer can drop it from its table. */
