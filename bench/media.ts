@@ -132,7 +132,14 @@ function reply<T>(c: ChildProcess, t: string, ms: number): Promise<T> {
 
 async function zentrale(cfg: Config): Promise<Backend> {
   const c = fork(join(HERE, 'lib', 'media-relay-host.ts'), [], {
-    execArgv: ['--import', 'tsx'],
+    // BENCH_MEDIA_PROF=DIR: the relay host under --cpu-prof (its main thread; workers write their own profiles).
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_MEDIA_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_MEDIA_PROF}`]
+        : []),
+    ],
     env: { ...process.env, BENCH_MEDIA_WORKERS: String(cfg.workers) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -149,9 +156,12 @@ async function zentrale(cfg: Config): Promise<Backend> {
       c.send({ op: 'teardown' });
       await reply(c, 'done', 30_000);
     },
-    stop: () => {
+    async stop() {
+      // Disconnecting lets the host close its engine and exit by itself (so a --cpu-prof profile gets written).
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
       c.disconnect();
-      return stopChild(c);
+      await Promise.race([exited, sleep(5_000)]);
+      await stopChild(c);
     },
   };
 }
