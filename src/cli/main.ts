@@ -18,7 +18,7 @@ const USAGE = `usage:
                  [--min-expires N] [--max-expires N] [--tls-cert FILE --tls-key FILE] [--tls-hosts LIST]
                  [--drain-seconds N] [--registration-write-ms N]
                  [--drain-seconds N] [--sip-rate N] [--flood-threshold N] [--server-header TEXT]
-                 [--media-timeout N] [--media relay|rtpengine:HOST:PORT]
+                 [--media-timeout N] [--media relay|rtpengine:HOST:PORT] [--media-workers N]
                  [--session-expires N] [--session-min-se N]
   zentrale provision FILE [--dry-run] [--data DIR] [--database URL]
 

@@ -42,6 +42,8 @@ export interface ServeOptions {
   serverHeader: string | undefined;
   /** Seconds without RTP in either direction (outside hold) that end an answered call; 0: never. */
   mediaTimeoutSeconds: number;
+  /** Worker threads of the media relay (docs/media.md); 0: on the main thread; undefined: CPU cores - 1. */
+  mediaWorkers?: number;
   /** Session-timer interval (RFC 4028) asked for and accepted at most, seconds; 0: no session timers. */
   sessionExpiresSeconds: number;
   /** The smallest session interval accepted (Min-SE); RFC 4028 section 4 requires 90 or more. */
@@ -103,6 +105,7 @@ const ENV: Record<string, string> = {
   'flood-threshold': 'ZENTRALE_FLOOD_THRESHOLD',
   'server-header': 'ZENTRALE_SERVER_HEADER',
   'media-timeout': 'ZENTRALE_MEDIA_TIMEOUT',
+  'media-workers': 'ZENTRALE_MEDIA_WORKERS',
   'session-expires': 'ZENTRALE_SESSION_EXPIRES',
   'session-min-se': 'ZENTRALE_SESSION_MIN_SE',
 };
@@ -199,6 +202,7 @@ export function parseServeOptions(
     floodThreshold: int('flood-threshold', SERVE_DEFAULTS.floodThreshold, 1, 100_000_000),
     serverHeader: get('server-header'),
     mediaTimeoutSeconds: int('media-timeout', SERVE_DEFAULTS.mediaTimeout, 0, 86_400),
+    mediaWorkers: get('media-workers') === undefined ? undefined : int('media-workers', '0', 0, 64),
     digestAlgorithms: algs as Array<'MD5' | 'SHA-256'>,
     dataDir,
     database: get('database') ?? `sqlite:${resolve(dataDir, 'zentrale.db')}`,

@@ -7,6 +7,7 @@ import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
+import { availableParallelism } from 'node:os';
 import { createMediaEngine, type MediaEngine, type MediaLog } from '../media/index.js';
 import { createGateway } from './media-backend.js';
 import { drainCalls } from './drain.js';
@@ -225,6 +226,8 @@ export async function startServer(o: StartOptions): Promise<Server> {
       // A leg silent this long (a phone gone without BYE) ends its call (call.ts); 0: never.
       inactivityTimeoutMs: o.mediaTimeoutSeconds * 1000,
       log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
+      // The relay's packet path in worker threads (docs/media.md); an injected test clock keeps it on this thread.
+      workers: o.mediaWorkers ?? (o.clock ? 0 : Math.max(1, Math.min(8, availableParallelism() - 1))),
     });
     stopAll.push(() => media.close());
     const trunks = new TrunkRoutes({ store, clock });

@@ -26,6 +26,11 @@ export interface MediaEngineOptions {
    */
   relatchAfterMs?: number;
   log?: MediaLog;
+  /**
+   * Worker threads carrying the packet path (docs/media.md): 0 or absent keeps every socket on this thread (and
+   * honours an injected test clock); N spreads the legs over N workers, which use the system clock.
+   */
+  workers?: number;
 }
 
 export type MediaErrorCode =

@@ -13,12 +13,18 @@ export interface RecorderOptions {
   finished(r: RtpRecorder): void;
 }
 
+/** What an endpoint hands received audio to: a recorder, or a worker's copy towards one on the main thread. */
+export interface RecorderTap {
+  push(packet: Uint8Array, payloadOffset: number, payloadEnd: number): void;
+  stop(): unknown;
+}
+
 /**
  * Keeps the audio payload of the RTP an endpoint receives (voicemail): the packet path only copies the payload
  * bytes into the current chunk and counts sequence gaps (RFC 3550 appendix A.1); decoding to linear PCM happens
  * once in stop(), and writing files is the caller's business, so the relay never waits on a disk.
  */
-export class RtpRecorder implements MediaRecorder {
+export class RtpRecorder implements MediaRecorder, RecorderTap {
   readonly #o: RecorderOptions;
   readonly #chunks: Uint8Array[] = [];
   readonly #maxBytes: number;

@@ -10,7 +10,7 @@ import type {
   SrtpLegKeys,
 } from './media-engine.js';
 import { isSendableMediaAddress } from './net/address.js';
-import type { RtpRecorder } from './media-recorder.js';
+import type { RecorderTap } from './media-recorder.js';
 import { DtmfDetector } from './rtp/dtmf-detector.js';
 import { rtpPayloadEnd, rtpPayloadOffset } from './rtp/rtp-header.js';
 import { SrtpLeg } from './srtp/srtp-leg.js';
@@ -72,7 +72,7 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   #player: EndpointPlayer | undefined;
   /** SRTP towards this leg's remote (SDES); undefined: plain RTP. */
   #srtp: SrtpLeg | undefined;
-  #recorder: RtpRecorder | undefined;
+  #recorder: RecorderTap | undefined;
   #dtmf: DtmfDetector | undefined;
   #dtmfListeners: Array<(digit: string, durationMs: number) => void> = [];
   #inactiveListeners: Array<() => void> = [];
@@ -234,14 +234,14 @@ export class UdpMediaEndpoint implements MediaEndpoint {
   }
 
   /** @internal A recorder takes a copy of the audio received. Returns the recorder it replaced. */
-  attachRecorder(r: RtpRecorder | undefined): RtpRecorder | undefined {
+  attachRecorder(r: RecorderTap | undefined): RecorderTap | undefined {
     const old = this.#recorder;
     this.#recorder = r;
     return old;
   }
 
   /** @internal */
-  get recorder(): RtpRecorder | undefined {
+  get recorder(): RecorderTap | undefined {
     return this.#recorder;
   }
 

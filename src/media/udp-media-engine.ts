@@ -16,6 +16,7 @@ import { DtmfSender } from './dtmf-sender.js';
 import { UdpMediaPlayer } from './media-player.js';
 import { RtpRecorder } from './media-recorder.js';
 import { UdpMediaEndpoint, type EndpointContext } from './udp-media-endpoint.js';
+import { WorkerMediaEngine } from './worker/worker-media-engine.js';
 
 const SILENCE = { PCMU: 0xff, PCMA: 0xd5, G722: 0xff } as const;
 
@@ -267,7 +268,8 @@ function closeQuietly(s: Socket): Promise<void> {
   });
 }
 
-/** The media engine the server runs: the in-process UDP one. */
+/** The media engine the server runs: in-process UDP, on this thread or spread over worker threads. */
 export function createMediaEngine(options: MediaEngineOptions): MediaEngine {
-  return new UdpMediaEngine(options);
+  const workers = options.workers ?? 0;
+  return workers > 0 ? new WorkerMediaEngine({ ...options, workers }) : new UdpMediaEngine(options);
 }
