@@ -8,7 +8,7 @@ import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
 import { createMediaEngine, type MediaEngine, type MediaLog } from '../media/index.js';
-import { createGateway } from './media-backend.js';
+import { createCallMedia, createGateway } from './media-backend.js';
 import { drainCalls } from './drain.js';
 import { liveCounts } from './live-counts.js';
 import { wireFeatures } from './features.js';
@@ -217,7 +217,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       return gateway.close();
     });
     const mediaLog = log.child({ layer: 'media' });
-    const media = createMediaEngine({
+    const relay = createMediaEngine({
       clock,
       address: o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
       portMin: o.rtpPortMin,
@@ -226,6 +226,10 @@ export async function startServer(o: StartOptions): Promise<Server> {
       inactivityTimeoutMs: o.mediaTimeoutSeconds * 1000,
       log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
     });
+    // With --media rtpengine every leg is anchored in rtpengine, the relay behind it (docs/media.md).
+    const media = await createCallMedia(o, relay, clock, (level, msg, fields) =>
+      mediaLog[level]({ event: 'media', ...fields }, msg),
+    );
     stopAll.push(() => media.close());
     const trunks = new TrunkRoutes({ store, clock });
     const trunkRegs = new TrunkRegistrations({
