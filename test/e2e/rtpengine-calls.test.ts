@@ -1,17 +1,15 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NgClient, type NgDict } from '../../src/media/index.js';
 import { BaresipPhone, toneRatio } from './support/baresip.js';
 import { heardShare } from './support/heard.js';
 import { startRtpengine, type TestRtpengine } from './support/rtpengine.js';
-import {
-  assertBaseline,
-  DEMO_DOMAIN,
-  DEMO_PASSWORDS,
-  startTestServer,
-  type TestServer,
-} from './support/server.js';
+import { runSipp } from './support/sipp.js';
+import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
 /**
  * The basic call cases between real phones (baresip) once per media backend (docs/media.md): the in-process relay,
@@ -24,8 +22,35 @@ import {
 const RTP = (process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split('-').map(Number) as [number, number];
 const BASE = RTP[0] - 500;
 const TONES = { a: 1000, b: 440, c: 700 } as const;
+const DOMAIN = 'acme.zentrale.test';
+const PASSWORDS = {
+  '100': 'acme-Heiden-Pa55word',
+  '101': 'acme-Brandt-Pa55word',
+  '102': 'acme-Krueger-Pa55word',
+};
+/** A carrier (sipp echoing RTP) on its own loopback address, its ports from this run's block. */
+const CARRIER = { ip: '127.0.0.13', port: BASE + 150, media: BASE + 160 };
 
-/** Where a port belongs: a phone (baresip's RTP block), rtpengine's range, or the relay's. */
+/** Three workplaces and a trunk to the carrier; the carrier's port comes from this run's range. */
+function fixture(dir: string): string {
+  const file = join(dir, 'rtpengine-calls.yaml');
+  const workplace = (ext: keyof typeof PASSWORDS, name: string, external = '') =>
+    `      - extension: '${ext}'\n        name: ${name}\n${external}        devices:\n` +
+    `          - { username: '${ext}', password: '${PASSWORDS[ext]}' }\n`;
+  writeFileSync(
+    file,
+    `tenants:\n  - id: acme\n    name: Acme GmbH\n    domain: ${DOMAIN}\n    workplaces:\n` +
+      workplace('100', 'Karin Heiden', "        externalNumber: '+4930555100'\n") +
+      workplace('101', 'Jonas Brandt') +
+      workplace('102', 'Lena Krueger') +
+      `    trunks:\n      - id: carrier\n        peer: ${CARRIER.ip}:${CARRIER.port}\n` +
+      `        outboundPrefix: '0'\n        numberFormat: e164\n        countryCode: '49'\n` +
+      `        defaultCallerId: '+4930555000'\n`,
+  );
+  return file;
+}
+
+/** Where a port belongs: a phone or the carrier (the run's client block), rtpengine's range, or the relay's. */
 function owner(port: number): 'phone' | 'rtpengine' | 'relay' | 'other' {
   if (port >= BASE && port < BASE + 200) return 'phone';
   if (port >= BASE + 250 && port <= BASE + 499) return 'rtpengine';
@@ -71,13 +96,14 @@ for (const backend of ['relay', 'rtpengine'] as const)
     let a: BaresipPhone;
     let b: BaresipPhone;
     let c: BaresipPhone;
+    let dir: string;
 
     const phone = (name: string, user: string, password: string, n: number, toneHz: number) =>
       new BaresipPhone({
         name,
         user,
         password,
-        domain: DEMO_DOMAIN,
+        domain: DOMAIN,
         proxy: t.udp,
         basePort: BASE + n,
         toneHz,
@@ -121,7 +147,7 @@ for (const backend of ['relay', 'rtpengine'] as const)
 
     async function call(from: BaresipPhone, to: BaresipPhone, number: string): Promise<void> {
       const incoming = to.waitFor('CALL_INCOMING');
-      assert.equal((await from.command('dial', `sip:${number}@${DEMO_DOMAIN}`)).ok, true);
+      assert.equal((await from.command('dial', `sip:${number}@${DOMAIN}`)).ok, true);
       await incoming;
       const est = from.waitFor('CALL_ESTABLISHED');
       await to.command('accept');
@@ -140,10 +166,12 @@ for (const backend of ['relay', 'rtpengine'] as const)
         rtpe = await startRtpengine();
         ng = new NgClient({ host: '127.0.0.1', port: rtpe.ngPort });
       }
-      t = await startTestServer(rtpe ? { args: ['--media', rtpe.media] } : {});
-      a = phone('a', '100', DEMO_PASSWORDS['100']!, 0, TONES.a);
-      b = phone('b', '101', DEMO_PASSWORDS['101']!, 40, TONES.b);
-      c = phone('c', '102', 'demo-Krueger-Pa55word', 80, TONES.c);
+      dir = mkdtempSync(join(tmpdir(), 'zentrale-rtpengine-calls-'));
+      const args = ['--provision', fixture(dir), ...(rtpe ? ['--media', rtpe.media] : [])];
+      t = await startTestServer({ args });
+      a = phone('a', '100', PASSWORDS['100'], 0, TONES.a);
+      b = phone('b', '101', PASSWORDS['101'], 40, TONES.b);
+      c = phone('c', '102', PASSWORDS['102'], 80, TONES.c);
       await Promise.all([a.start(), b.start(), c.start()]);
       await Promise.all([a.waitRegistered(), b.waitRegistered(), c.waitRegistered()]);
     });
@@ -152,6 +180,7 @@ for (const backend of ['relay', 'rtpengine'] as const)
       await t?.stop();
       await ng?.close();
       await rtpe?.stop();
+      rmSync(dir, { recursive: true, force: true });
     });
     beforeEach(() => {
       for (const p of [a, b, c]) {
@@ -176,7 +205,7 @@ for (const backend of ['relay', 'rtpengine'] as const)
       await hangup(a, b);
       assert.ok(heardShare(b.lastRecording(), TONES.a, 'B') > 0.5, 'B hears A');
       assert.ok(heardShare(a.lastRecording(), TONES.b, 'A') > 0.5, 'A hears B');
-      assert.equal((await t.server.store.callHistory.list('demo'))[0]?.outcome, 'completed');
+      assert.equal((await t.server.store.callHistory.list('acme'))[0]?.outcome, 'completed');
     });
 
     it('A holds B (music through the relay) and resumes: both hear each other again', async () => {
@@ -202,7 +231,7 @@ for (const backend of ['relay', 'rtpengine'] as const)
       await sleep(1200);
       const cIncoming = c.waitFor('CALL_INCOMING');
       const bClosed = b.waitFor('CALL_CLOSED');
-      assert.equal((await b.command('transfer', `sip:102@${DEMO_DOMAIN}`)).ok, true);
+      assert.equal((await b.command('transfer', `sip:102@${DOMAIN}`)).ok, true);
       await cIncoming;
       const cEst = c.waitFor('CALL_ESTABLISHED');
       await c.command('accept');
@@ -213,5 +242,31 @@ for (const backend of ['relay', 'rtpengine'] as const)
       await hangup(c, a);
       assert.ok(heardShare(c.lastRecording(), TONES.a, 'C') > 0.5, 'C hears A');
       assert.ok(heardShare(a.lastRecording(), TONES.c, 'A after the transfer', 2) > 0.5, 'A hears C');
+    });
+
+    it('A calls out through the trunk: the carrier echoes A, anchored where the backend says', async () => {
+      const carrier = runSipp({
+        scenario: 'trunk-carrier-uas.xml',
+        target: t.udp,
+        localIp: CARRIER.ip,
+        localPort: CARRIER.port,
+        timeoutS: 20,
+        extra: ['-rtp_echo', '-mp', String(CARRIER.media)],
+      });
+      await sleep(300);
+      const est = a.waitFor('CALL_ESTABLISHED');
+      assert.equal((await a.command('dial', `sip:00301234@${DOMAIN}`)).ok, true);
+      await est;
+      await sleep(2500);
+      await assertAnchored(2, 'rtpengine');
+      await a.command('hangup');
+      const r = await carrier;
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      await sleep(300);
+      assert.ok(
+        heardShare(a.lastRecording(), TONES.a, 'A') > 0.5,
+        "A hears its own tone from the carrier's echo",
+      );
+      assert.equal((await t.server.store.callHistory.list('acme'))[0]?.direction, 'outbound');
     });
   });
