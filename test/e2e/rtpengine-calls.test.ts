@@ -27,6 +27,7 @@ const PASSWORDS = {
   '100': 'acme-Heiden-Pa55word',
   '101': 'acme-Brandt-Pa55word',
   '102': 'acme-Krueger-Pa55word',
+  '103': 'acme-Vogel-Pa55word',
 };
 /** A carrier (sipp echoing RTP) on its own loopback address, its ports from this run's block. */
 const CARRIER = { ip: '127.0.0.13', port: BASE + 150, media: BASE + 160 };
@@ -43,6 +44,7 @@ function fixture(dir: string): string {
       workplace('100', 'Karin Heiden', "        externalNumber: '+4930555100'\n") +
       workplace('101', 'Jonas Brandt') +
       workplace('102', 'Lena Krueger') +
+      workplace('103', 'Tom Vogel') +
       `    trunks:\n      - id: carrier\n        peer: ${CARRIER.ip}:${CARRIER.port}\n` +
       `        outboundPrefix: '0'\n        numberFormat: e164\n        countryCode: '49'\n` +
       `        defaultCallerId: '+4930555000'\n`,
@@ -268,5 +270,31 @@ for (const backend of ['relay', 'rtpengine'] as const)
         "A hears its own tone from the carrier's echo",
       );
       assert.equal((await t.server.store.callHistory.list('acme'))[0]?.direction, 'outbound');
+    });
+
+    it('an SRTP phone calls a plain one: audio both ways, the call stays on the relay (it holds the keys)', async () => {
+      const secure = new BaresipPhone({
+        name: 'srtp',
+        user: '103',
+        password: PASSWORDS['103'],
+        domain: DOMAIN,
+        proxy: t.udp,
+        basePort: BASE + 120,
+        toneHz: TONES.c,
+        mediaEnc: 'srtp-mand',
+      });
+      await secure.start();
+      try {
+        await secure.waitRegistered();
+        await call(secure, b, '101');
+        await sleep(2500);
+        await assertAnchored(2, 'relay');
+        await hangup(secure, b);
+        assert.ok(heardShare(b.lastRecording(), TONES.c, 'B') > 0.5, 'B hears the SRTP phone');
+        assert.ok(heardShare(secure.lastRecording(), TONES.b, 'SRTP phone') > 0.5, 'the SRTP phone hears B');
+      } finally {
+        await secure.command('hangup');
+        await secure.stop();
+      }
     });
   });
