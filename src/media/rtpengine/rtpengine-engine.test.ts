@@ -107,10 +107,14 @@ describe('RtpengineMediaEngine', () => {
 
   it('a player, a recorder or a DTMF sender on either leg moves both to the relay until it is done', async () => {
     const { a, b } = await pair();
-    const p = media.play(b, { samples: new Int16Array(1600) }, { loop: true });
+    media.play(b, { samples: new Int16Array(1600) }, { loop: true });
     await settle(a, b);
     assert.deepEqual([pointsAt(a, b), pointsAt(b, a)], ['relay', 'relay']);
-    p.stop();
+    // A new player replaces the first (the relay stops it unasked); stopping the second alone frees the leg.
+    const p2 = media.play(b, { samples: new Int16Array(1600) }, { loop: true });
+    await settle(a, b);
+    assert.equal(pointsAt(a, b), 'relay');
+    p2.stop();
     await settle(a, b);
     assert.deepEqual([pointsAt(a, b), pointsAt(b, a)], ['direct', 'direct']);
     const r = media.record(a, { maxMs: 1000 });

@@ -75,6 +75,8 @@ export class RtpengineMediaEngine implements MediaEngine {
   readonly #endpoints = new Set<RtpengineEndpoint>();
   readonly #bridges = new Map<RtpengineEndpoint, Bridge>();
   readonly #deleting = new Set<Promise<void>>();
+  readonly #playing = new WeakMap<RtpengineEndpoint, () => void>();
+  readonly #recording = new WeakMap<RtpengineEndpoint, () => void>();
   #closed = false;
 
   constructor(o: RtpengineEngineOptions) {
@@ -128,25 +130,26 @@ export class RtpengineMediaEngine implements MediaEngine {
   play(to: MediaEndpoint, source: AudioSource, o?: { loop?: boolean }): MediaPlayer {
     const ep = this.#own(to);
     const p = this.#o.relay.play(ep.relay, source, o);
-    const release = this.#hold(ep);
-    let cb: (() => void) | undefined;
+    // The relay stops the endpoint's previous player without a word: its hold on the leg ends here too.
+    const release = this.#only(this.#playing, ep);
+    const ended: Array<() => void> = [];
     p.onEnded(() => {
       release();
-      cb?.();
+      for (const cb of ended) cb();
     });
     return {
       stop: () => {
         p.stop();
         release();
       },
-      onEnded: (f) => void (cb = f),
+      onEnded: (cb) => void ended.push(cb),
     };
   }
 
   record(from: MediaEndpoint, o: { maxMs: number }): MediaRecorder {
     const ep = this.#own(from);
     const r = this.#o.relay.record(ep.relay, o);
-    const release = this.#hold(ep);
+    const release = this.#only(this.#recording, ep);
     r.onLimit(release);
     return {
       get durationMs(): number {
@@ -197,6 +200,18 @@ export class RtpengineMediaEngine implements MediaEngine {
       throw new MediaError('FOREIGN_ENDPOINT', `endpoint ${ep.label} is not this engine's`);
     }
     return ep;
+  }
+
+  /** One player (recorder) per endpoint, as in the relay: a new one releases its predecessor's hold. */
+  #only(current: WeakMap<RtpengineEndpoint, () => void>, ep: RtpengineEndpoint): () => void {
+    current.get(ep)?.();
+    const release = this.#hold(ep);
+    const done = (): void => {
+      if (current.get(ep) === done) current.delete(ep);
+      release();
+    };
+    current.set(ep, done);
+    return done;
   }
 
   /** Keeps the leg on the relay while a player, recorder or DTMF sender works on it; the release is idempotent. */
