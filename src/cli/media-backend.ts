@@ -1,6 +1,9 @@
+import type { Clock } from '../util/clock.js';
 import {
   NgClient,
   RtpengineGateway,
+  RtpengineMediaEngine,
+  type MediaEngine,
   WeriftGateway,
   type MediaGateway,
   type MediaLog,
@@ -27,4 +30,32 @@ export async function createGateway(
   }
   log('info', 'media backend: rtpengine', { rtpengine: ng.target });
   return new RtpengineGateway({ ng, ownsClient: true, log });
+}
+
+/**
+ * The engine the B2BUA anchors calls' legs in (docs/media.md): the in-process relay, or with
+ * `--media rtpengine:HOST:PORT` rtpengine in front of it, carrying plain two-party calls past this process.
+ */
+export async function createCallMedia(
+  o: Pick<ServeOptions, 'media' | 'mediaTimeoutSeconds'>,
+  relay: MediaEngine,
+  clock: Clock,
+  log: MediaLog,
+): Promise<MediaEngine> {
+  if (o.media.kind === 'relay') return relay;
+  const ng = new NgClient({ host: o.media.host, port: o.media.port });
+  try {
+    await ng.ping();
+  } catch (e) {
+    await ng.close();
+    throw new Error(`--media rtpengine:${ng.target}: no answer to ping (${(e as Error).message})`);
+  }
+  return new RtpengineMediaEngine({
+    relay,
+    ng,
+    clock,
+    inactivityTimeoutMs: o.mediaTimeoutSeconds * 1000,
+    ownsClient: true,
+    log,
+  });
 }

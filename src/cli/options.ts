@@ -18,7 +18,7 @@ export interface ServeOptions {
   rtpPortMax: number;
   /** Address the RTP relay binds and advertises; default: the host of the first --sip listener. */
   mediaAddress: string | undefined;
-  /** The media backend for browsers' legs: the in-process gateway, or rtpengine's ng port (docs/media.md). */
+  /** The media backend: the in-process relay and gateway, or rtpengine's ng port in front of them (docs/media.md). */
   media: { kind: 'relay' } | { kind: 'rtpengine'; host: string; port: number };
   ringTimeoutSeconds: number;
   /** Bound on live server transactions (past it: 503 + Retry-After). UDP ones live 32 s after their answer. */
@@ -42,7 +42,7 @@ export interface ServeOptions {
   serverHeader: string | undefined;
   /** Seconds without RTP in either direction (outside hold) that end an answered call; 0: never. */
   mediaTimeoutSeconds: number;
-  /** Worker threads of the media relay (docs/media.md); 0: on the main thread; undefined: CPU cores - 1. */
+  /** Worker threads of the media relay (docs/media.md); 0 or undefined (the default): on the main thread. */
   mediaWorkers?: number;
   /** Session-timer interval (RFC 4028) asked for and accepted at most, seconds; 0: no session timers. */
   sessionExpiresSeconds: number;

@@ -7,9 +7,8 @@ import { Directory } from '../core/directory/directory.js';
 import { EventBus } from '../core/events/event-bus.js';
 import { CallTrace } from '../core/trace/call-trace.js';
 import { CallHistoryRecorder } from '../core/history/index.js';
-import { availableParallelism } from 'node:os';
 import { createMediaEngine, type MediaEngine, type MediaLog } from '../media/index.js';
-import { createGateway } from './media-backend.js';
+import { createCallMedia, createGateway } from './media-backend.js';
 import { drainCalls } from './drain.js';
 import { liveCounts } from './live-counts.js';
 import { wireFeatures } from './features.js';
@@ -218,7 +217,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       return gateway.close();
     });
     const mediaLog = log.child({ layer: 'media' });
-    const media = createMediaEngine({
+    const relay = createMediaEngine({
       clock,
       address: o.mediaAddress ?? listen[0]?.address.replace(/^\[|\]$/g, '') ?? '127.0.0.1',
       portMin: o.rtpPortMin,
@@ -226,9 +225,13 @@ export async function startServer(o: StartOptions): Promise<Server> {
       // A leg silent this long (a phone gone without BYE) ends its call (call.ts); 0: never.
       inactivityTimeoutMs: o.mediaTimeoutSeconds * 1000,
       log: (level, msg, fields) => mediaLog[level]({ event: 'media', ...fields }, msg),
-      // The relay's packet path in worker threads (docs/media.md); an injected test clock keeps it on this thread.
-      workers: o.mediaWorkers ?? (o.clock ? 0 : Math.max(1, Math.min(8, availableParallelism() - 1))),
+      // The relay's packet path in worker threads only when asked for (docs/media.md); a test clock keeps it here.
+      workers: o.clock ? 0 : (o.mediaWorkers ?? 0),
     });
+    // With --media rtpengine every leg is anchored in rtpengine, the relay behind it (docs/media.md).
+    const media = await createCallMedia(o, relay, clock, (level, msg, fields) =>
+      mediaLog[level]({ event: 'media', ...fields }, msg),
+    );
     stopAll.push(() => media.close());
     const trunks = new TrunkRoutes({ store, clock });
     const trunkRegs = new TrunkRegistrations({

@@ -9,3 +9,5 @@ export {
   type NgErrorCode,
 } from './ng-client.js';
 export { plainAddressOf, RtpengineGateway, type RtpengineGatewayOptions } from './rtpengine-gateway.js';
+export { RtpengineMediaEngine, sameWire, type RtpengineEngineOptions } from './rtpengine-engine.js';
+export { ngAddressOf, ngSdp, RtpengineEndpoint } from './rtpengine-endpoint.js';
