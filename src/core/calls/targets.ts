@@ -10,6 +10,8 @@ import {
 import type { RegistrationRecord } from '../../store/types.js';
 import type { Party } from '../events/types.js';
 import type { TrunkTarget } from './external-routes.js';
+import { sdpBody } from './sip-helpers.js';
+import { inviteDevice, type BranchOffer, type SrtpCallees } from './srtp-callees.js';
 
 /** Where one branch of a call goes: a registered device, or a trunk. */
 export interface Target {
@@ -33,9 +35,21 @@ export interface Target {
   release?: () => void;
 }
 
-/** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
-export function inviteTo(ua: UserAgentCore, target: Target, o: InviteOptions): OutgoingInvite {
-  return target.credentials ? inviteWithCredentials(ua, o, target.credentials) : ua.invite(o);
+/**
+ * The INVITE to one target with the offer `offer` makes: with a carrier's credentials it answers the carrier's
+ * digest challenge; to a registered device it is retried once with the other RTP profile when the phone refuses
+ * the offer (srtp-callees.ts).
+ */
+export function inviteTo(
+  ua: UserAgentCore,
+  target: Target,
+  o: Omit<InviteOptions, 'body' | 'contentType'>,
+  offer: BranchOffer,
+  callees: SrtpCallees,
+): OutgoingInvite {
+  if (target.device && !target.credentials) return inviteDevice(ua, target.requestUri, o, offer, callees);
+  const withBody = { ...o, ...sdpBody(offer.make()) };
+  return target.credentials ? inviteWithCredentials(ua, withBody, target.credentials) : ua.invite(withBody);
 }
 
 /** The branch to a carrier for an external number (the trunk's request URI, identities and credentials). */
