@@ -62,7 +62,7 @@ export class CallEngine {
       referToFeature: (tx, transferor, route) => this.#held.referToFeature(tx, transferor, route),
       trace: opts.trace,
       externalPolicy: opts.externalPolicy,
-      srtpCallees: new SrtpCallees(),
+      srtpCallees: new SrtpCallees(opts.log),
     };
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,

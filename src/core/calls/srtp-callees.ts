@@ -6,6 +6,7 @@ import {
   type OutgoingInvite,
   type UserAgentCore,
 } from '../../sip/ua/index.js';
+import type { Logger } from '../../util/log.js';
 import { sdpSessionOf } from './leg-media.js';
 import { sdpBody } from './sip-helpers.js';
 
@@ -23,6 +24,12 @@ const MAX_REMEMBERED = 10_000;
 /** The Contacts of the bindings whose phone wanted RTP/SAVP in its last answered call (in memory only). */
 export class SrtpCallees {
   readonly #secure = new Set<string>();
+  /** Where each retry with the other profile is told. */
+  readonly log: Logger | undefined;
+
+  constructor(log?: Logger) {
+    this.log = log;
+  }
 
   wants(contact: string): boolean {
     return this.#secure.has(contact);
@@ -68,6 +75,15 @@ export function inviteDevice(
     if (attempt > 0 || !REFUSES_OFFER.has(res.status)) return undefined;
     if (session.secure) session.offerPlain();
     else session.offerSrtp();
+    callees.log?.info(
+      {
+        event: 'call.offer.retry',
+        sipCallId: prev.headers.get('Call-ID'),
+        status: res.status,
+        profile: session.secure ? 'RTP/SAVP' : 'RTP/AVP',
+      },
+      'the device refused the offer; trying the other RTP profile',
+    );
     return sameInviteAgain(prev, { ...o, ...sdpBody(offer.make()) });
   });
   void invite.result.then((r) => {
