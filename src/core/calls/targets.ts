@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isSipUri, parseUri, quote } from '../../sip/message/index.js';
+import { canonicalAddress } from '../../sip/transport/address.js';
 import type { Flow } from '../../sip/transport/types.js';
 import {
   inviteWithCredentials,
@@ -85,7 +86,7 @@ export function flowOf(b: RegistrationRecord): Flow {
  * Where a TCP/TLS binding is reached once the connection it registered over is gone (after a restart, or the
  * phone closed it): an RFC 5626 flow (`+sip.instance` and `reg-id`) is not reconnected — the branch fails at
  * once and the phone registers a new flow (section 5.3); otherwise the Contact's address when it is an IP literal
- * (RFC 3261 section 18.1.1: a phone listens there), else nowhere — the branch fails at once instead of waiting
+ * and the address the phone connected from (RFC 3261 section 18.1.1: a phone listens there), else nowhere — the branch fails at once instead of waiting
  * 32 s for a connection to the closed source port.
  */
 export function reconnectOf(b: RegistrationRecord): Flow['reconnect'] {
@@ -95,6 +96,9 @@ export function reconnectOf(b: RegistrationRecord): Flow['reconnect'] {
   if (!uri || !isSipUri(uri)) return 'none';
   const host = uri.host.replace(/^\[|\]$/g, '');
   if (isIP(host) === 0) return 'none';
+  // Only where the phone itself connected from: a Contact behind a NAT names a private address we cannot reach
+  // (the connect would only time out), and a Contact naming some other host must not make us connect there.
+  if (canonicalAddress(host) !== canonicalAddress(b.flowAddress)) return 'none';
   return { address: host, port: uri.port ?? (b.flowProtocol === 'tls' ? 5061 : 5060) };
 }
 
