@@ -151,9 +151,9 @@ export class SipStack implements MessageSender {
     return this.#stats;
   }
 
-  sendRequest(req: SipRequest, to: Flow): boolean {
+  sendRequest(req: SipRequest, to: Flow, onFailed?: () => void): boolean {
     this.#tap('out', req, to);
-    return this.#send(req, to);
+    return this.#send(req, to, onFailed);
   }
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
@@ -166,10 +166,10 @@ export class SipStack implements MessageSender {
   }
 
   /** Onto the wire; a response too large for a datagram becomes a 513 (#sendTooLarge). */
-  #write(msg: SipMessage, to: Flow): boolean {
+  #write(msg: SipMessage, to: Flow, onFailed?: () => void): boolean {
     const bytes = serializeMessage(msg);
     if (msg.type === 'request' || to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD)
-      return this.transport.send(bytes, to);
+      return this.transport.send(bytes, to, onFailed);
     return this.#sendTooLarge(msg, bytes.length, to);
   }
 
@@ -201,13 +201,15 @@ export class SipStack implements MessageSender {
     return fits ? this.transport.send(bytes, to) : false;
   }
 
-  #send(msg: SipMessage, to: Flow): boolean {
+  #send(msg: SipMessage, to: Flow, onFailed?: () => void): boolean {
     const held = this.#filter?.sending(msg, to);
-    if (!held) return this.#write(msg, to);
+    if (!held) return this.#write(msg, to, onFailed);
     // Held by the filter: reported as sent (a reliable flow has no retransmission to lose; over UDP the
-    // transaction layer retransmits).
+    // transaction layer retransmits); a refusal once it is written counts as a failed connect.
     void held
-      .then((m) => m && this.#write(m, to))
+      .then((m) => {
+        if (m && !this.#write(m, to, onFailed)) onFailed?.();
+      })
       .catch((err: unknown) => this.#log('warn', 'message filter failed on send', { err: String(err) }));
     return true;
   }

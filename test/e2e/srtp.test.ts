@@ -14,7 +14,8 @@ import {
 
 /**
  * SDES-SRTP desk phones (RFC 4568, RFC 3711; src/media/srtp): a baresip phone that insists on SRTP calls a plain
- * one through the PBX and both hear each other; the answer to an SRTP offer is RTP/SAVP with a key of ours; an
+ * one through the PBX and both hear each other, and is called by it (its 488 to our plain offer is retried with
+ * RTP/SAVP, the next call offers RTP/SAVP at once); the answer to an SRTP offer is RTP/SAVP with a key of ours; an
  * SRTP suite we do not implement is refused with 488. Client ports lie in the 500 below the server's RTP range
  * (ZENTRALE_TEST_RTP_PORTS) so parallel runs do not meet.
  */
@@ -87,6 +88,41 @@ describe('SRTP desk phones (SDES) through the relay', () => {
       `the SRTP phone hears the plain phone's 440 Hz (share ${secureHears.toFixed(3)})`,
     );
     assert.match(secure.log, /srtp/i, 'the SRTP phone ran its call with SRTP');
+  });
+
+  it('a plain phone calls the SRTP-only phone: its 488 to RTP/AVP is retried with RTP/SAVP, audio both ways', async () => {
+    for (const round of [1, 2]) {
+      secure.clearRecordings();
+      plain.clearRecordings();
+      const incoming = secure.waitFor('CALL_INCOMING');
+      assert.equal((await plain.command('dial', `sip:100@${DEMO_DOMAIN}`)).ok, true);
+      await incoming;
+      const est = plain.waitFor('CALL_ESTABLISHED');
+      await secure.command('accept');
+      await est;
+      await sleep(3000);
+      const closed = secure.waitFor('CALL_CLOSED');
+      await plain.command('hangup');
+      await closed;
+      await sleep(300);
+      const secureHears = heardShare(secure.lastRecording(), 440, 'the SRTP callee');
+      const plainHears = heardShare(plain.lastRecording(), 1000, 'the plain caller');
+      assert.ok(
+        secureHears > 0.5,
+        `round ${round}: the SRTP callee hears 440 Hz (${secureHears.toFixed(3)})`,
+      );
+      assert.ok(
+        plainHears > 0.5,
+        `round ${round}: the plain caller hears 1000 Hz (${plainHears.toFixed(3)})`,
+      );
+      if (round === 1) await sleep(1000); // sndfile names recordings by the second
+    }
+    // The phone refused only the first call's plain offer; the second was offered RTP/SAVP at once.
+    const retries = t.logs.filter((l) => l.event === 'call.offer.retry');
+    assert.deepEqual(
+      retries.map((l) => [l.status, l.profile]),
+      [[488, 'RTP/SAVP']],
+    );
   });
 
   it('an SRTP offer is answered RTP/SAVP with our own a=crypto; the plain callee gets plain RTP/AVP', async () => {

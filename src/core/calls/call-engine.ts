@@ -14,6 +14,7 @@ import type { InboundRoute } from './external-routes.js';
 import { DivertServices } from './service-handlers.js';
 import type { DivertHandler, FeatureHandler, FeatureInvocation, ServiceNumbers } from './service-handlers.js';
 import type { CallEngineOptions, EngineDeps } from './engine-deps.js';
+import { SrtpCallees } from './srtp-callees.js';
 import { mediaOf } from './leg-media.js';
 import { refuseBriefSession } from './session-refresh.js';
 import { traceDecision } from '../trace/call-trace.js';
@@ -61,6 +62,7 @@ export class CallEngine {
       referToFeature: (tx, transferor, route) => this.#held.referToFeature(tx, transferor, route),
       trace: opts.trace,
       externalPolicy: opts.externalPolicy,
+      srtpCallees: new SrtpCallees(opts.log),
     };
     this.#plans = new TerminatingPlans({
       directory: this.#o.directory,

@@ -11,6 +11,7 @@ import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { CallTraceSink } from '../trace/call-trace.js';
 import type { ExternalCallPolicy, ExternalRoutes } from './external-routes.js';
 import type { Leg } from './leg.js';
+import type { SrtpCallees } from './srtp-callees.js';
 
 /** What the call engine is built from (the composition root passes these). */
 export interface CallEngineOptions {
@@ -50,4 +51,6 @@ export type EngineDeps = Required<Omit<CallEngineOptions, 'external' | 'trace' |
     route: { code: string; handler: string; argument?: string },
   ): Promise<boolean>;
   trace: CallTraceSink | undefined;
+  /** The called phones that take only RTP/SAVP (srtp-callees.ts). */
+  srtpCallees: SrtpCallees;
 };

@@ -15,8 +15,7 @@ import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { connectedIdentityHeaders } from './pickup.js';
 import type { RingPlan } from './ring-plan.js';
 import { Ringing } from './ringing.js';
-import { sdpBody } from './sip-helpers.js';
-import { nameAddr, type Target } from './targets.js';
+import { inviteTo, nameAddr, type Target } from './targets.js';
 
 /**
  * Calls the PBX starts on a workplace's behalf (third-party call control, call-control.ts): it first rings one of
@@ -72,14 +71,19 @@ export async function ringDevice(
   const ep = await deps.media.allocate(`${x.label}:${x.target.label}`);
   let invite: OutgoingInvite;
   try {
-    invite = deps.ua.invite({
-      flow: x.target.flow,
-      requestUri: x.target.requestUri,
-      from: nameAddr(x.shown, domain),
-      to: nameAddr(x.user, domain),
-      ...sdpBody(offerOn(ep, x.preferred ?? [])),
-      headers: [...autoAnswerHeaders(domain), ...connectedIdentityHeaders(x.shown, domain)],
-    });
+    invite = inviteTo(
+      deps.ua,
+      x.target,
+      {
+        flow: x.target.flow,
+        requestUri: x.target.requestUri,
+        from: nameAddr(x.shown, domain),
+        to: nameAddr(x.user, domain),
+        headers: [...autoAnswerHeaders(domain), ...connectedIdentityHeaders(x.shown, domain)],
+      },
+      { endpoint: ep, make: () => offerOn(ep, x.preferred ?? []) },
+      deps.srtpCallees,
+    );
   } catch (err) {
     // A contact the UA core cannot address: nothing rings, nothing stays allocated.
     ep.close();

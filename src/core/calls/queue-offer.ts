@@ -6,8 +6,8 @@ import type { Clock } from '../../util/clock.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { CallEndReason, Party } from '../events/types.js';
 import { Fork, ForkBranch } from './fork.js';
-import { sdpBody } from './sip-helpers.js';
-import { nameAddr, type Target } from './targets.js';
+import type { SrtpCallees } from './srtp-callees.js';
+import { inviteTo, nameAddr, type Target } from './targets.js';
 import type { CallTraceSink } from '../trace/call-trace.js';
 
 /** How one offer to a workplace ended. */
@@ -56,6 +56,7 @@ export interface OfferDeps {
   bus: EventBus;
   clock: Clock;
   trace?: CallTraceSink | undefined;
+  srtpCallees: SrtpCallees;
 }
 
 type Ring = ReadonlyArray<{ agent: Party; targets: readonly Target[] }>;
@@ -148,18 +149,25 @@ export function offerToAgents(
           ep.close();
           continue;
         }
-        const invite = d.ua.invite({
-          flow: target.flow,
-          requestUri: target.requestUri,
-          // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.
-          from: target.from ?? nameAddr(call.caller, call.tenant.domain),
-          to: target.to ?? nameAddr(a.agent, call.tenant.domain),
+        const preferred = call.callerEp ? negotiatedFormats(call.callerEp) : [];
+        const endpoint = ep;
+        const invite = inviteTo(
+          d.ua,
+          target,
+          {
+            flow: target.flow,
+            requestUri: target.requestUri,
+            // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.
+            from: target.from ?? nameAddr(call.caller, call.tenant.domain),
+            to: target.to ?? nameAddr(a.agent, call.tenant.domain),
+            headers: target.headers ?? [
+              ['P-Asserted-Identity', `<sip:${call.caller.number}@${call.tenant.domain}>`],
+            ],
+          },
           // The caller's codec first: an agent phone that takes it needs no transcoding.
-          ...sdpBody(offerOn(ep, call.callerEp ? negotiatedFormats(call.callerEp) : [])),
-          headers: target.headers ?? [
-            ['P-Asserted-Identity', `<sip:${call.caller.number}@${call.tenant.domain}>`],
-          ],
-        });
+          { endpoint, make: () => offerOn(endpoint, preferred) },
+          d.srtpCallees,
+        );
         const sipCallId = invite.request.headers.get('Call-ID');
         if (sipCallId !== undefined) d.trace?.leg(call.id, sipCallId, target.label);
         const b = new ForkBranch(target, ep, invite);

@@ -296,24 +296,29 @@ export class Ringing {
     }
     const caller = h.caller();
     const shown: Party = t.callerDisplay !== undefined ? { ...caller, name: t.callerDisplay } : caller;
-    const invite = inviteTo(o.ua, target, {
-      flow: target.flow,
-      requestUri: target.requestUri,
-      from: target.from ?? nameAddr(shown, h.domain),
-      to: target.to ?? nameAddr(t.party, h.domain),
-      ...sdpBody(
-        h.offer
-          ? h.offer(endpoint)
-          : this.#lateOffer
-            ? offerOn(endpoint)
-            : relayOffer(endpoint, this.#callerOffer),
-      ),
-      headers: [
-        ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
-        ...(t.headers ?? []),
-        ...timerRequestHeaders(o.sessionTimer),
-      ],
-    });
+    const make = (): string =>
+      h.offer
+        ? h.offer(endpoint)
+        : this.#lateOffer
+          ? offerOn(endpoint)
+          : relayOffer(endpoint, this.#callerOffer);
+    const invite = inviteTo(
+      o.ua,
+      target,
+      {
+        flow: target.flow,
+        requestUri: target.requestUri,
+        from: target.from ?? nameAddr(shown, h.domain),
+        to: target.to ?? nameAddr(t.party, h.domain),
+        headers: [
+          ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
+          ...(t.headers ?? []),
+          ...timerRequestHeaders(o.sessionTimer),
+        ],
+      },
+      { endpoint, make },
+      o.srtpCallees,
+    );
     const sipCallId = invite.request.headers.get('Call-ID');
     if (sipCallId !== undefined) o.trace?.leg(h.id, sipCallId, target.label);
     return new ForkBranch(target, endpoint, invite, t.party);

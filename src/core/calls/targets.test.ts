@@ -30,7 +30,8 @@ describe('where a TCP/TLS binding is reached once its connection is gone', () =>
       address: '192.0.2.10',
       port: 5060,
     });
-    assert.deepEqual(reconnectOf(binding({ contact: 'sips:100@[2001:db8::1]', flowProtocol: 'tls' })), {
+    const v6 = { contact: 'sips:100@[2001:db8::1]', flowProtocol: 'tls', flowAddress: '2001:db8:0::1' };
+    assert.deepEqual(reconnectOf(binding(v6)), {
       address: '2001:db8::1',
       port: 5061,
     });
@@ -40,6 +41,11 @@ describe('where a TCP/TLS binding is reached once its connection is gone', () =>
     const outbound = binding({ contactParams: ';+sip.instance="<urn:uuid:1>";reg-id=1' });
     assert.equal(reconnectOf(outbound), 'none');
     assert.equal(reconnectOf(binding({ contact: 'sip:100@abcdef.invalid;transport=tcp' })), 'none');
+  });
+
+  it('a Contact at another address than the phone connected from (a NAT, another host) fails at once', () => {
+    assert.equal(reconnectOf(binding({ contact: 'sip:100@10.0.0.7:5080;transport=tcp' })), 'none');
+    assert.equal(reconnectOf(binding({ contact: 'sip:100@198.51.100.1:22;transport=tcp' })), 'none');
   });
 
   it('UDP bindings and bindings without a connection are untouched', () => {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { isSipUri, parseUri, quote } from '../../sip/message/index.js';
+import { canonicalAddress } from '../../sip/transport/address.js';
 import type { Flow } from '../../sip/transport/types.js';
 import {
   inviteWithCredentials,
@@ -10,6 +11,8 @@ import {
 import type { RegistrationRecord } from '../../store/types.js';
 import type { Party } from '../events/types.js';
 import type { TrunkTarget } from './external-routes.js';
+import { sdpBody } from './sip-helpers.js';
+import { inviteDevice, type BranchOffer, type SrtpCallees } from './srtp-callees.js';
 
 /** Where one branch of a call goes: a registered device, or a trunk. */
 export interface Target {
@@ -33,9 +36,21 @@ export interface Target {
   release?: () => void;
 }
 
-/** The INVITE to one target: with a carrier's credentials it answers the carrier's digest challenge. */
-export function inviteTo(ua: UserAgentCore, target: Target, o: InviteOptions): OutgoingInvite {
-  return target.credentials ? inviteWithCredentials(ua, o, target.credentials) : ua.invite(o);
+/**
+ * The INVITE to one target with the offer `offer` makes: with a carrier's credentials it answers the carrier's
+ * digest challenge; to a registered device it is retried once with the other RTP profile when the phone refuses
+ * the offer (srtp-callees.ts).
+ */
+export function inviteTo(
+  ua: UserAgentCore,
+  target: Target,
+  o: Omit<InviteOptions, 'body' | 'contentType'>,
+  offer: BranchOffer,
+  callees: SrtpCallees,
+): OutgoingInvite {
+  if (target.device && !target.credentials) return inviteDevice(ua, target.requestUri, o, offer, callees);
+  const withBody = { ...o, ...sdpBody(offer.make()) };
+  return target.credentials ? inviteWithCredentials(ua, withBody, target.credentials) : ua.invite(withBody);
 }
 
 /** The branch to a carrier for an external number (the trunk's request URI, identities and credentials). */
@@ -71,7 +86,7 @@ export function flowOf(b: RegistrationRecord): Flow {
  * Where a TCP/TLS binding is reached once the connection it registered over is gone (after a restart, or the
  * phone closed it): an RFC 5626 flow (`+sip.instance` and `reg-id`) is not reconnected — the branch fails at
  * once and the phone registers a new flow (section 5.3); otherwise the Contact's address when it is an IP literal
- * (RFC 3261 section 18.1.1: a phone listens there), else nowhere — the branch fails at once instead of waiting
+ * and the address the phone connected from (RFC 3261 section 18.1.1: a phone listens there), else nowhere — the branch fails at once instead of waiting
  * 32 s for a connection to the closed source port.
  */
 export function reconnectOf(b: RegistrationRecord): Flow['reconnect'] {
@@ -81,6 +96,9 @@ export function reconnectOf(b: RegistrationRecord): Flow['reconnect'] {
   if (!uri || !isSipUri(uri)) return 'none';
   const host = uri.host.replace(/^\[|\]$/g, '');
   if (isIP(host) === 0) return 'none';
+  // Only where the phone itself connected from: a Contact behind a NAT names a private address we cannot reach
+  // (the connect would only time out), and a Contact naming some other host must not make us connect there.
+  if (canonicalAddress(host) !== canonicalAddress(b.flowAddress)) return 'none';
   return { address: host, port: uri.port ?? (b.flowProtocol === 'tls' ? 5061 : 5060) };
 }
 

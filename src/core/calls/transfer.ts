@@ -16,7 +16,7 @@ import { Fork, ForkBranch } from './fork.js';
 import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { playableLeg } from './renegotiate.js';
-import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
+import { decodeUser, parseReplaces, replacesCandidates, responseFor } from './sip-helpers.js';
 import { deviceTarget, inviteTo, nameAddr, type Target } from './targets.js';
 
 /** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
@@ -280,14 +280,19 @@ export class Transfers {
       targets.map(async (target) => {
         const ep = await o.media.allocate(`${core.id}:${target.label}`);
         // A trunk target brings its own identities and credentials, as in ringing.ts.
-        const invite = inviteTo(o.ua, target, {
-          flow: target.flow,
-          requestUri: target.requestUri,
-          from: target.from ?? nameAddr(from, core.tenant.domain),
-          to: target.to ?? nameAddr(to, core.tenant.domain),
-          ...sdpBody(offerOn(ep, preferred)),
-          ...(target.headers ? { headers: target.headers } : {}),
-        });
+        const invite = inviteTo(
+          o.ua,
+          target,
+          {
+            flow: target.flow,
+            requestUri: target.requestUri,
+            from: target.from ?? nameAddr(from, core.tenant.domain),
+            to: target.to ?? nameAddr(to, core.tenant.domain),
+            ...(target.headers ? { headers: target.headers } : {}),
+          },
+          { endpoint: ep, make: () => offerOn(ep, preferred) },
+          o.srtpCallees,
+        );
         const sipCallId = invite.request.headers.get('Call-ID');
         if (sipCallId !== undefined) o.trace?.leg(core.id, sipCallId, `${target.label} (transfer)`);
         return new ForkBranch(target, ep, invite);

@@ -14,6 +14,7 @@ import {
 import type { Flow } from '../../sip/transport/types.js';
 import type { RegistrationRecord } from '../../store/types.js';
 import type { BindingChange, LocationService } from './location-service.js';
+import { outboundHeaders } from './outbound.js';
 
 /**
  * The registrar (RFC 3261 section 10.3), steps 5-8: it runs after the request was authenticated and authorised
@@ -119,6 +120,8 @@ export class Registrar {
       headers.push(['Contact', `<${b.contact}>${b.contactParams};expires=${left}`]);
     }
     headers.push(['Date', new Date(now).toUTCString()]);
+    const bound = wanted.filter((w) => w.expires > 0).map((w) => w.na);
+    headers.push(...outboundHeaders(req, ctx.flow, bound));
     return reply(200, 'OK', headers);
   }
 

@@ -4,6 +4,7 @@ import type { MediaDescription, SessionDescription } from 'sdp-transform';
 import type { SrtpLegKeys } from '../media-engine.js';
 import { carriesAnyOf, chooseAnswerFormat, type SdpFormat } from './formats.js';
 import { cryptoAfter, isUsableAudio, legKeys, withCrypto, type LegCrypto } from './sdp-srtp.js';
+import { newKeyMaterial } from '../srtp/sdes.js';
 import {
   SdpError,
   answerDirection,
@@ -137,6 +138,25 @@ export class SdpSession {
     const next = cryptoAfter(m, this.#crypto);
     this.#crypto = next === undefined ? undefined : { ...next, local: this.#crypto.local };
     return legKeys(this.#crypto);
+  }
+
+  /** Whether what we write on this leg is RTP/SAVP (the phone asked for SRTP, or offerSrtp()). */
+  get secure(): boolean {
+    return this.#crypto !== undefined;
+  }
+
+  /**
+   * Our offers on this leg from now on are RTP/SAVP with one a=crypto of ours (RFC 4568 section 7.1.1: tag 1,
+   * AES_CM_128_HMAC_SHA1_80, the suite every SDES phone implements); the phone's answer brings its key
+   * (answeredCrypto). For a phone that accepts only SRTP; a leg that is SRTP already keeps its keys.
+   */
+  offerSrtp(): void {
+    this.#crypto ??= { tag: 1, local: newKeyMaterial('AES_CM_128_HMAC_SHA1_80'), remote: undefined };
+  }
+
+  /** Our offers on this leg from now on are plain RTP/AVP (a phone that refused our RTP/SAVP offer). */
+  offerPlain(): void {
+    this.#crypto = undefined;
   }
 
   /** Our offer listing exactly these formats in this order (build the list with orderedOfferFormats). */

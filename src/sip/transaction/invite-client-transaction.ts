@@ -145,8 +145,23 @@ export class InviteClientTransaction implements ClientTransaction {
   }
 
   #sendRequest(req: SipRequest): void {
-    const ok = this.#ctx.sender.sendRequest(req, this.flow);
+    // Only the INVITE's own delivery decides the transaction; a lost ACK is the server's retransmission to handle.
+    const onFailed = req === this.request ? () => this.#onConnectFailed() : undefined;
+    const ok = this.#ctx.sender.sendRequest(req, this.flow, onFailed);
     if (ok) return;
+    this.#transportError();
+  }
+
+  /**
+   * The new connection the INVITE waited for was refused or timed out (section 18.1.1). Still in Calling, nothing
+   * was delivered: the same transport error as a refused send, at once rather than after Timer B (section 8.1.3.1:
+   * the TU treats it as a 503).
+   */
+  #onConnectFailed(): void {
+    if (this.#state === S.Calling) this.#transportError();
+  }
+
+  #transportError(): void {
     // Section 17.1.4: transport failure -> Terminated, TU informed.
     if (this.#state !== S.Terminated) this.#transition(S.Terminated);
     const h = this.#handlers;

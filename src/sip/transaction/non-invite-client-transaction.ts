@@ -118,10 +118,20 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   #send(): void {
-    if (this.#ctx.sender.sendRequest(this.request, this.flow)) return;
+    if (this.#ctx.sender.sendRequest(this.request, this.flow, () => this.#onConnectFailed())) return;
+    this.#transportError();
+  }
+
+  /** The connection the request waited for failed (section 18.1.1): a transport error now, not after Timer F. */
+  #onConnectFailed(): void {
+    if (this.#state === S.Trying) this.#transportError();
+  }
+
+  #transportError(): void {
     // Section 17.1.4: a transport failure terminates the transaction and is reported to the TU.
     if (this.#state !== S.Terminated) this.#transition(S.Terminated);
     const h = this.#handlers;
+    this.#handlers = SETTLED;
     if (h.onTransportError) this.#ctx.callOut(() => h.onTransportError?.());
   }
 }

@@ -64,6 +64,8 @@ export function responseTo(req: SipRequest, status: number, toTag?: string): Sip
 export class RecordingSender implements MessageSender {
   readonly requests: Array<{ req: SipRequest; at: number }> = [];
   readonly responses: Array<{ res: SipResponse; at: number }> = [];
+  /** Per request sent, what to call when its connect fails later (undefined: the sender cannot be told). */
+  readonly onFailed: Array<(() => void) | undefined> = [];
   fail = false;
   readonly #clock: Clock;
 
@@ -71,8 +73,9 @@ export class RecordingSender implements MessageSender {
     this.#clock = clock;
   }
 
-  sendRequest(req: SipRequest): boolean {
+  sendRequest(req: SipRequest, _to?: Flow, onFailed?: () => void): boolean {
     this.requests.push({ req, at: this.#clock.now() });
+    this.onFailed.push(onFailed);
     return !this.fail;
   }
 

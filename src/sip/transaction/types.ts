@@ -4,9 +4,13 @@ import type { Flow } from '../transport/types.js';
 import type { TimerConfig } from './timer-config.js';
 import type { TransactionState } from './transaction-state.js';
 
-/** What the transaction layer needs from the transport (section 18). `false` means a transport error. */
+/**
+ * What the transaction layer needs from the transport (section 18). `false` means a transport error. A request
+ * that had to wait for a new connection may still fail after `true`: then `onFailed` is called (a refused or
+ * timed-out connect), which the client transaction treats as the same transport error (section 17.1.4).
+ */
 export interface MessageSender {
-  sendRequest(req: SipRequest, to: Flow): boolean;
+  sendRequest(req: SipRequest, to: Flow, onFailed?: () => void): boolean;
   sendResponse(res: SipResponse, requestFlow: Flow): boolean;
 }
 

@@ -49,8 +49,12 @@ interface TcpConnection {
   key: string;
   framer: StreamFramer;
   idle: IdleWatch | undefined;
-  /** Set while an outgoing connect is in progress: bytes to write once connected. */
-  pending: { queue: Buffer[]; bytes: number; timer: TimerHandle | undefined } | undefined;
+  /**
+   * Set while an outgoing connect is in progress: bytes to write once connected, and whom to tell when the
+   * connect fails (refused, timed out, TLS handshake failed) and those bytes are dropped.
+   */
+  pending:
+    { queue: Buffer[]; bytes: number; timer: TimerHandle | undefined; failed: Array<() => void> } | undefined;
 }
 
 const PONG = Buffer.from('\r\n');
@@ -220,6 +224,7 @@ export class TcpListener {
   }
 
   #forget(conn: TcpConnection): void {
+    const failed = conn.pending?.failed ?? [];
     if (conn.pending) {
       this.#ctx.clock.clearTimeout(conn.pending.timer);
       this.#ctx.stats.connectFailures++;
@@ -234,6 +239,14 @@ export class TcpListener {
     const ids = this.#byRemote.get(conn.key);
     ids?.delete(conn.id);
     if (ids?.size === 0) this.#byRemote.delete(conn.key);
+    // After the table is clean: a sender told here may send again at once (the next branch, a new connection).
+    for (const tell of failed) {
+      try {
+        tell();
+      } catch (err) {
+        this.#ctx.log('warn', `${this.#p} connect-failure listener threw`, errorFields(err));
+      }
+    }
   }
 
   #close(conn: TcpConnection): void {
@@ -287,11 +300,12 @@ export class TcpListener {
     }
   }
 
-  #write(conn: TcpConnection, bytes: Buffer): boolean {
+  #write(conn: TcpConnection, bytes: Buffer, onFailed?: () => void): boolean {
     if (conn.pending) {
       if (conn.pending.bytes + bytes.length > this.#opts.maxBufferedBytes) return false;
       conn.pending.queue.push(bytes);
       conn.pending.bytes += bytes.length;
+      if (onFailed) conn.pending.failed.push(onFailed);
       return true;
     }
     const s = conn.socket;
@@ -331,8 +345,12 @@ export class TcpListener {
     return ok;
   }
 
-  /** Sends to a peer: on a connection to it if there is one, else on a new connection (queued until open). */
-  sendTo(bytes: Buffer, remote: Endpoint): boolean {
+  /**
+   * Sends to a peer: on a connection to it if there is one, else on a new connection (queued until open).
+   * `onFailed` is called, later, when the bytes were queued for a connect that then failed (RFC 3261 section
+   * 18.1.1: a transport error the transaction layer must see at once, not after its timeout).
+   */
+  sendTo(bytes: Buffer, remote: Endpoint, onFailed?: () => void): boolean {
     if (!this.#server || forbiddenDestination(remote.address, remote.port)) return false;
     let conn = this.#reusable(remote);
     if (!conn) {
@@ -343,7 +361,7 @@ export class TcpListener {
       }
       conn = this.#connect(remote);
     }
-    const ok = this.#write(conn, bytes);
+    const ok = this.#write(conn, bytes, onFailed);
     if (ok) this.#ctx.stats.sent++;
     return ok;
   }
@@ -360,7 +378,12 @@ export class TcpListener {
       keepAliveInitialDelay: 60_000,
       ...(bindLocal ? { localAddress: bindLocal } : {}),
     });
-    const pending: NonNullable<TcpConnection['pending']> = { queue: [], bytes: 0, timer: undefined };
+    const pending: NonNullable<TcpConnection['pending']> = {
+      queue: [],
+      bytes: 0,
+      timer: undefined,
+      failed: [],
+    };
     const conn = this.#adopt(socket, remote, pending);
     pending.timer = this.#ctx.clock.setTimeout(() => {
       pending.timer = undefined;
@@ -386,7 +409,7 @@ export class TcpListener {
     this.#server = undefined;
     for (const conn of [...this.#conns.values()]) {
       if (conn.pending) {
-        // Stopping is not a connect failure.
+        // Stopping is not a connect failure (and the transactions are closed with the stack).
         this.#ctx.clock.clearTimeout(conn.pending.timer);
         conn.pending = undefined;
       }

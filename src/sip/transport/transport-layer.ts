@@ -186,10 +186,12 @@ export class TransportLayer {
    * Sends `bytes` along `to`. True when written or queued (a TCP connect in progress); false when refused:
    * a forbidden destination (broadcast, multicast, unspecified, port 0), no listener for the protocol, a dead
    * WebSocket connection (we cannot connect to a browser), an oversize UDP datagram, or a full buffer.
+   * `onFailed`: called later when `true` meant "queued for a new TCP/TLS connection" and that connect failed
+   * (refused, timed out, handshake failed) — never when `false` was returned.
    */
-  send(bytes: Buffer, to: Flow): boolean {
+  send(bytes: Buffer, to: Flow, onFailed?: () => void): boolean {
     try {
-      const ok = this.#send(bytes, to);
+      const ok = this.#send(bytes, to, onFailed);
       if (!ok) this.#ctx.stats.refusedSends++;
       return ok;
     } catch (err) {
@@ -199,7 +201,7 @@ export class TransportLayer {
     }
   }
 
-  #send(bytes: Buffer, to: Flow): boolean {
+  #send(bytes: Buffer, to: Flow, onFailed?: () => void): boolean {
     const websocket = to.protocol === 'ws' || to.protocol === 'wss';
     if (to.connectionId !== undefined && to.protocol !== 'udp') {
       const listeners = websocket ? this.#ws : this.#tcp;
@@ -215,7 +217,7 @@ export class TransportLayer {
       // for a timeout on a port that closed with the connection.
       if (to.reconnect === 'none') return false;
       if (to.reconnect)
-        return this.#send(bytes, { protocol: to.protocol, local: to.local, remote: to.reconnect });
+        return this.#send(bytes, { protocol: to.protocol, local: to.local, remote: to.reconnect }, onFailed);
     }
     if (websocket) return false;
     const why = forbiddenDestination(to.remote.address, to.remote.port);
@@ -232,7 +234,7 @@ export class TransportLayer {
       this.#tcp.filter((x) => x.spec.protocol === to.protocol),
       to,
     );
-    return l ? l.sendTo(bytes, to.remote) : false;
+    return l ? l.sendTo(bytes, to.remote, onFailed) : false;
   }
 
   listening(): Array<{ protocol: TransportProtocol; address: string; port: number }> {

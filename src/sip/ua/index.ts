@@ -11,3 +11,4 @@ export type { AcceptSubscribeOptions, DialogSnapshot, SubscriptionDialog } from 
 export type { OutgoingInvite, OutgoingInviteResult } from './outgoing-invite.js';
 export * from '../dialog/index.js';
 export { inviteWithCredentials } from './authenticated-invite.js';
+export { retriedInvite, sameInviteAgain, type RetryDecision } from './retried-invite.js';

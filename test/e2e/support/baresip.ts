@@ -50,6 +50,11 @@ export interface PhoneOptions {
   jitterBuffer?: string;
   /** SDES-SRTP (module srtp): 'srtp' offers RTP/SAVP and accepts plain, 'srtp-mand' insists on it (RFC 4568). */
   mediaEnc?: 'srtp' | 'srtp-mand';
+  /**
+   * SIP Outbound (RFC 5626, account `sipnat=outbound`): the Contact carries +sip.instance and reg-id; given
+   * `Require: outbound` in the 200 the phone keeps its flow alive and notices at once when it breaks.
+   */
+  outbound?: boolean;
 }
 
 export class BaresipPhone {
@@ -114,7 +119,7 @@ export class BaresipPhone {
     const transport = o.transport ?? 'udp';
     writeFileSync(
       join(this.dir, 'accounts'),
-      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}${o.audioCodecs ? `;audio_codecs=${o.audioCodecs}` : ''}${o.mediaEnc ? `;mediaenc=${o.mediaEnc}` : ''}\n`,
+      `<sip:${o.user}@${o.domain}>;auth_pass=${o.password};outbound="sip:${o.proxy};transport=${transport}";regint=600;answermode=${o.answer ?? 'manual'}${o.audioCodecs ? `;audio_codecs=${o.audioCodecs}` : ''}${o.mediaEnc ? `;mediaenc=${o.mediaEnc}` : ''}${o.outbound ? ';sipnat=outbound' : ''}\n`,
     );
     this.#proc = spawn('baresip', ['-f', this.dir, '-t', '300'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -211,9 +216,18 @@ export class BaresipPhone {
     for (const f of readdirSync(this.recDir)) rmSync(join(this.recDir, f));
   }
 
+  /** Kills the phone at once (SIGKILL): no unregistration, its SIP port stops listening — a phone that died. */
+  async crash(): Promise<void> {
+    const p = this.#proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     const p = this.#proc;
-    if (p && p.exitCode === null) {
+    if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise<void>((r) => p.once('exit', () => r()));
       p.kill('SIGTERM');
       const t = setTimeout(() => p.kill('SIGKILL'), 3000);
