@@ -17,6 +17,7 @@ import type { RingPlan } from './ring-plan.js';
 import { Ringing } from './ringing.js';
 import { sdpBody } from './sip-helpers.js';
 import { nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
 
 /**
  * Calls the PBX starts on a workplace's behalf (third-party call control, call-control.ts): it first rings one of
@@ -72,7 +73,7 @@ export async function ringDevice(
   const ep = await deps.media.allocate(`${x.label}:${x.target.label}`);
   let invite: OutgoingInvite;
   try {
-    invite = deps.ua.invite({
+    invite = inviteLeg(deps, x.target, {
       flow: x.target.flow,
       requestUri: x.target.requestUri,
       from: nameAddr(x.shown, domain),

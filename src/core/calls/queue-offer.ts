@@ -8,6 +8,8 @@ import type { CallEndReason, Party } from '../events/types.js';
 import { Fork, ForkBranch } from './fork.js';
 import { sdpBody } from './sip-helpers.js';
 import { nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
+import type { SessionTimerConfig } from '../../sip/ua/session-timer.js';
 import type { CallTraceSink } from '../trace/call-trace.js';
 
 /** How one offer to a workplace ended. */
@@ -56,6 +58,8 @@ export interface OfferDeps {
   bus: EventBus;
   clock: Clock;
   trace?: CallTraceSink | undefined;
+  /** An agent's leg has session timers as any other (session-refresh.ts). */
+  sessionTimer: SessionTimerConfig;
 }
 
 type Ring = ReadonlyArray<{ agent: Party; targets: readonly Target[] }>;
@@ -148,7 +152,7 @@ export function offerToAgents(
           ep.close();
           continue;
         }
-        const invite = d.ua.invite({
+        const invite = inviteLeg(d, target, {
           flow: target.flow,
           requestUri: target.requestUri,
           // A trunk target (overflow to an outside number) brings its own identities, as in call.ts.

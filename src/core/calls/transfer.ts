@@ -17,7 +17,8 @@ import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { playableLeg } from './renegotiate.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor, sdpBody } from './sip-helpers.js';
-import { deviceTarget, inviteTo, nameAddr, type Target } from './targets.js';
+import { deviceTarget, nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
 
 /** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
 export function notifySipfrag(
@@ -280,7 +281,7 @@ export class Transfers {
       targets.map(async (target) => {
         const ep = await o.media.allocate(`${core.id}:${target.label}`);
         // A trunk target brings its own identities and credentials, as in ringing.ts.
-        const invite = inviteTo(o.ua, target, {
+        const invite = inviteLeg(o, target, {
           flow: target.flow,
           requestUri: target.requestUri,
           from: target.from ?? nameAddr(from, core.tenant.domain),
