@@ -226,7 +226,10 @@ async function talk(caller: TestPhone, callee: TestPhone | undefined, dialled: s
   return talked !== TIMED_OUT && bye !== TIMED_OUT;
 }
 
-/** What a phone keeps per call for the tests' assertions; the soak lets go of it after each cycle. */
+/**
+ * What a phone keeps per call for the tests' assertions (INVITEs, NOTIFYs, dialogs; each subscription's NOTIFYs
+ * too, cleared in the loop): the soak lets go of it after each cycle, so the figures are not the phones' records.
+ */
 function forgetEnded(p: TestPhone): void {
   p.invites.length = 0;
   p.notifies.length = 0;
@@ -353,6 +356,7 @@ async function main(): Promise<void> {
         calls += pairs.length + queued.length;
         failed += round === TIMED_OUT ? pairs.length + queued.length : results.filter((ok) => !ok).length;
         for (const p of phones) forgetEnded(p);
+        for (const sub of subs) sub.notifies.length = 0;
         if (Date.now() >= nextRefresh && Date.now() < end) {
           nextRefresh = Date.now() + REFRESH_MS;
           const refreshed = await within(
