@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { SipMessage } from '../../sip/message/index.js';
-import type { Dialog } from '../../sip/ua/index.js';
+import type { Dialog, IncomingInvite } from '../../sip/ua/index.js';
 import { SDP } from '../../sip/ua/test-helpers.js';
 import { silentLogger } from '../../util/log.js';
 import type { Actor } from './call-control-types.js';
 import type { QueuedCall } from './queue.js';
 import { okFor } from './sip-helpers.js';
-import { ACME, DEVICES, dialFrom, settle, testEngine, type TestEngine } from './test-engine.js';
+import { ACME, DEVICES, dialFrom, phone, settle, testEngine, type TestEngine } from './test-engine.js';
 
 /**
  * Session timers (RFC 4028) on every kind of leg, not only the caller and the answered fork of a plain call:
- * transfer targets, pickups (Replaces, pull), click-to-dial, parked calls rung again and taken. Each phone here
+ * transfer targets, pickups (Replaces, pull), click-to-dial, parked calls rung again and taken, a call push. Each phone here
  * takes the shortest interval (90 s) and never refreshes: 90 - 30 s later its session is over, and so is the call
  * on both sides. (The agents' legs of queue calls are in queue.test.ts.)
  */
@@ -233,5 +233,37 @@ describe('session timers on every kind of leg (in-memory SIP, fake clock)', () =
     assert.equal(r.response.status, 200);
     grantedTimer(r.response);
     await lapse([caller, r.dialog!]);
+  });
+
+  it('a call push: the workplace it is pushed to gets our timer; its lapse ends the call with the other party', async () => {
+    const { caller, callee } = await connected('d201b');
+    phone(caller);
+    const hold = callee.request('INVITE', {
+      body: Buffer.from(`${SDP.toString()}a=sendonly\r\n`),
+      contentType: 'application/sdp',
+    });
+    await t.net.drain();
+    assert.equal((await hold).status, 200);
+    callee.onRequest((tx) => tx.respond(okFor(tx.request)));
+    const pushed = await t.engine.push(
+      {
+        tenant: ACME,
+        device: DEVICES[3]!,
+        caller: { workplace: '201', number: '201', device: 'd201b' },
+        code: '#63',
+        // The code's own INVITE is the feature's to answer; the push itself does not touch it.
+        incoming: {} as IncomingInvite,
+        log: silentLogger(),
+      },
+      { workplace: '202', number: '202' },
+      20_000,
+    );
+    assert.ok(pushed, '201 holds a call to push');
+    await t.net.drain();
+    askedForTimer('d202');
+    const target = accept('d202');
+    await t.net.drain();
+    await lapse([caller, await target]);
+    assert.equal(callee.state, 'terminated', 'the pushing phone was released');
   });
 });
