@@ -16,7 +16,11 @@
 // least one sample). At the end the server's live counts (/debug/counts) are compared with those before any
 // traffic. Exit code 1 when calls failed or counts did not come back.
 //
-// Bounded: the run ends at --minutes; every call has a 10 s limit; every phone and the server are stopped.
+// Bounded: every request has a 10 s limit (a call that got no answer by then is cancelled and counted as failed),
+// every cycle and every refresh round has a limit, the set-up and the shutdown have one, and the traffic stops at
+// --minutes. A watchdog thread holds the samples too: should the process stall anyway (an event loop that never
+// turns again), it prints the report from them 2 minutes after the end and kills the process, so every run ends
+// with a report. `--sip-ports A-B` puts the server (UDP A, HTTP TCP A) and the phones (A+1...) in a port range.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,11 +29,13 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseServeOptions } from '../src/cli/options.js';
 import { startServer, type Server } from '../src/cli/server.js';
 import { createLogger } from '../src/util/log.js';
-import type { Dialog } from '../src/sip/dialog/index.js';
 import { TestPhone } from '../test/support/test-phone.js';
 import type { Subscription } from '../test/support/phone-subscription.js';
 
@@ -62,6 +68,7 @@ const { values } = parseArgs({
     'queue-callers': { type: 'string', default: '2' },
     sample: { type: 'string' },
     'rtp-ports': { type: 'string', default: '40000-40999' },
+    'sip-ports': { type: 'string' },
   },
 });
 const MINUTES = values.smoke ? 2 : bounded('minutes', values.minutes, 1, 240);
@@ -72,11 +79,42 @@ const QUEUE_CALLERS = bounded('queue-callers', values['queue-callers'], 0, 20);
 const REFRESH_MS = values.smoke ? 60_000 : 5 * 60_000;
 /** A request that got no final answer in this time counts as failed (and the run goes on). */
 const REQUEST_LIMIT_MS = 10_000;
+/** A cycle (dial, 2 s of RTP, BYE: three limited steps) or a refresh round that takes longer is abandoned. */
+const CYCLE_LIMIT_MS = 4 * REQUEST_LIMIT_MS;
+/** Registrations outlive two refresh intervals: a slow round never lets the phones (agents) drop out. */
+const REGISTER_EXPIRES_S = Math.ceil((3 * REFRESH_MS) / 1000);
+/** The set-up (phones, subscriptions, agent log-in, transactions ending) and the shutdown, each at most. */
+const PHASE_LIMIT_MS = 3 * 60_000;
+/** After the end of the traffic, the watchdog waits this long for the regular report before it writes its own. */
+const WATCHDOG_GRACE_MS = 2 * 60_000;
+const SIP_PORTS = values['sip-ports'] ? portRange(values['sip-ports']) : undefined;
 
-const TIMED_OUT = Symbol('timed out');
+const TIMED_OUT: unique symbol = Symbol('timed out');
 
-async function within<T>(p: Promise<T>): Promise<T | typeof TIMED_OUT> {
-  return Promise.race([p, sleep(REQUEST_LIMIT_MS, TIMED_OUT, { ref: false })]);
+async function within<T>(p: Promise<T>, ms = REQUEST_LIMIT_MS): Promise<T | typeof TIMED_OUT> {
+  const ac = new AbortController();
+  const limit = sleep(ms, TIMED_OUT, { signal: ac.signal }).catch((): typeof TIMED_OUT => TIMED_OUT);
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    ac.abort();
+  }
+}
+
+/** Like within(), but a step that runs out of time fails the whole phase (set-up, shutdown). */
+async function surely<T>(p: Promise<T>, what: string, ms = REQUEST_LIMIT_MS): Promise<T> {
+  const r = await within(p, ms);
+  if (r === TIMED_OUT) throw new Error(`${what}: no answer in ${ms / 1000} s`);
+  return r;
+}
+
+function portRange(v: string): { first: number; last: number } {
+  const m = /^(\d+)-(\d+)$/.exec(v);
+  const first = Number(m?.[1]);
+  const last = Number(m?.[2]);
+  if (!m || first < 1024 || last > 32767 || last < first)
+    throw new Error('--sip-ports: A-B within 1024..32767');
+  return { first, last };
 }
 
 function statusOf(r: { status: number } | typeof TIMED_OUT): number {
@@ -137,15 +175,67 @@ function tenantFile(): string {
   ].join('\n');
 }
 
+/**
+ * The watchdog: a thread of its own with the samples the main thread sends it. Should the main thread not have
+ * reported by `deadline`, it writes the report from those samples (straight to fd 1: a worker's console goes
+ * through the main thread) and kills the process.
+ */
+function watchdog(deadline: number): Worker {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const { writeSync } = require('node:fs');
+    const lines = [];
+    let timer;
+    parentPort.on('message', (m) => {
+      if (m.line !== undefined) lines.push(m.line);
+      if (m.done) { clearTimeout(timer); parentPort.close(); }
+    });
+    timer = setTimeout(() => {
+      writeSync(1, '\\nsoak: the main thread did not finish in time (stalled event loop); the samples so far:\\n' +
+        lines.join('\\n') + '\\n');
+      process.kill(process.pid, 'SIGKILL');
+    }, ${Math.max(0, deadline - Date.now())});
+  `;
+  const w = new Worker(code, { eval: true });
+  w.unref();
+  return w;
+}
+
+/**
+ * One call: `caller` dials, both sides send 2 s of RTP, the caller hangs up. A dial that got no final answer in
+ * time is cancelled (so its late 2xx leaves no call behind), and counts as failed.
+ */
 async function talk(caller: TestPhone, callee: TestPhone | undefined, dialled: string): Promise<boolean> {
   const answered = callee?.nextAnswered();
-  const r = await within(caller.dial(dialled));
-  if (r === TIMED_OUT || r.status !== 200 || !r.dialog) return false;
+  const call = caller.place(dialled);
+  const r = await within(call.result);
+  if (r === TIMED_OUT) {
+    call.cancel();
+    void call.result.then((late) => late.dialog?.bye()).catch(() => undefined);
+    return false;
+  }
+  if (r.status !== 200 || !r.dialog) return false;
   const other =
-    callee && answered ? answered.then((d: Dialog) => callee.sendRtp(d, 100, { intervalMs: 20 })) : undefined;
+    callee && answered
+      ? within(answered).then((d) =>
+          d === TIMED_OUT ? undefined : callee.sendRtp(d, 100, { intervalMs: 20 }),
+        )
+      : undefined;
   const talked = await within(Promise.all([caller.sendRtp(r.dialog, 100, { intervalMs: 20 }), other]));
   const bye = await within(r.dialog.bye());
   return talked !== TIMED_OUT && bye !== TIMED_OUT;
+}
+
+/**
+ * What a phone keeps per call for the tests' assertions (INVITEs, NOTIFYs, dialogs; each subscription's NOTIFYs
+ * too, cleared in the loop): the soak lets go of it after each cycle, so the figures are not the phones' records.
+ */
+function forgetEnded(p: TestPhone): void {
+  p.invites.length = 0;
+  p.notifies.length = 0;
+  const live = p.dialogs.filter((d) => d.state !== 'terminated');
+  p.dialogs.length = 0;
+  p.dialogs.push(...live);
 }
 
 async function main(): Promise<void> {
@@ -154,16 +244,31 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   let calls = 0;
   let failed = 0;
+  let nextPort = SIP_PORTS ? SIP_PORTS.first + 1 : 0;
+  const phonePort = (): number => {
+    if (!SIP_PORTS) return 0;
+    if (nextPort > SIP_PORTS.last) throw new Error('--sip-ports: the range is too small for the phones');
+    return nextPort++;
+  };
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
+  const setupEnd = Date.now() + PHASE_LIMIT_MS;
+  const dog = watchdog(setupEnd + MINUTES * 60_000 + PHASE_LIMIT_MS + WATCHDOG_GRACE_MS);
+  const say = (line: string) => {
+    console.log(line);
+    dog.postMessage({ line });
+  };
   try {
     writeFileSync(join(dir, 'soak.yaml'), tenantFile());
+    const at0 = SIP_PORTS ? `127.0.0.1:${SIP_PORTS.first}` : '127.0.0.1:0';
     const opts = parseServeOptions(
       [
         '--data',
         dir,
         '--sip',
-        'udp:127.0.0.1:0',
+        `udp:${at0}`,
         '--http',
-        '127.0.0.1:0',
+        at0,
         '--provision',
         join(dir, 'soak.yaml'),
         '--log-level',
@@ -173,34 +278,45 @@ async function main(): Promise<void> {
       ],
       {},
     );
-    server = await startServer({ ...opts, logger: createLogger({ level: 'warn' }) });
+    server = await surely(
+      startServer({ ...opts, logger: createLogger({ level: 'warn' }) }),
+      'server start',
+      PHASE_LIMIT_MS,
+    );
     const udp = server.sip.transport.listening().find((l) => l.protocol === 'udp')!;
     const at = `${udp.address}:${udp.port}`;
     const open = async (e: string) => {
-      const p = await TestPhone.open({ user: e, password: PASSWORD, domain: DOMAIN, server: at });
+      const p = await TestPhone.open({
+        user: e,
+        password: PASSWORD,
+        domain: DOMAIN,
+        server: at,
+        ...(SIP_PORTS ? { port: phonePort() } : {}),
+      });
       phones.push(p);
-      if ((await p.register()).status !== 200) throw new Error(`${e} did not register`);
+      const r = await surely(p.register(REGISTER_EXPIRES_S), `${e} REGISTER`);
+      if (r.status !== 200) throw new Error(`${e} did not register (${r.status})`);
       return p;
     };
-    const pairs = await Promise.all(
-      Array.from({ length: PAIRS }, async (_, i) => ({ a: await open(ext(i)), b: await open(ext(100 + i)) })),
-    );
+    const pairs: Array<{ a: TestPhone; b: TestPhone }> = [];
+    for (let i = 0; i < PAIRS; i++) pairs.push({ a: await open(ext(i)), b: await open(ext(100 + i)) });
     const subs: Subscription[] = [];
     for (let i = 0; i < PAIRS; i++) {
       const w = await open(ext(200 + i));
-      subs.push(await w.subscribe(`sip:${ext(100 + i)}@${DOMAIN}`, { expires: 900 }));
+      subs.push(await surely(w.subscribe(`sip:${ext(100 + i)}@${DOMAIN}`, { expires: 900 }), 'SUBSCRIBE'));
     }
     for (const a of [ext(300), ext(301)]) {
       const p = await open(a);
       for (const code of ['*51600', '*53']) {
-        const r = await p.dial(code);
+        const r = await surely(p.dial(code), `agent ${a} ${code}`);
         if (r.status !== 200) throw new Error(`agent ${a}: ${code} got ${r.status}`);
         await sleep(300);
       }
     }
-    const queued = await Promise.all(Array.from({ length: QUEUE_CALLERS }, (_, i) => open(ext(400 + i))));
+    const queued: TestPhone[] = [];
+    for (let i = 0; i < QUEUE_CALLERS; i++) queued.push(await open(ext(400 + i)));
     // The set-up's transactions end first (UDP: Timer J/K, up to 32 s): the resting counts come after them.
-    const quiet = Date.now() + 40_000;
+    const quiet = Math.min(Date.now() + 40_000, setupEnd);
     const busy = (c: Record<string, number>) => (c.serverTransactions ?? 0) + (c.clientTransactions ?? 0) > 0;
     while (Date.now() < quiet && busy(server.counts())) await sleep(500);
     const baseline = server.counts();
@@ -211,33 +327,52 @@ async function main(): Promise<void> {
       const m = memory();
       const min = (Date.now() - t0) / 60_000;
       samples.push({ min, ...m });
-      console.log(
-        `${min.toFixed(1).padStart(6)} min  heap ${m.heap.toFixed(1).padStart(7)} MB  rss ${m.rss.toFixed(1).padStart(7)} MB  calls ${calls}  failed ${failed}`,
+      const lagMs = lag.max / 1e6;
+      lag.reset();
+      say(
+        `${min.toFixed(1).padStart(6)} min  heap ${m.heap.toFixed(1).padStart(7)} MB  rss ${m.rss.toFixed(1).padStart(7)} MB  ` +
+          `calls ${calls}  failed ${failed}  load ${loadavg()[0]!.toFixed(2)}  loop lag max ${lagMs.toFixed(0)} ms`,
       );
     };
-    console.log(
+    say(
       `soak: ${MINUTES} min, ${PAIRS} call pairs with BLF watchers, ${QUEUE_CALLERS} queue callers, 2 agents`,
     );
     sample();
-    let nextSample = Date.now() + SAMPLE_S * 1000;
+    // Samples come from a timer of their own, so a slow cycle does not delay them.
+    const sampler = setInterval(sample, SAMPLE_S * 1000);
     let nextRefresh = Date.now() + REFRESH_MS;
-    while (Date.now() < end) {
-      const results = await Promise.all([
-        ...pairs.map((p, i) => talk(p.a, p.b, ext(100 + i))),
-        ...queued.map((q) => talk(q, undefined, '600')),
-      ]);
-      calls += results.length;
-      failed += results.filter((ok) => !ok).length;
-      if (Date.now() >= nextRefresh) {
-        nextRefresh += REFRESH_MS;
-        for (const p of phones) if (statusOf(await within(p.register())) !== 200) failed++;
-        for (const s of subs) if (statusOf(await within(s.refresh(900))) !== 200) failed++;
+    // Bounded by time, and by count too: a cycle takes at least its 2 s of RTP.
+    const maxCycles = Math.ceil((MINUTES * 60_000) / 2000);
+    try {
+      for (let cycle = 0; cycle < maxCycles && Date.now() < end; cycle++) {
+        const round = await within(
+          Promise.all([
+            ...pairs.map((p, i) => talk(p.a, p.b, ext(100 + i))),
+            ...queued.map((q) => talk(q, undefined, '600')),
+          ]),
+          CYCLE_LIMIT_MS,
+        );
+        const results = round === TIMED_OUT ? [] : round;
+        calls += pairs.length + queued.length;
+        failed += round === TIMED_OUT ? pairs.length + queued.length : results.filter((ok) => !ok).length;
+        for (const p of phones) forgetEnded(p);
+        for (const sub of subs) sub.notifies.length = 0;
+        if (Date.now() >= nextRefresh && Date.now() < end) {
+          nextRefresh = Date.now() + REFRESH_MS;
+          const refreshed = await within(
+            Promise.all([
+              ...phones.map(async (p) => statusOf(await within(p.register(REGISTER_EXPIRES_S))) === 200),
+              ...subs.map(async (s) => statusOf(await within(s.refresh(900))) === 200),
+            ]),
+            CYCLE_LIMIT_MS,
+          );
+          failed +=
+            refreshed === TIMED_OUT ? phones.length + subs.length : refreshed.filter((ok) => !ok).length;
+        }
+        await sleep(200);
       }
-      if (Date.now() >= nextSample) {
-        nextSample += SAMPLE_S * 1000;
-        sample();
-      }
-      await sleep(200);
+    } finally {
+      clearInterval(sampler);
     }
     sample();
     // Transactions of the last calls end (UDP, Timer J/K), then the counts must be those before the traffic.
@@ -251,22 +386,31 @@ async function main(): Promise<void> {
         steady.map((s) => s.min / 60),
         steady.map((s) => s[k]),
       );
-    console.log(
+    const [l1, l5, l15] = loadavg().map((l) => l.toFixed(2));
+    say(
       `\n${calls} calls (${failed} failed) in ${MINUTES} min; after warm-up (${warm} sample${warm > 1 ? 's' : ''}): ` +
-        `heap ${perHour('heap').toFixed(2)} MB/h, rss ${perHour('rss').toFixed(2)} MB/h`,
+        `heap ${perHour('heap').toFixed(2)} MB/h, rss ${perHour('rss').toFixed(2)} MB/h; load average ${l1} ${l5} ${l15}`,
     );
     const left = off();
-    console.log(
+    say(
       left.length === 0
         ? 'live counts back to where they were before the traffic'
         : `left behind: ${left.map((k) => `${k}=${server!.counts()[k]} (was ${baseline[k]})`).join(', ')}`,
     );
     if (failed > 0 || left.length > 0) process.exitCode = 1;
   } finally {
-    for (const p of phones) await p.close().catch(() => undefined);
-    await server?.stop();
+    lag.disable();
+    await within(Promise.all(phones.map((p) => within(p.close()))), PHASE_LIMIT_MS);
+    if (server && (await within(server.stop(), PHASE_LIMIT_MS)) === TIMED_OUT) {
+      console.log('soak: the server did not stop in time');
+      process.exitCode = 1;
+    }
     rmSync(dir, { recursive: true, force: true });
+    dog.postMessage({ done: true });
+    await dog.terminate();
   }
 }
 
 await main();
+// Anything still holding the event loop (a socket a failed step left open) must not keep the run from ending.
+setTimeout(() => process.exit(), 5000).unref();

@@ -93,7 +93,7 @@ export class TestPhone {
   readonly notifies: ReceivedNotify[];
   readonly #recorder = new NotifyRecorder();
   readonly #subscriptions: Subscription[] = [];
-  readonly #remoteSdp = new Map<Dialog, string>();
+  readonly #remoteSdp = new WeakMap<Dialog, string>();
   readonly #answered: Array<(d: Dialog) => void> = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   #registered = false;

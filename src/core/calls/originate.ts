@@ -15,7 +15,8 @@ import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { connectedIdentityHeaders } from './pickup.js';
 import type { RingPlan } from './ring-plan.js';
 import { Ringing } from './ringing.js';
-import { inviteTo, nameAddr, type Target } from './targets.js';
+import { nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
 
 /**
  * Calls the PBX starts on a workplace's behalf (third-party call control, call-control.ts): it first rings one of
@@ -71,8 +72,8 @@ export async function ringDevice(
   const ep = await deps.media.allocate(`${x.label}:${x.target.label}`);
   let invite: OutgoingInvite;
   try {
-    invite = inviteTo(
-      deps.ua,
+    invite = inviteLeg(
+      deps,
       x.target,
       {
         flow: x.target.flow,
@@ -82,7 +83,6 @@ export async function ringDevice(
         headers: [...autoAnswerHeaders(domain), ...connectedIdentityHeaders(x.shown, domain)],
       },
       { endpoint: ep, make: () => offerOn(ep, x.preferred ?? []) },
-      deps.srtpCallees,
     );
   } catch (err) {
     // A contact the UA core cannot address: nothing rings, nothing stays allocated.

@@ -7,7 +7,9 @@ import type { EventBus } from '../events/event-bus.js';
 import type { CallEndReason, Party } from '../events/types.js';
 import { Fork, ForkBranch } from './fork.js';
 import type { SrtpCallees } from './srtp-callees.js';
-import { inviteTo, nameAddr, type Target } from './targets.js';
+import { nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
+import type { SessionTimerConfig } from '../../sip/ua/session-timer.js';
 import type { CallTraceSink } from '../trace/call-trace.js';
 
 /** How one offer to a workplace ended. */
@@ -57,6 +59,8 @@ export interface OfferDeps {
   clock: Clock;
   trace?: CallTraceSink | undefined;
   srtpCallees: SrtpCallees;
+  /** An agent's leg has session timers as any other (session-refresh.ts). */
+  sessionTimer: SessionTimerConfig;
 }
 
 type Ring = ReadonlyArray<{ agent: Party; targets: readonly Target[] }>;
@@ -151,8 +155,8 @@ export function offerToAgents(
         }
         const preferred = call.callerEp ? negotiatedFormats(call.callerEp) : [];
         const endpoint = ep;
-        const invite = inviteTo(
-          d.ua,
+        const invite = inviteLeg(
+          d,
           target,
           {
             flow: target.flow,
@@ -166,7 +170,6 @@ export function offerToAgents(
           },
           // The caller's codec first: an agent phone that takes it needs no transcoding.
           { endpoint, make: () => offerOn(endpoint, preferred) },
-          d.srtpCallees,
         );
         const sipCallId = invite.request.headers.get('Call-ID');
         if (sipCallId !== undefined) d.trace?.leg(call.id, sipCallId, target.label);

@@ -10,6 +10,7 @@ import type { DomainEvent } from '../events/types.js';
 import type { Target } from './targets.js';
 import { CallEngine } from './call-engine.js';
 import type { QueuedCall } from './queue.js';
+import { responseFor } from './sip-helpers.js';
 import { FakeMedia } from './test-media.js';
 import type { Directory } from '../directory/directory.js';
 import type { LocationService } from '../registrar/location-service.js';
@@ -210,6 +211,57 @@ describe('a queued Call (in-memory SIP, fake clock)', () => {
     await net.drain();
     await bye;
     assert.equal(callerDialog.state, 'terminated');
+    await settleAll();
+  });
+
+  it("the agent's leg has a session timer: asked for in our INVITE, refreshed by us, a lapse ends both sides", async () => {
+    const offer = held.offer([{ agent, targets: [agentTarget()] }], 15_000);
+    await net.drain();
+    const inv = agentInvites[0]!;
+    assert.match(inv.request.headers.get('Session-Expires') ?? '', /^1800;refresher=uac$/);
+    assert.match(inv.request.headers.get('Supported') ?? '', /timer/);
+    // The agent's phone shortens the interval and leaves the refreshes to us (RFC 4028 section 9).
+    const agentDialog = inv.accept({
+      body: SDP,
+      contentType: 'application/sdp',
+      headers: [
+        ['Session-Expires', '90;refresher=uac'],
+        ['Require', 'timer'],
+        ['Allow', 'INVITE, ACK, BYE, CANCEL, UPDATE'],
+      ],
+    });
+    await net.drain();
+    assert.equal((await offer.result).outcome, 'answered');
+    const ad = await agentDialog;
+    let answer = 200;
+    const updates: string[] = [];
+    ad.onRequest((tx) => {
+      updates.push(tx.request.method);
+      tx.respond(responseFor(tx.request, tx.request.method === 'BYE' ? 200 : answer));
+    });
+    await net.advance(44_000, 1000);
+    assert.deepEqual(updates, [], 'no refresh before half the interval');
+    await net.advance(2000, 500);
+    assert.deepEqual(updates, ['UPDATE'], 'refreshed by UPDATE (the phone allows it) at 45 s');
+    assert.equal(held.state, 'answered');
+    // The phone is gone now (481 to the next refresh): the session is over on both sides.
+    answer = 481;
+    await net.advance(46_000, 500);
+    assert.equal(updates[1], 'UPDATE');
+    assert.equal(callerDialog.state, 'terminated', 'the caller got BYE');
+    assert.equal(held.state, 'ended');
+    await settleAll();
+  });
+
+  it('the queued caller has one too: a caller that never refreshes is released when its session runs out', async () => {
+    // beforeEach's caller did not support timers: we are its refresher (section 9); the 200 told it so.
+    const ok = net.sent('b', 200).find((m) => m.headers.get('CSeq')?.endsWith('INVITE'))!;
+    assert.match(ok.headers.get('Session-Expires') ?? '', /^1800;refresher=uas$/);
+    // Our refresh to a caller that vanished gets no answer (Timer F ends the re-INVITE): the queue call ends.
+    net.drop = () => true;
+    await net.advance(1800_000, 10_000);
+    assert.equal(held.state, 'ended');
+    net.drop = () => false;
     await settleAll();
   });
 });

@@ -11,6 +11,7 @@ import { Leg } from './leg.js';
 import { answerOffer, applyAnswer, mediaOf } from './leg-media.js';
 import { offerToAgents, type Offer, type OfferAnswer } from './queue-offer.js';
 import { sdpBody } from './sip-helpers.js';
+import { acceptWithTimer } from './session-refresh.js';
 import type { Target } from './targets.js';
 export type { Offer, OfferOutcome, OfferResult } from './queue-offer.js';
 
@@ -174,7 +175,7 @@ export class QueuedCall {
     q.to('offering');
     let dialog: Dialog;
     try {
-      dialog = await incoming.accept(sdpBody(ans.sdp));
+      dialog = await acceptWithTimer(incoming, d.sessionTimer, sdpBody(ans.sdp));
     } catch {
       ep.close();
       if (q.state() === 'offering') q.to('queued');
@@ -307,7 +308,7 @@ export async function answerQueued(
   ep.setInactivityTimeout(0);
   let dialog: Dialog;
   try {
-    dialog = await x.incoming.accept(sdpBody(ans.sdp));
+    dialog = await acceptWithTimer(x.incoming, deps.sessionTimer, sdpBody(ans.sdp));
   } catch {
     ep.close();
     return undefined;

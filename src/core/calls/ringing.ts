@@ -10,8 +10,8 @@ import { Fork, ForkBranch, type ForkOutcome } from './fork.js';
 import { earlyAnswer, offerOn, pointAtOffer, relayOffer } from './leg-media.js';
 import type { RingFailure, RingPhase, RingPlan, RingStep, RingTarget } from './ring-plan.js';
 import { sdpBody } from './sip-helpers.js';
-import { inviteTo, nameAddr, type Target } from './targets.js';
-import { noteAnswer, timerRequestHeaders } from './session-refresh.js';
+import { nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
 import type { HangupReason } from './call-core.js';
 
 /** Whom the call is for and how it got here, as the events of the current phase carry it. */
@@ -137,7 +137,6 @@ export class Ringing {
       if (step.kind === 'service') return h.divert(step);
       const r = await this.#phase(step.phase);
       if (!h.isRinging() || r.kind === 'cancelled') return;
-      if (r.kind === 'answered') noteAnswer(r.dialog, r.response, h.deps.sessionTimer);
       if (r.kind === 'answered')
         return h.answer(r.branch, r.response.body.toString('utf8'), r.dialog, r.party);
       const { failure, status } = r;
@@ -302,8 +301,8 @@ export class Ringing {
         : this.#lateOffer
           ? offerOn(endpoint)
           : relayOffer(endpoint, this.#callerOffer);
-    const invite = inviteTo(
-      o.ua,
+    const invite = inviteLeg(
+      o,
       target,
       {
         flow: target.flow,
@@ -313,11 +312,9 @@ export class Ringing {
         headers: [
           ...(target.headers ?? [['P-Asserted-Identity', `<sip:${caller.number}@${h.domain}>`]]),
           ...(t.headers ?? []),
-          ...timerRequestHeaders(o.sessionTimer),
         ],
       },
       { endpoint, make },
-      o.srtpCallees,
     );
     const sipCallId = invite.request.headers.get('Call-ID');
     if (sipCallId !== undefined) o.trace?.leg(h.id, sipCallId, target.label);

@@ -1,7 +1,14 @@
 import type { SipResponse } from '../../sip/message/index.js';
 import { createResponse } from '../../sip/message/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
-import type { Dialog, IncomingInvite, RequestOptions } from '../../sip/ua/index.js';
+import type {
+  Dialog,
+  IncomingInvite,
+  InviteOptions,
+  OutgoingInvite,
+  RequestOptions,
+  UserAgentCore,
+} from '../../sip/ua/index.js';
 import {
   SessionTimer,
   tooSmallHeaders,
@@ -14,10 +21,13 @@ import {
 import type { CallCore } from './call-core.js';
 import type { Leg } from './leg.js';
 import { reoffer } from './renegotiate.js';
+import type { BranchOffer, SrtpCallees } from './srtp-callees.js';
+import { inviteTo, type Target } from './targets.js';
 
 /**
- * Session timers (RFC 4028) on the legs of a call: the terms negotiated when a leg's dialog was set up are kept
- * by dialog until the call wires the leg; then a SessionTimer (sip/ua/session-timer.ts) refreshes it or watches
+ * Session timers (RFC 4028) on the legs of a call. Every dialog that becomes a leg is set up through here: the
+ * INVITEs we send to phones and carriers by inviteLeg, the INVITEs we answer by acceptWithTimer. The terms
+ * negotiated then are kept by dialog until the call wires the leg (call.ts, whatever kind of leg it is); then a SessionTimer (sip/ua/session-timer.ts) refreshes it or watches
  * for the peer's refreshes, and a session that runs out ends the call like a BYE would (docs/sip.md).
  */
 
@@ -48,13 +58,28 @@ export async function acceptWithTimer(
   return dialog;
 }
 
-/** The session-timer headers of an INVITE we send to a phone or carrier (section 7.1). */
-export function timerRequestHeaders(cfg: SessionTimerConfig): Array<[string, string]> {
-  return uacRequestHeaders(cfg);
+/**
+ * The INVITE that sets up a leg towards a phone or carrier (any kind: a ring, an agent offer, a click-to-dial
+ * device, a transfer target): our session-timer request (section 7.1), and the terms of its 2xx kept for the leg
+ * (section 7.2). The terms are taken before anyone else sees the 2xx, so the leg made from it finds them.
+ */
+export function inviteLeg(
+  deps: { ua: UserAgentCore; sessionTimer: SessionTimerConfig; srtpCallees: SrtpCallees },
+  target: Target,
+  o: Omit<InviteOptions, 'body' | 'contentType'>,
+  offer: BranchOffer,
+): OutgoingInvite {
+  const cfg = deps.sessionTimer;
+  const headers = [...(o.headers ?? []), ...uacRequestHeaders(cfg)];
+  const invite = inviteTo(deps.ua, target, { ...o, headers }, offer, deps.srtpCallees);
+  void invite.result.then((r) => {
+    if (r.dialog) noteAnswer(r.dialog, r.response, cfg);
+  });
+  return invite;
 }
 
 /** The 2xx to our INVITE set up `dialog`: keeps the terms it carried for the leg it becomes (section 7.2). */
-export function noteAnswer(dialog: Dialog, res: SipResponse, cfg: SessionTimerConfig): void {
+function noteAnswer(dialog: Dialog, res: SipResponse, cfg: SessionTimerConfig): void {
   const terms = uacTerms(res, cfg);
   if (terms) negotiated.set(dialog, terms);
 }
@@ -72,7 +97,8 @@ export interface SessionWatch {
 export function watchSession(core: CallCore, leg: Leg): SessionWatch {
   const cfg = core.deps.sessionTimer;
   const expired = (): void => {
-    if (!leg.active || !core.isAnswered()) return;
+    // A queued caller (or a click-to-dial device waiting for its far end) is a leg too: its call ends as well.
+    if (!leg.active) return;
     core.log.info(
       { event: 'call.session-expired', side: leg.party.number },
       'session not refreshed, ending call',

@@ -6,6 +6,7 @@ import { Leg } from './leg.js';
 import { answerOffer, carriableTo, mediaOf, negotiatedFormats } from './leg-media.js';
 import { connectedIdentityHeaders, type PickupKind } from './pickup.js';
 import { sdpBody } from './sip-helpers.js';
+import { acceptWithTimer } from './session-refresh.js';
 
 /**
  * Taking over a connected leg of an answered call: INVITE with Replaces naming it (RFC 3891), or a call pull
@@ -40,7 +41,7 @@ export async function replaceLeg(
   }
   let dialog: Dialog;
   try {
-    dialog = await incoming.accept({
+    dialog = await acceptWithTimer(incoming, o.sessionTimer, {
       ...sdpBody(ans.sdp),
       headers: connectedIdentityHeaders(core.other(leg).party, core.tenant.domain),
     });
@@ -184,7 +185,7 @@ export async function takeRinging(
     r,
     { party: picker, ep: pickerEp, kind, callerSdp: ans.caller, codecs: ans.codecs },
     () =>
-      incoming.accept({
+      acceptWithTimer(incoming, core.deps.sessionTimer, {
         ...sdpBody(ans.picker),
         headers: connectedIdentityHeaders(r.caller(), core.tenant.domain),
       }),
@@ -227,7 +228,7 @@ export async function answerRinging(
   const [callerCodec, pickerCodec] = p.codecs ?? [callerEp.codec?.encoding, pickerEp.codec?.encoding];
   core.log.info({ event: 'call.picked-up', kind, by: picker.device, callerCodec, pickerCodec }, 'picked up');
   const [callerSide, pickerDialog] = await Promise.allSettled([
-    r.callerInvite.accept(sdpBody(p.callerSdp)),
+    acceptWithTimer(r.callerInvite, o.sessionTimer, sdpBody(p.callerSdp)),
     pickerSide(),
   ]);
   if (callerSide.status === 'rejected' || pickerDialog.status === 'rejected' || !core.isAnswered()) {

@@ -17,7 +17,8 @@ import { Leg } from './leg.js';
 import { applyAnswer, negotiatedFormats, offerOn } from './leg-media.js';
 import { playableLeg } from './renegotiate.js';
 import { decodeUser, parseReplaces, replacesCandidates, responseFor } from './sip-helpers.js';
-import { deviceTarget, inviteTo, nameAddr, type Target } from './targets.js';
+import { deviceTarget, nameAddr, type Target } from './targets.js';
+import { inviteLeg } from './session-refresh.js';
 
 /** RFC 3515 section 2.4.5: transfer progress as NOTIFY with a sipfrag of the status line. */
 export function notifySipfrag(
@@ -280,8 +281,8 @@ export class Transfers {
       targets.map(async (target) => {
         const ep = await o.media.allocate(`${core.id}:${target.label}`);
         // A trunk target brings its own identities and credentials, as in ringing.ts.
-        const invite = inviteTo(
-          o.ua,
+        const invite = inviteLeg(
+          o,
           target,
           {
             flow: target.flow,
@@ -291,7 +292,6 @@ export class Transfers {
             ...(target.headers ? { headers: target.headers } : {}),
           },
           { endpoint: ep, make: () => offerOn(ep, preferred) },
-          o.srtpCallees,
         );
         const sipCallId = invite.request.headers.get('Call-ID');
         if (sipCallId !== undefined) o.trace?.leg(core.id, sipCallId, `${target.label} (transfer)`);

@@ -35,7 +35,7 @@ export function dispatchRound(x: DispatchRoundInput): Offer[] {
   // Nobody could take a call: skip planning (most events while the queue is long and every agent is busy).
   if (!anyFree) return [];
   for (const e of x.entries.values()) {
-    if (!x.queued.has(e.id) || e.offering) continue;
+    if (!x.queued.has(e.id) || e.offering || e.restTimer) continue;
     waiting.push({ callId: e.id, groupId: e.group, enqueuedAt: e.arrivedAt });
   }
   if (waiting.length === 0) return [];

@@ -23,6 +23,11 @@ export interface Entry {
   done: boolean;
   maxWaitTimer: TimerHandle | undefined;
   comfortTimer: TimerHandle | undefined;
+  /**
+   * Set while the call rests after an offer that found none of its agents with a registered phone: such an offer
+   * ends at once, and offering again at once would spin without end (no I/O in between, nothing else runs).
+   */
+  restTimer: TimerHandle | undefined;
 }
 
 /** A caller arriving at `group` now. */
@@ -42,6 +47,7 @@ export function newEntry(call: QueueCaller, group: string, now: number): Entry {
     done: false,
     maxWaitTimer: undefined,
     comfortTimer: undefined,
+    restTimer: undefined,
   };
 }
 

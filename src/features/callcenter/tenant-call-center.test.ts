@@ -437,4 +437,20 @@ describe('TenantCallCenter (fake clock)', () => {
     assert.deepEqual(b.lastOffer?.agents, ['100']);
     assert.equal(a.offers.length, 0);
   });
+
+  it('rests a call whose offer found no agent with a registered phone, instead of offering it again at once', async () => {
+    setup([group({ agents: [{ extension: '101', weight: 1 }] })], { statuses: { 101: 'available' } });
+    const a = new FakeCaller('a');
+    cc.enqueue('600', a);
+    assert.equal(a.offers.length, 1);
+    a.lastOffer!.settle({ outcome: 'unavailable', declinedBy: [], unreachable: ['101'] });
+    await flush();
+    assert.equal(a.offers.length, 1, 'no new offer while nobody can be rung');
+    clock.advance(4999);
+    assert.equal(a.offers.length, 1);
+    clock.advance(1);
+    assert.deepEqual(a.lastOffer?.agents, ['101'], 'offered again after the rest');
+    a.hangUp();
+    assert.equal(clock.pendingTimers(), 0, 'no timer outlives the caller');
+  });
 });

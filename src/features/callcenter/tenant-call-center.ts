@@ -33,6 +33,8 @@ export interface TenantCallCenterOptions {
 
 /** An overflow target that is a workplace or an outside (E.164) number rather than a group or busy. */
 const DIALLABLE = /^([0-9]{2,8}|\+[1-9][0-9]{2,14})$/;
+/** How long a call waits after an offer that found no agent with a registered phone (Entry.restTimer). */
+const UNREACHABLE_REST_MS = 5000;
 
 export class TenantCallCenter {
   readonly tenantId: string;
@@ -219,8 +221,10 @@ export class TenantCallCenter {
     this.#queued.delete(e.id);
     this.#o.clock.clearTimeout(e.maxWaitTimer);
     this.#o.clock.clearTimeout(e.comfortTimer);
+    this.#o.clock.clearTimeout(e.restTimer);
     e.maxWaitTimer = undefined;
     e.comfortTimer = undefined;
+    e.restTimer = undefined;
   }
 
   #forget(e: Entry): void {
@@ -332,6 +336,13 @@ export class TenantCallCenter {
    */
   #notTaken(e: Entry, agents: string[], r: QueueOfferResult): void {
     for (const ext of r.declinedBy) e.declined.add(ext);
+    if (agents.every((ext) => r.unreachable.includes(ext))) {
+      // Nobody had a phone to ring: the call waits a moment before its next offer (an agent's phone may register).
+      e.restTimer = this.#o.clock.setTimeout(() => {
+        e.restTimer = undefined;
+        this.#dispatch();
+      }, UNREACHABLE_REST_MS);
+    }
     const g = this.#groups.get(e.group);
     for (const ext of agents) {
       if (r.declinedBy.includes(ext)) continue;
