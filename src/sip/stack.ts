@@ -16,7 +16,7 @@ import {
   type SipResponse,
 } from './message/index.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
-import type { MessageSender, TransactionUser } from './transaction/types.js';
+import type { MessageSender, TransactionUser, WireCopy } from './transaction/types.js';
 import type { TimerConfig } from './transaction/timer-config.js';
 import { responseDestination, viaReceivedParams } from './transport/response-routing.js';
 import { TransportLayer, type ListenSpec, type TransportLog } from './transport/transport-layer.js';
@@ -157,20 +157,28 @@ export class SipStack implements MessageSender {
   }
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
-  sendResponse(res: SipResponse, requestFlow: Flow): boolean {
+  sendResponse(res: SipResponse, requestFlow: Flow, keep?: (copy: WireCopy) => void): boolean {
     const top = parseVias(res.headers.get('Via') ?? '')?.[0];
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
     this.#tap('out', res, to);
-    return this.#send(res, to);
+    return this.#send(res, to, undefined, keep);
+  }
+
+  /** A response kept by `sendResponse`, written again (a retransmission; the observer does not see it again). */
+  resend(copy: WireCopy): boolean {
+    return this.transport.send(copy.bytes, copy.to);
   }
 
   /** Onto the wire; a response too large for a datagram becomes a 513 (#sendTooLarge). */
-  #write(msg: SipMessage, to: Flow, onFailed?: () => void): boolean {
+  #write(msg: SipMessage, to: Flow, onFailed?: () => void, keep?: (copy: WireCopy) => void): boolean {
     const bytes = serializeMessage(msg);
-    if (msg.type === 'request' || to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD)
-      return this.transport.send(bytes, to, onFailed);
-    return this.#sendTooLarge(msg, bytes.length, to);
+    if (msg.type === 'request' || to.protocol !== 'udp' || bytes.length <= MAX_UDP_PAYLOAD) {
+      const ok = this.transport.send(bytes, to, onFailed);
+      if (ok && keep) keep({ bytes, to });
+      return ok;
+    }
+    return this.#sendTooLarge(msg, bytes.length, to, keep);
   }
 
   /**
@@ -178,15 +186,15 @@ export class SipStack implements MessageSender {
    * (RFC 3261 21.5.11) with only the headers that match it to its transaction, no body. When even that does not
    * fit (the request's own Via/From/To were that large), nothing can be sent; that is counted and logged.
    */
-  #sendTooLarge(res: SipResponse, size: number, to: Flow): boolean {
+  #sendTooLarge(res: SipResponse, size: number, to: Flow, keep?: (copy: WireCopy) => void): boolean {
     this.#stats.tooLarge++;
-    const keep = new Set(MATCHING_HEADERS.map((h) => h.toLowerCase()));
+    const matching = new Set(MATCHING_HEADERS.map((h) => h.toLowerCase()));
     const small: SipResponse = {
       ...res,
       status: 513,
       reason: 'Message Too Large',
       headers: new Headers(
-        res.headers.entries().filter(([name]) => keep.has(canonicalHeaderName(name).toLowerCase())),
+        res.headers.entries().filter(([name]) => matching.has(canonicalHeaderName(name).toLowerCase())),
       ),
       body: Buffer.alloc(0),
     };
@@ -198,12 +206,14 @@ export class SipStack implements MessageSender {
       size,
       sent: fits ? 513 : 'nothing',
     });
-    return fits ? this.transport.send(bytes, to) : false;
+    if (!fits || !this.transport.send(bytes, to)) return false;
+    keep?.({ bytes, to });
+    return true;
   }
 
-  #send(msg: SipMessage, to: Flow, onFailed?: () => void): boolean {
+  #send(msg: SipMessage, to: Flow, onFailed?: () => void, keep?: (copy: WireCopy) => void): boolean {
     const held = this.#filter?.sending(msg, to);
-    if (!held) return this.#write(msg, to, onFailed);
+    if (!held) return this.#write(msg, to, onFailed, keep);
     // Held by the filter: reported as sent (a reliable flow has no retransmission to lose; over UDP the
     // transaction layer retransmits); a refusal once it is written counts as a failed connect.
     void held

@@ -2,7 +2,7 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
 import { TimerSet } from './timer-set.js';
 import { TransactionState as S, assertTransition, type TransitionTable } from './transaction-state.js';
-import type { ServerTransaction, TransactionContext, TransactionUser } from './types.js';
+import type { ServerTransaction, TransactionContext, TransactionUser, WireCopy } from './types.js';
 
 /** Figure 8 of RFC 3261. */
 const TRANSITIONS: TransitionTable = {
@@ -11,7 +11,11 @@ const TRANSITIONS: TransitionTable = {
   [S.Completed]: [S.Terminated],
 };
 
-/** Non-INVITE server transaction (RFC 3261 section 17.2.2), CANCEL included. */
+/**
+ * Non-INVITE server transaction (RFC 3261 section 17.2.2), CANCEL included. Over UDP, when the layer offers
+ * `retire`, the Completed state is handed to the layer as the final response's bytes (CompletedResponses) and this
+ * object ends: the layer then resends those bytes for retransmissions until Timer J, without holding the messages.
+ */
 export class NonInviteServerTransaction implements ServerTransaction {
   readonly request: SipRequest;
   readonly flow: Flow;
@@ -19,6 +23,8 @@ export class NonInviteServerTransaction implements ServerTransaction {
   readonly cancels?: ServerTransaction;
   #state: S = S.Trying;
   #lastResponse: SipResponse | undefined;
+  /** Set while the final response is sent to be handed to the layer (`retire`): Timer J is then the layer's. */
+  #retiring = false;
   readonly #ctx: TransactionContext;
   readonly #tu: TransactionUser;
   readonly #timers: TimerSet<'J'>;
@@ -61,10 +67,28 @@ export class NonInviteServerTransaction implements ServerTransaction {
       this.#send(res);
       return;
     }
+    const retire = isReliable(this.flow.protocol) ? undefined : this.#ctx.retire;
+    if (retire === undefined || this.#ctx.sender.resend === undefined) {
+      this.#transition(S.Completed);
+      this.#send(res);
+      // Timer J is zero on reliable transports (section 17.2.2): nothing left to absorb.
+      if (this.#state === S.Completed && isReliable(this.flow.protocol)) this.#transition(S.Terminated);
+      return;
+    }
+    this.#retiring = true;
     this.#transition(S.Completed);
-    this.#send(res);
-    // Timer J is zero on reliable transports (section 17.2.2): nothing left to absorb.
-    if (this.#state === S.Completed && isReliable(this.flow.protocol)) this.#transition(S.Terminated);
+    let copy: WireCopy | undefined;
+    this.#send(res, (c) => (copy = c));
+    if (this.#state !== S.Completed) return;
+    if (copy === undefined) {
+      // Held back by a filter: no bytes to hand over, so this object keeps the Completed state itself.
+      this.#retiring = false;
+      this.#startTimerJ();
+      return;
+    }
+    retire(this.key, copy);
+    this.#lastResponse = undefined;
+    this.#transition(S.Terminated);
   }
 
   /** Ends the transaction without telling the TU (layer shutdown). */
@@ -78,10 +102,9 @@ export class NonInviteServerTransaction implements ServerTransaction {
     switch (to) {
       case S.Completed:
         // Section 17.2.2: "the server transaction MUST set Timer J to fire in 64*T1 seconds for unreliable
-        // transports, and zero seconds for reliable transports" (zero handled in respond()).
-        if (!isReliable(this.flow.protocol)) {
-          this.#timers.start('J', 64 * this.#ctx.timers.T1, () => this.#transition(S.Terminated));
-        }
+        // transports, and zero seconds for reliable transports" (zero handled in respond(); a retiring
+        // transaction's Timer J runs in the layer).
+        if (!isReliable(this.flow.protocol) && !this.#retiring) this.#startTimerJ();
         break;
       case S.Terminated:
         this.#timers.clearAll();
@@ -92,8 +115,12 @@ export class NonInviteServerTransaction implements ServerTransaction {
     }
   }
 
-  #send(res: SipResponse): void {
-    if (this.#ctx.sender.sendResponse(res, this.flow)) return;
+  #startTimerJ(): void {
+    this.#timers.start('J', 64 * this.#ctx.timers.T1, () => this.#transition(S.Terminated));
+  }
+
+  #send(res: SipResponse, keep?: (copy: WireCopy) => void): void {
+    if (this.#ctx.sender.sendResponse(res, this.flow, keep)) return;
     // Section 17.2.4: on a transport failure "the server transaction SHOULD inform the TU" and terminate.
     if (this.#state !== S.Terminated) this.#transition(S.Terminated);
     const tu = this.#tu;

@@ -3,7 +3,14 @@ import type { Clock } from '../../util/clock.js';
 import { Headers } from '../message/headers.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
-import type { MessageSender, ServerTransaction, ServerTransactionError, TransactionUser } from './types.js';
+import { serializeMessage } from '../message/serializer.js';
+import type {
+  MessageSender,
+  ServerTransaction,
+  ServerTransactionError,
+  TransactionUser,
+  WireCopy,
+} from './types.js';
 
 export function flow(protocol: Flow['protocol'] = 'udp'): Flow {
   return {
@@ -79,8 +86,30 @@ export class RecordingSender implements MessageSender {
     return !this.fail;
   }
 
-  sendResponse(res: SipResponse): boolean {
+  sendResponse(res: SipResponse, _to?: Flow, _keep?: (copy: WireCopy) => void): boolean {
     this.responses.push({ res, at: this.#clock.now() });
+    return !this.fail;
+  }
+}
+
+/** A sender like the stack's: hands back what it wrote, so completed UDP transactions retire as bytes. */
+export class CopyingSender extends RecordingSender {
+  readonly resent: Array<{ copy: WireCopy; at: number }> = [];
+  readonly #clock: Clock;
+
+  constructor(clock: Clock) {
+    super(clock);
+    this.#clock = clock;
+  }
+
+  override sendResponse(res: SipResponse, to?: Flow, keep?: (copy: WireCopy) => void): boolean {
+    const ok = super.sendResponse(res);
+    if (ok && to && keep) keep({ bytes: serializeMessage(res), to });
+    return ok;
+  }
+
+  resend(copy: WireCopy): boolean {
+    this.resent.push({ copy, at: this.#clock.now() });
     return !this.fail;
   }
 }

@@ -11,7 +11,19 @@ import type { TransactionState } from './transaction-state.js';
  */
 export interface MessageSender {
   sendRequest(req: SipRequest, to: Flow, onFailed?: () => void): boolean;
-  sendResponse(res: SipResponse, requestFlow: Flow): boolean;
+  /**
+   * `keep`, when given, is called with the bytes written and their destination if the response went onto the wire
+   * at once (not when a filter held it back), so that a retransmission can be answered with `resend`.
+   */
+  sendResponse(res: SipResponse, requestFlow: Flow, keep?: (copy: WireCopy) => void): boolean;
+  /** Writes bytes kept from `sendResponse` again. A sender without it makes transactions keep their responses. */
+  resend?(copy: WireCopy): boolean;
+}
+
+/** A response as it went onto the wire: what a Completed transaction resends for a retransmitted request. */
+export interface WireCopy {
+  readonly bytes: Buffer;
+  readonly to: Flow;
 }
 
 /** Why a server transaction ended without the TU's final response being delivered. */
@@ -65,6 +77,11 @@ export interface TransactionContext {
   deadlines?: Pick<Clock, 'setTimeout' | 'clearTimeout'>;
   sender: MessageSender;
   timers: TimerConfig;
+  /**
+   * Takes over the Completed state of a non-INVITE server transaction over UDP: resends `copy` for every
+   * retransmission of the request until Timer J. Absent: the transaction stays Completed itself.
+   */
+  retire?(key: string, copy: WireCopy): void;
   /** Called once when the transaction reaches Terminated, so the layer can drop it from its table. */
   onTerminated(key: string): void;
   /** Runs a TU callback so that a throwing listener cannot corrupt transaction state. */
