@@ -10,6 +10,7 @@ import { KyselyParkStore, type ParkStore } from './park-store.js';
 import { KyselyTollFraudStore } from './toll-fraud-store.js';
 import { KyselyProvisioningStore } from './provisioning-store.js';
 import { KyselyRegistrationStore } from './registration-store.js';
+import type { SqliteRegistrationRounds } from './sqlite-registration-rounds.js';
 import type { Database } from './schema.js';
 import { KyselyTrunkStore } from './trunk-store.js';
 import { KyselyVoicemailStore, type VoicemailStore } from './voicemail-store.js';
@@ -54,14 +55,14 @@ export class KyselyStore implements Store {
   constructor(
     db: Kysely<Database>,
     dialect: Dialect,
-    opts: { inTransaction?: boolean; onClose?: () => Promise<void> } = {},
+    opts: { inTransaction?: boolean; onClose?: () => Promise<void>; rounds?: SqliteRegistrationRounds } = {},
   ) {
     this.#db = db;
     this.dialect = dialect;
     this.#inTransaction = opts.inTransaction ?? false;
     this.#onClose = opts.onClose ?? (() => db.destroy());
     this.directory = new KyselyDirectoryStore(db);
-    this.registrations = new KyselyRegistrationStore(db);
+    this.registrations = new KyselyRegistrationStore(db, this.#inTransaction ? undefined : opts.rounds);
     this.provisioning = new KyselyProvisioningStore(db);
     // Inside a database transaction nothing may be written after it ends: no rounds there.
     this.callHistory = new KyselyCallHistoryStore(db, this.#inTransaction ? { writeMs: 0 } : {});

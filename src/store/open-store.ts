@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { SqliteRegistrationRounds } from './sqlite-registration-rounds.js';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { KyselyStore } from './kysely-store.js';
@@ -36,17 +37,21 @@ export function parseStoreUrl(url: string, opts: OpenStoreOptions = {}): StoreLo
 /** Opens the store and brings its schema up to date (migrations run on every open; applied ones are skipped). */
 export async function openStore(url: string, opts: OpenStoreOptions = {}): Promise<Store> {
   const loc = parseStoreUrl(url, opts);
-  const db = loc.dialect === 'sqlite' ? openSqlite(loc.path) : openPostgres(loc.url);
+  let db: Kysely<Database>;
+  let raw: BetterSqlite3.Database | undefined;
+  if (loc.dialect === 'sqlite') ({ db, raw } = openSqlite(loc.path));
+  else db = openPostgres(loc.url);
   try {
     await migrate(db);
   } catch (err) {
     await db.destroy();
     throw err;
   }
-  return new KyselyStore(db, loc.dialect);
+  // Prepared after the migrations: the registrations table must exist.
+  return new KyselyStore(db, loc.dialect, raw ? { rounds: new SqliteRegistrationRounds(raw) } : {});
 }
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): { db: Kysely<Database>; raw: BetterSqlite3.Database } {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new BetterSqlite3(path);
   // WAL: readers do not block the writer. NORMAL is durable across process crashes in WAL mode and may only
@@ -56,7 +61,7 @@ function openSqlite(path: string): Kysely<Database> {
   // SQLite ignores foreign keys unless asked, per connection.
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), raw: sqlite };
 }
 
 const INT8_OID = 20;

@@ -1,6 +1,7 @@
 /** Registrar bindings (the location service's persistence). */
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, RegistrationsTable } from './schema.js';
+import type { SqliteRegistrationRounds } from './sqlite-registration-rounds.js';
 import type { RegistrationRecord, RegistrationStore } from './types.js';
 
 /** Rows or names per statement: 500 × 16 columns stays far below SQLite's 32766 host parameters. */
@@ -8,8 +9,11 @@ const CHUNK = 500;
 
 export class KyselyRegistrationStore implements RegistrationStore {
   readonly #db: Kysely<Database>;
-  constructor(db: Kysely<Database>) {
+  readonly #rounds: SqliteRegistrationRounds | undefined;
+  /** `rounds`: the prepared-statement path for replaceAors on SQLite (absent on PostgreSQL and in transactions). */
+  constructor(db: Kysely<Database>, rounds?: SqliteRegistrationRounds) {
     this.#db = db;
+    this.#rounds = rounds;
   }
 
   async list(tenantId: string, username: string): Promise<RegistrationRecord[]> {
@@ -54,6 +58,7 @@ export class KyselyRegistrationStore implements RegistrationStore {
     aors: ReadonlyArray<{ tenantId: string; username: string }>,
     bindings: RegistrationRecord[],
   ): Promise<void> {
+    if (this.#rounds?.replace(aors, bindings)) return;
     // Per-statement compile and driver costs dominated a round of one DELETE and one INSERT per AOR; grouped by
     // tenant and chunked below SQLite's bound on host parameters (32766; 16 columns a row).
     const byTenant = new Map<string, string[]>();

@@ -163,6 +163,35 @@ function storeSuite(name: string, makeBackend: () => Promise<Backend>, skip: str
       assert.deepEqual(await store.registrations.loadUnexpired(0), []);
     });
 
+    it('a round written while another transaction is open waits for it and survives its rollback', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const failing = store
+        .transaction(async (tx) => {
+          await tx.registrations.upsert(registration({ username: '300', contact: 'sip:rolled@192.0.2.30' }));
+          entered();
+          await gate;
+          throw new Error('rolled back');
+        })
+        .catch((err: unknown) => String(err));
+      await inside;
+      const round = store.registrations.replaceAors(
+        [{ tenantId: 'a', username: '301' }],
+        [registration({ username: '301', contact: 'sip:kept@192.0.2.31' })],
+      );
+      release();
+      assert.match(await failing, /rolled back/);
+      await round;
+      assert.deepEqual(await store.registrations.list('a', '300'), []);
+      assert.deepEqual(
+        (await store.registrations.list('a', '301')).map((r) => r.contact),
+        ['sip:kept@192.0.2.31'],
+      );
+      await store.registrations.replaceAors([{ tenantId: 'a', username: '301' }], []);
+    });
+
     it('loads unexpired and removes expired registrations', async () => {
       const now = 1_700_000_000_000;
       await store.registrations.upsert(registration({ contact: 'sip:old@192.0.2.1', expiresAt: now - 1 }));

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DigestAlgorithm } from './ha1.js';
 
 export interface DigestResponseInput {
@@ -15,10 +15,9 @@ export interface DigestResponseInput {
   cnonce?: string;
 }
 
+/** One-shot hash (no Hash object per call: two of these run for every authenticated request). */
 function h(algorithm: DigestAlgorithm, s: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
-    .update(s, 'utf8')
-    .digest('hex');
+  return hash(algorithm === 'MD5' ? 'md5' : 'sha256', s, 'hex');
 }
 
 /**
