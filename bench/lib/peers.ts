@@ -166,7 +166,11 @@ export class ZentralePeer implements Peer {
     this.#sipPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
     this.#httpPort = httpPort;
-    const nodeArgs = this.#o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', this.#o.cpuProfDir] : [];
+    const nodeArgs = [
+      // What the shebang of bin/zentrale.js gives the server when it runs as `npx zentrale`.
+      '--max-semi-space-size=32',
+      ...(this.#o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', this.#o.cpuProfDir] : []),
+    ];
     const args = [
       ...nodeArgs,
       ...this.#o.entry,
