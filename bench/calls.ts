@@ -44,7 +44,6 @@ import {
   accessSync,
   closeSync,
   constants,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -60,6 +59,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freeUdpPort, KamailioPeer, ZentralePeer, type Peer } from './lib/peers.js';
+import { zentraleEntry } from './lib/zentrale-entry.js';
 import { cpuTicks, hasExited, machineTicks, ProcessRegistry, sleep } from './lib/procs.js';
 import { summariseProfile } from './lib/profile.js';
 import { parseSippOutput, SIPP, type SippCounts } from './lib/sipp.js';
@@ -246,53 +246,6 @@ function sippVersion(): string {
   } catch (err) {
     return /SIPp v([\d.]+)/.exec(String((err as { stdout?: string }).stdout ?? ''))?.[1] ?? 'unknown';
   }
-}
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  let seen = 0;
-  const walk = (d: string, depth: number) => {
-    if (depth > 12 || seen > 20_000) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      seen++;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-        newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  };
-  walk(dir, 0);
-  return newest;
-}
-
-/** The dist/ build (built here if missing or older than src/), else src/ through tsx. */
-function zentraleEntry(cfg: Config): { entry: string[]; label: string } {
-  const tsxEntry = { entry: ['--import', 'tsx', 'src/cli/main.ts'], label: 'src/ through tsx' };
-  if (cfg.tsx) return tsxEntry;
-  const built = join(ROOT, 'dist', 'cli', 'main.js');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < newestSource(join(ROOT, 'src'));
-  if (stale) {
-    console.log(`building dist/ (${existsSync(built) ? 'older than src/' : 'missing'}): npm run build ...`);
-    try {
-      execFileSync(
-        process.execPath,
-        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 },
-      );
-    } catch (err) {
-      const out = String((err as { stdout?: Buffer }).stdout ?? '')
-        .split('\n')
-        .slice(0, 8)
-        .join('\n');
-      if (!existsSync(built)) {
-        console.log(`build failed, running src/ through tsx instead:\n${out}`);
-        return tsxEntry;
-      }
-      console.log(`warning: build reported errors (src/ may be mid-edit); using dist/ as emitted:\n${out}`);
-      return { entry: ['bin/zentrale.js'], label: 'dist/ build (with build errors!)' };
-    }
-  }
-  return { entry: ['bin/zentrale.js'], label: 'dist/ build' };
 }
 
 function randomLetters(n: number): string {
@@ -1387,7 +1340,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { cfg, dir, password, sink, uasPid: undefined };
 
   const runsZentrale = cfg.parts.has('rate') || cfg.parts.has('media');
-  const { entry, label } = runsZentrale ? zentraleEntry(cfg) : { entry: [], label: '' };
+  const { entry, label } = runsZentrale ? zentraleEntry(ROOT, cfg.tsx) : { entry: [], label: '' };
   const profDir = cfg.profile ? mkdtempSync(join(tmpdir(), 'zentrale-bench-prof-')) : undefined;
   const zentrale = () =>
     new ZentralePeer({

@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   constants,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -24,6 +23,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KamailioPeer, ZentralePeer, type Peer } from './lib/peers.js';
+import { zentraleEntry } from './lib/zentrale-entry.js';
 import { machineTicks, ProcessRegistry, sleep } from './lib/procs.js';
 import { summariseProfile } from './lib/profile.js';
 import { runSipp, SIPP, usersCsv, type SippRun } from './lib/sipp.js';
@@ -174,58 +174,6 @@ function sippVersion(): string {
     const out = String((err as { stdout?: string }).stdout ?? '');
     return /SIPp v([\d.]+)/.exec(out)?.[1] ?? 'unknown';
   }
-}
-
-/** Newest modification time of the non-test TypeScript sources under dir (bounded walk). */
-function newestSource(dir: string): number {
-  let newest = 0;
-  let seen = 0;
-  const walk = (d: string, depth: number) => {
-    if (depth > 12 || seen > 20_000) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      seen++;
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts'))
-        newest = Math.max(newest, statSync(p).mtimeMs);
-    }
-  };
-  walk(dir, 0);
-  return newest;
-}
-
-/** How to run Zentrale: the dist/ build (built here if missing or older than src/), else src/ through tsx. */
-function zentraleEntry(cfg: Config): { entry: string[]; label: string } {
-  const tsxEntry = { entry: ['--import', 'tsx', 'src/cli/main.ts'], label: 'src/ through tsx' };
-  if (cfg.tsx) return tsxEntry;
-  const built = join(ROOT, 'dist', 'cli', 'main.js');
-  const stale = !existsSync(built) || statSync(built).mtimeMs < newestSource(join(ROOT, 'src'));
-  if (stale) {
-    console.log(`building dist/ (${existsSync(built) ? 'older than src/' : 'missing'}): npm run build ...`);
-    try {
-      execFileSync(
-        process.execPath,
-        [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: 300_000,
-        },
-      );
-    } catch (err) {
-      const out = String((err as { stdout?: Buffer }).stdout ?? '')
-        .split('\n')
-        .slice(0, 8)
-        .join('\n');
-      if (!existsSync(built)) {
-        console.log(`build failed, running src/ through tsx instead:\n${out}`);
-        return tsxEntry;
-      }
-      console.log(`warning: build reported errors (src/ may be mid-edit); using dist/ as emitted:\n${out}`);
-      return { entry: ['bin/zentrale.js'], label: 'dist/ build (with build errors!)' };
-    }
-  }
-  return { entry: ['bin/zentrale.js'], label: 'dist/ build' };
 }
 
 /** Letters only, so the password can never contain a (numeric) user name. */
@@ -554,7 +502,7 @@ async function main(): Promise<void> {
 
   const results: PeerResult[] = [];
   if (cfg.only !== 'kamailio') {
-    const { entry, label } = zentraleEntry(cfg);
+    const { entry, label } = zentraleEntry(ROOT, cfg.tsx);
     const peer = new ZentralePeer({
       registry,
       root: ROOT,
