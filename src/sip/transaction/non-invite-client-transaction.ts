@@ -1,8 +1,15 @@
-import type { SipRequest, SipResponse } from '../message/types.js';
+import type { SipRequest } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
+import { parseRawRequest } from './raw-request.js';
 import { TimerSet } from './timer-set.js';
 import { TransactionState as S, assertTransition, type TransitionTable } from './transaction-state.js';
-import type { ClientTransaction, ClientTransactionHandlers, TransactionContext } from './types.js';
+import type {
+  ClientTransaction,
+  ClientTransactionHandlers,
+  RawRequest,
+  ResponseStatus,
+  TransactionContext,
+} from './types.js';
 
 /** Figure 6 of RFC 3261. */
 const TRANSITIONS: TransitionTable = {
@@ -12,38 +19,54 @@ const TRANSITIONS: TransitionTable = {
 };
 
 /** What a transaction calls after its final outcome went to the TU: nothing more. */
-const SETTLED: ClientTransactionHandlers = { onResponse: () => undefined };
+const SETTLED: ClientTransactionHandlers<ResponseStatus> = { onResponse: () => undefined };
+
+/**
+ * What the transaction (re)transmits: a request object, serialised by the sender each time, or the bytes of a
+ * request its dialog serialised (RawRequest: an in-dialog NOTIFY of a fan-out). A raw transaction's TU reads only
+ * the status line of the responses (ResponseStatus), so the stack may hand it a summary instead of a parsed
+ * response (receiveSummary).
+ */
+export type Outgoing =
+  | { readonly request: SipRequest; readonly handlers: ClientTransactionHandlers }
+  | { readonly raw: RawRequest; readonly handlers: ClientTransactionHandlers<ResponseStatus> };
 
 /** Non-INVITE client transaction (RFC 3261 section 17.1.2). */
 export class NonInviteClientTransaction implements ClientTransaction {
-  readonly request: SipRequest;
   readonly flow: Flow;
   readonly key: string;
   #state: S = S.Trying;
   readonly #ctx: TransactionContext;
+  /** The request or raw bytes to retransmit; dropped on completion (nothing is sent in Completed). */
+  #request: SipRequest | undefined;
+  #raw: RawRequest | undefined;
+  /** True for a raw request: its TU takes a ResponseSummary (the status line) as a response. */
+  readonly takesSummary: boolean;
   /** Dropped once the TU has its outcome: a completed transaction lives on for Timer K without the TU's closures. */
-  #handlers: ClientTransactionHandlers;
+  #handlers: ClientTransactionHandlers<ResponseStatus>;
   readonly #timers: TimerSet<'E' | 'F' | 'K'>;
   #intervalE: number;
 
-  constructor(
-    ctx: TransactionContext,
-    key: string,
-    request: SipRequest,
-    flow: Flow,
-    handlers: ClientTransactionHandlers,
-  ) {
+  constructor(ctx: TransactionContext, key: string, outgoing: Outgoing, flow: Flow) {
     this.#ctx = ctx;
     this.key = key;
-    this.request = request;
+    if ('raw' in outgoing) this.#raw = outgoing.raw;
+    else this.#request = outgoing.request;
+    this.takesSummary = this.#raw !== undefined;
     this.flow = flow;
-    this.#handlers = handlers;
+    // A TU that reads SipResponses is only ever handed SipResponses (receiveSummary refuses it).
+    this.#handlers = outgoing.handlers as ClientTransactionHandlers<ResponseStatus>;
     this.#timers = new TimerSet(ctx.deadlines ?? ctx.clock);
     this.#intervalE = ctx.timers.T1;
   }
 
   get state(): S {
     return this.#state;
+  }
+
+  /** The request object; undefined for a raw request, and once completed. */
+  get request(): SipRequest | undefined {
+    return this.#request;
   }
 
   /** Enters Trying: sends the request and arms Timers E (unreliable only) and F. */
@@ -56,7 +79,17 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.#send();
   }
 
-  receiveResponse(res: SipResponse): void {
+  /**
+   * A response read only as far as matching needs (the stack's summary path): accepted by a raw request's
+   * transaction only; false tells the caller to parse the response in full and hand it to receiveResponse.
+   */
+  receiveSummary(res: ResponseStatus): boolean {
+    if (!this.takesSummary) return false;
+    this.receiveResponse(res);
+    return true;
+  }
+
+  receiveResponse(res: ResponseStatus): void {
     if (this.#state === S.Completed || this.#state === S.Terminated) return; // absorbed retransmissions
     if (res.status < 200) {
       if (this.#state === S.Trying) this.#transition(S.Proceeding);
@@ -83,6 +116,9 @@ export class NonInviteClientTransaction implements ClientTransaction {
       case S.Completed: {
         this.#timers.stop('E');
         this.#timers.stop('F');
+        // Nothing is sent in Completed: the request need not live on for Timer K.
+        this.#request = undefined;
+        this.#raw = undefined;
         // Section 17.1.2.2: Timer K is T4 for unreliable transports and zero seconds for reliable ones.
         if (isReliable(this.flow.protocol)) this.#transition(S.Terminated);
         else this.#timers.start('K', this.#ctx.timers.T4, () => this.#transition(S.Terminated));
@@ -118,8 +154,19 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   #send(): void {
-    if (this.#ctx.sender.sendRequest(this.request, this.flow, () => this.#onConnectFailed())) return;
-    this.#transportError();
+    const onFailed = (): void => this.#onConnectFailed();
+    const sender = this.#ctx.sender;
+    const raw = this.#raw;
+    let ok: boolean;
+    if (raw === undefined) ok = this.#request !== undefined && sender.sendRequest(this.#request, this.flow, onFailed);
+    else if (sender.sendRaw) ok = sender.sendRaw(raw, this.flow, onFailed);
+    else {
+      // A sender without a raw path: parsed once here and kept as a request (test stacks).
+      this.#request = parseRawRequest(raw);
+      this.#raw = undefined;
+      ok = this.#request !== undefined && sender.sendRequest(this.#request, this.flow, onFailed);
+    }
+    if (!ok) this.#transportError();
   }
 
   /** The connection the request waited for failed (section 18.1.1): a transport error now, not after Timer F. */
