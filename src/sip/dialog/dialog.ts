@@ -52,6 +52,49 @@ export type {
 /** Requests that need the request object (ACK and 2xx handling, the BYE's own path) never use a template. */
 const NOT_FROM_TEMPLATE = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE']);
 
+const TRANSPORT_ERROR: ResponseStatus = { status: 503, reason: 'Transport Error' };
+const DIALOG_CLOSED: ResponseStatus = { status: 503, reason: 'Dialog Closed' };
+const TIMEOUT: ResponseStatus = { status: 408, reason: 'Request Timeout' };
+
+/**
+ * The client transaction's handlers for one request of requestFromTemplate: methods, not closures (a fan-out
+ * makes a thousand at once). Settles once, with the final response, a local 408 (Timer F) or 503.
+ */
+class TemplatePending implements ClientTransactionHandlers<ResponseStatus> {
+  readonly method: string;
+  readonly done: (res: ResponseStatus) => void;
+  readonly #settled: (p: TemplatePending, res: ResponseStatus) => void;
+  #open = true;
+
+  constructor(
+    method: string,
+    done: (res: ResponseStatus) => void,
+    settled: (p: TemplatePending, res: ResponseStatus) => void,
+  ) {
+    this.method = method;
+    this.done = done;
+    this.#settled = settled;
+  }
+
+  onResponse(res: ResponseStatus): void {
+    if (res.status >= 200) this.settle(res);
+  }
+
+  onTimeout(): void {
+    this.settle(TIMEOUT);
+  }
+
+  onTransportError(): void {
+    this.settle(TRANSPORT_ERROR);
+  }
+
+  settle(res: ResponseStatus): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#settled(this, res);
+  }
+}
+
 /** What a template was built for: rebuilt when any of it changes. */
 interface TemplateKey {
   readonly template: RequestTemplate;
@@ -89,7 +132,9 @@ export class DialogImpl implements Dialog {
   /** Our 2xx to an INVITE waiting for its ACK (13.3.1.4). */
   #pending2xx: Retransmit2xx | undefined;
   /** Resolvers of our in-flight requests: close() settles them, since a closed transaction layer never will. */
-  readonly #inflight = new Set<(res?: undefined) => void>();
+  readonly #inflight = new Set<(res: SipResponse | undefined) => void>();
+  /** The same for requestFromTemplate. */
+  readonly #inflightTemplates = new Set<TemplatePending>();
   #bye: Promise<void> | undefined;
   #byeResponse: Promise<SipResponse> | undefined;
   #lastAck: SipRequest | undefined;
@@ -181,35 +226,27 @@ export class DialogImpl implements Dialog {
     }
     const branch = newBranch();
     const bytes = template.render(branch, this.#localSeq, o.headers, o.contentType, o.body);
-    let open = true;
-    const settle = (res: ResponseStatus): void => {
-      if (!open) return;
-      open = false;
-      this.#inflight.delete(close);
-      done(res);
-      // 12.2.1.2: a 481 or 408 ends the dialog.
-      this.#afterResponse(m, res.status);
-    };
-    const close = (): void => settle({ status: 503, reason: 'Dialog Closed' });
-    const handlers: ClientTransactionHandlers<ResponseStatus> = {
-      onResponse: (res) => {
-        if (res.status >= 200) settle(res);
-      },
-      onTimeout: () => settle({ status: 408, reason: 'Request Timeout' }),
-      onTransportError: () => settle({ status: 503, reason: 'Transport Error' }),
-    };
-    this.#inflight.add(close);
+    const pending = new TemplatePending(m, done, this.#templateSettled);
+    this.#inflightTemplates.add(pending);
     try {
       this.#ctx.transactions.sendRawRequest(
         { method: m, callId: this.id.callId, branch, bytes },
         this.flow,
-        handlers,
+        pending,
       );
     } catch (err) {
       this.#ctx.log('warn', 'in-dialog request not sent', { method: m, err: String(err) });
-      settle({ status: 503, reason: 'Transport Error' });
+      pending.settle(TRANSPORT_ERROR);
     }
   }
+
+  /** A request of requestFromTemplate got its outcome (called once per request, by TemplatePending). */
+  readonly #templateSettled = (p: TemplatePending, res: ResponseStatus): void => {
+    this.#inflightTemplates.delete(p);
+    this.#ctx.callOut('dialog.requestFromTemplate', () => p.done(res));
+    // 12.2.1.2: a 481 or 408 ends the dialog.
+    this.#afterResponse(p.method, res.status);
+  };
 
   /** The template for `method` with `fixed`, built again when the target, our address or `fixed` changed. */
   #templateFor(method: string, fixed: TemplateRequestOptions['fixed']): RequestTemplate | undefined {
@@ -371,6 +408,7 @@ export class DialogImpl implements Dialog {
   close(): void {
     this.#terminate('closed');
     for (const settle of [...this.#inflight]) settle(undefined);
+    for (const p of [...this.#inflightTemplates]) p.settle(DIALOG_CLOSED);
   }
 
   #inviteInProgress(): boolean {

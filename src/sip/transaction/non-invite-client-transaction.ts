@@ -154,7 +154,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   #send(): void {
-    const onFailed = (): void => this.#onConnectFailed();
+    // Only a stream transport can fail after accepting the message (a connect that fails later).
+    const onFailed = isReliable(this.flow.protocol) ? () => this.#onConnectFailed() : undefined;
     const sender = this.#ctx.sender;
     const raw = this.#raw;
     let ok: boolean;

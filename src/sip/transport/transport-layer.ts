@@ -273,6 +273,13 @@ export class TransportLayer {
 
 /** The listener bound to `to.local` when there is one, else the first of the destination's address family. */
 function pickListener<L extends UdpListener | TcpListener>(listeners: L[], to: Flow): L | undefined {
+  if (listeners.length === 1) {
+    // One listener: it is the answer whenever it can reach the family (every message of a one-socket server).
+    // The destination passed forbiddenDestination, so it is an IP literal: a colon means IPv6.
+    const only = listeners[0]!;
+    const family = to.remote.address.includes(':') ? 6 : 4;
+    return only.open && only.family === family ? only : undefined;
+  }
   const open = listeners.filter((l) => l.open);
   if (to.local) {
     const want = canonicalAddress(to.local.address);
