@@ -453,6 +453,8 @@ export class SubscriptionService implements SubscribeHandler {
   #send(sub: Sub, job: NotifyJob): void {
     const dialog = sub.dialog;
     if (dialog.state === 'terminated') return;
+    // The callback keeps only the version: the document need not live until the answer.
+    const version = job.version;
     sub.busy = true;
     try {
       dialog.requestFromTemplate(
@@ -463,7 +465,7 @@ export class SubscriptionService implements SubscribeHandler {
           contentType: job.body.contentType,
           body: job.body.body,
         },
-        (res) => this.#answered(sub, dialog, job.version, res.status),
+        (res) => this.#answered(sub, dialog, version, res.status),
       );
     } catch (err) {
       sub.busy = false;
