@@ -72,7 +72,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** performance.now() when the UA core last handed a NOTIFY to the transport (the request is sent synchronously). */
+/**
+ * performance.now() when the UA core last handed a NOTIFY to the transport (Dialog.requestFromTemplate sends it
+ * synchronously).
+ */
 let lastSent = 0;
 
 interface Rig {
@@ -113,11 +116,10 @@ async function rig(store: Store): Promise<Rig> {
   const timedUa = {
     acceptSubscribe: (tx: Parameters<UserAgentCore['acceptSubscribe']>[0], o: { expires: number }) => {
       const d = ua.acceptSubscribe(tx, o);
-      const request = d.request.bind(d);
-      d.request = (method, opts) => {
-        const p = request(method, opts);
+      const request = d.requestFromTemplate.bind(d);
+      d.requestFromTemplate = (method, opts, done) => {
+        request(method, opts, done);
         lastSent = performance.now();
-        return p;
       };
       return d;
     },
@@ -220,6 +222,10 @@ async function scenario(
         expected += o.watchers;
         const t0 = performance.now();
         r.notifier.onEvent(event(s % 2 === 0 ? 'call.ringing' : 'call.ended', callId, ext));
+        const tEv = performance.now() - t0;
+        await Promise.resolve();
+        if (process.env.BLF_DEBUG)
+          console.log('onEvent', tEv.toFixed(2), 'flush done', (lastSent - t0).toFixed(2));
         await subs.until(expected);
         times.push(performance.now() - t0);
         sent.push(lastSent - t0);

@@ -214,7 +214,10 @@ describe('SubscriptionService (RFC 6665 notifier) on the in-memory SIP network',
     assert.equal(net.sent('b', 'NOTIFY').length, before + 30, 'one microtask later: all of them');
     assert.equal(net.sent('a', 200).length, subs.length, 'no 200 to a NOTIFY of the fan-out taken in yet');
     await net.drain();
-    const bodies = net.sent('b', 'NOTIFY').slice(before).map((m) => m.body.toString());
+    const bodies = net
+      .sent('b', 'NOTIFY')
+      .slice(before)
+      .map((m) => m.body.toString());
     assert.deepEqual(bodies, Array(30).fill('thing v1 active x'));
     await net.finish();
   });

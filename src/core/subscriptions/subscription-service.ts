@@ -407,7 +407,13 @@ export class SubscriptionService implements SubscribeHandler {
       return;
     }
     if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
-    this.#enqueue(sub, { kind: 'notify', version, active: state === 'active', body: b, state: subscriptionState });
+    this.#enqueue(sub, {
+      kind: 'notify',
+      version,
+      active: state === 'active',
+      body: b,
+      state: subscriptionState,
+    });
   }
 
   /**
@@ -444,7 +450,10 @@ export class SubscriptionService implements SubscribeHandler {
         try {
           job.run();
         } catch (err) {
-          this.#o.log.error({ event: 'subscription.error', subscription: sub.id, err: String(err) }, 'failed');
+          this.#o.log.error(
+            { event: 'subscription.error', subscription: sub.id, err: String(err) },
+            'failed',
+          );
         }
     }
     if (!sub.busy && sub.queue.length === 0 && sub.idle.length > 0) for (const f of sub.idle.splice(0)) f();

@@ -216,7 +216,8 @@ export class DialogImpl implements Dialog {
   requestFromTemplate(method: string, o: TemplateRequestOptions, done: (res: ResponseStatus) => void): void {
     const m = method.toUpperCase();
     if (NOT_FROM_TEMPLATE.has(m)) throw new TypeError(`${m} is not sent from a template`);
-    if (this.#state === 'terminated') throw new UaError('invalid-state', `dialog is terminated (${this.#why})`);
+    if (this.#state === 'terminated')
+      throw new UaError('invalid-state', `dialog is terminated (${this.#why})`);
     const template = this.#templateFor(m, o.fixed);
     // 12.2.1.1: the local sequence number is incremented by one for each new request (random start if empty).
     this.#localSeq = this.#localSeq === undefined ? initialCSeq() : this.#localSeq + 1;

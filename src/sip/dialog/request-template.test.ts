@@ -63,7 +63,13 @@ describe('RequestTemplate (a serialised in-dialog request)', () => {
   it('requests made one after another keep their own bytes (shared slabs are never overwritten)', () => {
     const t = new RequestTemplate(FIELDS);
     const made = Array.from({ length: 300 }, (_, i) =>
-      t.render(`z9hG4bK${i}`, i, [['Subscription-State', 'active;expires=60']], 'text/plain', `v${i}`.repeat(40)),
+      t.render(
+        `z9hG4bK${i}`,
+        i,
+        [['Subscription-State', 'active;expires=60']],
+        'text/plain',
+        `v${i}`.repeat(40),
+      ),
     );
     made.forEach((b, i) => {
       const parsed = parseMessage(b);

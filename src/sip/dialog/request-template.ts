@@ -44,7 +44,8 @@ export class RequestTemplate {
     this.#head = `${clean(f.method)} ${clean(f.requestUri)} SIP/2.0\r\nVia: ${f.viaProtocol} ${clean(f.sentBy)};branch=`;
     let middle = ';rport\r\n';
     for (const r of f.routes) middle += line('Route', r);
-    middle += 'Max-Forwards: 70\r\n' + line('From', f.from) + line('To', f.to) + line('Call-ID', f.callId) + 'CSeq: ';
+    middle +=
+      'Max-Forwards: 70\r\n' + line('From', f.from) + line('To', f.to) + line('Call-ID', f.callId) + 'CSeq: ';
     this.#middle = middle;
     let tail = ` ${clean(f.method)}\r\n`;
     if (f.contact !== undefined) tail += line('Contact', f.contact);

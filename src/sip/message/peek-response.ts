@@ -68,7 +68,8 @@ export function peekResponse(bytes: Buffer): ResponseGlance | undefined {
     else if (n === 1) return undefined; // a compact form (v, i, f, t ...): the full parser expands them
     at = eol + 2;
   }
-  if (via === undefined || cseq === undefined || callId === undefined || from !== 1 || to !== 1) return undefined;
+  if (via === undefined || cseq === undefined || callId === undefined || from !== 1 || to !== 1)
+    return undefined;
   // RFC 3261 8.1.3.3: one Via value only (a list goes to the full path, which drops it).
   if (via.indexOf(',') >= 0 || callId.length === 0 || /[ \t]/.test(callId)) return undefined;
   const v = parseVia(via);

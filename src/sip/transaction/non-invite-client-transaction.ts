@@ -159,7 +159,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
     const sender = this.#ctx.sender;
     const raw = this.#raw;
     let ok: boolean;
-    if (raw === undefined) ok = this.#request !== undefined && sender.sendRequest(this.#request, this.flow, onFailed);
+    if (raw === undefined)
+      ok = this.#request !== undefined && sender.sendRequest(this.#request, this.flow, onFailed);
     else if (sender.sendRaw) ok = sender.sendRaw(raw, this.flow, onFailed);
     else {
       // A sender without a raw path: parsed once here and kept as a request (test stacks).

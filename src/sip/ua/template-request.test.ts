@@ -37,7 +37,7 @@ describe('in-dialog NOTIFY from the dialog template, raw bytes on a real stack',
     },
   });
   let phone: Socket;
-  let inbox: string[] = [];
+  const inbox: string[] = [];
   let wake: (() => void) | undefined;
   const next = async (): Promise<string> => {
     const end = Date.now() + 3000;
