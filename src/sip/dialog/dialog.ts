@@ -100,7 +100,9 @@ interface TemplateKey {
   readonly template: RequestTemplate;
   readonly fixed: TemplateRequestOptions['fixed'];
   readonly target: string;
-  readonly sentBy: string;
+  /** Our address and port in the Via and Contact. */
+  readonly address: string;
+  readonly port: number;
 }
 export { contactUri, recordRoutes } from './route-set.js';
 
@@ -259,7 +261,8 @@ export class DialogImpl implements Dialog {
       t.template.method === method &&
       t.fixed === fixed &&
       t.target === target &&
-      t.sentBy === `${local.address}:${local.port}`
+      t.address === local.address &&
+      t.port === local.port
     )
       return t.template;
     const route = this.#targetAndRoutes();
@@ -277,7 +280,7 @@ export class DialogImpl implements Dialog {
       ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
       fixed,
     });
-    this.#template = { template, fixed, target, sentBy: `${local.address}:${local.port}` };
+    this.#template = { template, fixed, target, address: local.address, port: local.port };
     return template;
   }
 

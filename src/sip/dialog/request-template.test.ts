@@ -49,6 +49,8 @@ describe('RequestTemplate (a serialised in-dialog request)', () => {
       ['z9hG4bKaaa', 1, 'active;expires=3600', 'application/dialog-info+xml', '<dialog-info version="0"/>'],
       ['z9hG4bKbbb', 2 ** 31, 'terminated;reason=timeout', 'text/plain', 'Grüße, Jörg — ☎'],
       ['z9hG4bKccc', 7, 'active;expires=1', 'text/plain', ''],
+      // Larger than a slab share: a buffer of its own.
+      ['z9hG4bKddd', 9, 'active;expires=5', 'text/plain', `${'é'.repeat(6000)}end`],
     ] as const;
     for (const [branch, cseq, state, type, body] of cases) {
       const got = t.render(branch, cseq, [['Subscription-State', state]], type, body);

@@ -245,8 +245,11 @@ export class TransportLayer {
 
   /** The first listener's endpoint for `protocol`, for our Via sent-by and Contact. */
   localEndpoint(protocol: TransportProtocol): Endpoint | undefined {
-    const l = this.#all().find((x) => x.open && x.spec.protocol === protocol);
-    return l ? { ...l.local } : undefined;
+    // Asked for every request a dialog sends: the protocol's own group of listeners, no list of all of them.
+    const group: Listener[] =
+      protocol === 'udp' ? this.#udp : protocol === 'ws' || protocol === 'wss' ? this.#ws : this.#tcp;
+    for (const l of group) if (l.open && l.spec.protocol === protocol) return { ...l.local };
+    return undefined;
   }
 
   counts(): { udpSockets: number; tcpConnections: number; wsConnections: number; pendingConnects: number } {
