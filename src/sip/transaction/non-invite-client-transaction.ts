@@ -1,7 +1,8 @@
 import type { SipRequest } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
 import { parseRawRequest } from './raw-request.js';
-import { TimerSet } from './timer-set.js';
+import type { TimerHandle } from '../../util/clock.js';
+import type { TimerSource } from './timer-set.js';
 import { TransactionState as S, assertTransition, type TransitionTable } from './transaction-state.js';
 import type {
   ClientTransaction,
@@ -44,7 +45,14 @@ export class NonInviteClientTransaction implements ClientTransaction {
   readonly takesSummary: boolean;
   /** Dropped once the TU has its outcome: a completed transaction lives on for Timer K without the TU's closures. */
   #handlers: ClientTransactionHandlers<ResponseStatus>;
-  readonly #timers: TimerSet<'E' | 'F' | 'K'>;
+  /**
+   * Timers E, F and K as plain handles (no timer set with its lists and wrappers per transaction): a completed
+   * transaction waits out Timer K (T4, 5 s) and a fan-out keeps thousands of them alive, so what one holds
+   * matters.
+   */
+  #e: TimerHandle | undefined;
+  #f: TimerHandle | undefined;
+  #k: TimerHandle | undefined;
   #intervalE: number;
 
   constructor(ctx: TransactionContext, key: string, outgoing: Outgoing, flow: Flow) {
@@ -56,7 +64,6 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.flow = flow;
     // A TU that reads SipResponses is only ever handed SipResponses (receiveSummary refuses it).
     this.#handlers = outgoing.handlers as ClientTransactionHandlers<ResponseStatus>;
-    this.#timers = new TimerSet(ctx.deadlines ?? ctx.clock);
     this.#intervalE = ctx.timers.T1;
   }
 
@@ -74,8 +81,9 @@ export class NonInviteClientTransaction implements ClientTransaction {
     const { T1 } = this.#ctx.timers;
     // Section 17.1.2.2: "If an unreliable transport is in use, the client transaction MUST set timer E to fire in
     // T1 seconds." "If a reliable transport is in use, the client transaction SHOULD NOT retransmit".
-    if (!isReliable(this.flow.protocol)) this.#timers.start('E', this.#intervalE, () => this.#onTimerE());
-    this.#timers.start('F', 64 * T1, () => this.#onTimerF());
+    const timers = this.#source();
+    if (!isReliable(this.flow.protocol)) this.#e = timers.setTimeout(() => this.#onTimerE(), this.#intervalE);
+    this.#f = timers.setTimeout(() => this.#onTimerF(), 64 * T1);
     this.#send();
   }
 
@@ -114,18 +122,17 @@ export class NonInviteClientTransaction implements ClientTransaction {
       case S.Proceeding:
         break;
       case S.Completed: {
-        this.#timers.stop('E');
-        this.#timers.stop('F');
+        this.#clearTimers();
         // Nothing is sent in Completed: the request need not live on for Timer K.
         this.#request = undefined;
         this.#raw = undefined;
         // Section 17.1.2.2: Timer K is T4 for unreliable transports and zero seconds for reliable ones.
         if (isReliable(this.flow.protocol)) this.#transition(S.Terminated);
-        else this.#timers.start('K', this.#ctx.timers.T4, () => this.#transition(S.Terminated));
+        else this.#k = this.#source().setTimeout(() => this.#onTimerK(), this.#ctx.timers.T4);
         break;
       }
       case S.Terminated:
-        this.#timers.clearAll();
+        this.#clearTimers();
         this.#ctx.onTerminated(this.key);
         break;
       default:
@@ -134,16 +141,36 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   #onTimerE(): void {
+    this.#e = undefined;
     const { T2 } = this.#ctx.timers;
     // Section 17.1.2.2: in Trying "the timer is reset with a value of MIN(2*T1, T2)" (doubling up to T2); "If
     // Timer E fires while in the 'Proceeding' state, the request MUST be passed to the transport layer for
     // retransmission, and Timer E MUST be reset with a value of T2 seconds."
     this.#intervalE = this.#state === S.Proceeding ? T2 : Math.min(2 * this.#intervalE, T2);
-    this.#timers.start('E', this.#intervalE, () => this.#onTimerE());
+    this.#e = this.#source().setTimeout(() => this.#onTimerE(), this.#intervalE);
     this.#send();
   }
 
+  #onTimerK(): void {
+    this.#k = undefined;
+    this.#transition(S.Terminated);
+  }
+
+  /** Where the timers run: the layer's shared deadlines (fixed durations, RFC 3261 17.1.2.2) or the clock. */
+  #source(): TimerSource {
+    return this.#ctx.deadlines ?? this.#ctx.clock;
+  }
+
+  #clearTimers(): void {
+    const timers = this.#source();
+    timers.clearTimeout(this.#e);
+    timers.clearTimeout(this.#f);
+    timers.clearTimeout(this.#k);
+    this.#e = this.#f = this.#k = undefined;
+  }
+
   #onTimerF(): void {
+    this.#f = undefined;
     // Section 17.1.2.2: "If Timer F fires while the client transaction is still in the 'Trying' or 'Proceeding'
     // state, the client transaction SHOULD inform the TU about the timeout, and then it SHOULD enter the
     // 'Terminated' state."
