@@ -339,7 +339,7 @@ export class SubscriptionService implements SubscribeHandler {
   /**
    * The subscriber's refresh came over another flow than the dialog's (a new TCP or WebSocket connection after
    * its old one closed, our restart, a NAT rebinding): later NOTIFYs go there. The dialog keeps its identity and
-   * sequence numbers; it is rebuilt in the NOTIFY chain so no NOTIFY is in flight meanwhile.
+   * sequence numbers; it is rebuilt in the subscription's queue so no NOTIFY is in flight meanwhile.
    */
   #follow(sub: Sub, flow: Flow): void {
     if (sameFlow(sub.dialog.flow, flow)) return;
