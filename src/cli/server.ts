@@ -180,6 +180,7 @@ export async function startServer(o: StartOptions): Promise<Server> {
       onListenerError: (err) =>
         log.error({ event: 'sip.tu.error', err: String(err) }, 'transaction user threw'),
       observe: trace.observe,
+      observes: trace.observes,
     });
     // RFC 5626 section 5.3: bindings reachable only over a connection end with it (a closed browser tab).
     sip.onConnectionClosed((id) => void location.dropFlow(id));

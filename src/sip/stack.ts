@@ -15,8 +15,10 @@ import {
   type SipRequest,
   type SipResponse,
 } from './message/index.js';
+import { peekResponse } from './message/peek-response.js';
+import { parseRawRequest } from './transaction/raw-request.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
-import type { MessageSender, TransactionUser, WireCopy } from './transaction/types.js';
+import type { MessageSender, RawRequest, TransactionUser, WireCopy } from './transaction/types.js';
 import type { TimerConfig } from './transaction/timer-config.js';
 import { responseDestination, viaReceivedParams } from './transport/response-routing.js';
 import { TransportLayer, type ListenSpec, type TransportLog } from './transport/transport-layer.js';
@@ -46,6 +48,11 @@ export interface SipStackOptions {
    * transport on its way out (for call traces). It must not throw or change the message.
    */
   observe?: SipObserver;
+  /**
+   * Which Call-IDs `observe` keeps anything of. Raw requests (pre-serialised in-dialog NOTIFYs) and the responses
+   * to them are parsed for the observer only when it says yes; without this function, always.
+   */
+  observes?: (callId: string) => boolean;
 }
 
 export type SipObserver = (direction: 'in' | 'out', msg: SipRequest | SipResponse, flow: Flow) => void;
@@ -58,6 +65,11 @@ export type SipObserver = (direction: 'in' | 'out', msg: SipRequest | SipRespons
 export interface MessageFilter {
   received(msg: SipMessage, flow: Flow): Promise<SipMessage | undefined> | undefined;
   sending(msg: SipMessage, to: Flow): Promise<SipMessage | undefined> | undefined;
+  /**
+   * Whether messages of this Call-ID may be changed or held by the filter. Raw requests and the responses to them
+   * pass the filter (parsed) only when it says yes; a filter without this method sees them all.
+   */
+  watches?(callId: string): boolean;
 }
 
 export interface SipStackStats {
@@ -83,6 +95,7 @@ export class SipStack implements MessageSender {
   readonly transactions: TransactionLayer;
   readonly #log: TransportLog;
   readonly #observe: SipObserver | undefined;
+  readonly #observes: ((callId: string) => boolean) | undefined;
   readonly #stats: SipStackStats = {
     received: 0,
     malformed: 0,
@@ -96,6 +109,7 @@ export class SipStack implements MessageSender {
   constructor(opts: SipStackOptions) {
     this.#log = opts.log ?? (() => undefined);
     this.#observe = opts.observe;
+    this.#observes = opts.observes;
     this.transport = new TransportLayer({
       listen: opts.listen,
       onEnvelope: (env) => this.#receive(env),
@@ -154,6 +168,37 @@ export class SipStack implements MessageSender {
   sendRequest(req: SipRequest, to: Flow, onFailed?: () => void): boolean {
     this.#tap('out', req, to);
     return this.#send(req, to, onFailed);
+  }
+
+  /**
+   * A request its dialog serialised (transaction/types.ts RawRequest): its bytes go to the transport as they are,
+   * unless the observer or the message filter must see messages of its Call-ID — then it is parsed and takes the
+   * path of every other request.
+   */
+  sendRaw(raw: RawRequest, to: Flow, onFailed?: () => void): boolean {
+    if (this.#shows(raw.callId)) {
+      const req = parseRawRequest(raw);
+      return req !== undefined && this.sendRequest(req, to, onFailed);
+    }
+    return this.transport.send(raw.bytes, to, onFailed);
+  }
+
+  /** Whether the observer or the filter must see the messages of `callId` as parsed messages. */
+  #shows(callId: string): boolean {
+    if (this.#observe && (this.#observes === undefined || this.#observes(callId))) return true;
+    const filter = this.#filter;
+    return filter !== undefined && (filter.watches === undefined || filter.watches(callId));
+  }
+
+  /**
+   * A response to a raw request, matched from a glance at its bytes (message/peek-response.ts) when the
+   * transaction layer has such requests in flight: true when taken; false sends it down the full path (parse,
+   * validateResponse, observer, filter) as any other message.
+   */
+  #summarised(bytes: Buffer): boolean {
+    const glance = peekResponse(bytes);
+    if (glance === undefined || this.#shows(glance.callId)) return false;
+    return this.transactions.receiveSummary(glance);
   }
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
@@ -243,6 +288,7 @@ export class SipStack implements MessageSender {
   #receive(env: Envelope): void {
     this.#stats.received++;
     try {
+      if (this.transactions.takesSummaries && this.#summarised(env.bytes)) return;
       const flow: Flow = {
         protocol: env.protocol,
         local: env.local,

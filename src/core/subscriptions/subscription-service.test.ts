@@ -201,6 +201,27 @@ describe('SubscriptionService (RFC 6665 notifier) on the in-memory SIP network',
     await net.finish();
   });
 
+  it('a change for many subscriptions sends all their NOTIFYs in one flush, before any answer is taken in', async () => {
+    const net = new Net();
+    const { handle } = serve(net);
+    const subs = Array.from({ length: 30 }, (_, i) => new TestSubscriber(net, { callId: `fan-${i}` }));
+    for (const s of subs) await s.subscribe();
+    await net.drain();
+    const before = net.sent('b', 'NOTIFY').length;
+    for (const sub of handle.subscriptions()) handle.notify(sub, 'x');
+    assert.equal(net.sent('b', 'NOTIFY').length, before, 'queued, not sent, while the change is handed out');
+    await Promise.resolve();
+    assert.equal(net.sent('b', 'NOTIFY').length, before + 30, 'one microtask later: all of them');
+    assert.equal(net.sent('a', 200).length, subs.length, 'no 200 to a NOTIFY of the fan-out taken in yet');
+    await net.drain();
+    const bodies = net
+      .sent('b', 'NOTIFY')
+      .slice(before)
+      .map((m) => m.body.toString());
+    assert.deepEqual(bodies, Array(30).fill('thing v1 active x'));
+    await net.finish();
+  });
+
   it('failure policy: 481 ends the subscription, 408 (Timer F) ends it, 500 keeps it', async () => {
     for (const [status, kept] of [
       [481, false],

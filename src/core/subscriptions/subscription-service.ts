@@ -73,6 +73,8 @@ interface Sub extends Subscription<unknown> {
   readonly pkg: AnyPackage;
   /** Header fields of every 200 and NOTIFY of this subscription (from admission). */
   readonly headers: Array<[string, string]>;
+  /** The header fields every NOTIFY carries (Event and `headers`): its dialog serialises them once. */
+  fixed: Array<[string, string]>;
   /** Replaced when the subscriber comes back on another flow (#follow). */
   dialog: SubscriptionDialog;
   expiresAt: number;
@@ -80,18 +82,32 @@ interface Sub extends Subscription<unknown> {
   timer: TimerHandle | undefined;
   /** The next document version. */
   version: number;
-  /** NOTIFYs go one after another (RFC 6665 4.2.2 ordering; versions must arrive in order). */
-  chain: Promise<void>;
+  /**
+   * What waits to go out, in order: NOTIFYs not yet sent and changes of the dialog (#follow, release) that must
+   * wait for the NOTIFYs before them. NOTIFYs go one after another (RFC 6665 4.2.2 ordering; versions must
+   * arrive in order).
+   */
+  queue: Job[];
+  /** A NOTIFY of this subscription is in flight. */
+  busy: boolean;
+  /** In the list of subscriptions the next flush sends for. */
+  scheduled: boolean;
+  /** Called once the queue has run dry with nothing in flight (stop() waits for it). */
+  idle: Array<() => void>;
   /** `version` when the subscription was last marked for writing. */
   markedVersion: number;
-  /** The NOTIFY queued behind the one in flight and not yet sent: a full-state change may replace it. */
-  waiting: WaitingNotify | undefined;
 }
 
-interface WaitingNotify {
+type Job = NotifyJob | { kind: 'run'; run: () => void };
+
+interface NotifyJob {
+  kind: 'notify';
   version: number;
+  /** Only an active NOTIFY may be replaced by a newer full state; a terminated one stays the last word. */
+  active: boolean;
   body: NotifyBody;
-  headers: Array<[string, string]>;
+  /** The Subscription-State value. */
+  state: string;
 }
 
 export class SubscriptionService implements SubscribeHandler {
@@ -102,6 +118,9 @@ export class SubscriptionService implements SubscribeHandler {
   #stopped = false;
   /** NOTIFYs saved by coalescing (a newer full state replaced a waiting one). */
   #coalesced = 0;
+  /** Subscriptions with NOTIFYs to send at the next flush. */
+  #ready: Sub[] = [];
+  #flushQueued = false;
 
   constructor(o: SubscriptionServiceOptions) {
     this.#o = o;
@@ -185,7 +204,7 @@ export class SubscriptionService implements SubscribeHandler {
     }
     // Let queued NOTIFYs settle briefly (they are bounded by the transaction timers) so versions written are final.
     await Promise.race([
-      Promise.all([...this.#subs.values()].map((s) => s.chain)),
+      Promise.all([...this.#subs.values()].map((s) => this.#settled(s))),
       new Promise((r) => setTimeout(r, 1000).unref()),
     ]);
     for (const sub of this.#subs.values()) this.#markDirty(sub);
@@ -238,14 +257,19 @@ export class SubscriptionService implements SubscribeHandler {
     this.#notify(sub, 'active', undefined);
   }
 
-  #add(init: Omit<Sub, 'timer' | 'chain' | 'ended' | 'markedVersion' | 'waiting'>): Sub {
+  #add(
+    init: Omit<Sub, 'timer' | 'queue' | 'busy' | 'scheduled' | 'idle' | 'fixed' | 'ended' | 'markedVersion'>,
+  ): Sub {
     const sub: Sub = {
       ...init,
+      fixed: [['Event', init.event], ...init.headers],
       timer: undefined,
-      chain: Promise.resolve(),
+      queue: [],
+      busy: false,
+      scheduled: false,
+      idle: [],
       ended: false,
       markedVersion: -1,
-      waiting: undefined,
     };
     this.#subs.set(sub.id, sub);
     this.#bind(sub);
@@ -315,18 +339,21 @@ export class SubscriptionService implements SubscribeHandler {
   /**
    * The subscriber's refresh came over another flow than the dialog's (a new TCP or WebSocket connection after
    * its old one closed, our restart, a NAT rebinding): later NOTIFYs go there. The dialog keeps its identity and
-   * sequence numbers; it is rebuilt in the NOTIFY chain so no NOTIFY is in flight meanwhile.
+   * sequence numbers; it is rebuilt in the subscription's queue so no NOTIFY is in flight meanwhile.
    */
   #follow(sub: Sub, flow: Flow): void {
     if (sameFlow(sub.dialog.flow, flow)) return;
-    sub.chain = sub.chain.then(() => {
-      if (sub.ended || sameFlow(sub.dialog.flow, flow)) return;
-      const old = sub.dialog;
-      const snapshot = old.snapshot();
-      old.release();
-      sub.dialog = this.#o.ua.restoreSubscription({ ...snapshot, flow: { ...flow } });
-      this.#bind(sub);
-      this.#markDirty(sub);
+    this.#enqueue(sub, {
+      kind: 'run',
+      run: () => {
+        if (sub.ended || sameFlow(sub.dialog.flow, flow)) return;
+        const old = sub.dialog;
+        const snapshot = old.snapshot();
+        old.release();
+        sub.dialog = this.#o.ua.restoreSubscription({ ...snapshot, flow: { ...flow } });
+        this.#bind(sub);
+        this.#markDirty(sub);
+      },
     });
   }
 
@@ -335,7 +362,7 @@ export class SubscriptionService implements SubscribeHandler {
     if (sub.ended) return;
     this.#notify(sub, 'terminated', undefined, reason);
     this.#drop(sub);
-    sub.chain = sub.chain.then(() => sub.dialog.release());
+    this.#enqueue(sub, { kind: 'run', run: () => sub.dialog.release() });
     this.#o.log.info(
       { event: 'subscription.terminated', tenant: sub.tenantId, subscription: sub.id, reason },
       'subscription ended',
@@ -363,52 +390,117 @@ export class SubscriptionService implements SubscribeHandler {
   #notify(sub: Sub, state: 'active' | 'terminated', change: unknown, reason?: TerminateReason): void {
     if (sub.ended || this.#stopped) return;
     const now = this.#o.clock.now();
-    const w = sub.waiting;
+    const tail = sub.queue.length > 0 ? sub.queue[sub.queue.length - 1] : undefined;
+    const w = tail?.kind === 'notify' && tail.active ? tail : undefined;
     const coalesce = w !== undefined && state === 'active' && sub.pkg.fullState?.(sub) === true;
     const version = coalesce ? w.version : sub.version++;
     const b = sub.pkg.body(sub, { version, state, change, now, ...(reason ? { reason } : {}) });
-    const remaining = Math.max(0, Math.ceil((sub.expiresAt - now) / 1000));
-    const headers: Array<[string, string]> = [
-      ['Event', sub.event],
-      [
-        'Subscription-State',
-        state === 'active' ? `active;expires=${remaining}` : `terminated;reason=${reason ?? 'timeout'}`,
-      ],
-      ...sub.headers,
-    ];
+    const subscriptionState =
+      state === 'active'
+        ? `active;expires=${Math.max(0, Math.ceil((sub.expiresAt - now) / 1000))}`
+        : `terminated;reason=${reason ?? 'timeout'}`;
     if (coalesce) {
       // The newer full state replaces the waiting NOTIFY's document; its version stays, so none is skipped.
       w.body = b;
-      w.headers = headers;
+      w.state = subscriptionState;
       this.#coalesced++;
       return;
     }
     if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
-    const entry: WaitingNotify = { version, body: b, headers };
-    // Only an active NOTIFY may be replaced; a terminated one stays the last word.
-    sub.waiting = state === 'active' ? entry : undefined;
-    sub.chain = sub.chain.then(async () => {
-      if (sub.waiting === entry) sub.waiting = undefined;
-      const dialog = sub.dialog;
-      if (dialog.state === 'terminated') return;
-      try {
-        const res = await dialog.request('NOTIFY', {
-          body: Buffer.from(entry.body.body),
-          contentType: entry.body.contentType,
-          headers: entry.headers,
-        });
-        if (res.status < 300) return;
-        const fields = { tenant: sub.tenantId, subscription: sub.id, status: res.status, version };
-        this.#o.log.info({ event: 'notify.failed', ...fields }, 'NOTIFY refused');
-        if (NOTIFY_FAILURES_THAT_END.has(res.status) && !sub.ended && sub.dialog === dialog)
-          this.#lost(sub, `status ${res.status}`);
-      } catch (err) {
-        this.#o.log.warn(
-          { event: 'notify.error', tenant: sub.tenantId, subscription: sub.id, err: String(err) },
-          'NOTIFY not sent',
-        );
-      }
+    this.#enqueue(sub, {
+      kind: 'notify',
+      version,
+      active: state === 'active',
+      body: b,
+      state: subscriptionState,
     });
+  }
+
+  /**
+   * Queues a job; the subscription's queue is worked at the next flush: once for all subscriptions a burst of
+   * changes touched (a microtask after the change), so a fan-out sends its NOTIFYs in one synchronous loop, and
+   * several changes in one go reach a watcher as one full-state NOTIFY (coalescing above).
+   */
+  #enqueue(sub: Sub, job: Job): void {
+    sub.queue.push(job);
+    if (sub.busy || sub.scheduled) return;
+    sub.scheduled = true;
+    this.#ready.push(sub);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const ready = this.#ready;
+    this.#ready = [];
+    for (const sub of ready) {
+      sub.scheduled = false;
+      this.#pump(sub);
+    }
+  }
+
+  /** Works the queue up to the next NOTIFY in flight; called again when its final response (or 408/503) came. */
+  #pump(sub: Sub): void {
+    while (!sub.busy && sub.queue.length > 0) {
+      const job = sub.queue.shift()!;
+      if (job.kind === 'notify') this.#send(sub, job);
+      else
+        try {
+          job.run();
+        } catch (err) {
+          this.#o.log.error(
+            { event: 'subscription.error', subscription: sub.id, err: String(err) },
+            'failed',
+          );
+        }
+    }
+    if (!sub.busy && sub.queue.length === 0 && sub.idle.length > 0) for (const f of sub.idle.splice(0)) f();
+  }
+
+  #send(sub: Sub, job: NotifyJob): void {
+    const dialog = sub.dialog;
+    if (dialog.state === 'terminated') return;
+    // The callback keeps only the version: the document need not live until the answer.
+    const version = job.version;
+    sub.busy = true;
+    try {
+      dialog.requestFromTemplate(
+        'NOTIFY',
+        {
+          fixed: sub.fixed,
+          headers: [['Subscription-State', job.state]],
+          contentType: job.body.contentType,
+          body: job.body.body,
+        },
+        (res) => this.#answered(sub, dialog, version, res.status),
+      );
+    } catch (err) {
+      sub.busy = false;
+      this.#o.log.warn(
+        { event: 'notify.error', tenant: sub.tenantId, subscription: sub.id, err: String(err) },
+        'NOTIFY not sent',
+      );
+    }
+  }
+
+  /** The NOTIFY of `version` got its final response (or a local 408/503): the next one may go. */
+  #answered(sub: Sub, dialog: SubscriptionDialog, version: number, status: number): void {
+    sub.busy = false;
+    if (status >= 300) {
+      const fields = { tenant: sub.tenantId, subscription: sub.id, status, version };
+      this.#o.log.info({ event: 'notify.failed', ...fields }, 'NOTIFY refused');
+      if (NOTIFY_FAILURES_THAT_END.has(status) && !sub.ended && sub.dialog === dialog)
+        this.#lost(sub, `status ${status}`);
+    }
+    this.#pump(sub);
+  }
+
+  /** Resolves once nothing of the subscription waits or is in flight. */
+  #settled(sub: Sub): Promise<void> {
+    if (!sub.busy && sub.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => sub.idle.push(resolve));
   }
 
   #markDirty(sub: Sub): void {

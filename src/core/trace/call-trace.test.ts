@@ -123,4 +123,15 @@ describe('call trace', () => {
     t.onEvent({ type: 'call.held', tenantId: 'other', callId: 'c2', at: 0, by: { number: '1' } });
     assert.equal(t.trace('acme', 'c2')!.entries.length, 0);
   });
+
+  it('observes(): only Call-IDs of calls (claimed or pending) are wanted, so subscriptions are never parsed for it', () => {
+    const t = new CallTrace({ clock: new FakeClock(1_000) });
+    assert.equal(t.observes('a-leg'), false);
+    t.observe('in', invite('a-leg'), flow);
+    assert.equal(t.observes('a-leg'), true, 'pending after its INVITE');
+    t.callerLeg('acme', 'c1', 'a-leg');
+    t.leg('c1', 'b-leg', 'ben');
+    assert.equal(t.observes('b-leg'), true, 'claimed by the call');
+    assert.equal(t.observes('sub-1'), false, 'a subscription dialog');
+  });
 });

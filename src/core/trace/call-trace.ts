@@ -99,6 +99,12 @@ export class CallTrace implements CallTraceSink {
     this.#perCall = o.entriesPerCall ?? 300;
   }
 
+  /**
+   * Whether `observe` keeps anything of this Call-ID (the stack parses its pre-serialised NOTIFYs and their
+   * responses for the observer only then): only claimed and pending calls' messages are kept.
+   */
+  readonly observes = (callId: string): boolean => this.#bySip.has(callId) || this.#pending.has(callId);
+
   /** The SIP stack's observer. */
   readonly observe = (direction: 'in' | 'out', msg: SipMessage, flow: Flow): void => {
     const sipId = msg.headers.get('Call-ID');

@@ -77,6 +77,11 @@ export class WebRtcLegs implements MessageFilter {
     return this.#enqueue(callId, () => this.#pass(callId, msg, sdpOf(msg), 'plain', to));
   }
 
+  /** Only a WebRTC leg's messages, or those queued behind one of its rewrites, are changed or held here. */
+  watches(callId: string): boolean {
+    return this.#legs.has(callId) || this.#chains.has(callId);
+  }
+
   /** A connection closed: the legs that ran on it have nobody to talk to. */
   connectionClosed(connectionId: string): void {
     for (const [callId, leg] of this.#legs)

@@ -104,6 +104,16 @@ export class BlfNotifier {
     this.#book = state;
     if (changed.length === 0) return;
     this.#publishLamps(changed, e.at);
+    // Watchers of one workplace get the same document but for its version: it is built once per event (docs).
+    const docs = new Map<string, string>();
+    if (changed.length === 1) {
+      // One changed workplace (every call event of a BLF fan-out): one change object for all its watchers.
+      const c = changed[0]!;
+      const change: BlfChange = { changes: new Map([[c.workplace, c.dialogs]]), docs };
+      for (const sub of this.#watchers.get(workplaceKey(c.tenantId, c.workplace)) ?? [])
+        this.#subs.notify(sub, change);
+      return;
+    }
     const perSub = new Map<BlfSubscription, PresenceChange[]>();
     for (const c of changed) {
       for (const sub of this.#watchers.get(workplaceKey(c.tenantId, c.workplace)) ?? []) {
@@ -112,9 +122,7 @@ export class BlfNotifier {
         else perSub.set(sub, [c]);
       }
     }
-    // Watchers of one workplace get the same document but for its version: build it once per event. The change
-    // of a subscription that watches one changed workplace (every key of a BLF fan-out) is shared too.
-    const docs = new Map<string, string>();
+    // The change of a subscription that watches one changed workplace is shared too.
     const shared = new Map<PresenceChange, BlfChange>();
     for (const [sub, changes] of perSub) {
       const only = changes.length === 1 ? changes[0]! : undefined;

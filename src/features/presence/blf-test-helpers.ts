@@ -9,6 +9,7 @@ import { createResponse, parseMessage, type SipRequest, type SipResponse } from 
 import { TransactionState } from '../../sip/transaction/transaction-state.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { DialogSnapshot, SubscriptionDialog } from '../../sip/ua/index.js';
+import type { TemplateRequestOptions } from '../../sip/dialog/types.js';
 import { FakeClock } from '../../util/clock.js';
 import { createLogger } from '../../util/log.js';
 import { openStore } from '../../store/open-store.js';
@@ -110,6 +111,19 @@ export class FakeDialog implements SubscriptionDialog {
       for (const cb of this.#terminated.splice(0)) cb('remote-gone');
     }
     return { status } as SipResponse;
+  }
+  /** As request(), the NOTIFY recorded with its fixed and own header fields; answered on a later microtask. */
+  requestFromTemplate(
+    method: string,
+    o: TemplateRequestOptions,
+    done: (res: { status: number; reason: string }) => void,
+  ): void {
+    if (this.state === 'terminated') throw new Error('dialog is terminated');
+    void this.request(method, {
+      body: Buffer.from(o.body),
+      contentType: o.contentType,
+      headers: [...o.fixed, ...o.headers].map(([k, v]): [string, string] => [k, v]),
+    }).then((res) => done({ status: res.status, reason: '' }));
   }
   async bye() {}
   onRequest(h: (tx: ServerTransaction) => void) {

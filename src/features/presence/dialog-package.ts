@@ -16,7 +16,7 @@ import type {
 import { RESTORE_MARGIN } from '../../core/subscriptions/subscription-records.js';
 import type { TenantRecord, WorkplaceRecord } from '../../store/types.js';
 import { blfDialogInfo } from './blf-dialog-info.js';
-import { presenceOf, workplaceKey, type DialogView, type PresenceBook } from './presence-state.js';
+import { presenceOf, type DialogView, type PresenceBook } from './presence-state.js';
 import { accepts, listUri, supportsEventlist, targetOf } from './subscribe-request.js';
 
 /** What one dialog-package subscription watches. */
@@ -34,7 +34,10 @@ export interface BlfResource {
 /** A change to some members (a partial list update), and the documents built for this event so far. */
 export interface BlfChange {
   changes: ReadonlyMap<string, DialogView[]>;
-  /** workplaceKey → the document with VERSION_SENTINEL: watchers of one workplace share it but for the version. */
+  /**
+   * Extension → its document with VERSION_SENTINEL: watchers of one workplace share it but for the version. A
+   * change belongs to one event, and an event to one tenant: the extension names the workplace.
+   */
   docs: Map<string, string>;
 }
 
@@ -205,48 +208,70 @@ function dndDialog(workplace: string, now: number): DialogView {
   };
 }
 
-/** The dialog-info document (one workplace) or the RLMI multipart (a list, RFC 4662 section 5) of one NOTIFY. */
-function body(
-  o: { legs: LegLookup; book: () => PresenceBook; dnd?: (tenantId: string, workplace: string) => boolean },
+type BodyDeps = {
+  legs: LegLookup;
+  book: () => PresenceBook;
+  dnd?: (tenantId: string, workplace: string) => boolean;
+};
+
+/** The calls of member `m` for this NOTIFY; a workplace in DND without a live call shows the DND dialog beside them. */
+function dialogsOf(o: BodyDeps, sub: BlfSubscription, n: NotifyInfo<BlfChange>, m: string): DialogView[] {
+  const calls = n.change?.changes.get(m) ?? presenceOf(o.book(), sub.tenantId, m).dialogs;
+  // Calls just over are still reported once (terminated): the DND dialog shows beside them.
+  const live = calls.some((d) => d.phase !== 'terminated');
+  return !live && o.dnd?.(sub.tenantId, m) ? [...calls, dndDialog(m, n.now)] : calls;
+}
+
+function buildDoc(
+  o: BodyDeps,
   sub: BlfSubscription,
   n: NotifyInfo<BlfChange>,
-): NotifyBody {
-  const r = sub.resource;
-  const changes = n.change?.changes;
+  m: string,
+  version: number,
+): string {
+  return dialogInfoXml(
+    blfDialogInfo({
+      domain: sub.domain,
+      workplace: m,
+      version,
+      state: 'full',
+      dialogs: dialogsOf(o, sub, n, m),
+      now: n.now,
+      legOf: (d) => o.legs.pickupLegOf(sub.tenantId, d.callId, m),
+    }),
+  );
+}
+
+/**
+ * Member `m`'s document with `version`. Within one change (one event of one tenant) every watcher of `m` gets the
+ * same document but for its version: it is built once, with VERSION_SENTINEL, and only the version is put in.
+ */
+function docFor(
+  o: BodyDeps,
+  sub: BlfSubscription,
+  n: NotifyInfo<BlfChange>,
+  m: string,
+  version: number,
+): string {
   const docs = n.change?.docs;
-  const dialogsOf = (m: string): DialogView[] => {
-    const calls = changes?.get(m) ?? presenceOf(o.book(), sub.tenantId, m).dialogs;
-    // Calls just over are still reported once (terminated): the DND dialog shows beside them.
-    const live = calls.some((d) => d.phase !== 'terminated');
-    return !live && o.dnd?.(sub.tenantId, m) ? [...calls, dndDialog(m, n.now)] : calls;
-  };
-  const build = (m: string, version: number): string =>
-    dialogInfoXml(
-      blfDialogInfo({
-        domain: sub.domain,
-        workplace: m,
-        version,
-        state: 'full',
-        dialogs: dialogsOf(m),
-        now: n.now,
-        legOf: (d) => o.legs.pickupLegOf(sub.tenantId, d.callId, m),
-      }),
-    );
-  const docFor = (m: string, version: number): string => {
-    if (!docs) return build(m, version);
-    const key = workplaceKey(sub.tenantId, m);
-    let template = docs.get(key);
-    if (template === undefined) docs.set(key, (template = build(m, VERSION_SENTINEL)));
-    return template.replace(SENTINEL_ATTR, `version="${version}"`);
-  };
+  if (!docs) return buildDoc(o, sub, n, m, version);
+  let template = docs.get(m);
+  if (template === undefined) docs.set(m, (template = buildDoc(o, sub, n, m, VERSION_SENTINEL)));
+  return template.replace(SENTINEL_ATTR, `version="${version}"`);
+}
+
+/** The dialog-info document (one workplace) or the RLMI multipart (a list, RFC 4662 section 5) of one NOTIFY. */
+function body(o: BodyDeps, sub: BlfSubscription, n: NotifyInfo<BlfChange>): NotifyBody {
+  const r = sub.resource;
   if (r.kind === 'dialog')
-    return { contentType: DIALOG_INFO_CONTENT_TYPE, body: docFor(r.extension, n.version) };
+    return { contentType: DIALOG_INFO_CONTENT_TYPE, body: docFor(o, sub, n, r.extension, n.version) };
+  const changes = n.change?.changes;
   // RFC 4662 section 5: full state names every resource; a partial update only those that changed.
   const members = !changes ? r.members : r.members.filter((m) => changes.has(m));
   const parts = members.map((m) => {
     const v = r.resourceVersions.get(m) ?? 0;
     r.resourceVersions.set(m, v + 1);
-    return { m, cid: `${m}.${sub.id}.${v}@${sub.domain}`, body: docFor(m, v) };
+    return { m, cid: `${m}.${sub.id}.${v}@${sub.domain}`, body: docFor(o, sub, n, m, v) };
   });
   const rootCid = `list.${sub.id}.${n.version}@${sub.domain}`;
   const rlmi = rlmiXml({

@@ -1,6 +1,6 @@
 /** The dialog as the application sees it (RFC 3261 section 12). */
 import type { SipRequest, SipResponse } from '../message/index.js';
-import type { ServerTransaction } from '../transaction/types.js';
+import type { ResponseStatus, ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 
 export type DialogState = 'confirmed' | 'terminated';
@@ -23,6 +23,19 @@ export interface RequestOptions {
   headers?: Array<[string, string]>;
 }
 
+/** An in-dialog request made from the dialog's serialised template (request-template.ts). */
+export interface TemplateRequestOptions {
+  /**
+   * Header fields the same in every request of this method in the dialog; serialised once with the template and
+   * compared by identity: pass the same array each time (a new array rebuilds the template).
+   */
+  fixed: ReadonlyArray<readonly [string, string]>;
+  /** This request's own header fields. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  contentType: string;
+  body: string;
+}
+
 export interface Dialog {
   readonly id: DialogId;
   readonly state: DialogState;
@@ -38,6 +51,14 @@ export interface Dialog {
    * and their 2xx is ACKed here. Rejects with UaError('invalid-state') on a terminated dialog.
    */
   request(method: string, o?: RequestOptions): Promise<SipResponse>;
+  /**
+   * An in-dialog non-INVITE request (a NOTIFY) made from the dialog's serialised template and sent as raw bytes
+   * over a client transaction (Timers E, F, K as any other): `done` is called once with the final response's
+   * status line, or a locally made 408 (Timer F) or 503 (transport error, dialog closed). No promise, nothing
+   * parsed: a fan-out sends a thousand in one synchronous loop. Like request(), a 481 or 408 ends the dialog
+   * (12.2.1.2). Throws UaError('invalid-state') on a terminated dialog, TypeError for INVITE, ACK, CANCEL, BYE.
+   */
+  requestFromTemplate(method: string, o: TemplateRequestOptions, done: (res: ResponseStatus) => void): void;
   /** Sends BYE (once), marks the dialog terminated at once; resolves when answered or timed out. */
   bye(o?: { headers?: Array<[string, string]> }): Promise<void>;
   /** In-dialog requests from the peer; the handler must respond via tx.respond (see UserAgentCore docs). */

@@ -17,6 +17,9 @@ import type {
   ClientTransaction,
   ClientTransactionHandlers,
   MessageSender,
+  RawRequest,
+  ResponseStatus,
+  ResponseSummary,
   TransactionContext,
   TransactionUser,
 } from './types.js';
@@ -76,6 +79,8 @@ export class TransactionLayer {
   readonly #clientCtx: TransactionContext;
   readonly #stats: TransactionLayerStats = { unmatchedResponses: 0, rejectedOverload: 0, unmatchable: 0 };
   #closed = false;
+  /** Live client transactions of raw requests: while there are none, no received response is summarised. */
+  #rawClients = 0;
 
   /** Registers the one transaction user that receives new requests and end-to-end ACKs (section 17). */
   setTransactionUser(tu: TransactionUser): void {
@@ -106,7 +111,11 @@ export class TransactionLayer {
       sender: opts.sender,
       timers,
       callOut,
-      onTerminated: (key) => this.#client.delete(key),
+      onTerminated: (key) => {
+        const tx = this.#client.get(key);
+        if (tx instanceof NonInviteClientTransaction && tx.takesSummary) this.#rawClients--;
+        this.#client.delete(key);
+      },
     };
   }
 
@@ -187,6 +196,40 @@ export class TransactionLayer {
     tx.receiveResponse(res);
   }
 
+  /** Whether a received response may be one of a raw request's (the stack then tries receiveSummary first). */
+  get takesSummaries(): boolean {
+    return this.#rawClients > 0;
+  }
+
+  /**
+   * A response read only as far as section 17.1.3 needs (top Via branch, CSeq method) and the status line. True
+   * when a raw request's transaction took it; false when the caller must parse it in full and call
+   * receiveResponse (no such transaction, or one whose TU reads whole responses).
+   */
+  receiveSummary(s: ResponseSummary): boolean {
+    if (this.#closed) return true;
+    const tx = this.#client.get(`${s.branch}|${s.method}`);
+    return tx instanceof NonInviteClientTransaction && tx.receiveSummary(s);
+  }
+
+  /**
+   * Starts a non-INVITE client transaction for a request its dialog serialised (RawRequest; the branch in its
+   * bytes is `raw.branch`). Runs the same machine as sendRequest (Timers E, F and K); its TU sees the status line
+   * of each response only. INVITE (its ACK, CANCEL and 2xx handling need the request object) and ACK are refused.
+   */
+  sendRawRequest(raw: RawRequest, to: Flow, handlers: ClientTransactionHandlers<ResponseStatus>): void {
+    if (this.#closed) throw new Error('TransactionLayer is closed');
+    if (raw.method === 'INVITE' || raw.method === 'ACK')
+      throw new TypeError(`${raw.method} is not sent as a raw request`);
+    const key = `${raw.branch}|${raw.method}`;
+    if (this.#client.has(key))
+      throw new Error(`a client transaction with branch and method ${key} already exists`);
+    const tx = new NonInviteClientTransaction(this.#clientCtx, key, { raw, handlers }, to);
+    this.#client.set(key, tx);
+    this.#rawClients++;
+    tx.start();
+  }
+
   /**
    * Starts a client transaction. The request must already carry its top Via with a fresh branch (`newBranch()`).
    * ACK is never sent through here: the ACK for a non-2xx belongs to the INVITE transaction and the ACK for a 2xx
@@ -202,7 +245,7 @@ export class TransactionLayer {
     const tx =
       req.method === 'INVITE'
         ? new InviteClientTransaction(this.#clientCtx, key, req, to, handlers)
-        : new NonInviteClientTransaction(this.#clientCtx, key, req, to, handlers);
+        : new NonInviteClientTransaction(this.#clientCtx, key, { request: req, handlers }, to);
     this.#client.set(key, tx);
     tx.start();
     return tx;
@@ -224,6 +267,7 @@ export class TransactionLayer {
     this.#server.clear();
     this.#completed.clear();
     this.#client.clear();
+    this.#rawClients = 0;
   }
 
   #receiveAck(req: SipRequest, flow: Flow, key: string, legacy: boolean): void {

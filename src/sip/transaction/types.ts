@@ -18,12 +18,45 @@ export interface MessageSender {
   sendResponse(res: SipResponse, requestFlow: Flow, keep?: (copy: WireCopy) => void): boolean;
   /** Writes bytes kept from `sendResponse` again. A sender without it makes transactions keep their responses. */
   resend?(copy: WireCopy): boolean;
+  /**
+   * A request its dialog serialised itself (raw-request.ts): the bytes go out as they are. Optional: without it
+   * the transaction parses the bytes once and sends the request through sendRequest.
+   */
+  sendRaw?(req: RawRequest, to: Flow, onFailed?: () => void): boolean;
 }
 
 /** A response as it went onto the wire: what a Completed transaction resends for a retransmitted request. */
 export interface WireCopy {
   readonly bytes: Buffer;
   readonly to: Flow;
+}
+
+/**
+ * A request serialised before it reaches the transaction layer (an in-dialog NOTIFY from its dialog's template),
+ * with the fields the layers below need without parsing it: the Call-ID (for the stack's observer and filter),
+ * the method and the top Via branch (the client transaction's key, RFC 3261 17.1.3).
+ */
+export interface RawRequest {
+  readonly method: string;
+  readonly callId: string;
+  readonly branch: string;
+  readonly bytes: Buffer;
+}
+
+/** What a client transaction of a raw request reads of its responses: the status line. */
+export interface ResponseStatus {
+  readonly status: number;
+  readonly reason: string;
+}
+
+/**
+ * A received response as far as matching it to a client transaction of a raw request needs (RFC 3261 17.1.3: top
+ * Via branch and CSeq method), read from the bytes without a full parse (sip/message/peek-response.ts).
+ */
+export interface ResponseSummary extends ResponseStatus {
+  readonly branch: string;
+  readonly method: string;
+  readonly callId: string;
 }
 
 /** Why a server transaction ended without the TU's final response being delivered. */
@@ -55,16 +88,17 @@ export interface ServerTransaction {
   respond(res: SipResponse): void;
 }
 
-export interface ClientTransactionHandlers {
+export interface ClientTransactionHandlers<R extends ResponseStatus = SipResponse> {
   /** Every response the TU must see: provisionals, the final, and (INVITE) 2xx retransmissions in Accepted. */
-  onResponse(res: SipResponse): void;
+  onResponse(res: R): void;
   /** Timer B or F fired: no final response. */
   onTimeout?(): void;
   onTransportError?(): void;
 }
 
 export interface ClientTransaction {
-  readonly request: SipRequest;
+  /** Undefined for a raw request (sendRawRequest): the transaction holds only its bytes. */
+  readonly request: SipRequest | undefined;
   readonly flow: Flow;
   readonly key: string;
   readonly state: TransactionState;

@@ -245,8 +245,11 @@ export class TransportLayer {
 
   /** The first listener's endpoint for `protocol`, for our Via sent-by and Contact. */
   localEndpoint(protocol: TransportProtocol): Endpoint | undefined {
-    const l = this.#all().find((x) => x.open && x.spec.protocol === protocol);
-    return l ? { ...l.local } : undefined;
+    // Asked for every request a dialog sends: the protocol's own group of listeners, no list of all of them.
+    const group: Listener[] =
+      protocol === 'udp' ? this.#udp : protocol === 'ws' || protocol === 'wss' ? this.#ws : this.#tcp;
+    for (const l of group) if (l.open && l.spec.protocol === protocol) return { ...l.local };
+    return undefined;
   }
 
   counts(): { udpSockets: number; tcpConnections: number; wsConnections: number; pendingConnects: number } {
@@ -273,6 +276,13 @@ export class TransportLayer {
 
 /** The listener bound to `to.local` when there is one, else the first of the destination's address family. */
 function pickListener<L extends UdpListener | TcpListener>(listeners: L[], to: Flow): L | undefined {
+  if (listeners.length === 1) {
+    // One listener: it is the answer whenever it can reach the family (every message of a one-socket server).
+    // The destination passed forbiddenDestination, so it is an IP literal: a colon means IPv6.
+    const only = listeners[0]!;
+    const family = to.remote.address.includes(':') ? 6 : 4;
+    return only.open && only.family === family ? only : undefined;
+  }
   const open = listeners.filter((l) => l.open);
   if (to.local) {
     const want = canonicalAddress(to.local.address);
