@@ -139,6 +139,8 @@ async function zentrale(cfg: Config): Promise<Backend> {
       ...(process.env.BENCH_MEDIA_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_MEDIA_PROF}`]
         : []),
+      // BENCH_MEDIA_NODE_FLAGS: extra node flags for the relay host (e.g. --trace-gc, --max-semi-space-size=N).
+      ...(process.env.BENCH_MEDIA_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     ],
     env: { ...process.env, BENCH_MEDIA_WORKERS: String(cfg.workers) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -262,6 +264,8 @@ interface StepResult {
   relayCpu: number;
   genCpu: number;
   sent: number;
+  /** Packets sent per second of the window (each one is received by the relay and sent on once). */
+  pps: number;
   reasons: string[];
 }
 
@@ -350,6 +354,7 @@ async function step(cfg: Config, be: Backend, n: number): Promise<StepResult> {
       relayCpu,
       genCpu: (g.user + g.system) / 1e6 / wall,
       sent,
+      pps: sent / wall,
       reasons,
     };
     if (res.loss >= LOSS_LIMIT) reasons.push(`loss ${(res.loss * 100).toFixed(3)} % >= 0.1 %`);
@@ -370,7 +375,9 @@ function line(name: string, r: StepResult): string {
     `  ${name.padEnd(9)} ${String(r.calls).padStart(5)} calls  ${r.pass ? 'PASS' : 'FAIL'}  loss ${(r.loss * 100).toFixed(3)} %` +
     ` (${r.lossyStreams} streams lossy)  added jitter p99 ${r.jitterP99.toFixed(1)} ms, RFC 3550 jitter max ${r.rfcJitterMax.toFixed(2)} ms` +
     `  relay CPU ${(r.relayCpu * 100).toFixed(0)} % of a core = ${(perCall * 1e6).toFixed(0)} µs per call-second` +
-    `  (generator ${(r.genCpu * 100).toFixed(0)} %, ${r.sent} packets in the window${r.skipped ? `, ${r.skipped} skipped` : ''})` +
+    ` = ${((r.relayCpu * 1e6) / r.pps).toFixed(1)} µs per packet` +
+    `  (generator ${(r.genCpu * 100).toFixed(0)} % = ${((r.genCpu * 1e6) / r.pps).toFixed(1)} µs per packet sent and received back,` +
+    ` ${r.sent} packets in the window${r.skipped ? `, ${r.skipped} skipped` : ''})` +
     (r.pass ? '' : `\n            ${r.reasons.join(', ')}`)
   );
 }

@@ -15,6 +15,7 @@ import {
 import { DtmfSender } from './dtmf-sender.js';
 import { UdpMediaPlayer } from './media-player.js';
 import { RtpRecorder } from './media-recorder.js';
+import { literalLookup } from './net/address.js';
 import { UdpMediaEndpoint, type EndpointContext } from './udp-media-endpoint.js';
 import { WorkerMediaEngine } from './worker/worker-media-engine.js';
 
@@ -243,7 +244,7 @@ export class UdpMediaEngine implements MediaEngine {
   #bind(port: number): Promise<Socket | undefined> {
     const address = this.#o.address;
     return new Promise((resolve, reject) => {
-      const s = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
+      const s = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4', lookup: literalLookup });
       const onError = (err: NodeJS.ErrnoException): void => {
         void closeQuietly(s);
         if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(undefined);

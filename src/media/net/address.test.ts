@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSendableMediaAddress } from './address.js';
+import { isSendableMediaAddress, literalLookup } from './address.js';
 
 describe('isSendableMediaAddress', () => {
   const cases: Array<[string, number, boolean]> = [
@@ -29,4 +29,34 @@ describe('isSendableMediaAddress', () => {
   for (const [address, port, ok] of cases) {
     it(`${address}:${port} → ${ok}`, () => assert.equal(isSendableMediaAddress(address, port), ok));
   }
+});
+
+describe('literalLookup', () => {
+  it('answers an IP literal inside the call (dgram then sends without a deferred tick)', () => {
+    const got: Array<[string, number]> = [];
+    literalLookup('127.0.0.1', 4, (err, address, family) => {
+      assert.equal(err, null);
+      got.push([address, family]);
+    });
+    literalLookup('::1', 6, (_err, address, family) => got.push([address, family]));
+    assert.deepEqual(got, [
+      ['127.0.0.1', 4],
+      ['::1', 6],
+    ]);
+  });
+
+  it('leaves a name to dns.lookup (answered later, not in the call)', async () => {
+    let sync = true;
+    const answer = new Promise<[NodeJS.ErrnoException | null, string, number]>((resolve) =>
+      literalLookup('localhost', 4, (err, address, family) => {
+        assert.equal(sync, false);
+        resolve([err, address, family]);
+      }),
+    );
+    sync = false;
+    const [err, address, family] = await answer;
+    assert.equal(err, null);
+    assert.equal(family, 4);
+    assert.equal(address, '127.0.0.1');
+  });
 });

@@ -1,4 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 
 /**
  * Whether we may send media to this address and port. A relay that blindly follows SDP or latches onto any
@@ -23,4 +24,19 @@ export function isSendableMediaAddress(address: string, port: number): boolean {
     return true;
   }
   return false;
+}
+
+type LookupDone = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The `lookup` for a media socket (dgram's createSocket option). dgram resolves the address of every send()
+ * through it; the default, dns.lookup, answers an IP literal only on the next tick, which costs every relayed
+ * packet a deferred callback and its closure. The hot path sends only to IP literals (isSendableMediaAddress
+ * refuses names), so those are answered at once and the packet leaves inside send(); anything else still goes
+ * through dns.lookup.
+ */
+export function literalLookup(address: string, options: LookupOneOptions | number, done: LookupDone): void {
+  const family = isIP(address);
+  if (family !== 0) done(null, address, family);
+  else dnsLookup(address, typeof options === 'number' ? { family: options } : options, done);
 }
