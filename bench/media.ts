@@ -139,6 +139,8 @@ async function zentrale(cfg: Config): Promise<Backend> {
       ...(process.env.BENCH_MEDIA_PROF
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_MEDIA_PROF}`]
         : []),
+      // The young generation the server gets from bin/zentrale.js's shebang.
+      '--max-semi-space-size=32',
       // BENCH_MEDIA_NODE_FLAGS: extra node flags for the relay host (e.g. --trace-gc, --max-semi-space-size=N).
       ...(process.env.BENCH_MEDIA_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     ],
