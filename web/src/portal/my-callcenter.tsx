@@ -14,13 +14,7 @@ export function CallCenterPanel() {
   const [cc, setCc] = useState<MyCallCenter | null>(null);
   const [err, setErr] = useState<string | null>(null);
   const [wrapUp, setWrapUp] = useState<Record<string, number>>({});
-  // A failed load (the server busy or restarting) is tried again shortly: the panel must not stay on "loading".
-  let retry: ReturnType<typeof setTimeout> | undefined;
-  const load = () =>
-    void api.callCenter().then(setCc, () => {
-      clearTimeout(retry);
-      retry = setTimeout(load, 2000);
-    });
+  const load = () => void api.callCenter().then(setCc);
   useEffect(() => {
     load();
     void api
@@ -30,7 +24,7 @@ export function CallCenterPanel() {
       )
       .then((r) => setWrapUp(Object.fromEntries(r.groups.map((g) => [g.extension, g.seconds]))))
       .catch(() => undefined);
-    const off = onStreamMessage((m) => {
+    return onStreamMessage((m) => {
       if (
         m.type === 'callcenter.agent.status' ||
         m.type === 'callcenter.agent.login' ||
@@ -38,10 +32,6 @@ export function CallCenterPanel() {
       )
         load();
     });
-    return () => {
-      off();
-      clearTimeout(retry);
-    };
   }, []);
   if (!cc) return <Panel title={t('p.cc')}>{t('app.loading')}</Panel>;
   if (cc.status === null) return null;
