@@ -15,8 +15,7 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 import { randomHex } from '../../util/random-id.js';
 import type { SubscribeHandler } from '../sip-service.js';
-import type { EventPackage, Subscription, TerminateReason } from './event-package.js';
-import { emptyQueue, NotifyQueues, type NotifyJob, type Queued } from './notify-queues.js';
+import type { EventPackage, NotifyBody, Subscription, TerminateReason } from './event-package.js';
 import { RESTORE_MARGIN, recordOf, snapshotOf, storedOf } from './subscription-records.js';
 import { WriteBehind, type SubscriptionStore } from './write-behind.js';
 import { accepts, eventHeaderOf, eventOf } from './subscribe-headers.js';
@@ -70,8 +69,7 @@ export interface PackageHandle<R, C> {
 
 type AnyPackage = EventPackage<unknown, unknown>;
 
-/** A subscription with its NOTIFY queue (notify-queues.ts). */
-interface Sub extends Subscription<unknown>, Queued {
+interface Sub extends Subscription<unknown> {
   readonly pkg: AnyPackage;
   /** Header fields of every 200 and NOTIFY of this subscription (from admission). */
   readonly headers: Array<[string, string]>;
@@ -84,8 +82,32 @@ interface Sub extends Subscription<unknown>, Queued {
   timer: TimerHandle | undefined;
   /** The next document version. */
   version: number;
+  /**
+   * What waits to go out, in order: NOTIFYs not yet sent and changes of the dialog (#follow, release) that must
+   * wait for the NOTIFYs before them. NOTIFYs go one after another (RFC 6665 4.2.2 ordering; versions must
+   * arrive in order).
+   */
+  queue: Job[];
+  /** A NOTIFY of this subscription is in flight. */
+  busy: boolean;
+  /** In the list of subscriptions the next flush sends for. */
+  scheduled: boolean;
+  /** Called once the queue has run dry with nothing in flight (stop() waits for it). */
+  idle: Array<() => void>;
   /** `version` when the subscription was last marked for writing. */
   markedVersion: number;
+}
+
+type Job = NotifyJob | { kind: 'run'; run: () => void };
+
+interface NotifyJob {
+  kind: 'notify';
+  version: number;
+  /** Only an active NOTIFY may be replaced by a newer full state; a terminated one stays the last word. */
+  active: boolean;
+  body: NotifyBody;
+  /** The Subscription-State value. */
+  state: string;
 }
 
 export class SubscriptionService implements SubscribeHandler {
@@ -96,11 +118,9 @@ export class SubscriptionService implements SubscribeHandler {
   #stopped = false;
   /** NOTIFYs saved by coalescing (a newer full state replaced a waiting one). */
   #coalesced = 0;
-  readonly #queues = new NotifyQueues<Sub>(
-    (sub, job) => this.#send(sub, job),
-    (sub, err) =>
-      this.#o.log.error({ event: 'subscription.error', subscription: sub.id, err: String(err) }, 'failed'),
-  );
+  /** Subscriptions with NOTIFYs to send at the next flush. */
+  #ready: Sub[] = [];
+  #flushQueued = false;
 
   constructor(o: SubscriptionServiceOptions) {
     this.#o = o;
@@ -184,7 +204,7 @@ export class SubscriptionService implements SubscribeHandler {
     }
     // Let queued NOTIFYs settle briefly (they are bounded by the transaction timers) so versions written are final.
     await Promise.race([
-      Promise.all([...this.#subs.values()].map((s) => this.#queues.settled(s))),
+      Promise.all([...this.#subs.values()].map((s) => this.#settled(s))),
       new Promise((r) => setTimeout(r, 1000).unref()),
     ]);
     for (const sub of this.#subs.values()) this.#markDirty(sub);
@@ -244,7 +264,10 @@ export class SubscriptionService implements SubscribeHandler {
       ...init,
       fixed: [['Event', init.event], ...init.headers],
       timer: undefined,
-      ...emptyQueue(),
+      queue: [],
+      busy: false,
+      scheduled: false,
+      idle: [],
       ended: false,
       markedVersion: -1,
     };
@@ -320,7 +343,7 @@ export class SubscriptionService implements SubscribeHandler {
    */
   #follow(sub: Sub, flow: Flow): void {
     if (sameFlow(sub.dialog.flow, flow)) return;
-    this.#queues.enqueue(sub, {
+    this.#enqueue(sub, {
       kind: 'run',
       run: () => {
         if (sub.ended || sameFlow(sub.dialog.flow, flow)) return;
@@ -339,7 +362,7 @@ export class SubscriptionService implements SubscribeHandler {
     if (sub.ended) return;
     this.#notify(sub, 'terminated', undefined, reason);
     this.#drop(sub);
-    this.#queues.enqueue(sub, { kind: 'run', run: () => sub.dialog.release() });
+    this.#enqueue(sub, { kind: 'run', run: () => sub.dialog.release() });
     this.#o.log.info(
       { event: 'subscription.terminated', tenant: sub.tenantId, subscription: sub.id, reason },
       'subscription ended',
@@ -367,7 +390,8 @@ export class SubscriptionService implements SubscribeHandler {
   #notify(sub: Sub, state: 'active' | 'terminated', change: unknown, reason?: TerminateReason): void {
     if (sub.ended || this.#stopped) return;
     const now = this.#o.clock.now();
-    const w = this.#queues.replaceable(sub);
+    const tail = sub.queue.length > 0 ? sub.queue[sub.queue.length - 1] : undefined;
+    const w = tail?.kind === 'notify' && tail.active ? tail : undefined;
     const coalesce = w !== undefined && state === 'active' && sub.pkg.fullState?.(sub) === true;
     const version = coalesce ? w.version : sub.version++;
     const b = sub.pkg.body(sub, { version, state, change, now, ...(reason ? { reason } : {}) });
@@ -383,7 +407,7 @@ export class SubscriptionService implements SubscribeHandler {
       return;
     }
     if (sub.version - sub.markedVersion >= PERSIST_EVERY) this.#markDirty(sub);
-    this.#queues.enqueue(sub, {
+    this.#enqueue(sub, {
       kind: 'notify',
       version,
       active: state === 'active',
@@ -392,12 +416,55 @@ export class SubscriptionService implements SubscribeHandler {
     });
   }
 
-  /** Sends a queued NOTIFY (called by the queues); true when it is in flight. */
-  #send(sub: Sub, job: NotifyJob): boolean {
+  /**
+   * Queues a job; the subscription's queue is worked at the next flush: once for all subscriptions a burst of
+   * changes touched (a microtask after the change), so a fan-out sends its NOTIFYs in one synchronous loop, and
+   * several changes in one go reach a watcher as one full-state NOTIFY (coalescing above).
+   */
+  #enqueue(sub: Sub, job: Job): void {
+    sub.queue.push(job);
+    if (sub.busy || sub.scheduled) return;
+    sub.scheduled = true;
+    this.#ready.push(sub);
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const ready = this.#ready;
+    this.#ready = [];
+    for (const sub of ready) {
+      sub.scheduled = false;
+      this.#pump(sub);
+    }
+  }
+
+  /** Works the queue up to the next NOTIFY in flight; called again when its final response (or 408/503) came. */
+  #pump(sub: Sub): void {
+    while (!sub.busy && sub.queue.length > 0) {
+      const job = sub.queue.shift()!;
+      if (job.kind === 'notify') this.#send(sub, job);
+      else
+        try {
+          job.run();
+        } catch (err) {
+          this.#o.log.error(
+            { event: 'subscription.error', subscription: sub.id, err: String(err) },
+            'failed',
+          );
+        }
+    }
+    if (!sub.busy && sub.queue.length === 0 && sub.idle.length > 0) for (const f of sub.idle.splice(0)) f();
+  }
+
+  #send(sub: Sub, job: NotifyJob): void {
     const dialog = sub.dialog;
-    if (dialog.state === 'terminated') return false;
+    if (dialog.state === 'terminated') return;
     // The callback keeps only the version: the document need not live until the answer.
     const version = job.version;
+    sub.busy = true;
     try {
       dialog.requestFromTemplate(
         'NOTIFY',
@@ -409,25 +476,31 @@ export class SubscriptionService implements SubscribeHandler {
         },
         (res) => this.#answered(sub, dialog, version, res.status),
       );
-      return true;
     } catch (err) {
+      sub.busy = false;
       this.#o.log.warn(
         { event: 'notify.error', tenant: sub.tenantId, subscription: sub.id, err: String(err) },
         'NOTIFY not sent',
       );
-      return false;
     }
   }
 
   /** The NOTIFY of `version` got its final response (or a local 408/503): the next one may go. */
   #answered(sub: Sub, dialog: SubscriptionDialog, version: number, status: number): void {
+    sub.busy = false;
     if (status >= 300) {
       const fields = { tenant: sub.tenantId, subscription: sub.id, status, version };
       this.#o.log.info({ event: 'notify.failed', ...fields }, 'NOTIFY refused');
       if (NOTIFY_FAILURES_THAT_END.has(status) && !sub.ended && sub.dialog === dialog)
         this.#lost(sub, `status ${status}`);
     }
-    this.#queues.answered(sub);
+    this.#pump(sub);
+  }
+
+  /** Resolves once nothing of the subscription waits or is in flight. */
+  #settled(sub: Sub): Promise<void> {
+    if (!sub.busy && sub.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => sub.idle.push(resolve));
   }
 
   #markDirty(sub: Sub): void {

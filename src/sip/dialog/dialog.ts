@@ -5,8 +5,9 @@
 import { randomInt } from 'node:crypto';
 import { createResponse, formatUri, parseCSeq, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionState } from '../transaction/transaction-state.js';
-import type { ResponseStatus, ServerTransaction } from '../transaction/types.js';
-import type { Endpoint, Flow } from '../transport/types.js';
+import { newBranch } from '../transaction/branch.js';
+import type { ClientTransactionHandlers, ResponseStatus, ServerTransaction } from '../transaction/types.js';
+import type { Flow } from '../transport/types.js';
 import {
   addrWithTag,
   buildRequest,
@@ -19,7 +20,6 @@ import {
 } from '../ua/request-builder.js';
 import type { DialogContext } from './dialog-context.js';
 import { RequestTemplate } from './request-template.js';
-import { TemplateRequests } from './template-requests.js';
 import { contactUri } from './route-set.js';
 import type {
   Dialog,
@@ -52,6 +52,58 @@ export type {
 /** Requests that need the request object (ACK and 2xx handling, the BYE's own path) never use a template. */
 const NOT_FROM_TEMPLATE = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE']);
 
+const TRANSPORT_ERROR: ResponseStatus = { status: 503, reason: 'Transport Error' };
+const DIALOG_CLOSED: ResponseStatus = { status: 503, reason: 'Dialog Closed' };
+const TIMEOUT: ResponseStatus = { status: 408, reason: 'Request Timeout' };
+
+/**
+ * The client transaction's handlers for one request of requestFromTemplate: methods, not closures (a fan-out
+ * makes a thousand at once). Settles once, with the final response, a local 408 (Timer F) or 503.
+ */
+class TemplatePending implements ClientTransactionHandlers<ResponseStatus> {
+  readonly method: string;
+  readonly done: (res: ResponseStatus) => void;
+  readonly #settled: (p: TemplatePending, res: ResponseStatus) => void;
+  #open = true;
+
+  constructor(
+    method: string,
+    done: (res: ResponseStatus) => void,
+    settled: (p: TemplatePending, res: ResponseStatus) => void,
+  ) {
+    this.method = method;
+    this.done = done;
+    this.#settled = settled;
+  }
+
+  onResponse(res: ResponseStatus): void {
+    if (res.status >= 200) this.settle(res);
+  }
+
+  onTimeout(): void {
+    this.settle(TIMEOUT);
+  }
+
+  onTransportError(): void {
+    this.settle(TRANSPORT_ERROR);
+  }
+
+  settle(res: ResponseStatus): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#settled(this, res);
+  }
+}
+
+/** What a template was built for: rebuilt when any of it changes. */
+interface TemplateKey {
+  readonly template: RequestTemplate;
+  readonly fixed: TemplateRequestOptions['fixed'];
+  readonly target: string;
+  /** Our address and port in the Via and Contact. */
+  readonly address: string;
+  readonly port: number;
+}
 export { contactUri, recordRoutes } from './route-set.js';
 
 export class DialogImpl implements Dialog {
@@ -63,8 +115,8 @@ export class DialogImpl implements Dialog {
   readonly #routeSet: string[];
   /** targetAndRoutes of #remoteTarget, parsed once per target instead of per request (the route set is fixed). */
   #route: { target: string; value: ReturnType<typeof targetAndRoutes> } | undefined;
-  /** Requests sent from a serialised template (one method per dialog in practice: the NOTIFY). */
-  readonly #templates: TemplateRequests;
+  /** The serialised request of requestFromTemplate (one method per dialog in practice: the NOTIFY). */
+  #template: TemplateKey | undefined;
   #localSeq: number | undefined;
   #remoteSeq: number | undefined;
   #state: DialogState = 'confirmed';
@@ -83,6 +135,8 @@ export class DialogImpl implements Dialog {
   #pending2xx: Retransmit2xx | undefined;
   /** Resolvers of our in-flight requests: close() settles them, since a closed transaction layer never will. */
   readonly #inflight = new Set<(res: SipResponse | undefined) => void>();
+  /** The same for requestFromTemplate. */
+  readonly #inflightTemplates = new Set<TemplatePending>();
   #bye: Promise<void> | undefined;
   #byeResponse: Promise<SipResponse> | undefined;
   #lastAck: SipRequest | undefined;
@@ -90,8 +144,6 @@ export class DialogImpl implements Dialog {
 
   constructor(ctx: DialogContext, init: DialogInit, onEnded: (d: DialogImpl) => void) {
     this.#ctx = ctx;
-    // 12.2.1.2: a 481 or 408 to a request from a template ends the dialog, as for any other request.
-    this.#templates = new TemplateRequests(ctx, (method, status) => this.#afterResponse(method, status));
     this.#onEnded = onEnded;
     this.id = { callId: init.callId, localTag: init.localTag, remoteTag: init.remoteTag };
     this.localUri = init.localUri;
@@ -168,27 +220,54 @@ export class DialogImpl implements Dialog {
     if (NOT_FROM_TEMPLATE.has(m)) throw new TypeError(`${m} is not sent from a template`);
     if (this.#state === 'terminated')
       throw new UaError('invalid-state', `dialog is terminated (${this.#why})`);
-    const local = this.#ctx.localEndpoint(this.flow.protocol) ?? this.flow.local;
-    const template = this.#templates.template(m, o.fixed, this.#remoteTarget, local, () =>
-      this.#buildTemplate(m, o.fixed, local),
-    );
+    const template = this.#templateFor(m, o.fixed);
     // 12.2.1.1: the local sequence number is incremented by one for each new request (random start if empty).
     this.#localSeq = this.#localSeq === undefined ? initialCSeq() : this.#localSeq + 1;
     if (!template) {
       done({ status: 416, reason: 'Bad Remote Target' });
       return;
     }
-    this.#templates.send(template, this.id.callId, this.flow, this.#localSeq, o, done);
+    const branch = newBranch();
+    const bytes = template.render(branch, this.#localSeq, o.headers, o.contentType, o.body);
+    const pending = new TemplatePending(m, done, this.#templateSettled);
+    this.#inflightTemplates.add(pending);
+    try {
+      this.#ctx.transactions.sendRawRequest(
+        { method: m, callId: this.id.callId, branch, bytes },
+        this.flow,
+        pending,
+      );
+    } catch (err) {
+      this.#ctx.log('warn', 'in-dialog request not sent', { method: m, err: String(err) });
+      pending.settle(TRANSPORT_ERROR);
+    }
   }
 
-  #buildTemplate(
-    method: string,
-    fixed: TemplateRequestOptions['fixed'],
-    local: Endpoint,
-  ): RequestTemplate | undefined {
+  /** A request of requestFromTemplate got its outcome (called once per request, by TemplatePending). */
+  readonly #templateSettled = (p: TemplatePending, res: ResponseStatus): void => {
+    this.#inflightTemplates.delete(p);
+    this.#ctx.callOut('dialog.requestFromTemplate', () => p.done(res));
+    // 12.2.1.2: a 481 or 408 ends the dialog.
+    this.#afterResponse(p.method, res.status);
+  };
+
+  /** The template for `method` with `fixed`, built again when the target, our address or `fixed` changed. */
+  #templateFor(method: string, fixed: TemplateRequestOptions['fixed']): RequestTemplate | undefined {
+    const local = this.#ctx.localEndpoint(this.flow.protocol) ?? this.flow.local;
+    const t = this.#template;
+    const target = this.#remoteTarget;
+    if (
+      t &&
+      t.template.method === method &&
+      t.fixed === fixed &&
+      t.target === target &&
+      t.address === local.address &&
+      t.port === local.port
+    )
+      return t.template;
     const route = this.#targetAndRoutes();
     if (!route) return undefined;
-    return new RequestTemplate({
+    const template = new RequestTemplate({
       method,
       requestUri: formatUri(route.requestUri),
       routes: route.routes,
@@ -201,6 +280,8 @@ export class DialogImpl implements Dialog {
       ...(this.#ctx.userAgent !== undefined ? { userAgent: this.#ctx.userAgent } : {}),
       fixed,
     });
+    this.#template = { template, fixed, target, address: local.address, port: local.port };
+    return template;
   }
 
   bye(o: { headers?: Array<[string, string]> } = {}): Promise<void> {
@@ -331,7 +412,7 @@ export class DialogImpl implements Dialog {
   close(): void {
     this.#terminate('closed');
     for (const settle of [...this.#inflight]) settle(undefined);
-    this.#templates.close();
+    for (const p of [...this.#inflightTemplates]) p.settle(DIALOG_CLOSED);
   }
 
   #inviteInProgress(): boolean {
