@@ -170,7 +170,6 @@ async function step(devices: number, window: number, sockets: number, timeoutS: 
   const location = new LocationService({
     store: store.registrations,
     clock,
-    transaction: (fn) => store.transaction((tx) => fn(tx.registrations)),
   });
   await location.start();
   const auth = new RequestAuthenticator({

@@ -129,7 +129,6 @@ export async function startServer(o: StartOptions): Promise<Server> {
     const location = new LocationService({
       store: store.registrations,
       clock,
-      transaction: (fn) => store.transaction((tx) => fn(tx.registrations)),
       writeDelayMs: o.registrationWriteMs,
       log,
     });

@@ -62,7 +62,10 @@ export class KyselyStore implements Store {
     this.#inTransaction = opts.inTransaction ?? false;
     this.#onClose = opts.onClose ?? (() => db.destroy());
     this.directory = new KyselyDirectoryStore(db);
-    this.registrations = new KyselyRegistrationStore(db, this.#inTransaction ? undefined : opts.rounds);
+    this.registrations = new KyselyRegistrationStore(
+      db,
+      this.#inTransaction ? { inTransaction: true } : { rounds: opts.rounds },
+    );
     this.provisioning = new KyselyProvisioningStore(db);
     // Inside a database transaction nothing may be written after it ends: no rounds there.
     this.callHistory = new KyselyCallHistoryStore(db, this.#inTransaction ? { writeMs: 0 } : {});

@@ -10,10 +10,16 @@ const CHUNK = 500;
 export class KyselyRegistrationStore implements RegistrationStore {
   readonly #db: Kysely<Database>;
   readonly #rounds: SqliteRegistrationRounds | undefined;
+  /** `db` is a transaction already: replaceAors joins it instead of opening its own. */
+  readonly #inTransaction: boolean;
   /** `rounds`: the prepared-statement path for replaceAors on SQLite (absent on PostgreSQL and in transactions). */
-  constructor(db: Kysely<Database>, rounds?: SqliteRegistrationRounds) {
+  constructor(
+    db: Kysely<Database>,
+    opts: { rounds?: SqliteRegistrationRounds; inTransaction?: boolean } = {},
+  ) {
     this.#db = db;
-    this.#rounds = rounds;
+    this.#rounds = opts.rounds;
+    this.#inTransaction = opts.inTransaction ?? false;
   }
 
   async list(tenantId: string, username: string): Promise<RegistrationRecord[]> {
@@ -59,29 +65,8 @@ export class KyselyRegistrationStore implements RegistrationStore {
     bindings: RegistrationRecord[],
   ): Promise<void> {
     if (this.#rounds?.replace(aors, bindings)) return;
-    // Per-statement compile and driver costs dominated a round of one DELETE and one INSERT per AOR; grouped by
-    // tenant and chunked below SQLite's bound on host parameters (32766; 16 columns a row).
-    const byTenant = new Map<string, string[]>();
-    for (const a of aors) {
-      const list = byTenant.get(a.tenantId) ?? [];
-      list.push(a.username);
-      byTenant.set(a.tenantId, list);
-    }
-    for (const [tenantId, usernames] of byTenant) {
-      for (let i = 0; i < usernames.length; i += CHUNK) {
-        await this.#db
-          .deleteFrom('registrations')
-          .where('tenant_id', '=', tenantId)
-          .where('username', 'in', usernames.slice(i, i + CHUNK))
-          .execute();
-      }
-    }
-    for (let i = 0; i < bindings.length; i += CHUNK) {
-      await this.#db
-        .insertInto('registrations')
-        .values(bindings.slice(i, i + CHUNK).map(fromRegistration))
-        .execute();
-    }
+    if (this.#inTransaction) return replaceGrouped(this.#db, aors, bindings);
+    await this.#db.transaction().execute((trx) => replaceGrouped(trx, aors, bindings));
   }
 
   async loadUnexpired(now: number): Promise<RegistrationRecord[]> {
@@ -100,6 +85,39 @@ export class KyselyRegistrationStore implements RegistrationStore {
   async removeExpired(now: number): Promise<number> {
     const r = await this.#db.deleteFrom('registrations').where('expires_at', '<=', now).executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+}
+
+/**
+ * replaceAors through the query builder: per-statement compile and driver costs dominated a round of one DELETE and
+ * one INSERT per AOR, so the statements are grouped by tenant and chunked below SQLite's bound on host parameters
+ * (32766; 16 columns a row). The caller holds the transaction.
+ */
+async function replaceGrouped(
+  db: Kysely<Database>,
+  aors: ReadonlyArray<{ tenantId: string; username: string }>,
+  bindings: RegistrationRecord[],
+): Promise<void> {
+  const byTenant = new Map<string, string[]>();
+  for (const a of aors) {
+    const list = byTenant.get(a.tenantId) ?? [];
+    list.push(a.username);
+    byTenant.set(a.tenantId, list);
+  }
+  for (const [tenantId, usernames] of byTenant) {
+    for (let i = 0; i < usernames.length; i += CHUNK) {
+      await db
+        .deleteFrom('registrations')
+        .where('tenant_id', '=', tenantId)
+        .where('username', 'in', usernames.slice(i, i + CHUNK))
+        .execute();
+    }
+  }
+  for (let i = 0; i < bindings.length; i += CHUNK) {
+    await db
+      .insertInto('registrations')
+      .values(bindings.slice(i, i + CHUNK).map(fromRegistration))
+      .execute();
   }
 }
 

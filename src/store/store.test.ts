@@ -163,6 +163,15 @@ function storeSuite(name: string, makeBackend: () => Promise<Backend>, skip: str
       assert.deepEqual(await store.registrations.loadUnexpired(0), []);
     });
 
+    it('replaces AORs atomically: a failing insert leaves the old bindings in place', async () => {
+      const old = registration({ username: '400', contact: 'sip:old@192.0.2.40' });
+      await store.registrations.upsert(old);
+      const dup = registration({ username: '400', contact: 'sip:dup@192.0.2.41' });
+      await assert.rejects(store.registrations.replaceAors([{ tenantId: 'a', username: '400' }], [dup, dup]));
+      assert.deepEqual(await store.registrations.list('a', '400'), [old]);
+      await store.registrations.removeAll('a', '400');
+    });
+
     it('a round written while another transaction is open waits for it and survives its rollback', async () => {
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));

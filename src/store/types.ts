@@ -140,7 +140,8 @@ export interface RegistrationStore {
   removeAll(tenantId: string, username: string): Promise<void>;
   /**
    * Replaces the stored bindings of every named AOR by `bindings` (all of which belong to those AORs): the
-   * location service's write-behind round, in a few statements however many AORs changed.
+   * location service's write-behind round, in a few statements however many AORs changed. Atomic: in a
+   * transaction of its own, or in the caller's when the store is a transaction's.
    */
   replaceAors(
     aors: ReadonlyArray<{ tenantId: string; username: string }>,

@@ -19,12 +19,8 @@ export interface BindingChange {
   removeAll?: boolean;
 }
 
-/** Runs `fn` in one store transaction (Store.transaction narrowed to the registrations). */
-export type RegistrationTransaction = (fn: (r: RegistrationStore) => Promise<void>) => Promise<void>;
-
 export class LocationService {
   readonly #store: RegistrationStore;
-  readonly #transaction: RegistrationTransaction;
   readonly #log: Logger | undefined;
   readonly #clock: Clock;
   readonly #sweepMs: number;
@@ -45,12 +41,9 @@ export class LocationService {
     sweepMs?: number;
     /** How long a change may wait in memory before its write round starts (default 200 ms). */
     writeDelayMs?: number;
-    /** Batches the writes of one round; without it each write stands alone. */
-    transaction?: RegistrationTransaction;
     log?: Logger;
   }) {
     this.#store = opts.store;
-    this.#transaction = opts.transaction ?? ((fn) => fn(opts.store));
     this.#log = opts.log;
     this.#clock = opts.clock;
     this.#sweepMs = opts.sweepMs ?? 1_000;
@@ -210,13 +203,13 @@ export class LocationService {
     const batch = [...this.#dirty];
     this.#dirty.clear();
     try {
-      await this.#transaction((r) => this.#write(r, batch));
+      await this.#write(batch);
     } catch {
       // One bad AOR (its tenant removed meanwhile) must not hold back the others: each on its own, and what
       // still fails is logged and left to the phone's next REGISTER (memory stays right).
       for (const key of batch) {
         try {
-          await this.#transaction((r) => this.#write(r, [key]));
+          await this.#write([key]);
         } catch (err) {
           this.#log?.error({ event: 'registrations.store.error', err: String(err) }, 'bindings not written');
         }
@@ -224,7 +217,8 @@ export class LocationService {
     }
   }
 
-  async #write(r: RegistrationStore, keys: readonly string[]): Promise<void> {
+  /** One replaceAors: atomic by the store's contract (a transaction of its own, a few statements). */
+  async #write(keys: readonly string[]): Promise<void> {
     const aors: Array<{ tenantId: string; username: string }> = [];
     const bindings: RegistrationRecord[] = [];
     for (const key of keys) {
@@ -232,7 +226,7 @@ export class LocationService {
       aors.push({ tenantId, username });
       for (const b of this.#aors.get(key)?.values() ?? []) bindings.push(b);
     }
-    await r.replaceAors(aors, bindings);
+    await this.#store.replaceAors(aors, bindings);
   }
 
   #put(r: RegistrationRecord): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { LocationService } from './location-service.js';
-import type { RegistrationRecord } from '../../store/types.js';
+import type { RegistrationRecord, RegistrationStore } from '../../store/types.js';
 import { startTestPbx, type TestPbx } from '../test-pbx.js';
 
 const register = (
@@ -110,13 +110,11 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
     const gate = new Promise<void>((r) => (release = r));
     const store = pbx.store.registrations;
     const slow = new LocationService({
-      store,
-      clock: pbx.net.clock,
-      transaction: async (fn) => {
+      store: beforeEachRound(store, async () => {
         await gate;
         writes++;
-        await fn(store);
-      },
+      }),
+      clock: pbx.net.clock,
     });
     await slow.update('t1', '200', () => ({
       change: {
@@ -160,13 +158,11 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
     let rounds = 0;
     const store = pbx.store.registrations;
     const batched = new LocationService({
-      store,
+      store: beforeEachRound(store, async () => {
+        rounds++;
+      }),
       clock: pbx.net.clock,
       writeDelayMs: 500,
-      transaction: async (fn) => {
-        rounds++;
-        await fn(store);
-      },
     });
     for (const user of ['100', '101', '200']) {
       await batched.update('t1', user, () => ({
@@ -192,6 +188,22 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
     await batched.stop();
   });
 });
+
+/** The store, with `hook` awaited before each write round (replaceAors). */
+function beforeEachRound(store: RegistrationStore, hook: () => Promise<void>): RegistrationStore {
+  return {
+    list: (t, u) => store.list(t, u),
+    upsert: (r) => store.upsert(r),
+    remove: (t, u, c) => store.remove(t, u, c),
+    removeAll: (t, u) => store.removeAll(t, u),
+    replaceAors: async (aors, bindings) => {
+      await hook();
+      await store.replaceAors(aors, bindings);
+    },
+    loadUnexpired: (now) => store.loadUnexpired(now),
+    removeExpired: (now) => store.removeExpired(now),
+  };
+}
 
 function binding(username: string, expiresAt: number): RegistrationRecord {
   return {
