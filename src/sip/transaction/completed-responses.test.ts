@@ -49,6 +49,19 @@ describe('completed UDP non-INVITE transactions kept as bytes (RFC 3261 17.2.2)'
     assert.equal(t.clock.pendingTimers(), 0);
   });
 
+  it('a stateless final response (a challenge) keeps nothing: its retransmission is a new request', () => {
+    const t = setup();
+    t.tu.onNew = (tx) => tx.respond(responseTo(tx.request, 401, 'reg'), { stateless: true });
+    t.layer.receiveRequest(request('REGISTER'), flow());
+    assert.equal(t.tu.requests[0]!.state, TransactionState.Terminated);
+    assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
+    assert.equal(t.clock.pendingTimers(), 0, 'no Timer J');
+    t.layer.receiveRequest(request('REGISTER'), flow());
+    assert.equal(t.tu.requests.length, 2, 'answered again by the TU');
+    assert.equal(t.sender.responses.length, 2);
+    assert.equal(t.sender.resent.length, 0);
+  });
+
   const reliable: TransportProtocol[] = ['tcp', 'tls'];
   for (const protocol of reliable) {
     it(`keeps nothing on ${protocol} (Timer J is zero)`, () => {

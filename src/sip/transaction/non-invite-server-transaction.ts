@@ -2,7 +2,13 @@ import type { SipRequest, SipResponse } from '../message/types.js';
 import { isReliable, type Flow } from '../transport/types.js';
 import { TimerSet } from './timer-set.js';
 import { TransactionState as S, assertTransition, type TransitionTable } from './transaction-state.js';
-import type { ServerTransaction, TransactionContext, TransactionUser, WireCopy } from './types.js';
+import type {
+  RespondOptions,
+  ServerTransaction,
+  TransactionContext,
+  TransactionUser,
+  WireCopy,
+} from './types.js';
 
 /** Figure 8 of RFC 3261. */
 const TRANSITIONS: TransitionTable = {
@@ -56,7 +62,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
     }
   }
 
-  respond(res: SipResponse): void {
+  respond(res: SipResponse, opts?: RespondOptions): void {
     const st = this.#state;
     // Section 17.2.2: "any other final responses passed by the TU to the server transaction MUST be discarded
     // while in the 'Completed' state."
@@ -65,6 +71,12 @@ export class NonInviteServerTransaction implements ServerTransaction {
     if (res.status < 200) {
       if (st === S.Trying) this.#transition(S.Proceeding);
       this.#send(res);
+      return;
+    }
+    if (opts?.stateless) {
+      // Nothing to absorb retransmissions with: the transaction ends with the send (RespondOptions).
+      this.#send(res);
+      if (this.#state !== S.Terminated) this.#transition(S.Terminated);
       return;
     }
     const retire = isReliable(this.flow.protocol) ? undefined : this.#ctx.retire;

@@ -85,7 +85,17 @@ export interface ServerTransaction {
   /** For a CANCEL: the INVITE server transaction it cancels, when one matched (section 9.2). */
   readonly cancels?: ServerTransaction;
   /** Hands a response to the transaction; ignored once it can no longer be sent (Completed, Terminated ...). */
-  respond(res: SipResponse): void;
+  respond(res: SipResponse, opts?: RespondOptions): void;
+}
+
+export interface RespondOptions {
+  /**
+   * The final response is sent statelessly (RFC 3261 section 8.2.7: "the most common use of a stateless UAS is to
+   * respond to an unauthenticated request with a challenge"): a non-INVITE transaction ends once it is sent instead
+   * of absorbing retransmissions for Timer J, so a retransmission is a new request and gets a new answer. INVITE
+   * transactions ignore it (their final response waits for the ACK).
+   */
+  stateless?: boolean;
 }
 
 export interface ClientTransactionHandlers<R extends ResponseStatus = SipResponse> {
