@@ -1,11 +1,26 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import type { Flow } from '../transport/types.js';
 import type { WireCopy } from './types.js';
 
 interface Entry {
   readonly key: string;
-  readonly copy: WireCopy;
+  /** The slab holding the bytes, from `offset` for `length` bytes. */
+  readonly slab: Buffer;
+  readonly offset: number;
+  readonly length: number;
+  readonly to: Flow;
   readonly at: number;
 }
+
+/**
+ * Bytes of kept responses are copied into slabs of this size, one after the other. Entries fall due in the order
+ * they were added, so a slab's entries die together and the slab with them: one allocation per few hundred
+ * responses instead of each response's own buffer — which, cut from Node's shared 8 KiB pool, kept its whole pool
+ * page alive for 32 s (hundreds of megabytes in a registration storm).
+ */
+const SLAB_BYTES = 256 * 1024;
+/** A response larger than this keeps its own buffer rather than a slab's tail. */
+const SLAB_MAX_COPY = SLAB_BYTES / 8;
 
 /**
  * The Completed state of non-INVITE server transactions over UDP, kept as bytes. RFC 3261 section 17.2.2: once the
@@ -26,6 +41,8 @@ export class CompletedResponses {
   #queue: Entry[] = [];
   #head = 0;
   #timer: TimerHandle | undefined;
+  #slab: Buffer | undefined;
+  #slabUsed = 0;
 
   constructor(clock: Clock, lifetimeMs: number, max: number) {
     this.#clock = clock;
@@ -37,16 +54,42 @@ export class CompletedResponses {
     return this.#byKey.size;
   }
 
+  /** The kept response of `key` (a view into its slab: made only for a retransmission, which is rare). */
   get(key: string): WireCopy | undefined {
-    return this.#byKey.get(key)?.copy;
+    const e = this.#byKey.get(key);
+    return e && { bytes: e.slab.subarray(e.offset, e.offset + e.length), to: e.to };
   }
 
+  /** Keeps a copy of `copy.bytes` (the caller may reuse its buffer). */
   add(key: string, copy: WireCopy): void {
     if (this.#byKey.size >= this.#max) this.#dropOldest();
-    const e: Entry = { key, copy, at: this.#clock.now() + this.#lifetime };
+    const { slab, offset } = this.#store(copy.bytes);
+    const e: Entry = {
+      key,
+      slab,
+      offset,
+      length: copy.bytes.length,
+      to: copy.to,
+      at: this.#clock.now() + this.#lifetime,
+    };
     this.#byKey.set(key, e);
     this.#queue.push(e);
     if (this.#timer === undefined) this.#arm();
+  }
+
+  #store(bytes: Buffer): { slab: Buffer; offset: number } {
+    const n = bytes.length;
+    if (n > SLAB_MAX_COPY) return { slab: Buffer.from(bytes), offset: 0 };
+    let slab = this.#slab;
+    if (slab === undefined || this.#slabUsed + n > slab.length) {
+      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#slab = slab;
+      this.#slabUsed = 0;
+    }
+    const offset = this.#slabUsed;
+    bytes.copy(slab, offset);
+    this.#slabUsed = offset + n;
+    return { slab, offset };
   }
 
   clear(): void {
@@ -55,6 +98,8 @@ export class CompletedResponses {
     this.#byKey.clear();
     this.#queue = [];
     this.#head = 0;
+    this.#slab = undefined;
+    this.#slabUsed = 0;
   }
 
   #dropOldest(): void {
