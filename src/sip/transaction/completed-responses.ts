@@ -1,9 +1,9 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
 import type { WireCopy } from './types.js';
 
-interface Entry {
+interface Entry<V> {
   readonly key: string;
-  readonly copy: WireCopy;
+  readonly copy: V;
   readonly at: number;
 }
 
@@ -17,13 +17,17 @@ interface Entry {
  *
  * Past `max` entries the oldest is dropped early: a retransmission that late is rare (a client retransmits within
  * T2 of our answer), and a dropped one is handled as a new request — better than refusing new requests.
+ *
+ * The client side uses it the same way for Timer K (T4, RFC 3261 17.1.2.2) of a raw non-INVITE client transaction
+ * over UDP (a NOTIFY of a fan-out): in Completed it only absorbs retransmitted responses, so its key is all that
+ * must live on (`V` = true), not the transaction with its timers, for the 5 s.
  */
-export class CompletedResponses {
+export class CompletedResponses<V = WireCopy> {
   readonly #clock: Clock;
   readonly #lifetime: number;
   readonly #max: number;
-  readonly #byKey = new Map<string, Entry>();
-  #queue: Entry[] = [];
+  readonly #byKey = new Map<string, Entry<V>>();
+  #queue: Array<Entry<V>> = [];
   #head = 0;
   #timer: TimerHandle | undefined;
 
@@ -37,13 +41,13 @@ export class CompletedResponses {
     return this.#byKey.size;
   }
 
-  get(key: string): WireCopy | undefined {
+  get(key: string): V | undefined {
     return this.#byKey.get(key)?.copy;
   }
 
-  add(key: string, copy: WireCopy): void {
+  add(key: string, copy: V): void {
     if (this.#byKey.size >= this.#max) this.#dropOldest();
-    const e: Entry = { key, copy, at: this.#clock.now() + this.#lifetime };
+    const e: Entry<V> = { key, copy, at: this.#clock.now() + this.#lifetime };
     this.#byKey.set(key, e);
     this.#queue.push(e);
     if (this.#timer === undefined) this.#arm();
