@@ -5,6 +5,7 @@
  * failures, persistence); a package owns only its resource and its documents. See README.md in this folder.
  */
 import type { SipRequest } from '../../sip/message/index.js';
+import type { MessageBody } from '../../sip/message/spliced-body.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
 
 /** `Subscription-State: terminated` reasons we send (RFC 6665 section 4.2.2). */
@@ -56,7 +57,8 @@ export interface NotifyInfo<C> {
 
 export interface NotifyBody {
   contentType: string;
-  body: string;
+  /** A string, or spliced from parts shared by the NOTIFYs of one change (sip/message/spliced-body.ts). */
+  body: MessageBody;
 }
 
 /** A stored subscription's package part. */

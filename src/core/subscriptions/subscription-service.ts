@@ -9,63 +9,21 @@ import { createResponse } from '../../sip/message/index.js';
 import { MIN_EXPIRES, durationOf, type Duration } from '../../sip/event/subscription-duration.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { Flow } from '../../sip/transport/types.js';
-import type { AcceptSubscribeOptions, DialogSnapshot, SubscriptionDialog } from '../../sip/ua/index.js';
+import type { SubscriptionDialog } from '../../sip/ua/index.js';
 import type { DeviceRecord, TenantRecord } from '../../store/types.js';
-import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { Logger } from '../../util/log.js';
+import type { TimerHandle } from '../../util/clock.js';
 import { randomHex } from '../../util/random-id.js';
 import type { SubscribeHandler } from '../sip-service.js';
 import type { EventPackage, NotifyBody, Subscription, TerminateReason } from './event-package.js';
 import { RESTORE_MARGIN, recordOf, snapshotOf, storedOf } from './subscription-records.js';
-import { WriteBehind, type SubscriptionStore } from './write-behind.js';
+import { WriteBehind } from './write-behind.js';
 import { accepts, eventHeaderOf, eventOf } from './subscribe-headers.js';
+import { NOTIFY_FAILURES_THAT_END, PERSIST_EVERY } from './notify-policy.js';
+import type { PackageHandle, SubscriptionServiceOptions, SubscriptionUa } from './service-contract.js';
 
 export { RESTORE_MARGIN };
-
-/**
- * A subscription is written again after this many NOTIFYs (besides on subscribe, refresh and stop), well inside
- * RESTORE_MARGIN: writing on every NOTIFY made the store the main cost of a fan-out (see bench/README.md).
- */
-export const PERSIST_EVERY = 100;
-
-/**
- * NOTIFY final responses that end the subscription (RFC 6665 section 4.2.2), without a further NOTIFY:
- * - 481: the subscriber no longer knows the subscription ("the notifier MUST remove the subscription");
- * - 408, received or made locally when Timer F fired: the subscriber is unreachable ("the notifier SHOULD remove
- *   the subscription"); over UDP that is 64*T1 of retransmissions without an answer, not one lost datagram.
- * Both also end the dialog (RFC 3261 12.2.1.2). Every other failure keeps the subscription until it expires or is
- * refreshed: an answering subscriber that refuses one body (4xx/5xx), and a 503 made locally because nothing
- * could be sent (a WebSocket or TCP peer whose connection is gone) — that subscriber may come back on a new
- * connection with an in-dialog SUBSCRIBE, which the subscription then follows.
- */
-export const NOTIFY_FAILURES_THAT_END = new Set([408, 481]);
-
-/** What the service needs of the UA core. */
-export interface SubscriptionUa {
-  acceptSubscribe(tx: ServerTransaction, o: AcceptSubscribeOptions): SubscriptionDialog;
-  restoreSubscription(s: DialogSnapshot): SubscriptionDialog;
-}
-
-export interface SubscriptionServiceOptions {
-  ua: SubscriptionUa;
-  /** Tenants by id (the core Directory fits): restored subscriptions need their domain. */
-  tenants: { tenantById(id: string): Promise<TenantRecord | undefined> };
-  store: SubscriptionStore;
-  clock: Clock;
-  log: Logger;
-}
-
-/** What a package holds after registering: typed access to its own subscriptions. */
-export interface PackageHandle<R, C> {
-  /** Queues a NOTIFY for `change` (undefined: the full state) now, behind the subscription's earlier ones. */
-  notify(sub: Subscription<R>, change?: C): void;
-  /** Ends with a final NOTIFY (`Subscription-State: terminated;reason=...`). */
-  terminate(sub: Subscription<R>, reason: TerminateReason): void;
-  /** The resource changed in a way worth storing (e.g. a list's members). */
-  changed(sub: Subscription<R>): void;
-  subscriptions(): Array<Subscription<R>>;
-  count(): number;
-}
+export { NOTIFY_FAILURES_THAT_END, PERSIST_EVERY };
+export type { PackageHandle, SubscriptionServiceOptions, SubscriptionUa };
 
 type AnyPackage = EventPackage<unknown, unknown>;
 

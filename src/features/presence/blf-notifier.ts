@@ -6,6 +6,7 @@
  * NOTIFY chain and its failures, persistence and restore — is the service's (core/subscriptions).
  */
 import type { Logger } from '../../util/log.js';
+import type { BodyTemplate } from '../../sip/message/spliced-body.js';
 import type { CallEvent, DomainEvent, PresenceChanged } from '../../core/events/types.js';
 import type { PackageHandle } from '../../core/subscriptions/subscription-service.js';
 import type { EventPackage } from '../../core/subscriptions/event-package.js';
@@ -105,7 +106,7 @@ export class BlfNotifier {
     if (changed.length === 0) return;
     this.#publishLamps(changed, e.at);
     // Watchers of one workplace get the same document but for its version: it is built once per event (docs).
-    const docs = new Map<string, string>();
+    const docs = new Map<string, BodyTemplate>();
     if (changed.length === 1) {
       // One changed workplace (every call event of a BLF fan-out): one change object for all its watchers.
       const c = changed[0]!;
@@ -160,7 +161,7 @@ export class BlfNotifier {
   dndChanged(tenantId: string, workplace: string): void {
     if (this.#stopped) return;
     const dialogs = presenceOf(this.#book, tenantId, workplace).dialogs;
-    const docs = new Map<string, string>();
+    const docs = new Map<string, BodyTemplate>();
     for (const sub of this.#watchers.get(workplaceKey(tenantId, workplace)) ?? [])
       this.#subs.notify(sub, { changes: new Map([[workplace, dialogs]]), docs });
   }

@@ -10,6 +10,7 @@ import { TransactionState } from '../../sip/transaction/transaction-state.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type { DialogSnapshot, SubscriptionDialog } from '../../sip/ua/index.js';
 import type { TemplateRequestOptions } from '../../sip/dialog/types.js';
+import { bodyText } from '../../sip/message/spliced-body.js';
 import { FakeClock } from '../../util/clock.js';
 import { createLogger } from '../../util/log.js';
 import { openStore } from '../../store/open-store.js';
@@ -120,7 +121,7 @@ export class FakeDialog implements SubscriptionDialog {
   ): void {
     if (this.state === 'terminated') throw new Error('dialog is terminated');
     void this.request(method, {
-      body: Buffer.from(o.body),
+      body: Buffer.from(bodyText(o.body)),
       contentType: o.contentType,
       headers: [...o.fixed, ...o.headers].map(([k, v]): [string, string] => [k, v]),
     }).then((res) => done({ status: res.status, reason: '' }));

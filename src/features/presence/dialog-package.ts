@@ -7,6 +7,7 @@ import { randomHex } from '../../util/random-id.js';
 import type { Logger } from '../../util/log.js';
 import { DIALOG_INFO_CONTENT_TYPE, dialogInfoXml } from '../../sip/event/dialog-info.js';
 import { RLMI_CONTENT_TYPE, multipartRelated, rlmiXml } from '../../sip/event/rlmi.js';
+import { BodyTemplate } from '../../sip/message/spliced-body.js';
 import type {
   EventPackage,
   NotifyBody,
@@ -35,10 +36,10 @@ export interface BlfResource {
 export interface BlfChange {
   changes: ReadonlyMap<string, DialogView[]>;
   /**
-   * Extension → its document with VERSION_SENTINEL: watchers of one workplace share it but for the version. A
-   * change belongs to one event, and an event to one tenant: the extension names the workplace.
+   * Extension → its document with VERSION_SENTINEL, encoded once: watchers of one workplace share it but for the
+   * version. A change belongs to one event, and an event to one tenant: the extension names the workplace.
    */
-  docs: Map<string, string>;
+  docs: Map<string, BodyTemplate>;
 }
 
 export type BlfSubscription = Subscription<BlfResource>;
@@ -243,35 +244,42 @@ function buildDoc(
 }
 
 /**
- * Member `m`'s document with `version`. Within one change (one event of one tenant) every watcher of `m` gets the
- * same document but for its version: it is built once, with VERSION_SENTINEL, and only the version is put in.
+ * Member `m`'s document for this change, with VERSION_SENTINEL, built and encoded once: within one change (one
+ * event of one tenant) every watcher of `m` gets the same document but for its version. Undefined without a change
+ * (a full state for one subscription: its document is built for it alone).
  */
-function docFor(
+function sharedDoc(
   o: BodyDeps,
   sub: BlfSubscription,
   n: NotifyInfo<BlfChange>,
   m: string,
-  version: number,
-): string {
+): BodyTemplate | undefined {
   const docs = n.change?.docs;
-  if (!docs) return buildDoc(o, sub, n, m, version);
+  if (!docs) return undefined;
   let template = docs.get(m);
-  if (template === undefined) docs.set(m, (template = buildDoc(o, sub, n, m, VERSION_SENTINEL)));
-  return template.replace(SENTINEL_ATTR, `version="${version}"`);
+  if (template === undefined)
+    docs.set(m, (template = new BodyTemplate(buildDoc(o, sub, n, m, VERSION_SENTINEL), SENTINEL_ATTR)));
+  return template;
 }
 
 /** The dialog-info document (one workplace) or the RLMI multipart (a list, RFC 4662 section 5) of one NOTIFY. */
 function body(o: BodyDeps, sub: BlfSubscription, n: NotifyInfo<BlfChange>): NotifyBody {
   const r = sub.resource;
-  if (r.kind === 'dialog')
-    return { contentType: DIALOG_INFO_CONTENT_TYPE, body: docFor(o, sub, n, r.extension, n.version) };
+  if (r.kind === 'dialog') {
+    // A NOTIFY of its own: the shared document's encoded parts and this subscription's version.
+    const shared = sharedDoc(o, sub, n, r.extension);
+    const body = shared ? shared.fill(`version="${n.version}"`) : buildDoc(o, sub, n, r.extension, n.version);
+    return { contentType: DIALOG_INFO_CONTENT_TYPE, body };
+  }
   const changes = n.change?.changes;
   // RFC 4662 section 5: full state names every resource; a partial update only those that changed.
   const members = !changes ? r.members : r.members.filter((m) => changes.has(m));
   const parts = members.map((m) => {
     const v = r.resourceVersions.get(m) ?? 0;
     r.resourceVersions.set(m, v + 1);
-    return { m, cid: `${m}.${sub.id}.${v}@${sub.domain}`, body: docFor(o, sub, n, m, v) };
+    const shared = sharedDoc(o, sub, n, m);
+    const doc = shared ? shared.text(`version="${v}"`) : buildDoc(o, sub, n, m, v);
+    return { m, cid: `${m}.${sub.id}.${v}@${sub.domain}`, body: doc };
   });
   const rootCid = `list.${sub.id}.${n.version}@${sub.domain}`;
   const rlmi = rlmiXml({

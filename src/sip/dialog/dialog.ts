@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { createResponse, formatUri, parseCSeq, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionState } from '../transaction/transaction-state.js';
 import { newBranch } from '../transaction/branch.js';
-import type { ClientTransactionHandlers, ResponseStatus, ServerTransaction } from '../transaction/types.js';
+import type { ResponseStatus, ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 import {
   addrWithTag,
@@ -20,6 +20,7 @@ import {
 } from '../ua/request-builder.js';
 import type { DialogContext } from './dialog-context.js';
 import { RequestTemplate } from './request-template.js';
+import { DIALOG_CLOSED, TRANSPORT_ERROR, TemplatePending, type TemplateKey } from './template-pending.js';
 import { contactUri } from './route-set.js';
 import type {
   Dialog,
@@ -31,6 +32,7 @@ import type {
   TemplateRequestOptions,
 } from './types.js';
 import { UaError } from './errors.js';
+import { respondingWith } from './responding-with.js';
 import { Retransmit2xx, type Ack2xxOutcome } from './retransmit-2xx.js';
 
 /**
@@ -52,58 +54,6 @@ export type {
 /** Requests that need the request object (ACK and 2xx handling, the BYE's own path) never use a template. */
 const NOT_FROM_TEMPLATE = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE']);
 
-const TRANSPORT_ERROR: ResponseStatus = { status: 503, reason: 'Transport Error' };
-const DIALOG_CLOSED: ResponseStatus = { status: 503, reason: 'Dialog Closed' };
-const TIMEOUT: ResponseStatus = { status: 408, reason: 'Request Timeout' };
-
-/**
- * The client transaction's handlers for one request of requestFromTemplate: methods, not closures (a fan-out
- * makes a thousand at once). Settles once, with the final response, a local 408 (Timer F) or 503.
- */
-class TemplatePending implements ClientTransactionHandlers<ResponseStatus> {
-  readonly method: string;
-  readonly done: (res: ResponseStatus) => void;
-  readonly #settled: (p: TemplatePending, res: ResponseStatus) => void;
-  #open = true;
-
-  constructor(
-    method: string,
-    done: (res: ResponseStatus) => void,
-    settled: (p: TemplatePending, res: ResponseStatus) => void,
-  ) {
-    this.method = method;
-    this.done = done;
-    this.#settled = settled;
-  }
-
-  onResponse(res: ResponseStatus): void {
-    if (res.status >= 200) this.settle(res);
-  }
-
-  onTimeout(): void {
-    this.settle(TIMEOUT);
-  }
-
-  onTransportError(): void {
-    this.settle(TRANSPORT_ERROR);
-  }
-
-  settle(res: ResponseStatus): void {
-    if (!this.#open) return;
-    this.#open = false;
-    this.#settled(this, res);
-  }
-}
-
-/** What a template was built for: rebuilt when any of it changes. */
-interface TemplateKey {
-  readonly template: RequestTemplate;
-  readonly fixed: TemplateRequestOptions['fixed'];
-  readonly target: string;
-  /** Our address and port in the Via and Contact. */
-  readonly address: string;
-  readonly port: number;
-}
 export { contactUri, recordRoutes } from './route-set.js';
 
 export class DialogImpl implements Dialog {
@@ -442,21 +392,7 @@ export class DialogImpl implements Dialog {
       }
       tx.respond(res);
     };
-    return {
-      get request() {
-        return tx.request;
-      },
-      get flow() {
-        return tx.flow;
-      },
-      get key() {
-        return tx.key;
-      },
-      get state() {
-        return tx.state;
-      },
-      respond,
-    };
+    return respondingWith(tx, respond);
   }
 
   #targetAndRoutes(): ReturnType<typeof targetAndRoutes> {

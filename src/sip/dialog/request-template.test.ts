@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMessage, parseUri, serializeMessage } from '../message/index.js';
 import { buildRequest } from '../ua/request-builder.js';
+import { BodyTemplate } from '../message/spliced-body.js';
 import { RequestTemplate, type RequestTemplateFields } from './request-template.js';
 
 const FIELDS: RequestTemplateFields = {
@@ -59,6 +60,19 @@ describe('RequestTemplate (a serialised in-dialog request)', () => {
       assert.ok(parsed.ok && parsed.message.type === 'request');
       assert.equal(parsed.message.headers.get('Content-Length'), String(Buffer.byteLength(body)));
       assert.equal(parsed.message.body.toString('utf8'), body, 'Content-Length counts UTF-8 bytes');
+    }
+  });
+
+  it('a spliced body (shared encoded parts and a version) gives the bytes of the same body as a string', () => {
+    const t = new RequestTemplate(FIELDS);
+    const text = '<dialog-info version="V" entity="sip:100@acme.example"><x>Grüße ☎</x></dialog-info>';
+    const shared = new BodyTemplate(text, 'version="V"');
+    for (const [i, branch] of ['z9hG4bKs1', 'z9hG4bKsé'].entries()) {
+      const v = `version="${i * 1000}"`;
+      const got = t.render(branch, i, [['Subscription-State', 'active']], 'text/plain', shared.fill(v));
+      const want = reference(branch, i, 'active', 'text/plain', text.replace('version="V"', v));
+      assert.equal(got.toString('utf8'), want.toString('utf8'));
+      assert.equal(got.length, want.length);
     }
   });
 

@@ -1,16 +1,17 @@
 /**
  * An in-dialog request serialised once: everything that stays the same for requests of one method in one dialog
  * (start line, the sent-by of our Via, Route set, From and To with their tags, Call-ID, Contact, User-Agent and
- * the caller's fixed header fields) is one string, and each request fills in only the branch, the CSeq number,
- * its own header fields, Content-Type, Content-Length and the body. A NOTIFY fan-out (one BLF workplace watched
- * by a thousand keys) then costs a few string joins and one buffer per NOTIFY instead of a request object,
- * a header list and a serialisation pass.
+ * the caller's fixed header fields) is encoded once, and each request fills in only the branch, the CSeq number,
+ * its own header fields, Content-Type, Content-Length and the body (a string, or a SplicedBody whose shared parts
+ * are encoded already). A NOTIFY fan-out (one BLF workplace watched by a thousand keys) then costs a few copies
+ * into one buffer per NOTIFY instead of a request object, a header list and a serialisation pass.
  *
  * The bytes are those serializeMessage writes for the same request built by buildRequest (request-builder.ts):
  * the same header order (RFC 3261 8.1.1), CR and LF in values written as SP (no value can inject a header line),
  * Content-Length from the UTF-8 length of the body.
  */
 import { canonicalHeaderName } from '../message/index.js';
+import { bodyLength, type MessageBody } from '../message/spliced-body.js';
 
 export interface RequestTemplateFields {
   method: string;
@@ -32,44 +33,79 @@ export interface RequestTemplateFields {
 
 export class RequestTemplate {
   readonly method: string;
-  /** Start line and our Via up to its branch value. */
-  readonly #head: string;
+  /** Start line and our Via up to its branch value (UTF-8). */
+  readonly #head: Buffer;
   /** From the end of the branch value to the CSeq number. */
-  readonly #middle: string;
+  readonly #middle: Buffer;
   /** From the CSeq method to the end of the fixed header fields. */
-  readonly #tail: string;
+  readonly #tail: Buffer;
 
   constructor(f: RequestTemplateFields) {
     this.method = f.method;
-    this.#head = `${clean(f.method)} ${clean(f.requestUri)} SIP/2.0\r\nVia: ${f.viaProtocol} ${clean(f.sentBy)};branch=`;
+    this.#head = Buffer.from(
+      `${clean(f.method)} ${clean(f.requestUri)} SIP/2.0\r\nVia: ${f.viaProtocol} ${clean(f.sentBy)};branch=`,
+      'utf8',
+    );
     let middle = ';rport\r\n';
     for (const r of f.routes) middle += line('Route', r);
     middle +=
       'Max-Forwards: 70\r\n' + line('From', f.from) + line('To', f.to) + line('Call-ID', f.callId) + 'CSeq: ';
-    this.#middle = middle;
+    this.#middle = Buffer.from(middle, 'utf8');
     let tail = ` ${clean(f.method)}\r\n`;
     if (f.contact !== undefined) tail += line('Contact', f.contact);
     if (f.userAgent !== undefined) tail += line('User-Agent', f.userAgent);
     for (const [n, v] of f.fixed) tail += line(canonicalHeaderName(n), v);
-    this.#tail = tail;
+    this.#tail = Buffer.from(tail, 'utf8');
   }
 
   /**
    * The request's bytes. `branch` must be fresh (newBranch, RFC 3261 8.1.1.7); `headers` are this request's own
-   * fields (written after the fixed ones).
+   * fields (written after the fixed ones). The template's parts are copied as encoded once; only the branch, the
+   * CSeq number, the own fields and a string body are encoded here.
    */
   render(
     branch: string,
     cseq: number,
     headers: ReadonlyArray<readonly [string, string]>,
     contentType: string,
-    body: string,
+    body: MessageBody,
   ): Buffer {
-    let head = this.#head + clean(branch) + this.#middle + cseq + this.#tail;
-    for (let i = 0; i < headers.length; i++) head += line(headers[i]![0], headers[i]![1]);
-    const length = Buffer.byteLength(body, 'utf8');
-    head += `Content-Type: ${clean(contentType)}\r\nContent-Length: ${length}\r\n\r\n`;
-    return bytesOf(head, body, length);
+    const b = clean(branch);
+    const seq = String(cseq);
+    let own = '';
+    for (let i = 0; i < headers.length; i++) own += line(headers[i]![0], headers[i]![1]);
+    const length = bodyLength(body);
+    own += `Content-Type: ${clean(contentType)}\r\nContent-Length: ${length}\r\n\r\n`;
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    const fixed = this.#head.length + this.#middle.length + this.#tail.length;
+    const most = fixed + (b.length + seq.length + own.length) * 3 + length;
+    let out: Buffer;
+    let at: number;
+    if (most > SLAB / 8) {
+      const exact = fixed + Buffer.byteLength(b + seq + own, 'utf8') + length;
+      out = Buffer.allocUnsafe(exact);
+      at = 0;
+    } else {
+      if (used + most > SLAB) {
+        slab = Buffer.allocUnsafe(SLAB);
+        used = 0;
+      }
+      out = slab;
+      at = used;
+    }
+    const start = at;
+    at = put(out, at, this.#head);
+    at = text(out, at, b);
+    at = put(out, at, this.#middle);
+    at = text(out, at, seq);
+    at = put(out, at, this.#tail);
+    at = text(out, at, own);
+    if (typeof body === 'string') at += out.write(body, at, 'utf8');
+    else at = body.writeTo(out, at);
+    if (out !== slab) return out;
+    // Keep slices 8-byte aligned, as node's own pool does.
+    used = (at + 7) & ~7;
+    return out.subarray(start, at);
   }
 }
 
@@ -82,26 +118,20 @@ const SLAB = 64 * 1024;
 let slab = Buffer.allocUnsafe(SLAB);
 let used = 0;
 
-/** The head and the body (`bodyBytes` long in UTF-8) in one buffer, each written as it is (no joined string). */
-function bytesOf(head: string, body: string, bodyBytes: number): Buffer {
-  // UTF-8 takes at most three bytes per UTF-16 unit.
-  const most = head.length * 3 + bodyBytes;
-  if (most > SLAB / 8) {
-    const out = Buffer.allocUnsafe(Buffer.byteLength(head, 'utf8') + bodyBytes);
-    const n = out.write(head, 0, 'utf8');
-    out.write(body, n, 'utf8');
-    return out;
+function put(out: Buffer, at: number, part: Buffer): number {
+  out.set(part, at);
+  return at + part.length;
+}
+
+/** Writes `s` as UTF-8: byte by byte while it is ASCII (a branch, a number, most header values), else encoded. */
+function text(out: Buffer, at: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return at - i + out.write(s, at - i, 'utf8');
+    out[at++] = c;
   }
-  if (used + most > SLAB) {
-    slab = Buffer.allocUnsafe(SLAB);
-    used = 0;
-  }
-  const n = slab.write(head, used, 'utf8');
-  slab.write(body, used + n, 'utf8');
-  const out = slab.subarray(used, used + n + bodyBytes);
-  // Keep slices 8-byte aligned, as node's own pool does.
-  used = (used + n + bodyBytes + 7) & ~7;
-  return out;
+  return at;
 }
 
 function line(name: string, value: string): string {

@@ -1,5 +1,6 @@
 /** The dialog as the application sees it (RFC 3261 section 12). */
 import type { SipRequest, SipResponse } from '../message/index.js';
+import type { MessageBody } from '../message/spliced-body.js';
 import type { ResponseStatus, ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 
@@ -33,7 +34,7 @@ export interface TemplateRequestOptions {
   /** This request's own header fields. */
   headers: ReadonlyArray<readonly [string, string]>;
   contentType: string;
-  body: string;
+  body: MessageBody;
 }
 
 export interface Dialog {

@@ -1,48 +1,35 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { Flow } from '../transport/types.js';
 import type { WireCopy } from './types.js';
 
-interface Entry {
+interface Entry<V> {
   readonly key: string;
-  /** The slab holding the bytes, from `offset` for `length` bytes. */
-  readonly slab: Buffer;
-  readonly offset: number;
-  readonly length: number;
-  readonly to: Flow;
+  readonly copy: V;
   readonly at: number;
 }
-
-/**
- * Bytes of kept responses are copied into slabs of this size, one after the other. Entries fall due in the order
- * they were added, so a slab's entries die together and the slab with them: one allocation per few hundred
- * responses instead of each response's own buffer — which, cut from Node's shared 8 KiB pool, kept its whole pool
- * page alive for 32 s (hundreds of megabytes in a registration storm).
- */
-const SLAB_BYTES = 256 * 1024;
-/** A response larger than this keeps its own buffer rather than a slab's tail. */
-const SLAB_MAX_COPY = SLAB_BYTES / 8;
 
 /**
  * The Completed state of non-INVITE server transactions over UDP, kept as bytes. RFC 3261 section 17.2.2: once the
  * final response is sent the transaction only absorbs retransmissions of the request, resending that response, until
  * Timer J (64*T1) ends it. That needs neither the request nor the response objects, only the bytes written and where
  * they went — a few hundred bytes instead of both parsed messages for 32 s (a REGISTER flood keeps hundreds of
- * thousands of them). Timer J has one duration, so the entries fall due in the order they were added: one FIFO and
+ * thousands of them; the layer copies them into shared slabs, response-slabs.ts). Timer J has one duration, so the entries fall due in the order they were added: one FIFO and
  * one clock timer for all of them.
  *
  * Past `max` entries the oldest is dropped early: a retransmission that late is rare (a client retransmits within
  * T2 of our answer), and a dropped one is handled as a new request — better than refusing new requests.
+ *
+ * The client side uses it the same way for Timer K (T4, RFC 3261 17.1.2.2) of a raw non-INVITE client transaction
+ * over UDP (a NOTIFY of a fan-out): in Completed it only absorbs retransmitted responses, so its key is all that
+ * must live on (`V` = true), not the transaction with its timers, for the 5 s.
  */
-export class CompletedResponses {
+export class CompletedResponses<V = WireCopy> {
   readonly #clock: Clock;
   readonly #lifetime: number;
   readonly #max: number;
-  readonly #byKey = new Map<string, Entry>();
-  #queue: Entry[] = [];
+  readonly #byKey = new Map<string, Entry<V>>();
+  #queue: Array<Entry<V>> = [];
   #head = 0;
   #timer: TimerHandle | undefined;
-  #slab: Buffer | undefined;
-  #slabUsed = 0;
 
   constructor(clock: Clock, lifetimeMs: number, max: number) {
     this.#clock = clock;
@@ -54,42 +41,16 @@ export class CompletedResponses {
     return this.#byKey.size;
   }
 
-  /** The kept response of `key` (a view into its slab: made only for a retransmission, which is rare). */
-  get(key: string): WireCopy | undefined {
-    const e = this.#byKey.get(key);
-    return e && { bytes: e.slab.subarray(e.offset, e.offset + e.length), to: e.to };
+  get(key: string): V | undefined {
+    return this.#byKey.get(key)?.copy;
   }
 
-  /** Keeps a copy of `copy.bytes` (the caller may reuse its buffer). */
-  add(key: string, copy: WireCopy): void {
+  add(key: string, copy: V): void {
     if (this.#byKey.size >= this.#max) this.#dropOldest();
-    const { slab, offset } = this.#store(copy.bytes);
-    const e: Entry = {
-      key,
-      slab,
-      offset,
-      length: copy.bytes.length,
-      to: copy.to,
-      at: this.#clock.now() + this.#lifetime,
-    };
+    const e: Entry<V> = { key, copy, at: this.#clock.now() + this.#lifetime };
     this.#byKey.set(key, e);
     this.#queue.push(e);
     if (this.#timer === undefined) this.#arm();
-  }
-
-  #store(bytes: Buffer): { slab: Buffer; offset: number } {
-    const n = bytes.length;
-    if (n > SLAB_MAX_COPY) return { slab: Buffer.from(bytes), offset: 0 };
-    let slab = this.#slab;
-    if (slab === undefined || this.#slabUsed + n > slab.length) {
-      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.#slab = slab;
-      this.#slabUsed = 0;
-    }
-    const offset = this.#slabUsed;
-    bytes.copy(slab, offset);
-    this.#slabUsed = offset + n;
-    return { slab, offset };
   }
 
   clear(): void {
@@ -98,8 +59,6 @@ export class CompletedResponses {
     this.#byKey.clear();
     this.#queue = [];
     this.#head = 0;
-    this.#slab = undefined;
-    this.#slabUsed = 0;
   }
 
   #dropOldest(): void {

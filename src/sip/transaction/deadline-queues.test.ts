@@ -66,4 +66,25 @@ describe('DeadlineQueues', () => {
     assert.deepEqual(fired, ['first', 'second', 'again']);
     assert.equal(clock.pendingTimers(), 0);
   });
+  it('a long queue of mostly cleared deadlines keeps firing the live ones on time and in order', () => {
+    const clock = new FakeClock();
+    const q = new DeadlineQueues(clock);
+    const fired: number[] = [];
+    const handles = Array.from({ length: 5000 }, (_, i) => {
+      if (i % 100 === 0) clock.advance(1);
+      return q.setTimeout(() => fired.push(i), 32_000);
+    });
+    // Most are cleared at once (answered), which compacts the queue; every 500th stays.
+    handles.forEach((h, i) => i % 500 !== 0 && q.clearTimeout(h));
+    assert.equal(q.pending(), 10);
+    // Deadline i is due at 32 000 ms + 1 + floor(i / 100); the clock stands at 50.
+    clock.advance(32_001 - 50);
+    assert.deepEqual(fired, [0]);
+    clock.advance(44);
+    assert.equal(fired.length, 9);
+    clock.advance(1);
+    assert.deepEqual(fired, [0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
+    assert.equal(q.pending(), 0);
+    assert.equal(clock.pendingTimers(), 0);
+  });
 });

@@ -126,8 +126,10 @@ export class NonInviteClientTransaction implements ClientTransaction {
         // Nothing is sent in Completed: the request need not live on for Timer K.
         this.#request = undefined;
         this.#raw = undefined;
-        // Section 17.1.2.2: Timer K is T4 for unreliable transports and zero seconds for reliable ones.
+        // Section 17.1.2.2: Timer K is T4 for unreliable transports and zero seconds for reliable ones. A raw
+        // request's layer may keep only the key for it (the transaction is then dropped, as Terminated would be).
         if (isReliable(this.flow.protocol)) this.#transition(S.Terminated);
+        else if (this.takesSummary && this.#ctx.retireClient) this.#ctx.retireClient(this.key);
         else this.#k = this.#source().setTimeout(() => this.#onTimerK(), this.#ctx.timers.T4);
         break;
       }

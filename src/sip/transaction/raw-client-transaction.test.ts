@@ -82,12 +82,18 @@ describe('raw requests over the non-INVITE client transaction (RFC 3261 17.1.2)'
       [100, 200],
     );
     assert.equal(t.layer.counts().client, 1, 'Completed until Timer K');
+    assert.equal(t.layer.takesSummaries, true, 'summaries still absorbed in Completed');
+    // A retransmitted 200 that took the full parse is absorbed as well, not counted as unmatched.
+    t.layer.receiveResponse(responseTo(request('NOTIFY'), 200), flow('udp'));
+    assert.equal(t.layer.stats().unmatchedResponses, 0);
+    assert.equal(t.got.length, 2);
     t.clock.advance(4999);
     assert.equal(t.layer.counts().client, 1);
     t.clock.advance(1);
     assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
     assert.equal(t.clock.pendingTimers(), 0);
     assert.deepEqual(t.events, []);
+    assert.equal(t.layer.receiveSummary(summary(200)), false, 'after Timer K: no transaction');
   });
 
   it('a fully parsed response completes it too; summaries never reach a TU that reads whole responses', () => {

@@ -4,6 +4,7 @@ import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { CompletedResponses } from './completed-responses.js';
+import { ResponseSlabs, type SlabCopy } from './response-slabs.js';
 import { DeadlineQueues } from './deadline-queues.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
@@ -73,8 +74,11 @@ export class TransactionLayer {
   readonly #max: number;
   readonly #onListenerError: ((err: unknown) => void) | undefined;
   readonly #server = new Map<string, ServerTx>();
-  readonly #completed: CompletedResponses;
+  readonly #completed: CompletedResponses<SlabCopy>;
+  readonly #slabs = new ResponseSlabs();
   readonly #client = new Map<string, ClientTx>();
+  /** Raw non-INVITE client transactions over UDP in Completed, as their keys until Timer K (completed-responses.ts). */
+  readonly #completedClients: CompletedResponses<true>;
   readonly #serverCtx: TransactionContext;
   readonly #clientCtx: TransactionContext;
   readonly #stats: TransactionLayerStats = { unmatchedResponses: 0, rejectedOverload: 0, unmatchable: 0 };
@@ -95,13 +99,22 @@ export class TransactionLayer {
     this.#onListenerError = opts.onListenerError;
     const timers = resolveTimers(opts.timers);
     const callOut = (fn: () => void): void => this.#callOut(fn);
-    this.#completed = new CompletedResponses(opts.clock, 64 * timers.T1, opts.maxCompleted ?? 500_000);
+    this.#completed = new CompletedResponses<SlabCopy>(
+      opts.clock,
+      64 * timers.T1,
+      opts.maxCompleted ?? 500_000,
+    );
+    this.#completedClients = new CompletedResponses<true>(
+      opts.clock,
+      timers.T4,
+      opts.maxCompleted ?? 500_000,
+    );
     this.#serverCtx = {
       clock: opts.clock,
       sender: opts.sender,
       timers,
       callOut,
-      retire: (key, copy) => this.#completed.add(key, copy),
+      retire: (key, copy) => this.#completed.add(key, this.#slabs.keep(copy)),
       onTerminated: (key) => this.#server.delete(key),
     };
     this.#clientCtx = {
@@ -115,6 +128,10 @@ export class TransactionLayer {
         const tx = this.#client.get(key);
         if (tx instanceof NonInviteClientTransaction && tx.takesSummary) this.#rawClients--;
         this.#client.delete(key);
+      },
+      retireClient: (key) => {
+        if (this.#client.delete(key)) this.#rawClients--;
+        this.#completedClients.add(key, true);
       },
     };
   }
@@ -136,10 +153,10 @@ export class TransactionLayer {
       existing.receiveRetransmission();
       return;
     }
-    const copy = this.#completed.get(k.key);
-    if (copy !== undefined) {
+    const kept = this.#completed.get(k.key);
+    if (kept !== undefined) {
       // A retransmission after our final response (section 17.2.2, Completed): the same bytes again.
-      this.#sender.resend?.(copy);
+      this.#sender.resend?.(ResponseSlabs.view(kept));
       return;
     }
     const tu = this.#tu;
@@ -189,6 +206,8 @@ export class TransactionLayer {
     const key = clientKeyOfResponse(res);
     const tx = key === undefined ? undefined : this.#client.get(key);
     if (!tx) {
+      // A retransmission of the final response to a retired raw request: absorbed in Completed (Timer K).
+      if (key !== undefined && this.#completedClients.get(key)) return;
       // Section 18.1.2: a response that matches no client transaction is discarded (we are not a proxy).
       this.#stats.unmatchedResponses++;
       return;
@@ -198,7 +217,7 @@ export class TransactionLayer {
 
   /** Whether a received response may be one of a raw request's (the stack then tries receiveSummary first). */
   get takesSummaries(): boolean {
-    return this.#rawClients > 0;
+    return this.#rawClients > 0 || this.#completedClients.size > 0;
   }
 
   /**
@@ -208,7 +227,9 @@ export class TransactionLayer {
    */
   receiveSummary(s: ResponseSummary): boolean {
     if (this.#closed) return true;
-    const tx = this.#client.get(`${s.branch}|${s.method}`);
+    const key = `${s.branch}|${s.method}`;
+    const tx = this.#client.get(key);
+    if (tx === undefined) return this.#completedClients.get(key) === true;
     return tx instanceof NonInviteClientTransaction && tx.receiveSummary(s);
   }
 
@@ -222,7 +243,7 @@ export class TransactionLayer {
     if (raw.method === 'INVITE' || raw.method === 'ACK')
       throw new TypeError(`${raw.method} is not sent as a raw request`);
     const key = `${raw.branch}|${raw.method}`;
-    if (this.#client.has(key))
+    if (this.#client.has(key) || this.#completedClients.get(key))
       throw new Error(`a client transaction with branch and method ${key} already exists`);
     const tx = new NonInviteClientTransaction(this.#clientCtx, key, { raw, handlers }, to);
     this.#client.set(key, tx);
@@ -252,7 +273,10 @@ export class TransactionLayer {
   }
 
   counts(): { client: number; server: number } {
-    return { client: this.#client.size, server: this.#server.size + this.#completed.size };
+    return {
+      client: this.#client.size + this.#completedClients.size,
+      server: this.#server.size + this.#completed.size,
+    };
   }
 
   stats(): TransactionLayerStats {
@@ -266,6 +290,8 @@ export class TransactionLayer {
     for (const tx of [...this.#client.values()]) tx.terminate();
     this.#server.clear();
     this.#completed.clear();
+    this.#slabs.reset();
+    this.#completedClients.clear();
     this.#client.clear();
     this.#rawClients = 0;
   }

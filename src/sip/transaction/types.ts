@@ -126,6 +126,11 @@ export interface TransactionContext {
    * retransmission of the request until Timer J. Absent: the transaction stays Completed itself.
    */
   retire?(key: string, copy: WireCopy): void;
+  /**
+   * Takes over the Completed state of a raw non-INVITE client transaction over UDP: absorbs retransmissions of its
+   * final response until Timer K (T4). Absent: the transaction waits out Timer K itself.
+   */
+  retireClient?(key: string): void;
   /** Called once when the transaction reaches Terminated, so the layer can drop it from its table. */
   onTerminated(key: string): void;
   /** Runs a TU callback so that a throwing listener cannot corrupt transaction state. */
