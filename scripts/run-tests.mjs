@@ -72,6 +72,14 @@ function usesRange(file) {
   );
 }
 
+/**
+ * True for a file that drives Chromium. Two of them at once (two browsers and two servers on the CI machine's two
+ * cores) starved each other: pages waited past their 30 s timeouts for answers that came in time when alone.
+ */
+function usesBrowser(file) {
+  return /launchChromium|support\/browser\.js|support\/portal-browser\.js/.test(readFileSync(file, 'utf8'));
+}
+
 function runFile(file, range) {
   return new Promise((resolve) => {
     const started = Date.now();
@@ -138,29 +146,50 @@ function knownSeconds(file) {
   return KNOWN_SECONDS[name] ?? DEFAULT_SECONDS;
 }
 
+/** Calls `a`, then `b`. */
+function chain(a, b) {
+  return () => {
+    a();
+    b();
+  };
+}
+
 async function runE2e(list) {
   if (list.length === 0) return 0;
   const workers = Math.max(1, Math.min(Number(process.env.ZENTRALE_TEST_WORKERS ?? 2), WORKER_RANGES.length));
   const pending = list
-    .map((file) => ({ file, ranged: usesRange(file), secs: knownSeconds(file) }))
+    .map((file) => ({ file, ranged: usesRange(file), browser: usesBrowser(file), secs: knownSeconds(file) }))
     .sort((a, b) => b.secs - a.secs || a.file.localeCompare(b.file));
   const results = [];
   // Worker 0 owns the default range and runs every fixed-port file (so they never meet), then helps with the rest;
   // the other workers take only files that follow the range they are given. Both pick the longest first.
+  // A browser file is not started while another runs (usesBrowser); a worker left with only those waits for it.
+  let browserRunning = false;
+  let browserDone = () => {};
+  const eligible = (n, p) => (n === 0 || p.ranged) && !(p.browser && browserRunning);
   const next = (n) => {
-    const i =
-      n === 0
-        ? Math.max(
-            0,
-            pending.findIndex((p) => !p.ranged),
-          )
-        : pending.findIndex((p) => p.ranged);
-    return i < 0 || i >= pending.length ? undefined : pending.splice(i, 1)[0];
+    let i = n === 0 ? pending.findIndex((p) => !p.ranged && eligible(n, p)) : -1;
+    if (i < 0) i = pending.findIndex((p) => eligible(n, p));
+    return i < 0 ? undefined : pending.splice(i, 1)[0];
   };
+  const waiting = (n) => browserRunning && pending.some((p) => (n === 0 || p.ranged) && p.browser);
   const busy = Array.from({ length: workers }, () => 0);
   async function worker(n) {
-    for (let job = next(n); job; job = next(n)) {
+    for (;;) {
+      const job = next(n);
+      if (!job) {
+        if (!waiting(n)) return;
+        await new Promise((resolve) => (browserDone = chain(browserDone, resolve)));
+        continue;
+      }
+      if (job.browser) browserRunning = true;
       const r = await runFile(job.file, WORKER_RANGES[n]);
+      if (job.browser) {
+        browserRunning = false;
+        const wake = browserDone;
+        browserDone = () => {};
+        wake();
+      }
       busy[n] += r.secs;
       results.push(r);
     }
