@@ -1,5 +1,6 @@
 import type { SipResponse } from '../../sip/message/index.js';
 import { createResponse } from '../../sip/message/index.js';
+import { respondingWith } from '../../sip/dialog/index.js';
 import type { ServerTransaction } from '../../sip/transaction/types.js';
 import type {
   Dialog,
@@ -155,21 +156,7 @@ function withRefresh(
     }
     tx.respond(res);
   };
-  return {
-    get request() {
-      return tx.request;
-    },
-    get flow() {
-      return tx.flow;
-    },
-    get key() {
-      return tx.key;
-    },
-    get state() {
-      return tx.state;
-    },
-    respond,
-  };
+  return respondingWith(tx, respond);
 }
 
 /**

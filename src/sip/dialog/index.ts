@@ -2,3 +2,4 @@
 export type { Dialog, DialogId, DialogState, DialogTerminationReason, RequestOptions } from './types.js';
 export { UaError, type UaErrorCode } from './errors.js';
 export type { UaLog, UaLogLevel } from './dialog-context.js';
+export { respondingWith } from './responding-with.js';
