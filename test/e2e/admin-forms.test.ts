@@ -75,7 +75,7 @@ describe('admin forms in a browser: pickup groups, BLF lists, executives, trunks
     return p;
   };
   before(async () => {
-    buildWebApp();
+    await buildWebApp();
     t = await startTestServer({ args: ['--provision', FIXTURE] });
     browser = await launchChromium();
   });

@@ -65,7 +65,7 @@ describe('MyPortal, admin view and wallboard in a browser, checked on sipp phone
     return p;
   };
   before(async () => {
-    buildWebApp();
+    await buildWebApp();
     t = await startTestServer({ args: ['--provision', FIXTURE] });
     browser = await launchChromium();
   });

@@ -2,6 +2,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { buildWebAppInPlace } from './web-build.js';
 
 /**
  * Headless Debian Chromium driven by playwright-core, for the browser apps' end-to-end tests. The fake media
@@ -9,16 +10,15 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
  * the ring tone and the remote audio play in a tab nobody clicked.
  */
 export const CHROMIUM = '/usr/bin/chromium';
-const WEB_CONFIG = fileURLToPath(new URL('../../../web/vite.config.ts', import.meta.url));
 
 let built: Promise<void> | undefined;
 
-/** Builds web/ into dist/web (once per test process), which the PBX's HTTP listener then serves at /. */
+/**
+ * Builds web/ into dist/web (once per test process), which the PBX's HTTP listener then serves at /; published
+ * file by file, since the other e2e worker's PBX may be serving dist/web to its browser meanwhile (web-build.ts).
+ */
 export function buildWebApp(): Promise<void> {
-  built ??= (async () => {
-    const { build } = await import('vite');
-    await build({ configFile: WEB_CONFIG, logLevel: 'warn' });
-  })();
+  built ??= buildWebAppInPlace();
   return built;
 }
 

@@ -1,16 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Builds the browser app into dist/web (what the PBX serves at /). */
-export function buildWebApp(): void {
-  execFileSync('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'error'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-}
+// One build of web/ per test process, published without disturbing the other worker's pages (web-build.ts).
+export { buildWebApp } from './browser.js';
 
 /** Debian's chromium, headless; never a downloaded browser. */
 export function launchChromium(): Promise<Browser> {
