@@ -73,8 +73,9 @@ function usesRange(file) {
 }
 
 /**
- * True for a file that drives Chromium. Two of them at once (two browsers and two servers on the CI machine's two
- * cores) starved each other: pages waited past their 30 s timeouts for answers that came in time when alone.
+ * True for a file that drives Chromium. Each builds the web app into dist/web in its `before` while another's PBX
+ * may be serving it, and two browsers and two servers share the CI machine's two cores: in three CI runs a
+ * MyPortal page next to another browser file waited past its 30 s. One browser file at a time.
  */
 function usesBrowser(file) {
   return /launchChromium|support\/browser\.js|support\/portal-browser\.js/.test(readFileSync(file, 'utf8'));
