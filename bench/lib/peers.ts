@@ -170,6 +170,8 @@ export class ZentralePeer implements Peer {
       // What the shebang of bin/zentrale.js gives the server when it runs as `npx zentrale`.
       '--max-semi-space-size=32',
       ...(this.#o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', this.#o.cpuProfDir] : []),
+      // BENCH_ZENTRALE_NODE_FLAGS: extra node flags for the server (e.g. --perf-basic-prof for perf(1), --trace-gc).
+      ...(process.env.BENCH_ZENTRALE_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     ];
     const args = [
       ...nodeArgs,

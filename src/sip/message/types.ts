@@ -22,8 +22,8 @@ export interface SipUri {
   host: string;
   port?: number;
   params: Params;
-  /** URI headers (`?name=value&...`), values kept escaped. */
-  headers: Map<string, string>;
+  /** URI headers (`?name=value&...`), values kept escaped; read-only (parsed URIs without any share one). */
+  headers: ReadonlyMap<string, string>;
 }
 
 /** Any other absolute URI (tel:, urn:, unknown schemes): kept opaque. */

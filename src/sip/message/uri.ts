@@ -57,7 +57,9 @@ export function parseUri(s: string): Uri | undefined {
 }
 
 function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | undefined {
-  const uri: SipUri = { scheme, host: '', params: new Map(), headers: new Map() };
+  // Params and headers are filled in below: a Map each only when there is something to hold (most URIs have
+  // no headers), since every message parses several URIs and each Map is an allocation of its own.
+  const uri: SipUri = { scheme, host: '', params: NO_PARAMS, headers: NO_HEADERS };
   // userinfo: user and password cannot hold an unescaped "@", nor can host, params or headers, so the only "@"
   // ends the userinfo. The user part may contain ";" "?" "/" (RFC 4475 semiuri, intmeth).
   const at = s.indexOf('@', i);
@@ -94,19 +96,21 @@ function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | und
     uri.port = port;
     i = end;
   }
-  const params = parseUriParams(s, i);
-  if (!params) return undefined;
-  uri.params = params.params;
-  i = params.end;
+  const params: Params = new Map();
+  i = parseUriParams(s, i, params);
+  if (i < 0) return undefined;
+  uri.params = params;
   if (s.charCodeAt(i) === 0x3f /* ? */) {
     // headers = "?" header *( "&" header ); header = hname "=" hvalue; hvalue may be empty
+    const headers = new Map<string, string>();
+    uri.headers = headers;
     for (;;) {
       const nameStart = i + 1;
       const nameEnd = scanClass(s, nameStart, HNV);
       if (nameEnd === nameStart || s.charCodeAt(nameEnd) !== 0x3d /* = */) return undefined;
       const valueEnd = scanClass(s, nameEnd + 1, HNV);
       if (!escapesValid(s, nameStart, valueEnd)) return undefined;
-      uri.headers.set(s.slice(nameStart, nameEnd), s.slice(nameEnd + 1, valueEnd));
+      headers.set(s.slice(nameStart, nameEnd), s.slice(nameEnd + 1, valueEnd));
       i = valueEnd;
       if (s.charCodeAt(i) !== 0x26 /* & */) break;
     }
@@ -114,25 +118,32 @@ function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | und
   return i === s.length ? uri : undefined;
 }
 
-/** uri-parameters = *( ";" uri-parameter ); names lower-cased, values kept escaped; a repeated name keeps the first. */
-function parseUriParams(s: string, i: number): { params: Params; end: number } | undefined {
-  const params: Params = new Map();
+/** A parsed URI without headers shares this one (never written to: SipUri.headers is read-only). */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
+/** Only the placeholder while parseSipUri runs: every parsed SipUri gets a Map of its own. */
+const NO_PARAMS: Params = new Map();
+
+/**
+ * uri-parameters = *( ";" uri-parameter ) into `params`; names lower-cased, values kept escaped; a repeated name
+ * keeps the first. Returns where they end, or -1 when one is malformed.
+ */
+function parseUriParams(s: string, i: number, params: Params): number {
   while (s.charCodeAt(i) === 0x3b /* ; */) {
     const nameStart = i + 1;
     const nameEnd = scanClass(s, nameStart, PARAM);
-    if (nameEnd === nameStart || !escapesValid(s, nameStart, nameEnd)) return undefined;
+    if (nameEnd === nameStart || !escapesValid(s, nameStart, nameEnd)) return -1;
     const name = s.slice(nameStart, nameEnd).toLowerCase();
     let value: string | null = null;
     i = nameEnd;
     if (s.charCodeAt(i) === 0x3d /* = */) {
       const valueEnd = scanClass(s, i + 1, PARAM);
-      if (valueEnd === i + 1 || !escapesValid(s, i + 1, valueEnd)) return undefined;
+      if (valueEnd === i + 1 || !escapesValid(s, i + 1, valueEnd)) return -1;
       value = s.slice(i + 1, valueEnd);
       i = valueEnd;
     }
     if (!params.has(name)) params.set(name, value);
   }
-  return { params, end: i };
+  return i;
 }
 
 /** The URI as text; parseUri(formatUri(u)) gives back an equal URI. */
