@@ -33,6 +33,8 @@ describe('parseAuthValue', () => {
       params: { realm: 'a,b', qop: 'auth,auth-int' },
     },
     { in: 'Digest\r\n realm="x"', scheme: 'Digest', params: { realm: 'x' } },
+    // quoted-pairs at either end of the text, an escaped backslash just before the closing quote
+    { in: 'Digest realm="\\a\\\\", nonce=n', scheme: 'Digest', params: { realm: 'a\\', nonce: 'n' } },
   ];
   for (const c of ok) {
     it(`parses ${JSON.stringify(c.in).slice(0, 60)}`, () => {

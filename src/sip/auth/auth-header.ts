@@ -1,4 +1,5 @@
 import type { AuthValue } from '../message/types.js';
+import { scanClass, TOKEN } from '../message/lexical.js';
 import type { DigestAlgorithm } from './ha1.js';
 
 /**
@@ -10,90 +11,93 @@ import type { DigestAlgorithm } from './ha1.js';
 export const MAX_AUTH_VALUE_LENGTH = 4096;
 const MAX_PARAMS = 32;
 
-// RFC 3261 section 25.1 token characters.
-const TOKEN = /[A-Za-z0-9\-.!%*_+`'~]/;
-
-function isWs(c: string | undefined): boolean {
-  return c === ' ' || c === '\t' || c === '\r' || c === '\n';
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a;
 }
 
 /**
  * Parses one credentials or challenge value. Returns undefined for anything malformed (unterminated quotes, a
  * parameter without value, duplicate parameters, over-long input) and never throws, whatever the input.
  * Parameter names are lower-cased; quoted-string values are unquoted and their quoted-pairs unescaped.
+ * Every authenticated request goes through here, so it scans by character code and slices whole values.
  */
 export function parseAuthValue(s: string): AuthValue | undefined {
   if (typeof s !== 'string' || s.length > MAX_AUTH_VALUE_LENGTH) return undefined;
-  let i = 0;
   const n = s.length;
-  const skipWs = (): void => {
-    while (i < n && isWs(s[i])) i++;
-  };
-  const token = (): string => {
-    const start = i;
-    while (i < n && TOKEN.test(s[i]!)) i++;
-    return s.slice(start, i);
-  };
-
-  skipWs();
-  const scheme = token();
+  let i = skipWs(s, 0);
+  let end = scanClass(s, i, TOKEN);
+  const scheme = s.slice(i, end);
   if (!scheme) return undefined;
   const params = new Map<string, string>();
-  skipWs();
+  i = skipWs(s, end);
   while (i < n) {
     // Empty list elements (", ,") are allowed by the #rule (RFC 3261 section 7.3.1).
-    if (s[i] === ',') {
-      i++;
-      skipWs();
+    if (s.charCodeAt(i) === 0x2c /* , */) {
+      i = skipWs(s, i + 1);
       continue;
     }
-    const name = token().toLowerCase();
-    if (!name) return undefined;
-    skipWs();
-    if (s[i] !== '=') return undefined;
-    i++;
-    skipWs();
+    end = scanClass(s, i, TOKEN);
+    if (end === i) return undefined;
+    const name = s.slice(i, end).toLowerCase();
+    i = skipWs(s, end);
+    if (s.charCodeAt(i) !== 0x3d /* = */) return undefined;
+    i = skipWs(s, i + 1);
     let value: string;
-    if (s[i] === '"') {
-      i++;
-      let out = '';
-      let closed = false;
-      while (i < n) {
-        const c = s[i]!;
-        if (c === '\\') {
-          if (i + 1 >= n) return undefined;
-          out += s[i + 1];
-          i += 2;
-        } else if (c === '"') {
-          i++;
-          closed = true;
-          break;
-        } else {
-          out += c;
-          i++;
-        }
-      }
-      if (!closed) return undefined;
-      value = out;
+    if (s.charCodeAt(i) === 0x22 /* " */) {
+      const close = quotedEnd(s, i + 1);
+      if (close < 0) return undefined;
+      value = unescapeQuoted(s, i + 1, close);
+      i = close + 1;
     } else {
       // Lenient token: some agents send unquoted values with ':' or '/' (e.g. algorithm, nc, qop).
-      const start = i;
       // '=' stays out so token68 credentials ("Basic QWxh...==") are refused rather than misread.
-      while (i < n && !isWs(s[i]) && s[i] !== ',' && s[i] !== '"' && s[i] !== '=') i++;
+      const start = i;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (isWs(c) || c === 0x2c || c === 0x22 || c === 0x3d) break;
+      }
       value = s.slice(start, i);
       if (!value) return undefined;
     }
     // RFC 7616 section 3.4: each parameter appears at most once; a repeat is an attempt to confuse, not a typo.
     if (params.has(name) || params.size >= MAX_PARAMS) return undefined;
     params.set(name, value);
-    skipWs();
+    i = skipWs(s, i);
     if (i < n) {
-      if (s[i] !== ',') return undefined;
-      i++;
-      skipWs();
+      if (s.charCodeAt(i) !== 0x2c) return undefined;
+      i = skipWs(s, i + 1);
     }
   }
   return { scheme, params };
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && isWs(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Index of the `"` closing a quoted-string whose text starts at `i` (a backslash escapes any octet), or -1. */
+function quotedEnd(s: string, i: number): number {
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) return i;
+    if (c === 0x5c /* \\ */) i++;
+  }
+  return -1;
+}
+
+/** The text of s[from, to) with its quoted-pairs unescaped: a slice when it has none. */
+function unescapeQuoted(s: string, from: number, to: number): string {
+  let bs = s.indexOf('\\', from);
+  if (bs < 0 || bs >= to) return s.slice(from, to);
+  let out = '';
+  let at = from;
+  while (bs >= 0 && bs < to) {
+    out += s.slice(at, bs) + s[bs + 1]!;
+    at = bs + 2;
+    bs = s.indexOf('\\', at);
+  }
+  return out + s.slice(at, to);
 }
 
 export interface DigestChallenge {
