@@ -91,10 +91,10 @@ function parseBounded(buf: Buffer): ParseResult {
   const sectionEnd = headerEnd >= 0 ? headerEnd : len;
   const section = buf.subarray(pos, sectionEnd);
   const text = isUtf8(section) ? section.toString('utf8') : section.toString('latin1');
-  const lines = text.split('\n');
-
-  const start = parseStartLine(stripCr(lines[0] ?? ''), isRequest);
-  const { headers, error } = parseHeaderLines(lines);
+  let firstEnd = text.indexOf('\n');
+  if (firstEnd < 0) firstEnd = text.length;
+  const start = parseStartLine(stripCr(text.slice(0, firstEnd)), isRequest);
+  const { headers, error } = parseHeaderLines(text, firstEnd + 1);
 
   if (start.kind === 'error') return fail(start.status, start.reason, isRequest, headers);
   if (error) return fail(400, error, isRequest, headers);
@@ -229,45 +229,62 @@ function trimLws(s: string): string {
  * before the colon (wsinv) and continuation lines starting with SP/HT (folding) joined by one SP. Stops at the
  * first malformed line and reports it, keeping the headers read so far.
  */
-function parseHeaderLines(lines: string[]): { headers: Headers; error?: string } {
+function parseHeaderLines(text: string, from: number): { headers: Headers; error?: string } {
   const headers = new Headers();
+  const n = text.length;
   let name: string | undefined;
-  let parts: string[] = [];
+  // The value of the header being read, as a range of `text`; continuation lines (folding, rare) as strings.
+  let valueStart = 0;
+  let valueEnd = 0;
+  let folded: string[] | undefined;
   const flush = (): void => {
     if (name === undefined) return;
-    let value: string;
-    if (parts.length === 1) value = trimLws(parts[0]!);
-    else {
-      const kept: string[] = [];
-      for (const p of parts) {
+    let value = trimLws(text.slice(valueStart, valueEnd));
+    if (folded) {
+      const kept: string[] = value.length > 0 ? [value] : [];
+      for (const p of folded) {
         const t = trimLws(p);
         if (t.length > 0) kept.push(t);
       }
       value = kept.join(' ');
+      folded = undefined;
     }
     headers.add(name, value);
     name = undefined;
   };
-  for (let k = 1; k < lines.length; k++) {
-    const line = stripCr(lines[k]!);
-    if (line.length === 0) continue; // only the tail of an incomplete section can be empty here
-    if (line.indexOf('\r') >= 0) {
+  // The next CR at or after the current line, searched again only once passed: linear in the text however its
+  // lines end.
+  let nextCr = -1;
+  let pos = from;
+  while (pos < n) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = n;
+    const lineStart = pos;
+    const end = nl > lineStart && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    pos = nl + 1;
+    if (end === lineStart) continue; // only the tail of an incomplete section can be empty here
+    if (nextCr < lineStart) {
+      nextCr = text.indexOf('\r', lineStart);
+      if (nextCr < 0) nextCr = n;
+    }
+    if (nextCr < end) {
       flush();
       return { headers, error: 'Bare CR in Header' };
     }
-    const c0 = line.charCodeAt(0);
-    if (isSp(c0)) {
+    if (isSp(text.charCodeAt(lineStart))) {
       if (name === undefined) return { headers, error: 'Continuation Line Without Header' };
-      parts.push(line);
+      (folded ??= []).push(text.slice(lineStart, end));
       continue;
     }
     flush();
-    const nameEnd = scanClass(line, 0, TOKEN);
-    const colon = skipLws(line, nameEnd);
-    if (nameEnd === 0 || line.charCodeAt(colon) !== 0x3a /* : */)
+    // A token never holds CR, LF, SP or ":", so neither scan leaves the line.
+    const nameEnd = scanClass(text, lineStart, TOKEN);
+    const colon = skipLws(text, nameEnd);
+    if (nameEnd === lineStart || colon >= end || text.charCodeAt(colon) !== 0x3a /* : */)
       return { headers, error: 'Malformed Header Line' };
-    name = line.slice(0, nameEnd);
-    parts = [line.slice(colon + 1)];
+    name = text.slice(lineStart, nameEnd);
+    valueStart = colon + 1;
+    valueEnd = end;
   }
   flush();
   return { headers };
