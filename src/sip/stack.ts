@@ -14,6 +14,7 @@ import {
   type SipMessage,
   type SipRequest,
   type SipResponse,
+  type Via,
 } from './message/index.js';
 import { peekResponse } from './message/peek-response.js';
 import { parseRawRequest } from './transaction/raw-request.js';
@@ -315,7 +316,8 @@ export class SipStack implements MessageSender {
         this.#filtered(msg, flow);
         return;
       }
-      const check = validateRequest(msg);
+      const topVias: Via[] = [];
+      const check = validateRequest(msg, topVias);
       if (!check.ok) {
         this.#stats.rejected++;
         // No response to a bad ACK (RFC 3261 17.1.1.3: ACK has no response).
@@ -325,7 +327,7 @@ export class SipStack implements MessageSender {
         }
         return;
       }
-      this.#stampVia(msg, flow);
+      this.#stampVia(msg, flow, topVias);
       this.#tap('in', msg, flow);
       this.#filtered(msg, flow);
     } catch (err) {
@@ -345,13 +347,13 @@ export class SipStack implements MessageSender {
     }
   }
 
-  /** RFC 3261 18.2.1 and RFC 3581 section 4: add received / rport to the top Via of a received request. */
-  #stampVia(req: SipRequest, flow: Flow): void {
-    const first = req.headers.get('Via');
-    if (first === undefined) return;
-    const vias = parseVias(first);
-    const top = vias?.[0];
-    if (!vias || !top) return;
+  /**
+   * RFC 3261 18.2.1 and RFC 3581 section 4: add received / rport to the top Via of a received request. `vias`: the
+   * parsed values of its first Via line (validateRequest's).
+   */
+  #stampVia(req: SipRequest, flow: Flow, vias: Via[]): void {
+    const top = vias[0];
+    if (!top) return;
     const add = viaReceivedParams(top, flow);
     if (add.received === undefined && add.rport === undefined) return;
     if (add.received !== undefined) top.params.set('received', add.received);

@@ -38,16 +38,20 @@ function bad(reason: string): RequestValidation {
   return { ok: false, status: 400, reason };
 }
 
-/** Checks shared by requests and responses; returns the reason text of the first failure. */
-function checkCommon(h: Headers, method?: string, vias?: Via[]): string | undefined {
+/**
+ * Checks shared by requests and responses; returns the reason text of the first failure. The parsed Vias go to
+ * `vias` (all of them) and `topLine` (those of the first Via line) when asked for, so no caller parses them again.
+ */
+function checkCommon(h: Headers, method?: string, vias?: Via[], topLine?: Via[]): string | undefined {
   // RFC 3261 7.3.1: a header that is not a comma-separated list appears at most once (RFC 4475 multi01).
   for (const name of SINGLE_VALUED) if (h.count(name) > 1) return `Multiple ${name} Headers`;
   // RFC 3261 20.42, 25.1: every Via value must parse (RFC 4475 badinv01: empty params).
-  // The parsed values go to `vias` when asked for, so a response's Vias are parsed once here, not twice.
-  for (const line of h.getAll('Via')) {
-    const parsed = parseVias(line);
+  const lines = h.getAll('Via');
+  for (let k = 0; k < lines.length; k++) {
+    const parsed = parseVias(lines[k]!);
     if (!parsed) return 'Malformed Via';
     if (vias) for (const v of parsed) vias.push(v);
+    if (k === 0 && topLine) for (const v of parsed) topLine.push(v);
   }
   // RFC 3261 20.20, 20.39: From and To are one name-addr/addr-spec each (RFC 4475 quotbal, baddn, badaspec).
   const from = h.get('From');
@@ -72,13 +76,14 @@ function checkCommon(h: Headers, method?: string, vias?: Via[]): string | undefi
 
 /**
  * RFC 3261 8.2 / 16.3 checks for a received request. 400 for malformed or missing mandatory headers, 416 for a
- * Request-URI scheme we do not serve.
+ * Request-URI scheme we do not serve. `topLine`, when given, receives the parsed Vias of the first Via line (the
+ * transport stamps received/rport into the top one, RFC 3261 18.2.1) — fresh objects, the caller's to change.
  */
-export function validateRequest(req: SipRequest): RequestValidation {
+export function validateRequest(req: SipRequest, topLine?: Via[]): RequestValidation {
   const h = req.headers;
   // RFC 3261 8.1.1 / 16.3 item 1: mandatory headers present (RFC 4475 insuf).
   for (const name of REQUIRED) if (!h.has(name)) return bad(`Missing ${name} Header`);
-  const common = checkCommon(h, req.method);
+  const common = checkCommon(h, req.method, undefined, topLine);
   if (common) return bad(common);
   // RFC 3261 20.22 / 16.3 item 3: Max-Forwards is an integer 0-255; anything else is malformed (RFC 4475 scalar02
   // allows treating an overlarge one as absent; we reject, which the same text also permits).
