@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Headers } from './headers.js';
-import { formatNameAddr, parseContacts, parseNameAddr, parseNameAddrList, tagOf } from './name-addr.js';
+import {
+  formatNameAddr,
+  parseContacts,
+  parseNameAddr,
+  parseNameAddrList,
+  tagOf,
+  tagOfValue,
+} from './name-addr.js';
 import { formatUri } from './uri.js';
 
 describe('parseNameAddr', () => {
@@ -108,5 +115,19 @@ describe('formatNameAddr', () => {
   test('tagOf', () => {
     assert.equal(tagOf(parseNameAddr('<sip:a@b>;TAG=Xy')!), 'Xy');
     assert.equal(tagOf(parseNameAddr('<sip:a@b>')!), undefined);
+  });
+});
+
+describe('tagOfValue', () => {
+  test('finds the tag header parameter, whatever its case, and nothing else', () => {
+    assert.equal(tagOfValue('<sip:a@b.example>;tag=x1'), 'x1');
+    assert.equal(tagOfValue('"A" <sip:a@b.example> ; TaG = x2'), 'x2');
+    assert.equal(tagOfValue('sip:a@b.example;tag=x3'), 'x3');
+    assert.equal(tagOfValue('<sip:a@b.example>'), undefined);
+    // the letters alone, or a URI parameter named tag, are no tag parameter
+    assert.equal(tagOfValue('<sip:tagger@b.example>'), undefined);
+    assert.equal(tagOfValue('<sip:a@b.example;tag=u>'), undefined);
+    // unparsable values have no tag
+    assert.equal(tagOfValue('<sip:a@b.example;tag=x4'), undefined);
   });
 });

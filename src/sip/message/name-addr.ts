@@ -112,6 +112,20 @@ export function tagOf(na: NameAddr): string | undefined {
   return na.params.get('tag') ?? undefined;
 }
 
+/** A parameter named `tag` (names are case-insensitive tokens, never escaped) has these letters somewhere. */
+const MAY_HOLD_TAG = /tag/i;
+
+/**
+ * The `tag` parameter of a From or To header value; undefined when it has none or does not parse. Every request
+ * and response asks this of its From and To, and most To values of new requests hold no tag at all: those are
+ * answered without parsing.
+ */
+export function tagOfValue(value: string): string | undefined {
+  if (!MAY_HOLD_TAG.test(value)) return undefined;
+  const na = parseNameAddr(value);
+  return na ? tagOf(na) : undefined;
+}
+
 /** Always in name-addr form (`<...>`), valid whatever the URI holds; the display name is quoted when present. */
 export function formatNameAddr(na: NameAddr): string {
   const dn = na.displayName !== undefined && na.displayName.length > 0 ? quote(na.displayName) + ' ' : '';

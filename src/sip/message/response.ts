@@ -181,6 +181,8 @@ function copyFirst(from: Headers, to: Headers, name: string): void {
 
 /** The To value with `;tag=` appended unless it already has a tag. An unparsable To is checked textually. */
 function withToTag(to: string, tag: string): string {
+  // Without the letters of "tag" anywhere there is no tag parameter: no need to parse (most requests).
+  if (!/tag/i.test(to)) return `${to};tag=${tag}`;
   const na = parseNameAddr(to);
   const hasTag = na ? na.params.has('tag') : /;\s*tag\s*=/i.test(to);
   return hasTag ? to : `${to};tag=${tag}`;

@@ -1,6 +1,6 @@
 import type { Headers } from '../message/headers.js';
 import { splitList } from '../message/lexical.js';
-import { parseNameAddr, tagOf as nameAddrTag } from '../message/name-addr.js';
+import { tagOfValue } from '../message/name-addr.js';
 import { parseCSeq } from '../message/cseq.js';
 import type { CSeq, Uri } from '../message/types.js';
 import { formatUri } from '../message/uri.js';
@@ -41,9 +41,7 @@ export function cseqOf(headers: Headers): CSeq | undefined {
 
 /** The `tag` parameter of a From or To value; undefined when absent or unparsable. */
 export function tagOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const na = parseNameAddr(value);
-  return na ? nameAddrTag(na) : undefined;
+  return value === undefined ? undefined : tagOfValue(value);
 }
 
 /** A comparable form of a Request-URI for RFC 2543 matching. */

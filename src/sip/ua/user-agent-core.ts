@@ -18,7 +18,7 @@ import {
   createResponse,
   parseNameAddr,
   parseUri,
-  tagOf,
+  tagOfValue,
   type SipRequest,
   type SipResponse,
 } from '../message/index.js';
@@ -356,6 +356,6 @@ export class UserAgentCore implements TransactionUser {
 }
 
 function tagOfHeader(req: SipRequest, name: 'From' | 'To'): string | undefined {
-  const na = parseNameAddr(req.headers.get(name) ?? '');
-  return na ? tagOf(na) : undefined;
+  const v = req.headers.get(name);
+  return v === undefined ? undefined : tagOfValue(v);
 }
