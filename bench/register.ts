@@ -22,6 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { FloorPeer } from './lib/floor-peer.js';
 import { KamailioPeer, ZentralePeer, type Peer } from './lib/peers.js';
 import { zentraleEntry } from './lib/zentrale-entry.js';
 import { machineTicks, ProcessRegistry, sleep } from './lib/procs.js';
@@ -46,6 +47,8 @@ const USAGE = `usage: npm run bench:register -- [flags]
   --only NAME          zentrale or kamailio
   --tsx                run Zentrale from src/ through tsx instead of the dist/ build
   --zentrale-arg ARG   extra argument for "zentrale serve" (repeatable), e.g. --zentrale-arg=--auth-ban-seconds=0
+  --floor              also ramp the node floor (bench/lib/register-floor.ts): this runtime's UDP I/O and the least
+                       string work of an answer, no SIP stack - the part of Zentrale's CPU per registration that is Node's
   --profile            run Zentrale under node --cpu-prof and print its hot spots (figures then not comparable)
   --keep               keep the work directory (logs, sipp output)`;
 
@@ -62,6 +65,7 @@ interface Config {
   profile: boolean;
   keep: boolean;
   quick: boolean;
+  floor: boolean;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -81,6 +85,7 @@ function parseConfig(argv: string[]): Config {
       'zentrale-arg': { type: 'string', multiple: true },
       profile: { type: 'boolean' },
       keep: { type: 'boolean' },
+      floor: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +116,7 @@ function parseConfig(argv: string[]): Config {
     zentraleArgs: values['zentrale-arg'] ?? [],
     profile: values.profile === true,
     keep: values.keep === true,
+    floor: values.floor === true,
   };
 }
 
@@ -527,8 +533,11 @@ async function main(): Promise<void> {
     results.push(await measure(ctx, peer, rates));
   }
 
+  if (cfg.floor) results.push(await measure(ctx, new FloorPeer({ registry, root: ROOT, workDir }), rates));
+
   const z = results.find((r) => r.peer.name === 'zentrale');
   const k = results.find((r) => r.peer.name === 'kamailio');
+  const f = results.find((r) => r.peer.name === 'node-floor');
   console.log(
     `\nREGISTER with digest auth, sustained ${cfg.duration} s with 0 failures (sipp ${sippVersion()}, UDP, loopback, ${cfg.users} users, ${cores} cores shared with sipp)`,
   );
@@ -551,6 +560,13 @@ async function main(): Promise<void> {
     console.log(`            ${why(k, cfg)}`);
   } else if (cfg.only !== 'zentrale') {
     console.log(`  kamailio: skipped (${cfg.profile ? '--profile' : 'kamailio is not on PATH'})`);
+  }
+  if (f) {
+    const at = f.best
+      ? `; at that rate: CPU ${pct(f.best.serverCpu)}${perReg(f.best)}, sipp ${pct(f.best.sippCpu)}, machine ${busy(f.best)} busy`
+      : '';
+    console.log(`  node floor: ${figure(f).padEnd(12)} (${f.peer.description}${at})`);
+    console.log(`            ${why(f, cfg)}`);
   }
   if (z?.best && k?.best) {
     const approx =

@@ -113,7 +113,7 @@ function readSyncAll(fd: number, buf: Buffer, position: number): number {
   return off;
 }
 
-async function waitFor(
+export async function waitFor(
   what: string,
   ms: number,
   check: () => Promise<boolean>,
@@ -421,7 +421,7 @@ export class KamailioPeer implements Peer {
 }
 
 /** Sends one SIP OPTIONS to 127.0.0.1:port and waits up to 300 ms for a 200. */
-async function optionsProbe(port: number): Promise<boolean> {
+export async function optionsProbe(port: number): Promise<boolean> {
   const s = createSocket('udp4');
   try {
     await new Promise<void>((resolve, reject) => {
