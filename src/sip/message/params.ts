@@ -78,7 +78,8 @@ function scanParams(
 /** Whether s[from, to) is `lower`, ASCII case-insensitively (token characters only reach here). */
 function named(s: string, from: number, to: number, lower: string): boolean {
   if (to - from !== lower.length) return false;
-  for (let k = 0; k < lower.length; k++) if ((s.charCodeAt(from + k) | 0x20) !== lower.charCodeAt(k)) return false;
+  for (let k = 0; k < lower.length; k++)
+    if ((s.charCodeAt(from + k) | 0x20) !== lower.charCodeAt(k)) return false;
   return true;
 }
 

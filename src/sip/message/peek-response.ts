@@ -95,6 +95,11 @@ function is(bytes: Buffer, at: number, lower: string): boolean {
   return true;
 }
 
+/** The value after the colon, without the SP / HTAB around it (one string, not a string and its trimmed copy). */
 function value(bytes: Buffer, colon: number, eol: number): string {
-  return bytes.toString('latin1', colon + 1, eol).trim();
+  let from = colon + 1;
+  let to = eol;
+  while (from < to && (bytes[from] === 0x20 || bytes[from] === 0x09)) from++;
+  while (to > from && (bytes[to - 1] === 0x20 || bytes[to - 1] === 0x09)) to--;
+  return bytes.toString('latin1', from, to);
 }
