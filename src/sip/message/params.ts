@@ -26,13 +26,34 @@ const VALUE = (() => {
  */
 export function parseHeaderParams(s: string, pos: number): Params | undefined {
   const params: Params = new Map();
+  return scanParams(s, pos, params, '') === false ? undefined : params;
+}
+
+/**
+ * The value of parameter `lower` (a lower-case name) in the parameters from s[pos], read under the same rules
+ * as parseHeaderParams but without building its Map: null when present without a value, undefined when absent,
+ * false when the parameters are malformed (where parseHeaderParams gives undefined).
+ */
+export function headerParam(s: string, pos: number, lower: string): string | null | undefined | false {
+  return scanParams(s, pos, undefined, lower);
+}
+
+/** Fills `into` with every parameter, or else returns the first value of `want`; false when malformed. */
+function scanParams(
+  s: string,
+  pos: number,
+  into: Params | undefined,
+  want: string,
+): string | null | undefined | false {
+  let found: string | null | undefined;
   let i = skipLws(s, pos);
   while (i < s.length) {
-    if (s.charCodeAt(i) !== 0x3b /* ; */) return undefined;
+    if (s.charCodeAt(i) !== 0x3b /* ; */) return false;
     i = skipLws(s, i + 1);
     const nameEnd = scanClass(s, i, TOKEN);
-    if (nameEnd === i) return undefined;
-    const name = s.slice(i, nameEnd).toLowerCase();
+    if (nameEnd === i) return false;
+    const name = into ? s.slice(i, nameEnd).toLowerCase() : undefined;
+    const wanted = !into && found === undefined && named(s, i, nameEnd, want);
     i = skipLws(s, nameEnd);
     let value: string | null = null;
     if (s.charCodeAt(i) === 0x3d /* = */) {
@@ -40,17 +61,26 @@ export function parseHeaderParams(s: string, pos: number): Params | undefined {
       let end: number;
       if (s.charCodeAt(i) === 0x22) {
         end = scanQuoted(s, i);
-        if (end < 0) return undefined;
+        if (end < 0) return false;
       } else {
         end = scanClass(s, i, VALUE);
-        if (end === i) return undefined;
+        if (end === i) return false;
       }
-      value = s.slice(i, end);
+      if (into || wanted) value = s.slice(i, end);
       i = skipLws(s, end);
     }
-    if (!params.has(name)) params.set(name, value);
+    if (name !== undefined && !into!.has(name)) into!.set(name, value);
+    else if (wanted) found = value;
   }
-  return params;
+  return found;
+}
+
+/** Whether s[from, to) is `lower`, ASCII case-insensitively (token characters only reach here). */
+function named(s: string, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++)
+    if ((s.charCodeAt(from + k) | 0x20) !== lower.charCodeAt(k)) return false;
+  return true;
 }
 
 /** `;name=value;flag` in map order; values are written as stored (quoted ones keep their quotes). */

@@ -31,6 +31,11 @@ describe('peekResponse (matching fields of a response without a full parse)', ()
     assert.equal(g?.reason, 'Call/Transaction Does Not Exist');
     assert.equal(g?.method, 'NOTIFY');
     assert.equal(g?.callId, 'sub-1@192.0.2.7');
+    const blanks = LINES.map((l) =>
+      l.replace(/^Call-ID: (.*)$/, 'Call-ID:\t $1 \t').replace(/^CSeq: /, 'CSeq:\t'),
+    );
+    assert.equal(peekResponse(bytes(blanks))?.callId, 'sub-1@192.0.2.7');
+    assert.equal(peekResponse(bytes(blanks))?.method, 'NOTIFY');
   });
 
   it('leaves to the full parser whatever it does not expect', () => {

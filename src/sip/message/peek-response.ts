@@ -4,12 +4,12 @@
  * 200 OKs to a NOTIFY fan-out arrive a thousand at once and their TU reads nothing but the status.
  *
  * Strict by design: anything this reader does not expect — a folded line, a bare LF, a compact or repeated
- * Via, CSeq or Call-ID, a Via list, a field that fails its own parser (parseVia, parseCSeq) — gives undefined,
+ * Via, CSeq or Call-ID, a Via list, a field that fails its own parser (viaBranch, parseCSeq) — gives undefined,
  * and the caller parses the message in full as before, with every check of validate.ts. Header fields other
  * than these are not read.
  */
 import { parseCSeq } from './cseq.js';
-import { branchOf, parseVia } from './via.js';
+import { viaBranch } from './via.js';
 
 export interface ResponseGlance {
   status: number;
@@ -72,8 +72,7 @@ export function peekResponse(bytes: Buffer): ResponseGlance | undefined {
     return undefined;
   // RFC 3261 8.1.3.3: one Via value only (a list goes to the full path, which drops it).
   if (via.indexOf(',') >= 0 || callId.length === 0 || /[ \t]/.test(callId)) return undefined;
-  const v = parseVia(via);
-  const branch = v && branchOf(v);
+  const branch = viaBranch(via);
   const c = parseCSeq(cseq);
   if (!branch || !c) return undefined;
   return { status, reason, branch, method: c.method, callId };
@@ -96,6 +95,11 @@ function is(bytes: Buffer, at: number, lower: string): boolean {
   return true;
 }
 
+/** The value after the colon, without the SP / HTAB around it (one string, not a string and its trimmed copy). */
 function value(bytes: Buffer, colon: number, eol: number): string {
-  return bytes.toString('latin1', colon + 1, eol).trim();
+  let from = colon + 1;
+  let to = eol;
+  while (from < to && (bytes[from] === 0x20 || bytes[from] === 0x09)) from++;
+  while (to > from && (bytes[to - 1] === 0x20 || bytes[to - 1] === 0x09)) to--;
+  return bytes.toString('latin1', from, to);
 }

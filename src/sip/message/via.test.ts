@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { branchOf, formatVia, parseVia, parseVias, topVia } from './via.js';
+import { branchOf, formatVia, parseVia, parseVias, topVia, viaBranch } from './via.js';
 
 describe('parseVias', () => {
   test('one value with port and params', () => {
@@ -65,5 +65,32 @@ describe('formatVia and topVia', () => {
   test('topVia is the first value of the first line', () => {
     assert.equal(topVia(['SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b', 'SIP/2.0/UDP c'])?.host, 'a');
     assert.equal(topVia([]), undefined);
+  });
+});
+
+describe('viaBranch', () => {
+  test('agrees with parseVia + branchOf on good and bad values', () => {
+    const cases = [
+      'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776;rport;received=2001:db8::9',
+      'SIP/2.0/UDP 192.0.2.1;rport;BRANCH=z9hG4bKup;branch=second',
+      'SIP / 2.0 / UDP   [2001:db8::1]:5070 ; branch = z9hG4bKsp',
+      'SIP/2.0/UDP 192.0.2.1;branch="z9hG4bKq"',
+      'SIP/2.0/UDP 192.0.2.1;branch',
+      'SIP/2.0/UDP 192.0.2.1;rport',
+      'SIP/2.0/UDP 192.0.2.1;;branch=z9hG4bKx',
+      'SIP/2.0/UDP 192.0.2.1;branch=',
+      'SIP/2.0/UDP192.0.2.1;branch=z9hG4bKx',
+      'SIP/2.0/UDP 192.0.2.1:99999;branch=z9hG4bKx',
+      'SIP/2.0/UDP [192.0.2.1];branch=z9hG4bKx',
+      'SIP/2.0 192.0.2.1;branch=z9hG4bKx',
+      'SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx junk',
+      'SIP/2.0/UDP 192.0.2.1;branchx=z9hG4bKx',
+    ];
+    for (const c of cases) {
+      const v = parseVia(c);
+      assert.equal(viaBranch(c), v && branchOf(v), c);
+    }
+    assert.equal(viaBranch('SIP/2.0/UDP 192.0.2.1;rport;BRANCH=z9hG4bKup;branch=second'), 'z9hG4bKup');
+    assert.equal(viaBranch('SIP/2.0/UDP 192.0.2.1;;branch=z9hG4bKx'), undefined);
   });
 });

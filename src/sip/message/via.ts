@@ -9,58 +9,76 @@
  * One header line can hold several values (RFC 4475 wsinv: LWS around every separator, folded lines).
  */
 import { DIGIT, HOST, IPV6, TOKEN, isSp, parseDigits, scanClass, skipLws, splitList } from './lexical.js';
-import { formatParams, parseHeaderParams } from './params.js';
+import { formatParams, headerParam, parseHeaderParams } from './params.js';
 import type { Via } from './types.js';
 
 /** Parses one via-parm; undefined when malformed. */
 export function parseVia(s: string): Via | undefined {
+  const via: Via = { protocol: '', transport: '', host: '', params: new Map() };
+  const at = scanViaHead(s, via);
+  if (at < 0) return undefined;
+  const params = parseHeaderParams(s, at);
+  if (!params) return undefined;
+  via.params = params;
+  return via;
+}
+
+/**
+ * The branch of one via-parm, checked against the same grammar as parseVia without building the Via (the
+ * 200 OKs of a NOTIFY fan-out are matched by it, RFC 3261 17.1.3); undefined when malformed or branch-less.
+ */
+export function viaBranch(s: string): string | undefined {
+  const at = scanViaHead(s, undefined);
+  const branch = at < 0 ? false : headerParam(s, at, 'branch');
+  return branch ? branch : undefined;
+}
+
+/**
+ * sent-protocol LWS sent-by: the index where the parameters start, or -1 when malformed. Fills `via` (but its
+ * params) when given.
+ */
+function scanViaHead(s: string, via: Via | undefined): number {
   let i = skipLws(s, 0);
-  const parts: string[] = [];
+  let protocol = '';
   for (let k = 0; k < 3; k++) {
     if (k > 0) {
-      if (s.charCodeAt(i) !== 0x2f /* / */) return undefined;
+      if (s.charCodeAt(i) !== 0x2f /* / */) return -1;
       i = skipLws(s, i + 1);
     }
     const end = scanClass(s, i, TOKEN);
-    if (end === i) return undefined;
-    parts.push(s.slice(i, end));
+    if (end === i) return -1;
+    if (via) {
+      if (k === 0) protocol = s.slice(i, end).toUpperCase();
+      else if (k === 1) via.protocol = `${protocol}/${s.slice(i, end)}`;
+      else via.transport = s.slice(i, end).toUpperCase();
+    }
     i = skipLws(s, end);
   }
   // sent-protocol and sent-by are separated by LWS (required: "UDP192.0.2.1" would have been one token).
-  if (!isSp(s.charCodeAt(i - 1))) return undefined;
-  let host: string;
+  if (!isSp(s.charCodeAt(i - 1))) return -1;
   if (s.charCodeAt(i) === 0x5b /* [ */) {
     const close = s.indexOf(']', i);
-    if (close < 0) return undefined;
+    if (close < 0) return -1;
     const inner = s.slice(i + 1, close);
-    if (inner.indexOf(':') < 0 || scanClass(inner, 0, IPV6) !== inner.length) return undefined;
-    host = s.slice(i, close + 1).toLowerCase();
+    if (inner.indexOf(':') < 0 || scanClass(inner, 0, IPV6) !== inner.length) return -1;
+    if (via) via.host = s.slice(i, close + 1).toLowerCase();
     i = close + 1;
   } else {
     const end = scanClass(s, i, HOST);
-    if (end === i) return undefined;
-    host = s.slice(i, end).toLowerCase();
+    if (end === i) return -1;
+    if (via) via.host = s.slice(i, end).toLowerCase();
     i = end;
   }
-  const via: Via = {
-    protocol: `${parts[0]!.toUpperCase()}/${parts[1]!}`,
-    transport: parts[2]!.toUpperCase(),
-    host,
-    params: new Map(),
-  };
   i = skipLws(s, i);
   if (s.charCodeAt(i) === 0x3a /* : */) {
     i = skipLws(s, i + 1);
     const end = scanClass(s, i, DIGIT);
     const port = parseDigits(s.slice(i, end), 65535);
-    if (port === undefined) return undefined;
-    via.port = port;
+    if (port === undefined) return -1;
+    if (via) via.port = port;
     i = end;
   }
-  const params = parseHeaderParams(s, i);
-  if (!params) return undefined;
-  via.params = params;
-  return via;
+  return i;
 }
 
 /** Every via-parm of one header line, in order; undefined when any is malformed (RFC 4475 badinv01). */
