@@ -4,7 +4,14 @@ export { Headers, canonicalHeaderName } from './headers.js';
 export { parseMessage, DEFAULT_MAX_MESSAGE_SIZE, type ParseOptions } from './parser.js';
 export { serializeMessage, startLine } from './serializer.js';
 export { parseUri, formatUri } from './uri.js';
-export { parseNameAddr, parseNameAddrList, parseContacts, formatNameAddr, tagOf, tagOfValue } from './name-addr.js';
+export {
+  parseNameAddr,
+  parseNameAddrList,
+  parseContacts,
+  formatNameAddr,
+  tagOf,
+  tagOfValue,
+} from './name-addr.js';
 export { parseVia, parseVias, topVia, formatVia, branchOf } from './via.js';
 export { parseHeaderParams, formatParams, isPlainParamValue } from './params.js';
 export { parseCSeq, formatCSeq, MAX_CSEQ } from './cseq.js';
