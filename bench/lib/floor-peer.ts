@@ -2,8 +2,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { freeUdpPort, optionsProbe, waitFor, type LogEvents, type Peer, type PeerSample } from './peers.js';
-import { cpuTicks, hasExited, memoryKb, type ProcessRegistry } from './procs.js';
+import {
+  freeUdpPort,
+  optionsProbe,
+  peakRssKb,
+  sampleProcess,
+  waitFor,
+  type LogEvents,
+  type Peer,
+  type PeerSample,
+} from './peers.js';
+import { hasExited, type ProcessRegistry } from './procs.js';
 
 export class FloorPeer implements Peer {
   readonly name = 'node-floor';
@@ -56,14 +65,11 @@ export class FloorPeer implements Peer {
   }
 
   sample(withMemory: boolean): PeerSample {
-    const pid = this.#child?.pid;
-    if (pid === undefined) return { cpuTicks: 0, memKb: undefined };
-    return { cpuTicks: cpuTicks(pid) ?? 0, memKb: withMemory ? memoryKb(pid)?.rss : undefined };
+    return sampleProcess(this.#child?.pid, withMemory);
   }
 
   peakKb(): number | undefined {
-    const pid = this.#child?.pid;
-    return pid === undefined ? undefined : memoryKb(pid)?.hwm;
+    return peakRssKb(this.#child?.pid);
   }
 
   markLog(): void {}

@@ -41,6 +41,17 @@ export interface Peer {
   counts?(): Promise<Record<string, number> | undefined>;
 }
 
+/** CPU ticks and (when asked) VmRSS of one process; zeros before it runs. */
+export function sampleProcess(pid: number | undefined, withMemory: boolean): PeerSample {
+  if (pid === undefined) return { cpuTicks: 0, memKb: undefined };
+  return { cpuTicks: cpuTicks(pid) ?? 0, memKb: withMemory ? memoryKb(pid)?.rss : undefined };
+}
+
+/** VmHWM of one process, kB. */
+export function peakRssKb(pid: number | undefined): number | undefined {
+  return pid === undefined ? undefined : memoryKb(pid)?.hwm;
+}
+
 export async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
@@ -245,14 +256,11 @@ export class ZentralePeer implements Peer {
   }
 
   sample(withMemory: boolean): PeerSample {
-    const pid = this.#child?.pid;
-    if (pid === undefined) return { cpuTicks: 0, memKb: undefined };
-    return { cpuTicks: cpuTicks(pid) ?? 0, memKb: withMemory ? memoryKb(pid)?.rss : undefined };
+    return sampleProcess(this.#child?.pid, withMemory);
   }
 
   peakKb(): number | undefined {
-    const pid = this.#child?.pid;
-    return pid === undefined ? undefined : memoryKb(pid)?.hwm;
+    return peakRssKb(this.#child?.pid);
   }
 
   markLog(): void {
