@@ -189,6 +189,8 @@ async function rtpengine(): Promise<Backend> {
   const c = spawn(
     RTPENGINE,
     [
+      // Not Debian's /etc/rtpengine/rtpengine.conf: its fixed CLI and HTTP ports collide with a test's rtpengine.
+      '--config-file=none',
       '--table=-1',
       '--interface=127.0.0.1',
       `--listen-ng=127.0.0.1:${ngPort}`,

@@ -7,7 +7,8 @@ import { NgClient } from '../../../src/media/index.js';
  * A throwaway rtpengine (Debian `rtpengine-daemon`) in userspace mode (`--table=-1`, no kernel module) on
  * loopback, for the tests that run calls against the rtpengine media backend. Its ng port and RTP ports come
  * from this run's client port block (ZENTRALE_TEST_RTP_PORTS start - 500 + 200 ...), so parallel runs do not
- * collide. A missing binary is a failure with the install hint, never a skip: CI installs the package.
+ * collide; the packaged config file is not read (its fixed CLI and HTTP ports would). A missing binary is a
+ * failure with the install hint, never a skip: CI installs the package.
  */
 export const RTPENGINE = '/usr/bin/rtpengine';
 
@@ -27,6 +28,8 @@ export async function startRtpengine(): Promise<TestRtpengine> {
   const child: ChildProcess = spawn(
     RTPENGINE,
     [
+      // Debian's /etc/rtpengine/rtpengine.conf fixes CLI and HTTP ports (2224, 2225): two instances at once collide.
+      '--config-file=none',
       '--table=-1',
       '--interface=127.0.0.1',
       `--listen-ng=127.0.0.1:${ngPort}`,
