@@ -342,7 +342,15 @@ describe('e2e: the browser desktop client', () => {
     await shot(p, 'blf-menu');
     await p.keyboard.press('Escape');
     await p.waitForSelector('[role=menu]', { state: 'detached' });
-    assert.equal(await p.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'blf-menu');
+    // Focus goes back to the menu button; waited for, since the page may re-render around the close.
+    await p
+      .waitForFunction(() => document.activeElement?.getAttribute('data-testid') === 'blf-menu', null, {
+        timeout: 3000,
+      })
+      .catch(async () => {
+        const at = await p.evaluate(() => document.activeElement?.outerHTML.slice(0, 200) ?? 'nothing');
+        assert.fail(`focus did not return to the menu button; it is on: ${at}`);
+      });
 
     // "Show contact" opens the card with the e-mail address.
     await p.click(menuButton);

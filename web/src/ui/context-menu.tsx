@@ -21,8 +21,10 @@ export function ContextMenu(p: {
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  // Where focus was when the menu rendered first (an effect runs after paint, too late to be sure).
+  const opener = useRef(document.activeElement as HTMLElement | null);
   useEffect(() => {
-    const back = document.activeElement as HTMLElement | null;
+    const back = opener.current;
     ref.current?.querySelector<HTMLElement>('[role=menuitem]')?.focus();
     const outside = (e: MouseEvent) => {
       if (!ref.current?.contains(e.target as Node)) p.onClose();
@@ -30,7 +32,7 @@ export function ContextMenu(p: {
     document.addEventListener('mousedown', outside);
     return () => {
       document.removeEventListener('mousedown', outside);
-      back?.focus();
+      if (back?.isConnected) back.focus();
     };
   }, []);
   const move = (e: KeyboardEvent) => {
