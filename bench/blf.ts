@@ -23,7 +23,8 @@
 // received - t0), the main thread's CPU time per NOTIFY over the events, and memory per 1,000 subscriptions:
 // V8 heap (after forced GC) with
 // all subscriptions live minus before any, divided by their number; it includes the UA dialog, the notifier's
-// state and the document versions.
+// state and the document versions; and the heap the events leave held for a while (the same, taken right after
+// the last sample, over the heap with the subscriptions: mostly the client transactions' Completed state).
 //
 // Bounded: every wait has a timeout; every socket and the stack are closed on exit (also on error).
 import { setFlagsFromString } from 'node:v8';
@@ -220,7 +221,8 @@ async function scenario(
     );
     await subs.until(total);
     await new Promise((res) => setTimeout(res, 300));
-    const perSub = (heapUsed() - before) / total;
+    const withSubs = heapUsed();
+    const perSub = (withSubs - before) / total;
     if (r.notifier.count() !== total) throw new Error(`${r.notifier.count()} of ${total} subscriptions live`);
 
     const times: number[] = [];
@@ -256,6 +258,9 @@ async function scenario(
     else await run();
     const notifies = o.samples * o.watchers;
     const perNotify = ((mainThreadCpuMs() - cpu0) * 1000) / notifies;
+    // What the events leave behind for a while: the client transactions' Completed state (Timer K, 5 s) and the
+    // like, after forced GC and within those 5 s (the last sample was taken a few ms ago).
+    const heldAfter = heapUsed() - withSubs;
     // The thread's CPU time comes in 10 ms ticks and includes its background work: meaningful over many NOTIFYs.
     const cpuLine =
       notifies >= 5000
@@ -273,6 +278,8 @@ async function scenario(
       `  server thread CPU per NOTIFY: ${cpuLine}\n` +
       `  memory per 1,000 subscriptions: ${((perSub * 1000) / 1024 / 1024).toFixed(2)} MiB ` +
       `(${(perSub / 1024).toFixed(2)} KiB each, V8 heap after GC)\n` +
+      `  heap held right after the events, over the subscriptions' own (after GC; Timer K's 5 s not over): ` +
+      `${(heldAfter / 1024 / 1024).toFixed(2)} MiB\n` +
       `  NOTIFY retransmissions seen (a 200 OK dropped by a full socket buffer): ${retransmitted}`
     );
   } finally {

@@ -17,10 +17,6 @@ interface Entry<V> {
  *
  * Past `max` entries the oldest is dropped early: a retransmission that late is rare (a client retransmits within
  * T2 of our answer), and a dropped one is handled as a new request — better than refusing new requests.
- *
- * The client side uses it the same way for Timer K (T4, RFC 3261 17.1.2.2) of a raw non-INVITE client transaction
- * over UDP (a NOTIFY of a fan-out): in Completed it only absorbs retransmitted responses, so its key is all that
- * must live on (`V` = true), not the transaction with its timers, for the 5 s.
  */
 export class CompletedResponses<V = WireCopy> {
   readonly #clock: Clock;

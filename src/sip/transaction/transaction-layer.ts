@@ -3,6 +3,7 @@ import type { Clock } from '../../util/clock.js';
 import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
+import { CompletedKeyHashes } from './completed-key-hashes.js';
 import { CompletedResponses } from './completed-responses.js';
 import { ResponseSlabs, type SlabCopy } from './response-slabs.js';
 import { DeadlineQueues } from './deadline-queues.js';
@@ -77,8 +78,8 @@ export class TransactionLayer {
   readonly #completed: CompletedResponses<SlabCopy>;
   readonly #slabs = new ResponseSlabs();
   readonly #client = new Map<string, ClientTx>();
-  /** Raw non-INVITE client transactions over UDP in Completed, as their keys until Timer K (completed-responses.ts). */
-  readonly #completedClients: CompletedResponses<true>;
+  /** Raw non-INVITE client transactions over UDP in Completed, as hashes of their keys until Timer K. */
+  readonly #completedClients: CompletedKeyHashes;
   readonly #serverCtx: TransactionContext;
   readonly #clientCtx: TransactionContext;
   readonly #stats: TransactionLayerStats = { unmatchedResponses: 0, rejectedOverload: 0, unmatchable: 0 };
@@ -104,11 +105,7 @@ export class TransactionLayer {
       64 * timers.T1,
       opts.maxCompleted ?? 500_000,
     );
-    this.#completedClients = new CompletedResponses<true>(
-      opts.clock,
-      timers.T4,
-      opts.maxCompleted ?? 500_000,
-    );
+    this.#completedClients = new CompletedKeyHashes(opts.clock, timers.T4, opts.maxCompleted ?? 500_000);
     this.#serverCtx = {
       clock: opts.clock,
       sender: opts.sender,
@@ -131,7 +128,7 @@ export class TransactionLayer {
       },
       retireClient: (key) => {
         if (this.#client.delete(key)) this.#rawClients--;
-        this.#completedClients.add(key, true);
+        this.#completedClients.add(key);
       },
     };
   }
@@ -207,7 +204,7 @@ export class TransactionLayer {
     const tx = key === undefined ? undefined : this.#client.get(key);
     if (!tx) {
       // A retransmission of the final response to a retired raw request: absorbed in Completed (Timer K).
-      if (key !== undefined && this.#completedClients.get(key)) return;
+      if (key !== undefined && this.#completedClients.has(key)) return;
       // Section 18.1.2: a response that matches no client transaction is discarded (we are not a proxy).
       this.#stats.unmatchedResponses++;
       return;
@@ -229,7 +226,7 @@ export class TransactionLayer {
     if (this.#closed) return true;
     const key = `${s.branch}|${s.method}`;
     const tx = this.#client.get(key);
-    if (tx === undefined) return this.#completedClients.get(key) === true;
+    if (tx === undefined) return this.#completedClients.has(key);
     return tx instanceof NonInviteClientTransaction && tx.receiveSummary(s);
   }
 
@@ -243,7 +240,7 @@ export class TransactionLayer {
     if (raw.method === 'INVITE' || raw.method === 'ACK')
       throw new TypeError(`${raw.method} is not sent as a raw request`);
     const key = `${raw.branch}|${raw.method}`;
-    if (this.#client.has(key) || this.#completedClients.get(key))
+    if (this.#client.has(key))
       throw new Error(`a client transaction with branch and method ${key} already exists`);
     const tx = new NonInviteClientTransaction(this.#clientCtx, key, { raw, handlers }, to);
     this.#client.set(key, tx);
