@@ -12,9 +12,12 @@ import { DIGIT, HOST, IPV6, TOKEN, isSp, parseDigits, scanClass, skipLws, splitL
 import { formatParams, headerParam, parseHeaderParams } from './params.js';
 import type { Via } from './types.js';
 
+/** Only the placeholder while parseVia runs: every parsed Via gets a Map of its own. */
+const PENDING_PARAMS: Via['params'] = new Map();
+
 /** Parses one via-parm; undefined when malformed. */
 export function parseVia(s: string): Via | undefined {
-  const via: Via = { protocol: '', transport: '', host: '', params: new Map() };
+  const via: Via = { protocol: '', transport: '', host: '', params: PENDING_PARAMS };
   const at = scanViaHead(s, via);
   if (at < 0) return undefined;
   const params = parseHeaderParams(s, at);
