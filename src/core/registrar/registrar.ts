@@ -15,6 +15,7 @@ import type { Flow } from '../../sip/transport/types.js';
 import type { RegistrationRecord } from '../../store/types.js';
 import type { BindingChange, LocationService } from './location-service.js';
 import { outboundHeaders } from './outbound.js';
+import { ownString } from '../../util/own-string.js';
 
 /**
  * The registrar (RFC 3261 section 10.3), steps 5-8: it runs after the request was authenticated and authorised
@@ -142,7 +143,8 @@ export class Registrar {
       contact: w.uri,
       contactParams: formatParams(keep),
       q: qv !== null && Number.isFinite(qv) && qv >= 0 && qv <= 1 ? qv : null,
-      callId,
+      // The binding lives as long as the registration: own copies, not views holding the REGISTER's text.
+      callId: ownString(callId),
       cseq,
       expiresAt: now + w.expires * 1000,
       flowProtocol: ctx.flow.protocol,
@@ -151,8 +153,12 @@ export class Registrar {
       flowLocalAddress: ctx.flow.local.address,
       flowLocalPort: ctx.flow.local.port,
       flowConnectionId: ctx.flow.connectionId ?? null,
-      userAgent: ctx.request.headers.get('User-Agent')?.slice(0, 200) ?? null,
+      userAgent: ownOrNull(ctx.request.headers.get('User-Agent')?.slice(0, 200)),
       updatedAt: now,
     };
   }
+}
+
+function ownOrNull(s: string | undefined): string | null {
+  return s === undefined ? null : ownString(s);
 }

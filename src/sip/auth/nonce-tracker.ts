@@ -4,6 +4,8 @@
  * entries are evicted, and every untracked nonce issued no later than the newest evicted one is then reported
  * `evicted`, so an eviction can force a fresh challenge but never re-open a replay window.
  */
+import { ownString } from '../../util/own-string.js';
+
 export type TrackResult = 'fresh' | 'replay' | 'evicted' | 'full';
 
 interface Entry {
@@ -36,7 +38,8 @@ export class NonceTracker {
     const entry = this.#entries.get(nonce);
     if (!entry) {
       if (issuedAt <= this.#evictedUpTo) return 'evicted';
-      this.#entries.set(nonce, { issuedAt, ncs: nc === undefined ? null : new Set([nc]) });
+      // Kept up to the nonce's lifetime: a copy, not a view holding the whole received request.
+      this.#entries.set(ownString(nonce), { issuedAt, ncs: nc === undefined ? null : new Set([nc]) });
       this.#evictOverflow();
       return 'fresh';
     }

@@ -3,6 +3,7 @@ import type { Clock } from '../../util/clock.js';
 import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
+import { ownString } from '../../util/own-string.js';
 import { CompletedKeyHashes } from './completed-key-hashes.js';
 import { CompletedResponses } from './completed-responses.js';
 import { ResponseSlabs, type SlabCopy } from './response-slabs.js';
@@ -176,24 +177,26 @@ export class TransactionLayer {
       return;
     }
     let tx: ServerTx;
+    // Kept until Timer J (32 s) or longer: its own copy, not a view holding the received message's text.
+    const key = ownString(k.key);
     if (req.method === 'INVITE') {
       const invite = new InviteServerTransaction(this.#serverCtx, tu, {
-        key: k.key,
+        key,
         request: req,
         flow,
       });
-      this.#server.set(k.key, invite);
+      this.#server.set(key, invite);
       invite.start();
       tx = invite;
     } else {
       const cancels = req.method === 'CANCEL' ? this.#cancelTarget(req) : undefined;
       tx = new NonInviteServerTransaction(this.#serverCtx, tu, {
-        key: k.key,
+        key,
         request: req,
         flow,
         ...(cancels ? { cancels } : {}),
       });
-      this.#server.set(k.key, tx);
+      this.#server.set(key, tx);
     }
     this.#callOut(() => tu.onRequest(tx));
   }
