@@ -34,6 +34,7 @@ import type {
 import { UaError } from './errors.js';
 import { respondingWith } from './responding-with.js';
 import { Retransmit2xx, type Ack2xxOutcome } from './retransmit-2xx.js';
+import { ownString } from '../../util/own-string.js';
 
 /**
  * Methods whose request and 2xx refresh the remote target (RFC 3261 12.2, RFC 3311 UPDATE, RFC 6665 section 4:
@@ -95,11 +96,16 @@ export class DialogImpl implements Dialog {
   constructor(ctx: DialogContext, init: DialogInit, onEnded: (d: DialogImpl) => void) {
     this.#ctx = ctx;
     this.#onEnded = onEnded;
-    this.id = { callId: init.callId, localTag: init.localTag, remoteTag: init.remoteTag };
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
-    this.#remoteTarget = init.remoteTarget;
-    this.#routeSet = init.routeSet;
+    // A dialog lives for minutes to hours: its strings are own copies, not views holding the request's text.
+    this.id = {
+      callId: ownString(init.callId),
+      localTag: ownString(init.localTag),
+      remoteTag: ownString(init.remoteTag),
+    };
+    this.localUri = ownString(init.localUri);
+    this.remoteUri = ownString(init.remoteUri);
+    this.#remoteTarget = ownString(init.remoteTarget);
+    this.#routeSet = init.routeSet.map(ownString);
     this.#localSeq = init.localSeq;
     this.#remoteSeq = init.remoteSeq;
     this.flow = init.flow;
@@ -347,7 +353,7 @@ export class DialogImpl implements Dialog {
     // 12.2.2: a target refresh request replaces the remote target with its Contact.
     if (TARGET_REFRESH.has(req.method)) {
       const c = contactUri(req.headers);
-      if (c !== undefined) this.#remoteTarget = c;
+      if (c !== undefined) this.#remoteTarget = ownString(c);
     }
     const handler = this.#handler;
     if (!handler) {
@@ -450,7 +456,7 @@ export class DialogImpl implements Dialog {
                 return;
               }
               const c = contactUri(res.headers);
-              if (c !== undefined) this.#remoteTarget = c; // 12.2.1.2: target refresh
+              if (c !== undefined) this.#remoteTarget = ownString(c); // 12.2.1.2: target refresh
               ack = this.sendAck(cseq);
             }
             if (done) return;
