@@ -16,6 +16,11 @@ export function LazyPage({ route, params }: { route: RouteDef; params: Record<st
     let gone = false;
     route.load().then(
       (m) => {
+        // A chunk without a page (a build mistake) is an error to show, not a page that loads forever.
+        if (typeof m.default !== 'function') {
+          if (!gone) setError(`no page in the chunk of ${route.path}`);
+          return;
+        }
         loaded.set(route, m.default);
         if (!gone) setTick((n) => n + 1);
       },
