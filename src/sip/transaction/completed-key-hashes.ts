@@ -101,8 +101,8 @@ export class CompletedKeyHashes {
 const SLOT_BITS = 18;
 const SLOTS = 1 << SLOT_BITS;
 
-/** FNV-1a over the UTF-16 code units, folded to a slot. */
-function slotOf(key: string): number {
+/** FNV-1a over the UTF-16 code units, folded to a slot (exported for tests that need two keys on one slot). */
+export function slotOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   return (h ^ (h >>> SLOT_BITS)) & (SLOTS - 1);

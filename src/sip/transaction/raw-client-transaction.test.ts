@@ -4,6 +4,7 @@ import { FakeClock } from '../../util/clock.js';
 import { serializeMessage } from '../message/index.js';
 import type { SipRequest } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
+import { slotOf } from './completed-key-hashes.js';
 import { TransactionLayer } from './transaction-layer.js';
 import { TransactionState } from './transaction-state.js';
 import { RecordingSender, RecordingTu, flow, request, responseTo } from './test-harness.js';
@@ -94,6 +95,19 @@ describe('raw requests over the non-INVITE client transaction (RFC 3261 17.1.2)'
     assert.equal(t.clock.pendingTimers(), 0);
     assert.deepEqual(t.events, []);
     assert.equal(t.layer.receiveSummary(summary(200)), false, 'after Timer K: no transaction');
+  });
+
+  it('a completed NOTIFY absorbs responses on its hash slot, but never an INVITE response (a late 2xx needs its ACK)', () => {
+    const t = setup();
+    t.layer.sendRawRequest(rawOf(request('NOTIFY')), flow('udp'), t.handlers);
+    assert.equal(t.layer.receiveSummary(summary(200)), true);
+    // Branches whose keys share the completed NOTIFY's slot: one with method INVITE, one with NOTIFY.
+    const slot = slotOf('z9hG4bKabc123|NOTIFY');
+    const onSlot = (method: string): string => {
+      for (let i = 0; ; i++) if (slotOf(`z9hG4bKx${i}|${method}`) === slot) return `z9hG4bKx${i}`;
+    };
+    assert.equal(t.layer.receiveSummary(summary(200, onSlot('NOTIFY'))), true, 'a stray NOTIFY 200: dropped');
+    assert.equal(t.layer.receiveSummary(summary(200, onSlot('INVITE'), 'INVITE')), false, 'parsed in full');
   });
 
   it('a fully parsed response completes it too; summaries never reach a TU that reads whole responses', () => {

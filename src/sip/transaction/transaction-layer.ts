@@ -229,7 +229,8 @@ export class TransactionLayer {
     if (this.#closed) return true;
     const key = `${s.branch}|${s.method}`;
     const tx = this.#client.get(key);
-    if (tx === undefined) return this.#completedClients.has(key);
+    // Raw requests are never INVITEs: a late 2xx to an INVITE must reach the full parse, whatever its key hashes to.
+    if (tx === undefined) return s.method !== 'INVITE' && this.#completedClients.has(key);
     return tx instanceof NonInviteClientTransaction && tx.receiveSummary(s);
   }
 
