@@ -24,3 +24,23 @@ export function heardShare(
   }
   return best;
 }
+
+/**
+ * heardShare of the last `seconds` of `recording()`, asked again every 500 ms until it exceeds `atLeast` or
+ * `withinMs` passed: a loaded machine (a CI run with transcoding calls in parallel) can start a call's audio a
+ * second late, and the proof needed is that the phone hears the other side within a bound, not at one instant.
+ */
+export async function heardWithin(
+  recording: () => { rate: number; samples: Int16Array } | undefined,
+  hz: number,
+  what: string,
+  atLeast: number,
+  withinMs: number,
+): Promise<number> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const share = heardShare(recording(), hz, what);
+    if (share > atLeast || Date.now() >= until) return share;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
