@@ -20,7 +20,8 @@ import {
 } from '../ua/request-builder.js';
 import type { DialogContext } from './dialog-context.js';
 import { RequestTemplate } from './request-template.js';
-import { DIALOG_CLOSED, TRANSPORT_ERROR, TemplatePending, type TemplateKey } from './template-pending.js';
+import { DIALOG_CLOSED, PendingList, TRANSPORT_ERROR, TemplatePending } from './template-pending.js';
+import type { TemplateKey } from './template-pending.js';
 import { contactUri } from './route-set.js';
 import type {
   Dialog,
@@ -87,7 +88,7 @@ export class DialogImpl implements Dialog {
   /** Resolvers of our in-flight requests: close() settles them, since a closed transaction layer never will. */
   readonly #inflight = new Set<(res: SipResponse | undefined) => void>();
   /** The same for requestFromTemplate. */
-  readonly #inflightTemplates = new Set<TemplatePending>();
+  readonly #inflightTemplates = new PendingList();
   #bye: Promise<void> | undefined;
   #byeResponse: Promise<SipResponse> | undefined;
   #lastAck: SipRequest | undefined;
@@ -368,7 +369,7 @@ export class DialogImpl implements Dialog {
   close(): void {
     this.#terminate('closed');
     for (const settle of [...this.#inflight]) settle(undefined);
-    for (const p of [...this.#inflightTemplates]) p.settle(DIALOG_CLOSED);
+    for (const p of this.#inflightTemplates.snapshot()) p.settle(DIALOG_CLOSED);
   }
 
   #inviteInProgress(): boolean {

@@ -19,6 +19,8 @@ export class TemplatePending implements ClientTransactionHandlers<ResponseStatus
   readonly done: (res: ResponseStatus) => void;
   readonly #settled: (p: TemplatePending, res: ResponseStatus) => void;
   #open = true;
+  /** Its index in the dialog's PendingList while in flight. */
+  slot = -1;
 
   constructor(
     method: string,
@@ -46,6 +48,41 @@ export class TemplatePending implements ClientTransactionHandlers<ResponseStatus
     if (!this.#open) return;
     this.#open = false;
     this.#settled(this, res);
+  }
+}
+
+/**
+ * A dialog's requests of requestFromTemplate in flight, in an array (add and remove O(1), swapping the last into
+ * the gap). Not a Set: V8 gives a Set or Map a new hash table each time a delete leaves it nearly empty, so a Set
+ * that goes from one entry to none with every NOTIFY made garbage per NOTIFY (and, in a fan-out, a thousand
+ * tables that a scavenge in the middle of it had to copy). An array keeps its backing store.
+ */
+export class PendingList {
+  readonly #items: TemplatePending[] = [];
+
+  add(p: TemplatePending): void {
+    p.slot = this.#items.length;
+    this.#items.push(p);
+  }
+
+  delete(p: TemplatePending): void {
+    const i = p.slot;
+    if (i < 0 || this.#items[i] !== p) return;
+    const last = this.#items.pop()!;
+    if (last !== p) {
+      this.#items[i] = last;
+      last.slot = i;
+    }
+    p.slot = -1;
+  }
+
+  /** A copy: settling one removes it from this list. */
+  snapshot(): TemplatePending[] {
+    return this.#items.slice();
+  }
+
+  get size(): number {
+    return this.#items.length;
   }
 }
 
