@@ -5,7 +5,6 @@
 import { randomInt } from 'node:crypto';
 import { createResponse, formatUri, parseCSeq, type SipRequest, type SipResponse } from '../message/index.js';
 import { TransactionState } from '../transaction/transaction-state.js';
-import { newBranch } from '../transaction/branch.js';
 import type { ResponseStatus, ServerTransaction } from '../transaction/types.js';
 import type { Flow } from '../transport/types.js';
 import {
@@ -184,7 +183,7 @@ export class DialogImpl implements Dialog {
       done({ status: 416, reason: 'Bad Remote Target' });
       return;
     }
-    const branch = newBranch();
+    const branch = this.#ctx.transactions.rawBranch();
     const bytes = template.render(branch, this.#localSeq, o.headers, o.contentType, o.body);
     const pending = new TemplatePending(m, done, this.#templateSettled);
     this.#inflightTemplates.add(pending);

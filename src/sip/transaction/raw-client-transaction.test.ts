@@ -147,3 +147,66 @@ describe('raw requests over the non-INVITE client transaction (RFC 3261 17.1.2)'
     plain.layer.close();
   });
 });
+
+describe('raw requests with a rawBranch (their transaction in a numbered slot)', () => {
+  it('responses match by slot, branch and method; a reused slot never takes the old branch’s responses', () => {
+    const t = setup();
+    const first = t.layer.rawBranch();
+    assert.match(first, /^z9hG4bK[A-Za-z0-9_-]+\.0$/);
+    t.layer.sendRawRequest(rawOf(request('NOTIFY'), first), flow('udp'), t.handlers);
+    assert.match(t.layer.rawBranch(), /\.1$/, 'the next request would take slot 1');
+    const forged = first.replace(/^z9hG4bK./, 'z9hG4bK_');
+    assert.equal(t.layer.receiveSummary(summary(200, forged)), false, 'same slot, other branch');
+    assert.equal(t.layer.receiveSummary(summary(200, first, 'INFO')), false, 'other method');
+    assert.equal(t.layer.receiveSummary(summary(200, first)), true);
+    assert.deepEqual(
+      t.got.map((r) => r.status),
+      [200],
+    );
+    // Completed (Timer K) as a hash: slot 0 is free again and the next request takes it.
+    const second = t.layer.rawBranch();
+    assert.match(second, /\.0$/);
+    const got2: number[] = [];
+    t.layer.sendRawRequest(rawOf(request('NOTIFY'), second), flow('udp'), {
+      ...t.handlers,
+      onResponse: (r) => got2.push(r.status),
+    });
+    assert.equal(
+      t.layer.receiveSummary(summary(200, first)),
+      true,
+      'a retransmitted 200 of the first: absorbed',
+    );
+    assert.deepEqual(got2, [], 'and not handed to the transaction now in its slot');
+    // The full-parse path finds a slotted transaction too.
+    const req = request('NOTIFY', { branch: second });
+    t.layer.receiveResponse(responseTo(req, 200), flow('udp'));
+    assert.deepEqual(got2, [200]);
+    assert.equal(t.layer.counts().client, 2, 'both in Completed until Timer K');
+    t.clock.advance(5000);
+    assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
+    assert.equal(t.layer.takesSummaries, false);
+  });
+
+  it('over TCP the transaction leaves its slot when it terminates; a duplicate branch is refused', () => {
+    const t = setup();
+    const b = t.layer.rawBranch();
+    t.layer.sendRawRequest(rawOf(request('NOTIFY'), b), flow('tcp'), t.handlers);
+    assert.throws(
+      () => t.layer.sendRawRequest(rawOf(request('NOTIFY'), b), flow('tcp'), t.handlers),
+      /already exists/,
+    );
+    assert.equal(t.layer.receiveSummary(summary(200, b)), true);
+    assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
+    assert.equal(t.layer.takesSummaries, false);
+    assert.match(t.layer.rawBranch(), /\.0$/);
+  });
+
+  it('close() terminates slotted transactions without a word to their TU', () => {
+    const t = setup();
+    t.layer.sendRawRequest(rawOf(request('NOTIFY'), t.layer.rawBranch()), flow('udp'), t.handlers);
+    t.layer.close();
+    assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
+    assert.equal(t.clock.pendingTimers(), 0);
+    assert.deepEqual(t.events, []);
+  });
+});

@@ -13,6 +13,8 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { tagOf } from './message-fields.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { RawClientSlots, slotIn } from './raw-client-slots.js';
+import { newBranch } from './branch.js';
 import { resolveTimers, type TimerConfig } from './timer-config.js';
 import { clientKeyOfRequest, clientKeyOfResponse, serverKey } from './transaction-key.js';
 import { TransactionState } from './transaction-state.js';
@@ -79,6 +81,8 @@ export class TransactionLayer {
   readonly #completed: CompletedResponses<SlabCopy>;
   readonly #slabs = new ResponseSlabs();
   readonly #client = new Map<string, ClientTx>();
+  /** Client transactions of raw requests sent with a rawBranch(). */
+  readonly #raw = new RawClientSlots<NonInviteClientTransaction>();
   /** Raw non-INVITE client transactions over UDP in Completed, as hashes of their keys until Timer K. */
   readonly #completedClients: CompletedKeyHashes;
   readonly #serverCtx: TransactionContext;
@@ -123,12 +127,16 @@ export class TransactionLayer {
       timers,
       callOut,
       onTerminated: (key) => {
+        if (this.#raw.delete(key)) {
+          this.#rawClients--;
+          return;
+        }
         const tx = this.#client.get(key);
         if (tx instanceof NonInviteClientTransaction && tx.takesSummary) this.#rawClients--;
         this.#client.delete(key);
       },
       retireClient: (key) => {
-        if (this.#client.delete(key)) this.#rawClients--;
+        if (this.#raw.delete(key) || this.#client.delete(key)) this.#rawClients--;
         this.#completedClients.add(key);
       },
     };
@@ -204,7 +212,7 @@ export class TransactionLayer {
   receiveResponse(res: SipResponse, _flow: Flow): void {
     if (this.#closed) return;
     const key = clientKeyOfResponse(res);
-    const tx = key === undefined ? undefined : this.#client.get(key);
+    const tx = key === undefined ? undefined : (this.#rawByKey(key) ?? this.#client.get(key));
     if (!tx) {
       // A retransmission of the final response to a retired raw request: absorbed in Completed (Timer K).
       if (key !== undefined && this.#completedClients.has(key)) return;
@@ -227,6 +235,8 @@ export class TransactionLayer {
    */
   receiveSummary(s: ResponseSummary): boolean {
     if (this.#closed) return true;
+    const slotted = this.#raw.get(s.branch, s.method);
+    if (slotted) return slotted.receiveSummary(s);
     const key = `${s.branch}|${s.method}`;
     const tx = this.#client.get(key);
     // Raw requests are never INVITEs: a late 2xx to an INVITE must reach the full parse, whatever its key hashes to.
@@ -244,12 +254,28 @@ export class TransactionLayer {
     if (raw.method === 'INVITE' || raw.method === 'ACK')
       throw new TypeError(`${raw.method} is not sent as a raw request`);
     const key = `${raw.branch}|${raw.method}`;
-    if (this.#client.has(key))
-      throw new Error(`a client transaction with branch and method ${key} already exists`);
     const tx = new NonInviteClientTransaction(this.#clientCtx, key, { raw, handlers }, to);
-    this.#client.set(key, tx);
+    // A branch of rawBranch() is fresh (random part) and names the next free slot: it cannot be in use.
+    if (!this.#raw.add(slotIn(raw.branch, raw.branch.length), raw.branch, raw.method, tx)) {
+      if (this.#client.has(key) || this.#raw.get(raw.branch, raw.method))
+        throw new Error(`a client transaction with branch and method ${key} already exists`);
+      this.#client.set(key, tx);
+    }
     this.#rawClients++;
     tx.start();
+  }
+
+  /**
+   * A fresh branch (newBranch, RFC 3261 8.1.1.7) for the next sendRawRequest, naming the slot that request's
+   * transaction will take (raw-client-slots.ts): its responses are then matched without a hash table.
+   */
+  rawBranch(): string {
+    return `${newBranch()}.${this.#raw.nextSlot()}`;
+  }
+
+  #rawByKey(key: string): NonInviteClientTransaction | undefined {
+    const bar = key.lastIndexOf('|');
+    return bar < 0 ? undefined : this.#raw.get(key.slice(0, bar), key.slice(bar + 1));
   }
 
   /**
@@ -275,7 +301,7 @@ export class TransactionLayer {
 
   counts(): { client: number; server: number } {
     return {
-      client: this.#client.size + this.#completedClients.size,
+      client: this.#client.size + this.#raw.size + this.#completedClients.size,
       server: this.#server.size + this.#completed.size,
     };
   }
@@ -288,12 +314,13 @@ export class TransactionLayer {
   close(): void {
     this.#closed = true;
     for (const tx of [...this.#server.values()]) tx.terminate();
-    for (const tx of [...this.#client.values()]) tx.terminate();
+    for (const tx of [...this.#client.values(), ...this.#raw.values()]) tx.terminate();
     this.#server.clear();
     this.#completed.clear();
     this.#slabs.reset();
     this.#completedClients.clear();
     this.#client.clear();
+    this.#raw.clear();
     this.#rawClients = 0;
   }
 
