@@ -82,6 +82,12 @@ describe('benchmarks, smoke runs', { timeout: 300_000 }, () => {
     assert.match(out, /memory per 1,000 subscriptions: [\d.]+ MiB/);
   });
 
+  it('bench/notify-transactions.ts prints both ways of matching the 200 to a NOTIFY', async () => {
+    const out = await bench('bench/notify-transactions.ts', ['--rounds', '50']);
+    assert.match(out, /Map by key {7}: median [\d.]+ ms, p99 [\d.]+ ms per 1,000/);
+    assert.match(out, /slot in the branch: median [\d.]+ ms, p99 [\d.]+ ms per 1,000/);
+  });
+
   it('bench:media prints the relay beside rtpengine, with the ratio', async () => {
     const out = await bench('bench/media.ts', ['--steps', '10', '--window', '1'], {
       ZENTRALE_TEST_RTP_PORTS: `${rangeStart}-${half}`,
