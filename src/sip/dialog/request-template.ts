@@ -70,20 +70,19 @@ export class RequestTemplate {
     contentType: string,
     body: MessageBody,
   ): Buffer {
-    const b = clean(branch);
     const seq = String(cseq);
-    let own = '';
-    for (let i = 0; i < headers.length; i++) own += line(headers[i]![0], headers[i]![1]);
     const length = bodyLength(body);
-    own += `Content-Type: ${clean(contentType)}\r\nContent-Length: ${length}\r\n\r\n`;
+    const lengthText = String(length);
+    let ownChars = contentType.length + lengthText.length + 36;
+    for (let i = 0; i < headers.length; i++) ownChars += headers[i]![0].length + headers[i]![1].length + 4;
     // UTF-8 takes at most three bytes per UTF-16 unit.
     const fixed = this.#head.length + this.#middle.length + this.#tail.length;
-    const most = fixed + (b.length + seq.length + own.length) * 3 + length;
+    const most = fixed + (branch.length + seq.length + ownChars) * 3 + length;
     let out: Buffer;
     let at: number;
-    if (most > SLAB / 8) {
-      const exact = fixed + Buffer.byteLength(b + seq + own, 'utf8') + length;
-      out = Buffer.allocUnsafe(exact);
+    const exact = most > SLAB / 8;
+    if (exact) {
+      out = Buffer.allocUnsafe(most);
       at = 0;
     } else {
       if (used + most > SLAB) {
@@ -95,19 +94,36 @@ export class RequestTemplate {
     }
     const start = at;
     at = put(out, at, this.#head);
-    at = text(out, at, b);
+    at = text(out, at, branch);
     at = put(out, at, this.#middle);
     at = text(out, at, seq);
     at = put(out, at, this.#tail);
-    at = text(out, at, own);
+    // This request's own fields, written straight into the buffer (CR and LF in a name or value become SP).
+    for (let i = 0; i < headers.length; i++) {
+      at = text(out, at, headers[i]![0]);
+      out[at++] = 0x3a; // ':'
+      out[at++] = 0x20;
+      at = text(out, at, headers[i]![1]);
+      out[at++] = 0x0d;
+      out[at++] = 0x0a;
+    }
+    at = put(out, at, CONTENT_TYPE);
+    at = text(out, at, contentType);
+    at = put(out, at, CONTENT_LENGTH);
+    at = text(out, at, lengthText);
+    at = put(out, at, END_OF_HEADERS);
     if (typeof body === 'string') at += out.write(body, at, 'utf8');
     else at = body.writeTo(out, at);
-    if (out !== slab) return out;
+    if (exact) return at === out.length ? out : out.subarray(0, at);
     // Keep slices 8-byte aligned, as node's own pool does.
     used = (at + 7) & ~7;
     return out.subarray(start, at);
   }
 }
+
+const CONTENT_TYPE = Buffer.from('Content-Type: ', 'latin1');
+const CONTENT_LENGTH = Buffer.from('\r\nContent-Length: ', 'latin1');
+const END_OF_HEADERS = Buffer.from('\r\n\r\n', 'latin1');
 
 /**
  * Requests are written into shared slabs: Buffer.from takes a new 8 KiB pool for every six NOTIFYs, and making
@@ -123,13 +139,16 @@ function put(out: Buffer, at: number, part: Buffer): number {
   return at + part.length;
 }
 
-/** Writes `s` as UTF-8: byte by byte while it is ASCII (a branch, a number, most header values), else encoded. */
+/**
+ * Writes `s` as UTF-8, CR and LF as SP (no value can end its header line early): byte by byte while it is ASCII
+ * (a branch, a number, most header values), else encoded.
+ */
 function text(out: Buffer, at: number, s: string): number {
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) return at - i + out.write(s, at - i, 'utf8');
-    out[at++] = c;
+    if (c > 0x7f) return at - i + out.write(clean(s), at - i, 'utf8');
+    out[at++] = c === 0x0d || c === 0x0a ? 0x20 : c;
   }
   return at;
 }
