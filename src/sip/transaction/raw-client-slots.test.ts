@@ -26,6 +26,9 @@ describe('RawClientSlots', () => {
     assert.equal(s.get('z9hG4bKa.0', 'INFO'), undefined, 'another method');
     assert.equal(s.get('z9hG4bKforged.0', 'NOTIFY'), undefined, 'the slot holds another branch');
     assert.equal(s.get('z9hG4bKb.7', 'NOTIFY'), undefined, 'no such slot');
+    assert.equal(s.getByKey('z9hG4bKb.1|NOTIFY'), 'B');
+    assert.equal(s.getByKey('z9hG4bKb.1|INFO'), undefined);
+    assert.equal(s.getByKey('z9hG4bKforged.1|NOTIFY'), undefined);
     assert.equal(s.delete('z9hG4bKforged.0|NOTIFY'), false);
     assert.equal(s.delete('z9hG4bKa.0|NOTIFYX'), false);
     assert.equal(s.delete('z9hG4bKa.0|NOTIFY'), true);

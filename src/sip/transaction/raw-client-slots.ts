@@ -46,11 +46,29 @@ export class RawClientSlots<T> {
     return this.#branches[slot] === branch && this.#methods[slot] === method ? this.#items[slot] : undefined;
   }
 
-  /** Removes the transaction of `key` (`branch|method`, transaction-key.ts); false when it is not held here. */
+  /** The transaction of `key` (`branch|method`, transaction-key.ts), if it is held here. */
+  getByKey(key: string): T | undefined {
+    const slot = this.#slotOfKey(key);
+    return slot < 0 ? undefined : this.#items[slot];
+  }
+
+  /** Removes the transaction of `key`; false when it is not held here. */
   delete(key: string): boolean {
+    const slot = this.#slotOfKey(key);
+    if (slot < 0) return false;
+    this.#items[slot] = undefined;
+    this.#branches[slot] = '';
+    this.#methods[slot] = '';
+    this.#free.push(slot);
+    this.#size--;
+    return true;
+  }
+
+  /** The slot holding the transaction of `key`, or -1 (compared without cutting the key apart). */
+  #slotOfKey(key: string): number {
     const bar = key.lastIndexOf('|');
     const slot = bar < 0 ? -1 : slotIn(key, bar);
-    if (slot < 0 || slot >= this.#items.length || this.#items[slot] === undefined) return false;
+    if (slot < 0 || slot >= this.#items.length || this.#items[slot] === undefined) return -1;
     const branch = this.#branches[slot]!;
     const method = this.#methods[slot]!;
     const same =
@@ -58,13 +76,7 @@ export class RawClientSlots<T> {
       key.length === bar + 1 + method.length &&
       key.startsWith(branch) &&
       key.endsWith(method);
-    if (!same) return false;
-    this.#items[slot] = undefined;
-    this.#branches[slot] = '';
-    this.#methods[slot] = '';
-    this.#free.push(slot);
-    this.#size--;
-    return true;
+    return same ? slot : -1;
   }
 
   get size(): number {

@@ -212,7 +212,7 @@ export class TransactionLayer {
   receiveResponse(res: SipResponse, _flow: Flow): void {
     if (this.#closed) return;
     const key = clientKeyOfResponse(res);
-    const tx = key === undefined ? undefined : (this.#rawByKey(key) ?? this.#client.get(key));
+    const tx = key === undefined ? undefined : (this.#raw.getByKey(key) ?? this.#client.get(key));
     if (!tx) {
       // A retransmission of the final response to a retired raw request: absorbed in Completed (Timer K).
       if (key !== undefined && this.#completedClients.has(key)) return;
@@ -271,11 +271,6 @@ export class TransactionLayer {
    */
   rawBranch(): string {
     return `${newBranch()}.${this.#raw.nextSlot()}`;
-  }
-
-  #rawByKey(key: string): NonInviteClientTransaction | undefined {
-    const bar = key.lastIndexOf('|');
-    return bar < 0 ? undefined : this.#raw.get(key.slice(0, bar), key.slice(bar + 1));
   }
 
   /**
