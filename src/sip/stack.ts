@@ -6,7 +6,8 @@ import {
   Headers,
   formatVia,
   parseMessage,
-  parseVias,
+  firstVia,
+  rememberFirstVia,
   serializeMessage,
   validateRequest,
   validateResponse,
@@ -204,7 +205,7 @@ export class SipStack implements MessageSender {
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
   sendResponse(res: SipResponse, requestFlow: Flow, keep?: (copy: WireCopy) => void): boolean {
-    const top = parseVias(res.headers.get('Via') ?? '')?.[0];
+    const top = firstVia(res.headers.get('Via') ?? '')?.via;
     // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
     const to = top ? responseDestination(top, requestFlow) : requestFlow;
     this.#tap('out', res, to);
@@ -358,6 +359,10 @@ export class SipStack implements MessageSender {
     if (add.received === undefined && add.rport === undefined) return;
     if (add.received !== undefined) top.params.set('received', add.received);
     if (add.rport !== undefined) top.params.set('rport', add.rport);
-    req.headers.setFirst('Via', vias.map(formatVia).join(', '));
+    const raw = formatVia(top);
+    const line = vias.length === 1 ? raw : [raw, ...vias.slice(1).map(formatVia)].join(', ');
+    req.headers.setFirst('Via', line);
+    // The transaction layer reads this line next, and the response sent to the request carries it back.
+    rememberFirstVia(line, raw, top);
   }
 }

@@ -12,7 +12,16 @@ export {
   tagOf,
   tagOfValue,
 } from './name-addr.js';
-export { parseVia, parseVias, topVia, formatVia, branchOf } from './via.js';
+export {
+  parseVia,
+  parseVias,
+  topVia,
+  firstVia,
+  rememberFirstVia,
+  formatVia,
+  branchOf,
+  type FirstVia,
+} from './via.js';
 export { parseHeaderParams, formatParams, isPlainParamValue } from './params.js';
 export { parseCSeq, formatCSeq, MAX_CSEQ } from './cseq.js';
 export { parseMaxForwards, parseDeltaSeconds, parseContentLength, MAX_UINT32 } from './scalar-headers.js';

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { branchOf, formatVia, parseVia, parseVias, topVia, viaBranch } from './via.js';
+import {
+  branchOf,
+  firstVia,
+  formatVia,
+  parseVia,
+  parseVias,
+  rememberFirstVia,
+  topVia,
+  viaBranch,
+} from './via.js';
 
 describe('parseVias', () => {
   test('one value with port and params', () => {
@@ -92,5 +101,40 @@ describe('viaBranch', () => {
     }
     assert.equal(viaBranch('SIP/2.0/UDP 192.0.2.1;rport;BRANCH=z9hG4bKup;branch=second'), 'z9hG4bKup');
     assert.equal(viaBranch('SIP/2.0/UDP 192.0.2.1;;branch=z9hG4bKx'), undefined);
+  });
+});
+
+describe('firstVia', () => {
+  test('reads the first value of a line, whatever follows it, and answers the same line from its memo', () => {
+    const line = 'SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa1 , SIP/2.0/TCP 198.51.100.2;branch=z9hG4bKb2';
+    const a = firstVia(line);
+    assert.equal(a?.raw, 'SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bKa1');
+    assert.equal(a?.via.port, 5062);
+    assert.equal(branchOf(a.via), 'z9hG4bKa1');
+    assert.equal(firstVia(`${line}`), a, 'an equal line is the memo');
+    const b = firstVia('SIP/2.0/UDP 203.0.113.7;branch=z9hG4bKc3');
+    assert.equal(b?.via.host, '203.0.113.7');
+    assert.notEqual(b, a);
+    assert.equal(firstVia(line)?.via.host, '192.0.2.1', 'the memo moves on');
+  });
+
+  test('is undefined for an empty or malformed first value, and the memo keeps that too', () => {
+    assert.equal(firstVia(''), undefined);
+    assert.equal(firstVia('SIP/2.0/UDP192.0.2.1;branch=z9hG4bKx'), undefined);
+    assert.equal(firstVia('SIP/2.0/UDP192.0.2.1;branch=z9hG4bKx'), undefined);
+    assert.equal(firstVia('SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKok, junk')?.via.host, '192.0.2.1');
+  });
+
+  test('answers a remembered line with the Via it was formatted from', () => {
+    const via = parseVia('SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKr;rport')!;
+    via.params.set('rport', '40000');
+    via.params.set('received', '192.0.2.44');
+    const raw = formatVia(via);
+    const line = `${raw}, SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKz`;
+    rememberFirstVia(line, raw, via);
+    assert.equal(firstVia(line)?.via, via);
+    // What the memo holds is what parsing the line gives.
+    const parsed = parseVia(raw)!;
+    assert.deepEqual({ ...parsed, params: [...parsed.params] }, { ...via, params: [...via.params] });
   });
 });

@@ -105,6 +105,40 @@ export function topVia(viaLines: readonly string[]): Via | undefined {
   return parts && parts[0] !== undefined ? parseVia(parts[0]) : undefined;
 }
 
+/** The first via-parm of a Via header line: its text (trimmed) and its parse, shared and so read-only. */
+export interface FirstVia {
+  readonly raw: string;
+  readonly via: Readonly<Via>;
+}
+
+/** firstVia's memo: the last line it read (or was told about) and what that line's first value is. */
+let memoLine: string | undefined;
+let memoFirst: FirstVia | undefined;
+
+/**
+ * The first via-parm of one Via header line, parsed; undefined when absent or malformed (the rest of the line is
+ * not looked at). Memoised on the last line: a request's top Via line is read to find its transaction (RFC 3261
+ * 17.2.3) and again to route each response sent to it (18.2.2), with other messages' lines seldom in between.
+ */
+export function firstVia(line: string): FirstVia | undefined {
+  if (line === memoLine) return memoFirst;
+  const raw = splitList(line)?.[0]?.trim();
+  const via = raw ? parseVia(raw) : undefined;
+  memoLine = line;
+  memoFirst = raw && via ? { raw, via } : undefined;
+  return memoFirst;
+}
+
+/**
+ * Tells firstVia what `line` holds when the caller has just formatted it from a parsed Via (the transport stamping
+ * received/rport, RFC 3261 18.2.1): `raw` must be `formatVia(via)` and the line's first value, and `via` must not
+ * change afterwards.
+ */
+export function rememberFirstVia(line: string, raw: string, via: Via): void {
+  memoLine = line;
+  memoFirst = { raw, via };
+}
+
 export function formatVia(v: Via): string {
   const port = v.port !== undefined ? `:${v.port}` : '';
   return `${v.protocol}/${v.transport} ${v.host}${port}${formatParams(v.params)}`;

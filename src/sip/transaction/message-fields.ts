@@ -1,10 +1,9 @@
 import type { Headers } from '../message/headers.js';
-import { splitList } from '../message/lexical.js';
 import { tagOfValue } from '../message/name-addr.js';
 import { parseCSeq } from '../message/cseq.js';
 import type { CSeq, Uri } from '../message/types.js';
 import { formatUri } from '../message/uri.js';
-import { branchOf, parseVia } from '../message/via.js';
+import { branchOf, firstVia } from '../message/via.js';
 
 /**
  * The few header fields transaction matching needs (sections 17.1.3, 17.2.3), read through sip/message's parsers
@@ -22,10 +21,9 @@ export interface TopVia {
 export function topVia(headers: Headers): TopVia | undefined {
   const line = headers.get('Via');
   if (line === undefined) return undefined;
-  const raw = splitList(line)?.[0]?.trim();
-  if (!raw) return undefined;
-  const via = parseVia(raw);
-  if (!via) return undefined;
+  const first = firstVia(line);
+  if (!first) return undefined;
+  const { raw, via } = first;
   const branch = branchOf(via);
   return {
     raw,
