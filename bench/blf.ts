@@ -4,8 +4,8 @@
 //   npm run bench:blf -- --quick       fewer events per scenario
 //   npm run bench:blf -- --help        all flags
 //
-// This process is the server under test, so package.json starts it with --max-semi-space-size=32, the young
-// generation the server gets from bin/zentrale.js's shebang.
+// This process is the server under test, so package.json starts it with --max-semi-space-size=32 and
+// --min-semi-space-size=32, the fixed young generation the server gets from bin/zentrale.js's shebang.
 //
 // In one process, on 127.0.0.1 only: the real notifier (src/features/presence/blf-notifier.ts and the subscription
 // service, src/core/subscriptions) on a real SIP stack

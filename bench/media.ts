@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { NgClient } from '../src/media/index.js';
 import type { LoadCall, LoadCommand, LoadMessage, LoadReport } from './lib/media-load.js';
 import { cpuTicks, sleep } from './lib/procs.js';
+import { SERVER_NODE_FLAGS } from './lib/server-runtime.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const RTPENGINE = '/usr/bin/rtpengine';
@@ -140,7 +141,7 @@ async function zentrale(cfg: Config): Promise<Backend> {
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_MEDIA_PROF}`]
         : []),
       // The young generation the server gets from bin/zentrale.js's shebang.
-      '--max-semi-space-size=32',
+      ...SERVER_NODE_FLAGS,
       // BENCH_MEDIA_NODE_FLAGS: extra node flags for the relay host (e.g. --trace-gc, --max-semi-space-size=N).
       ...(process.env.BENCH_MEDIA_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     ],

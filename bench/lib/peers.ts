@@ -7,6 +7,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, statSync } fr
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { childPids, cpuTicks, hasExited, memoryKb, pssKb, sleep, type ProcessRegistry } from './procs.js';
+import { SERVER_NODE_FLAGS } from './server-runtime.js';
 
 export interface PeerSample {
   /** Sum over the peer's processes, clock ticks. */
@@ -179,7 +180,7 @@ export class ZentralePeer implements Peer {
     this.#httpPort = httpPort;
     const nodeArgs = [
       // What the shebang of bin/zentrale.js gives the server when it runs as `npx zentrale`.
-      '--max-semi-space-size=32',
+      ...SERVER_NODE_FLAGS,
       ...(this.#o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', this.#o.cpuProfDir] : []),
       // BENCH_ZENTRALE_NODE_FLAGS: extra node flags for the server (e.g. --perf-basic-prof for perf(1), --trace-gc).
       ...(process.env.BENCH_ZENTRALE_NODE_FLAGS ?? '').split(' ').filter(Boolean),

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../bench/lib/server-runtime.js';
 
 /**
  * The benchmarks in their smallest form (bench/README.md): each runs end to end against the real peers it uses
@@ -19,7 +20,7 @@ const half = Math.floor((rangeStart + rangeEnd) / 2);
 const hasKamailio = ['/usr/sbin/kamailio', '/usr/bin/kamailio'].some((p) => existsSync(p));
 
 async function bench(script: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', '--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
