@@ -360,7 +360,7 @@ export class SipStack implements MessageSender {
     if (add.received !== undefined) top.params.set('received', add.received);
     if (add.rport !== undefined) top.params.set('rport', add.rport);
     const raw = formatVia(top);
-    const line = vias.length === 1 ? raw : [raw, ...vias.slice(1).map(formatVia)].join(', ');
+    const line = [raw, ...vias.slice(1).map(formatVia)].join(', ');
     req.headers.setFirst('Via', line);
     // The transaction layer reads this line next, and the response sent to the request carries it back.
     rememberFirstVia(line, raw, top);

@@ -32,8 +32,8 @@ export class NonceTracker {
   readonly #max: number;
   readonly #ttlMs: number;
   readonly #entries = new Map<string, Entry>();
-  /** Every entry of the Map, oldest first, from `#head` on; an entry leaves both at once. */
-  #queue: Entry[] = [];
+  /** Every entry of the Map, oldest first, from `#head` on (taken slots are cleared); an entry leaves both at once. */
+  #queue: Array<Entry | undefined> = [];
   #head = 0;
   #evictedUpTo = -Infinity;
 
@@ -81,7 +81,7 @@ export class NonceTracker {
   /** Removes the oldest entry from both the FIFO and the Map. Only called while the FIFO is not empty. */
   #shift(): Entry {
     const e = this.#queue[this.#head]!;
-    this.#queue[this.#head] = undefined as unknown as Entry;
+    this.#queue[this.#head] = undefined;
     this.#head++;
     this.#entries.delete(e.nonce);
     if (this.#head === this.#queue.length) {

@@ -15,7 +15,6 @@ export {
 export {
   parseVia,
   parseVias,
-  topVia,
   firstVia,
   rememberFirstVia,
   formatVia,

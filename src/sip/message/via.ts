@@ -97,15 +97,10 @@ export function parseVias(value: string): Via[] | undefined {
   return out;
 }
 
-/** The first Via value of a message (the top Via, RFC 3261 8.2.6.2, 18.2.2), parsed; undefined if absent or bad. */
-export function topVia(viaLines: readonly string[]): Via | undefined {
-  const first = viaLines[0];
-  if (first === undefined) return undefined;
-  const parts = splitList(first);
-  return parts && parts[0] !== undefined ? parseVia(parts[0]) : undefined;
-}
-
-/** The first via-parm of a Via header line: its text (trimmed) and its parse, shared and so read-only. */
+/**
+ * The first via-parm of a Via header line (of the first line: the top Via, RFC 3261 8.2.6.2, 18.2.2): its text
+ * (trimmed) and its parse, shared and so read-only.
+ */
 export interface FirstVia {
   readonly raw: string;
   readonly via: Readonly<Via>;
