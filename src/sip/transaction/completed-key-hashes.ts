@@ -101,9 +101,15 @@ export class CompletedKeyHashes {
 const SLOT_BITS = 18;
 const SLOTS = 1 << SLOT_BITS;
 
-/** FNV-1a over the UTF-16 code units, folded to a slot (exported for tests that need two keys on one slot). */
-export function slotOf(key: string): number {
+/** FNV-1a over the UTF-16 code units of a transaction key (32 bits, signed). */
+export function keyHash(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** keyHash folded to a slot (exported for tests that need two keys on one slot). */
+export function slotOf(key: string): number {
+  const h = keyHash(key);
   return (h ^ (h >>> SLOT_BITS)) & (SLOTS - 1);
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../util/clock.js';
 import type { TransportProtocol } from '../transport/types.js';
+import { CompletedResponses } from './completed-responses.js';
+import { keyHash } from './completed-key-hashes.js';
 import { TransactionLayer } from './transaction-layer.js';
 import { TransactionState } from './transaction-state.js';
 import { CopyingSender, RecordingTu, flow, request, responseTo } from './test-harness.js';
@@ -111,5 +113,90 @@ describe('completed UDP non-INVITE transactions kept as bytes (RFC 3261 17.2.2)'
     t.layer.receiveRequest(request('REGISTER'), flow());
     assert.equal(t.tu.errors.length, 1);
     assert.deepEqual(t.layer.counts(), { client: 0, server: 0 });
+  });
+
+  it('resends to where this copy of the request came from (RFC 3581 rport)', () => {
+    const t = setup();
+    const withRport = () => {
+      const req = request('REGISTER', { sentBy: '10.0.0.5:5060' });
+      req.headers.setFirst('Via', 'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKabc123;rport');
+      return req;
+    };
+    t.layer.receiveRequest(withRport(), flow());
+    const moved = { ...flow(), remote: { address: '198.51.100.8', port: 40000 } };
+    const again = withRport();
+    again.headers.setFirst(
+      'Via',
+      'SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKabc123;rport=40000;received=198.51.100.8',
+    );
+    t.layer.receiveRequest(again, moved);
+    assert.equal(t.sender.resent.length, 1);
+    assert.deepEqual(t.sender.resent[0]!.copy.to.remote, { address: '198.51.100.8', port: 40000 });
+  });
+});
+
+describe('the store of completed responses', () => {
+  it('keeps its own copy of the bytes, across slabs and in buffers of their own when large', () => {
+    const clock = new FakeClock();
+    const kept = new CompletedResponses(clock, 32_000, 10_000);
+    const sizes = [1, 400, 1500, 40_000, 70_000, 3];
+    const originals: Buffer[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const b = Buffer.alloc(sizes[i % sizes.length]!, i % 251);
+      originals.push(Buffer.from(b));
+      kept.add(`k${i}`, b);
+      b.fill(0xff); // the sender may reuse its buffer once the copy is kept
+    }
+    for (let i = 0; i < 2_000; i++) assert.deepEqual(kept.get(`k${i}`), originals[i], `entry ${i}`);
+    clock.advance(31_999);
+    assert.equal(kept.size, 2_000);
+    clock.advance(1);
+    assert.equal(kept.size, 0);
+    assert.equal(kept.get('k1'), undefined);
+    assert.equal(clock.pendingTimers(), 0);
+  });
+
+  it('tells apart keys that share a bucket, and finds the newer entry of a key added twice', () => {
+    const clock = new FakeClock();
+    const kept = new CompletedResponses(clock, 1_000, 100);
+    // Keys whose hashes agree in the 18 bucket bits but differ above them.
+    const bucket = (k: string) => keyHash(k) & 0x3ffff;
+    const base = 'b|z9hG4bK0|h|REGISTER';
+    const same = [base];
+    for (let i = 1; same.length < 3 && i < 5_000_000; i++) {
+      const k = `b|z9hG4bK${i}|h|REGISTER`;
+      if (bucket(k) === bucket(base)) same.push(k);
+    }
+    assert.equal(same.length, 3, 'found keys on one bucket');
+    for (const [n, k] of same.entries()) kept.add(k, Buffer.from(`r${n}`));
+    assert.deepEqual(
+      same.map((k) => kept.get(k)?.toString()),
+      ['r0', 'r1', 'r2'],
+    );
+    assert.equal(kept.get('b|z9hG4bKnone|h|REGISTER'), undefined);
+    clock.advance(500);
+    kept.add(same[0]!, Buffer.from('again'));
+    assert.equal(kept.get(same[0]!)?.toString(), 'again');
+    clock.advance(500);
+    assert.equal(kept.size, 1, 'the first three expired, the newer entry lives');
+    assert.equal(kept.get(same[0]!)?.toString(), 'again');
+    assert.equal(kept.get(same[1]!), undefined);
+  });
+
+  it('grows its ring past the first capacity and keeps every entry findable, and drops the oldest past max', () => {
+    const clock = new FakeClock();
+    const kept = new CompletedResponses(clock, 32_000, 5_000);
+    for (let i = 0; i < 6_000; i++) {
+      kept.add(`key-${i}`, Buffer.from(String(i)));
+      if (i % 700 === 0) clock.advance(1);
+    }
+    assert.equal(kept.size, 5_000);
+    assert.equal(kept.get('key-999'), undefined, 'dropped early');
+    for (const i of [1_000, 2_047, 2_048, 4_096, 5_999])
+      assert.equal(kept.get(`key-${i}`)?.toString(), String(i));
+    kept.clear();
+    assert.equal(kept.size, 0);
+    assert.equal(kept.get('key-5999'), undefined);
+    assert.equal(clock.pendingTimers(), 0);
   });
 });

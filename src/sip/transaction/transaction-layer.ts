@@ -4,9 +4,10 @@ import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { ownString } from '../../util/own-string.js';
+import { firstVia } from '../message/via.js';
+import { responseDestination } from '../transport/response-routing.js';
 import { CompletedKeyHashes } from './completed-key-hashes.js';
 import { CompletedResponses } from './completed-responses.js';
-import { ResponseSlabs, type SlabCopy } from './response-slabs.js';
 import { DeadlineQueues } from './deadline-queues.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
@@ -78,8 +79,7 @@ export class TransactionLayer {
   readonly #max: number;
   readonly #onListenerError: ((err: unknown) => void) | undefined;
   readonly #server = new Map<string, ServerTx>();
-  readonly #completed: CompletedResponses<SlabCopy>;
-  readonly #slabs = new ResponseSlabs();
+  readonly #completed: CompletedResponses;
   readonly #client = new Map<string, ClientTx>();
   /** Client transactions of raw requests sent with a rawBranch(). */
   readonly #raw = new RawClientSlots<NonInviteClientTransaction>();
@@ -105,18 +105,14 @@ export class TransactionLayer {
     this.#onListenerError = opts.onListenerError;
     const timers = resolveTimers(opts.timers);
     const callOut = (fn: () => void): void => this.#callOut(fn);
-    this.#completed = new CompletedResponses<SlabCopy>(
-      opts.clock,
-      64 * timers.T1,
-      opts.maxCompleted ?? 500_000,
-    );
+    this.#completed = new CompletedResponses(opts.clock, 64 * timers.T1, opts.maxCompleted ?? 500_000);
     this.#completedClients = new CompletedKeyHashes(opts.clock, timers.T4, opts.maxCompleted ?? 500_000);
     this.#serverCtx = {
       clock: opts.clock,
       sender: opts.sender,
       timers,
       callOut,
-      retire: (key, copy) => this.#completed.add(key, this.#slabs.keep(copy)),
+      retire: (key, copy) => this.#completed.add(key, copy.bytes),
       onTerminated: (key) => this.#server.delete(key),
     };
     this.#clientCtx = {
@@ -161,8 +157,10 @@ export class TransactionLayer {
     }
     const kept = this.#completed.get(k.key);
     if (kept !== undefined) {
-      // A retransmission after our final response (section 17.2.2, Completed): the same bytes again.
-      this.#sender.resend?.(ResponseSlabs.view(kept));
+      // A retransmission after our final response (section 17.2.2, Completed): the same bytes again, to where a
+      // response to this copy of the request goes (section 18.2.2; the same place unless the client's NAT moved).
+      const via = firstVia(req.headers.get('Via') ?? '')?.via;
+      this.#sender.resend?.({ bytes: kept, to: via ? responseDestination(via, flow) : flow });
       return;
     }
     const tu = this.#tu;
@@ -312,7 +310,6 @@ export class TransactionLayer {
     for (const tx of [...this.#client.values(), ...this.#raw.values()]) tx.terminate();
     this.#server.clear();
     this.#completed.clear();
-    this.#slabs.reset();
     this.#completedClients.clear();
     this.#client.clear();
     this.#raw.clear();
