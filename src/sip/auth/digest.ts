@@ -145,7 +145,8 @@ export class DigestAuthenticator {
     if (now - minted.issuedAt > this.#ttl || minted.issuedAt > now + this.#ttl) return 'stale';
 
     const used = this.#tracker.use(
-      nonce,
+      minted.hi,
+      minted.lo,
       minted.issuedAt,
       nc === undefined ? undefined : parseInt(nc, 16),
       now,

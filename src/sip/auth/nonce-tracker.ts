@@ -4,37 +4,36 @@
  * entries are evicted, and every untracked nonce issued no later than the newest evicted one is then reported
  * `evicted`, so an eviction can force a fresh challenge but never re-open a replay window.
  *
- * The entries are also kept in a FIFO (first use order) for expiry and eviction. Taking the oldest entry from the
- * Map itself would start an iterator at the Map's front each time, and V8 leaves a hole there for every deleted
- * entry until the table is rebuilt: with a full tracker under a registration flood that walk over holes cost tens
- * of microseconds per REGISTER.
+ * A nonce is known by 64 bits of its random part (`NonceCodec.check` gives them as two 32-bit words): the MAC
+ * makes them the server's own random bits, so they need no hashing and two nonces sharing them are as likely as
+ * guessing a nonce. Were it to happen, the later nonce would be taken for a used one and re-challenged — never a
+ * replay let through. The entries are rows of typed arrays in a ring kept in first-use order (the order of expiry
+ * and eviction), indexed by chains from a bucket table like completed-responses.ts: a registration flood keeps
+ * 100 000 of them, and a Map of nonce strings and an object each cost some 4 µs more per REGISTER in allocation,
+ * promotion and lookups.
  */
-import { ownString } from '../../util/own-string.js';
 
 export type TrackResult = 'fresh' | 'replay' | 'evicted' | 'full';
-
-interface Entry {
-  readonly nonce: string;
-  readonly issuedAt: number;
-  /** The first nc value used; -1 marks a qop-less (single use) nonce. */
-  readonly firstNc: number;
-  /** Further nc values used: most nonces are answered once, and a Set each would cost more than the rest. */
-  more: Set<number> | undefined;
-}
 
 /** nc values per nonce before the client is made to fetch a new nonce (stops unbounded growth per entry). */
 export const MAX_NC_PER_NONCE = 1024;
 
-/** Consumed FIFO slots kept before the array is compacted. */
-const COMPACT_AFTER = 4096;
-
 export class NonceTracker {
   readonly #max: number;
   readonly #ttlMs: number;
-  readonly #entries = new Map<string, Entry>();
-  /** Every entry of the Map, oldest first, from `#head` on (taken slots are cleared); an entry leaves both at once. */
-  #queue: Array<Entry | undefined> = [];
+  /** Newest entry's sequence number per bucket (-1: none); allocated on the first use. */
+  #buckets: Float64Array | undefined;
+  // The ring: entry `seq` lives at index seq & (capacity - 1) while #head <= seq < #tail.
+  #hi = new Int32Array(INITIAL);
+  #lo = new Int32Array(INITIAL);
+  #issuedAt = new Float64Array(INITIAL);
+  /** The first nc value used; -1 marks a qop-less (single use) nonce. */
+  #firstNc = new Float64Array(INITIAL);
+  #next = new Float64Array(INITIAL);
   #head = 0;
+  #tail = 0;
+  /** Further nc values used, by sequence number: most nonces are answered once, and a Set each would cost more. */
+  readonly #more = new Map<number, Set<number>>();
   #evictedUpTo = -Infinity;
 
   constructor(max: number, ttlMs: number) {
@@ -43,30 +42,32 @@ export class NonceTracker {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#tail - this.#head;
   }
 
-  /** Records use of (nonce, nc); nc undefined = qop-less use. Call only after the digest was verified. */
-  use(nonce: string, issuedAt: number, nc: number | undefined, now: number): TrackResult {
+  /**
+   * Records use of the nonce known by (`hi`, `lo`) with `nc` (undefined = qop-less use). Call only after the digest
+   * was verified.
+   */
+  use(hi: number, lo: number, issuedAt: number, nc: number | undefined, now: number): TrackResult {
     this.prune(now);
-    const entry = this.#entries.get(nonce);
-    if (!entry) {
+    const seq = this.#find(hi, lo);
+    if (seq < 0) {
       if (issuedAt <= this.#evictedUpTo) return 'evicted';
-      // Kept up to the nonce's lifetime: a copy, not a view holding the whole received request.
-      const e: Entry = { nonce: ownString(nonce), issuedAt, firstNc: nc ?? -1, more: undefined };
-      this.#entries.set(e.nonce, e);
-      this.#queue.push(e);
-      while (this.#entries.size > this.#max) {
-        const oldest = this.#shift();
-        this.#evictedUpTo = Math.max(this.#evictedUpTo, oldest.issuedAt);
+      this.#add(hi, lo, issuedAt, nc ?? -1);
+      while (this.size > this.#max) {
+        this.#evictedUpTo = Math.max(this.#evictedUpTo, this.#issuedAt[this.#index(this.#head)]!);
+        this.#shift();
       }
       return 'fresh';
     }
-    if (nc === undefined || entry.firstNc === -1) return 'replay';
-    if (nc === entry.firstNc || entry.more?.has(nc) === true) return 'replay';
-    if (entry.more === undefined) entry.more = new Set();
-    else if (entry.more.size + 1 >= MAX_NC_PER_NONCE) return 'full';
-    entry.more.add(nc);
+    const first = this.#firstNc[this.#index(seq)]!;
+    if (nc === undefined || first === -1 || nc === first) return 'replay';
+    let more = this.#more.get(seq);
+    if (more?.has(nc) === true) return 'replay';
+    if (more === undefined) this.#more.set(seq, (more = new Set()));
+    else if (more.size + 1 >= MAX_NC_PER_NONCE) return 'full';
+    more.add(nc);
     return 'fresh';
   }
 
@@ -74,23 +75,69 @@ export class NonceTracker {
   prune(now: number): void {
     // First-use order is close to issue order (a nonce is answered within seconds of its challenge): stop at the
     // first live entry, as an entry used late but issued early only outlives its nonce by that delay.
-    while (this.#head < this.#queue.length && now - this.#queue[this.#head]!.issuedAt > this.#ttlMs)
-      this.#shift();
+    while (this.size > 0 && now - this.#issuedAt[this.#index(this.#head)]! > this.#ttlMs) this.#shift();
   }
 
-  /** Removes the oldest entry from both the FIFO and the Map. Only called while the FIFO is not empty. */
-  #shift(): Entry {
-    const e = this.#queue[this.#head]!;
-    this.#queue[this.#head] = undefined;
-    this.#head++;
-    this.#entries.delete(e.nonce);
-    if (this.#head === this.#queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
+  #index(seq: number): number {
+    return seq & (this.#hi.length - 1);
+  }
+
+  /** The sequence number of the nonce's entry, or -1. */
+  #find(hi: number, lo: number): number {
+    if (this.#buckets === undefined) return -1;
+    // Newest first along the chain, which ends at the first number that left the ring.
+    for (let seq = this.#buckets[lo & BUCKET_MASK]!; seq >= this.#head; seq = this.#next[this.#index(seq)]!) {
+      const i = this.#index(seq);
+      if (this.#lo[i] === lo && this.#hi[i] === hi) return seq;
     }
-    return e;
+    return -1;
+  }
+
+  #add(hi: number, lo: number, issuedAt: number, firstNc: number): void {
+    const buckets = (this.#buckets ??= new Float64Array(BUCKETS).fill(-1));
+    if (this.size === this.#hi.length) this.#grow();
+    const seq = this.#tail++;
+    const i = this.#index(seq);
+    this.#hi[i] = hi;
+    this.#lo[i] = lo;
+    this.#issuedAt[i] = issuedAt;
+    this.#firstNc[i] = firstNc;
+    this.#next[i] = buckets[lo & BUCKET_MASK]!;
+    buckets[lo & BUCKET_MASK] = seq;
+  }
+
+  /** Removes the oldest entry. Only called while the ring is not empty. */
+  #shift(): void {
+    if (this.#more.size > 0) this.#more.delete(this.#head);
+    this.#head++;
+  }
+
+  /** Doubles the ring (its capacity stays a power of two); every entry moves to its index under the new mask. */
+  #grow(): void {
+    const n = this.#hi.length * 2;
+    const hi = new Int32Array(n);
+    const lo = new Int32Array(n);
+    const issuedAt = new Float64Array(n);
+    const firstNc = new Float64Array(n);
+    const next = new Float64Array(n);
+    for (let seq = this.#head; seq < this.#tail; seq++) {
+      const i = this.#index(seq);
+      const j = seq & (n - 1);
+      hi[j] = this.#hi[i]!;
+      lo[j] = this.#lo[i]!;
+      issuedAt[j] = this.#issuedAt[i]!;
+      firstNc[j] = this.#firstNc[i]!;
+      next[j] = this.#next[i]!;
+    }
+    this.#hi = hi;
+    this.#lo = lo;
+    this.#issuedAt = issuedAt;
+    this.#firstNc = firstNc;
+    this.#next = next;
   }
 }
+
+const INITIAL = 256;
+const BUCKET_BITS = 17;
+const BUCKETS = 1 << BUCKET_BITS;
+const BUCKET_MASK = BUCKETS - 1;

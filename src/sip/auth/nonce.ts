@@ -17,7 +17,8 @@ const NONCE_BYTES = TS_LEN + RAND_LEN + MAC_LEN;
 /** base64url length of NONCE_BYTES (56 bytes, no padding). */
 const NONCE_CHARS = Math.ceil((NONCE_BYTES * 4) / 3);
 
-export type NonceCheck = { ok: true; issuedAt: number } | { ok: false };
+/** `hi` and `lo`: 64 of the nonce's random bits, which tell it from every other nonce (nonce-tracker.ts). */
+export type NonceCheck = { ok: true; issuedAt: number; hi: number; lo: number } | { ok: false };
 
 /** Realms whose MAC prefix is kept; past it the cache starts over (a bound, not an LRU). */
 const MAX_REALMS = 10_000;
@@ -49,7 +50,12 @@ export class NonceCodec {
     const head = raw.subarray(0, TS_LEN + RAND_LEN);
     const mac = raw.subarray(TS_LEN + RAND_LEN);
     if (!timingSafeEqual(mac, this.#mac(realm, head))) return { ok: false };
-    return { ok: true, issuedAt: Number(head.readBigUInt64BE(0)) };
+    return {
+      ok: true,
+      issuedAt: Number(head.readBigUInt64BE(0)),
+      hi: head.readInt32BE(TS_LEN),
+      lo: head.readInt32BE(TS_LEN + 4),
+    };
   }
 
   #mac(realm: string, head: Buffer): Buffer {
