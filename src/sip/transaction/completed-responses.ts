@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
+import { doubled } from '../../util/ring-column.js';
 import { keyHash } from './completed-key-hashes.js';
 
 /**
@@ -126,35 +127,16 @@ export class CompletedResponses {
     this.#head++;
   }
 
-  /** Doubles the ring (its capacity stays a power of two); every entry moves to its index under the new mask. */
+  /** Doubles the ring (its capacity stays a power of two). */
   #grow(): void {
-    const n = this.#keys.length * 2;
-    const keys = new Array<string | undefined>(n).fill(undefined);
-    const slabOf = new Array<Buffer | undefined>(n).fill(undefined);
-    const hash = new Int32Array(n);
-    const next = new Float64Array(n);
-    const at = new Float64Array(n);
-    const offset = new Int32Array(n);
-    const length = new Int32Array(n);
-    const from = this.#keys.length - 1;
-    for (let seq = this.#head; seq < this.#tail; seq++) {
-      const i = seq & from;
-      const j = seq & (n - 1);
-      keys[j] = this.#keys[i];
-      slabOf[j] = this.#slabOf[i];
-      hash[j] = this.#hash[i]!;
-      next[j] = this.#next[i]!;
-      at[j] = this.#at[i]!;
-      offset[j] = this.#offset[i]!;
-      length[j] = this.#length[i]!;
-    }
-    this.#keys = keys;
-    this.#slabOf = slabOf;
-    this.#hash = hash;
-    this.#next = next;
-    this.#at = at;
-    this.#offset = offset;
-    this.#length = length;
+    const [head, tail] = [this.#head, this.#tail];
+    this.#keys = doubled(this.#keys, head, tail);
+    this.#slabOf = doubled(this.#slabOf, head, tail);
+    this.#hash = doubled(this.#hash, head, tail);
+    this.#next = doubled(this.#next, head, tail);
+    this.#at = doubled(this.#at, head, tail);
+    this.#offset = doubled(this.#offset, head, tail);
+    this.#length = doubled(this.#length, head, tail);
   }
 
   #arm(): void {
