@@ -98,7 +98,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
       this.#startTimerJ();
       return;
     }
-    retire(this.key, copy);
+    retire(this.key, copy.bytes);
     this.#lastResponse = undefined;
     this.#transition(S.Terminated);
   }

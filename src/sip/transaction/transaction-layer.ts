@@ -112,7 +112,7 @@ export class TransactionLayer {
       sender: opts.sender,
       timers,
       callOut,
-      retire: (key, copy) => this.#completed.add(key, copy.bytes),
+      retire: (key, bytes) => this.#completed.add(key, bytes),
       onTerminated: (key) => this.#server.delete(key),
     };
     this.#clientCtx = {

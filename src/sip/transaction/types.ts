@@ -122,10 +122,11 @@ export interface TransactionContext {
   sender: MessageSender;
   timers: TimerConfig;
   /**
-   * Takes over the Completed state of a non-INVITE server transaction over UDP: resends `copy` for every
-   * retransmission of the request until Timer J. Absent: the transaction stays Completed itself.
+   * Takes over the Completed state of a non-INVITE server transaction over UDP: resends `bytes` (the final
+   * response as sent) for every retransmission of the request until Timer J. Absent: the transaction stays
+   * Completed itself.
    */
-  retire?(key: string, copy: WireCopy): void;
+  retire?(key: string, bytes: Buffer): void;
   /**
    * Takes over the Completed state of a raw non-INVITE client transaction over UDP: absorbs retransmissions of its
    * final response until Timer K (T4). Absent: the transaction waits out Timer K itself.
