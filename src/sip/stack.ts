@@ -6,7 +6,6 @@ import {
   Headers,
   formatVia,
   parseMessage,
-  firstVia,
   rememberFirstVia,
   serializeMessage,
   validateRequest,
@@ -18,11 +17,12 @@ import {
   type Via,
 } from './message/index.js';
 import { peekResponse } from './message/peek-response.js';
+import { responseFlow } from './transaction/message-fields.js';
 import { parseRawRequest } from './transaction/raw-request.js';
 import { TransactionLayer } from './transaction/transaction-layer.js';
 import type { MessageSender, RawRequest, TransactionUser, WireCopy } from './transaction/types.js';
 import type { TimerConfig } from './transaction/timer-config.js';
-import { responseDestination, viaReceivedParams } from './transport/response-routing.js';
+import { viaReceivedParams } from './transport/response-routing.js';
 import { TransportLayer, type ListenSpec, type TransportLog } from './transport/transport-layer.js';
 import type { Endpoint, Envelope, Flow, TransportProtocol } from './transport/types.js';
 
@@ -205,9 +205,7 @@ export class SipStack implements MessageSender {
 
   /** RFC 3261 18.2.2 / RFC 3581: reliable → same connection; UDP → received/rport of the top Via. */
   sendResponse(res: SipResponse, requestFlow: Flow, keep?: (copy: WireCopy) => void): boolean {
-    const top = firstVia(res.headers.get('Via') ?? '')?.via;
-    // A Via too broken to read (a 400 for exactly that): answer symmetrically, to where the request came from.
-    const to = top ? responseDestination(top, requestFlow) : requestFlow;
+    const to = responseFlow(res.headers, requestFlow);
     this.#tap('out', res, to);
     return this.#send(res, to, undefined, keep);
   }

@@ -99,25 +99,23 @@ export class CompletedResponses {
   /** Copies the bytes into the current slab, or a buffer of their own when larger than a slab's eighth. */
   #copy(i: number, bytes: Buffer): void {
     const n = bytes.length;
-    let slab = this.#slab;
+    let slab: Buffer;
+    let offset = 0;
     if (n > SLAB_MAX_COPY) {
       slab = Buffer.allocUnsafeSlow(n);
-      bytes.copy(slab, 0);
-      this.#slabOf[i] = slab;
-      this.#offset[i] = 0;
-      this.#length[i] = n;
-      return;
+    } else {
+      if (this.#slab === undefined || this.#used + n > this.#slab.length) {
+        this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        this.#used = 0;
+      }
+      slab = this.#slab;
+      offset = this.#used;
+      this.#used += n;
     }
-    if (slab === undefined || this.#used + n > slab.length) {
-      slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.#slab = slab;
-      this.#used = 0;
-    }
-    bytes.copy(slab, this.#used);
+    bytes.copy(slab, offset);
     this.#slabOf[i] = slab;
-    this.#offset[i] = this.#used;
+    this.#offset[i] = offset;
     this.#length[i] = n;
-    this.#used += n;
   }
 
   #dropHead(): void {

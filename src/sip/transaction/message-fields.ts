@@ -4,6 +4,8 @@ import { parseCSeq } from '../message/cseq.js';
 import type { CSeq, Uri } from '../message/types.js';
 import { formatUri } from '../message/uri.js';
 import { branchOf, firstVia } from '../message/via.js';
+import { responseDestination } from '../transport/response-routing.js';
+import type { Flow } from '../transport/types.js';
 
 /**
  * The few header fields transaction matching needs (sections 17.1.3, 17.2.3), read through sip/message's parsers
@@ -45,4 +47,14 @@ export function tagOf(value: string | undefined): string | undefined {
 /** A comparable form of a Request-URI for RFC 2543 matching. */
 export function uriKey(uri: Uri): string {
   return formatUri(uri);
+}
+
+/**
+ * Where a response to a request that came on `requestFlow` goes (RFC 3261 18.2.2, RFC 3581), from the top Via of
+ * `headers` (the request's or the response's, which carries the same line). A Via too broken to read (a 400 for
+ * exactly that): back to where the request came from.
+ */
+export function responseFlow(headers: Headers, requestFlow: Flow): Flow {
+  const top = firstVia(headers.get('Via') ?? '')?.via;
+  return top ? responseDestination(top, requestFlow) : requestFlow;
 }

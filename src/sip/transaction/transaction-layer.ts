@@ -4,14 +4,12 @@ import { createResponse } from '../message/response.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Flow } from '../transport/types.js';
 import { ownString } from '../../util/own-string.js';
-import { firstVia } from '../message/via.js';
-import { responseDestination } from '../transport/response-routing.js';
 import { CompletedKeyHashes } from './completed-key-hashes.js';
 import { CompletedResponses } from './completed-responses.js';
 import { DeadlineQueues } from './deadline-queues.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
-import { tagOf } from './message-fields.js';
+import { responseFlow, tagOf } from './message-fields.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { RawClientSlots, slotIn } from './raw-client-slots.js';
@@ -159,8 +157,7 @@ export class TransactionLayer {
     if (kept !== undefined) {
       // A retransmission after our final response (section 17.2.2, Completed): the same bytes again, to where a
       // response to this copy of the request goes (section 18.2.2; the same place unless the client's NAT moved).
-      const via = firstVia(req.headers.get('Via') ?? '')?.via;
-      this.#sender.resend?.({ bytes: kept, to: via ? responseDestination(via, flow) : flow });
+      this.#sender.resend?.({ bytes: kept, to: responseFlow(req.headers, flow) });
       return;
     }
     const tu = this.#tu;
