@@ -202,13 +202,34 @@ export class Headers {
 const NAME_CACHE = new Map<string, readonly [string, string]>();
 const NAME_CACHE_MAX = 1024;
 
+/**
+ * Spellings by length, the registered names first: a name read from the wire is a new string whose hash V8 would
+ * compute for the Map lookup, while comparing it with the few spellings of its length mostly stops at the first
+ * character. Other spellings join while there is room (a few per length), the rest only reach the Map.
+ */
+const BY_LENGTH_MAX = 8;
+/** Longer names (no registered one comes near) only use the Map. */
+const BY_LENGTH_LONGEST = 40;
+const BY_LENGTH: Array<Array<readonly [spelling: string, pair: readonly [string, string]]> | undefined> =
+  Array.from({ length: BY_LENGTH_LONGEST + 1 }, () => undefined);
+for (const n of CANONICAL.values()) remember(n, [n, n.toLowerCase()], true);
+
 function names(name: string): readonly [string, string] {
+  const known = BY_LENGTH[name.length];
+  if (known !== undefined) for (const k of known) if (k[0] === name) return k[1];
   const hit = NAME_CACHE.get(name);
   if (hit) return hit;
   const canon = canonicalHeaderName(name);
   const pair = [canon, canon.toLowerCase()] as const;
-  if (NAME_CACHE.size < NAME_CACHE_MAX) NAME_CACHE.set(name, pair);
+  if (NAME_CACHE.size < NAME_CACHE_MAX) remember(name, pair, false);
   return pair;
+}
+
+function remember(name: string, pair: readonly [string, string], always: boolean): void {
+  NAME_CACHE.set(name, pair);
+  if (name.length > BY_LENGTH_LONGEST) return;
+  const list = (BY_LENGTH[name.length] ??= []);
+  if (always || list.length < BY_LENGTH_MAX) list.push([name, pair]);
 }
 
 function lookupKey(name: string): string {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Headers } from './headers.js';
 import {
+  contactsValid,
   formatNameAddr,
+  isNameAddr,
   parseContacts,
   parseNameAddr,
   parseNameAddrList,
@@ -58,6 +60,20 @@ describe('parseNameAddr', () => {
   ];
   for (const [s, why] of invalid)
     test(`rejects ${JSON.stringify(s)}: ${why}`, () => assert.equal(parseNameAddr(s), undefined));
+
+  test('isNameAddr, the check without building, agrees with parseNameAddr', () => {
+    const more = [
+      '<sip:a@b:99999>',
+      '<sip:a@b;x=>',
+      '<sip:a%zz@b>',
+      '<sip:a@b?h=1>',
+      '<sip:a@b?h>',
+      '"a\\" <sip:a@b>;tag="x"',
+      '<sip:a@[::1]:5060;transport=tcp>;+sip.instance="<urn:uuid:1>";reg-id=1',
+    ];
+    for (const s of [...cases.map((c) => c[0]), ...invalid.map((c) => c[0]), ...more])
+      assert.equal(isNameAddr(s), parseNameAddr(s) !== undefined, s);
+  });
 });
 
 describe('parseNameAddrList and parseContacts', () => {
@@ -76,6 +92,34 @@ describe('parseNameAddrList and parseContacts', () => {
 
   test('empty element is malformed', () =>
     assert.equal(parseNameAddrList('<sip:a@b>,,<sip:c@d>'), undefined));
+
+  test('contactsValid, the check without building, agrees with parseContacts', () => {
+    const sets: Array<Array<[string, string]>> = [
+      [],
+      [['Contact', '*']],
+      [['Contact', ' * ']],
+      [
+        ['Contact', '*'],
+        ['m', '<sip:a@b>'],
+      ],
+      [
+        ['m', '<sip:a@b>'],
+        ['Contact', '*'],
+      ],
+      [['Contact', '*, <sip:a@b>']],
+      [
+        ['Contact', '<sip:a@b>, <sip:c@d>'],
+        ['m', 'sip:e@f;expires=0'],
+      ],
+      [['Contact', '<sip:a@b>,,<sip:c@d>']],
+      [['Contact', '<sip:a@b>;expires=']],
+      [['Contact', '"Doe, John" <sip:j,k@a;x=1>, <sip:b@c>;q=0.5']],
+    ];
+    for (const lines of sets) {
+      const h = new Headers(lines);
+      assert.equal(contactsValid(h), parseContacts(h) !== undefined, JSON.stringify(lines));
+    }
+  });
 
   test('star only where allowed and alone', () => {
     assert.equal(parseNameAddrList(' * ', { allowStar: true }), '*');
@@ -129,5 +173,23 @@ describe('tagOfValue', () => {
     assert.equal(tagOfValue('<sip:a@b.example;tag=u>'), undefined);
     // unparsable values have no tag
     assert.equal(tagOfValue('<sip:a@b.example;tag=x4'), undefined);
+  });
+
+  test('reads what parseNameAddr would give, without building the value', () => {
+    const values = [
+      '<sip:a@b>;tag=1;x=2',
+      '<sip:a@b>;x=2;tag=1;tag=3',
+      '<sip:a@b>;tag',
+      '<sip:a@b>;tag="q"',
+      'sip:a@b;lr;tag=5',
+      '<sip:a@b:99999>;tag=6',
+      '<sip:a@b>;tag=7;;',
+      '"tag" <sip:tag@tag;tag=8>',
+      'Tag <sip:a@b> ; tag = 9',
+    ];
+    for (const v of values) {
+      const na = parseNameAddr(v);
+      assert.equal(tagOfValue(v), na ? tagOf(na) : undefined, v);
+    }
   });
 });

@@ -13,12 +13,30 @@
  */
 import type { Headers } from './headers.js';
 import { TOKEN, inClass, isSp, quote, scanQuoted, skipLws, splitList, unquote } from './lexical.js';
-import { formatParams, parseHeaderParams } from './params.js';
+import { formatParams, headerParam, headerParamsValid, parseHeaderParams } from './params.js';
 import type { NameAddr } from './types.js';
-import { formatUri, parseUri } from './uri.js';
+import { formatUri, isUri, parseUri } from './uri.js';
 
 /** Parses one value; undefined when malformed (unbalanced quotes or `<>`, bad URI, bad display name, `;;`). */
 export function parseNameAddr(s: string): NameAddr | undefined {
+  return readNameAddr(s, true);
+}
+
+/**
+ * Whether parseNameAddr accepts `s`, without building the value: no parameter Maps, no display name. Every
+ * received message's From and To are checked before anything reads them, and most are then parsed once more by
+ * whoever needs them, or never.
+ */
+export function isNameAddr(s: string): boolean {
+  return readNameAddr(s, false) !== undefined;
+}
+
+/** What a check (`build` false) returns: a valid value is not built. */
+const CHECKED: NameAddr = { uri: { scheme: 'checked', opaque: '' }, params: new Map() };
+/** Where the header parameters of the value a check last accepted begin (read right after it, by tagOfValue). */
+let checkedParamsAt = 0;
+
+function readNameAddr(s: string, build: boolean): NameAddr | undefined {
   let i = skipLws(s, 0);
   let displayName: string | undefined;
   let angle = false;
@@ -26,7 +44,7 @@ export function parseNameAddr(s: string): NameAddr | undefined {
     // quoted display name (RFC 4475 quotbal: unterminated -> malformed)
     const end = scanQuoted(s, i);
     if (end < 0) return undefined;
-    displayName = unquote(s.slice(i, end));
+    if (build) displayName = unquote(s.slice(i, end));
     i = skipLws(s, end);
     if (s.charCodeAt(i) !== 0x3c /* < */) return undefined;
     angle = true;
@@ -63,6 +81,10 @@ export function parseNameAddr(s: string): NameAddr | undefined {
     uriText = s.slice(start, i);
     if (uriText.indexOf('?') >= 0) return undefined;
   }
+  if (!build) {
+    checkedParamsAt = i;
+    return isUri(uriText) && headerParamsValid(s, i) ? CHECKED : undefined;
+  }
   const uri = parseUri(uriText);
   if (!uri) return undefined;
   const params = parseHeaderParams(s, i);
@@ -77,14 +99,19 @@ export function parseNameAddrList(s: string): NameAddr[] | undefined;
 /** The same, also accepting the Contact wildcard `*` (RFC 3261 10.2.2) as the only value. */
 export function parseNameAddrList(s: string, opts: { allowStar: true }): NameAddr[] | '*' | undefined;
 export function parseNameAddrList(s: string, opts?: { allowStar?: boolean }): NameAddr[] | '*' | undefined {
-  if (opts?.allowStar && s.trim() === '*') return '*';
+  return readList(s, opts?.allowStar === true, true);
+}
+
+/** `build` false: checked only, the array returned is empty. */
+function readList(s: string, allowStar: boolean, build: boolean): NameAddr[] | '*' | undefined {
+  if (allowStar && s.trim() === '*') return '*';
   const parts = splitList(s);
   if (!parts) return undefined;
   const out: NameAddr[] = [];
   for (const p of parts) {
-    const na = parseNameAddr(p);
+    const na = readNameAddr(p, build);
     if (!na) return undefined;
-    out.push(na);
+    if (build) out.push(na);
   }
   return out;
 }
@@ -94,16 +121,26 @@ export function parseNameAddrList(s: string, opts?: { allowStar?: boolean }): Na
  * mixing it with addresses is malformed. No Contact line gives []. Undefined when any value is malformed.
  */
 export function parseContacts(headers: Headers): NameAddr[] | '*' | undefined {
+  return readContacts(headers, true);
+}
+
+/** Whether parseContacts accepts the message's Contact lines, without building them. */
+export function contactsValid(headers: Headers): boolean {
+  return readContacts(headers, false) !== undefined;
+}
+
+function readContacts(headers: Headers, build: boolean): NameAddr[] | '*' | undefined {
   const lines = headers.getAll('Contact');
   const out: NameAddr[] = [];
   let star = false;
   for (const line of lines) {
-    const r = parseNameAddrList(line, { allowStar: true });
+    const r = readList(line, true, build);
     if (r === undefined) return undefined;
     if (r === '*') star = true;
     else out.push(...r);
   }
-  if (star) return out.length === 0 && lines.length === 1 ? '*' : undefined;
+  // A line is `*` alone or a list of addresses, so `*` with any other line is the mix.
+  if (star) return lines.length === 1 ? '*' : undefined;
   return out;
 }
 
@@ -118,12 +155,12 @@ const MAY_HOLD_TAG = /tag/i;
 /**
  * The `tag` parameter of a From or To header value; undefined when it has none or does not parse. Every request
  * and response asks this of its From and To, and most To values of new requests hold no tag at all: those are
- * answered without parsing.
+ * answered without parsing, the others are checked and the tag read off, without building the value.
  */
 export function tagOfValue(value: string): string | undefined {
-  if (!MAY_HOLD_TAG.test(value)) return undefined;
-  const na = parseNameAddr(value);
-  return na ? tagOf(na) : undefined;
+  if (!MAY_HOLD_TAG.test(value) || readNameAddr(value, false) === undefined) return undefined;
+  const tag = headerParam(value, checkedParamsAt, 'tag');
+  return typeof tag === 'string' ? tag : undefined;
 }
 
 /** Always in name-addr form (`<...>`), valid whatever the URI holds; the display name is quoted when present. */

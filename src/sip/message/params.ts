@@ -29,6 +29,11 @@ export function parseHeaderParams(s: string, pos: number): Params | undefined {
   return scanParams(s, pos, params, '') === false ? undefined : params;
 }
 
+/** Whether parseHeaderParams accepts the parameters from s[pos], without building its Map. */
+export function headerParamsValid(s: string, pos: number): boolean {
+  return scanParams(s, pos, undefined, '') !== false;
+}
+
 /**
  * The value of parameter `lower` (a lower-case name) in the parameters from s[pos], read under the same rules
  * as parseHeaderParams but without building its Map: null when present without a value, undefined when absent,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { SipUri } from './types.js';
-import { formatUri, parseUri } from './uri.js';
+import { formatUri, isUri, parseUri } from './uri.js';
 
 function sip(s: string): SipUri {
   const u = parseUri(s);
@@ -95,6 +95,17 @@ describe('parseUri', () => {
   ];
   for (const [s, why] of invalid)
     test(`rejects ${JSON.stringify(s)}: ${why}`, () => assert.equal(parseUri(s), undefined));
+
+  test('isUri, the check without building, agrees with parseUri', () => {
+    const valid = [
+      'sip:alice:pw@example.com:5060;transport=tcp;lr?subject=x&h=',
+      'sips:[2001:db8::1]:5061;maddr=[::1]',
+      'sip:a@b;x;y=1;x=2',
+      'tel:+15551234',
+    ];
+    for (const s of [...valid, ...invalid.map((c) => c[0])])
+      assert.equal(isUri(s), parseUri(s) !== undefined, s);
+  });
 });
 
 describe('formatUri', () => {

@@ -45,10 +45,23 @@ function isAlpha(c: number): boolean {
 
 /** Parses a URI; undefined when it is not a valid SIP/SIPS URI or absolute URI. Never throws. */
 export function parseUri(s: string): Uri | undefined {
+  return readUri(s, true);
+}
+
+/**
+ * Whether `s` is a URI parseUri accepts, without building its parameter and header Maps (the checks a received
+ * message's From, To and Contact go through before anyone reads them).
+ */
+export function isUri(s: string): boolean {
+  return readUri(s, false) !== undefined;
+}
+
+/** `build` false: the same checks, but the URI returned has neither parameters nor headers filled in. */
+function readUri(s: string, build: boolean): Uri | undefined {
   const colon = s.indexOf(':');
   if (colon <= 0 || !isAlpha(s.charCodeAt(0)) || scanClass(s, 0, SCHEME) !== colon) return undefined;
   const scheme = s.slice(0, colon).toLowerCase();
-  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(s, colon + 1, scheme);
+  if (scheme === 'sip' || scheme === 'sips') return parseSipUri(s, colon + 1, scheme, build);
   const opaque = s.slice(colon + 1);
   if (opaque.length === 0 || scanClass(opaque, 0, OPAQUE) !== opaque.length) return undefined;
   if (!escapesValid(opaque, 0, opaque.length)) return undefined;
@@ -56,7 +69,7 @@ export function parseUri(s: string): Uri | undefined {
   return u;
 }
 
-function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | undefined {
+function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips', build: boolean): SipUri | undefined {
   // Params and headers are filled in below: a Map each only when there is something to hold (most URIs have
   // no headers), since every message parses several URIs and each Map is an allocation of its own.
   const uri: SipUri = { scheme, host: '', params: NO_PARAMS, headers: NO_HEADERS };
@@ -96,21 +109,21 @@ function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | und
     uri.port = port;
     i = end;
   }
-  const params: Params = new Map();
+  const params: Params | undefined = build ? new Map() : undefined;
   i = parseUriParams(s, i, params);
   if (i < 0) return undefined;
-  uri.params = params;
+  if (params) uri.params = params;
   if (s.charCodeAt(i) === 0x3f /* ? */) {
     // headers = "?" header *( "&" header ); header = hname "=" hvalue; hvalue may be empty
-    const headers = new Map<string, string>();
-    uri.headers = headers;
+    const headers = build ? new Map<string, string>() : undefined;
+    if (headers) uri.headers = headers;
     for (;;) {
       const nameStart = i + 1;
       const nameEnd = scanClass(s, nameStart, HNV);
       if (nameEnd === nameStart || s.charCodeAt(nameEnd) !== 0x3d /* = */) return undefined;
       const valueEnd = scanClass(s, nameEnd + 1, HNV);
       if (!escapesValid(s, nameStart, valueEnd)) return undefined;
-      headers.set(s.slice(nameStart, nameEnd), s.slice(nameEnd + 1, valueEnd));
+      headers?.set(s.slice(nameStart, nameEnd), s.slice(nameEnd + 1, valueEnd));
       i = valueEnd;
       if (s.charCodeAt(i) !== 0x26 /* & */) break;
     }
@@ -120,28 +133,29 @@ function parseSipUri(s: string, i: number, scheme: 'sip' | 'sips'): SipUri | und
 
 /** A parsed URI without headers shares this one (never written to: SipUri.headers is read-only). */
 const NO_HEADERS: ReadonlyMap<string, string> = new Map();
-/** Only the placeholder while parseSipUri runs: every parsed SipUri gets a Map of its own. */
+/** Only the placeholder while parseSipUri runs: every SipUri parseUri returns gets a Map of its own. */
 const NO_PARAMS: Params = new Map();
 
 /**
- * uri-parameters = *( ";" uri-parameter ) into `params`; names lower-cased, values kept escaped; a repeated name
- * keeps the first. Returns where they end, or -1 when one is malformed.
+ * uri-parameters = *( ";" uri-parameter ) into `params` (when given); names lower-cased, values kept escaped; a
+ * repeated name keeps the first. Returns where they end, or -1 when one is malformed.
  */
-function parseUriParams(s: string, i: number, params: Params): number {
+function parseUriParams(s: string, i: number, params: Params | undefined): number {
   while (s.charCodeAt(i) === 0x3b /* ; */) {
     const nameStart = i + 1;
     const nameEnd = scanClass(s, nameStart, PARAM);
     if (nameEnd === nameStart || !escapesValid(s, nameStart, nameEnd)) return -1;
-    const name = s.slice(nameStart, nameEnd).toLowerCase();
-    let value: string | null = null;
+    let valueEnd = -1;
     i = nameEnd;
     if (s.charCodeAt(i) === 0x3d /* = */) {
-      const valueEnd = scanClass(s, i + 1, PARAM);
+      valueEnd = scanClass(s, i + 1, PARAM);
       if (valueEnd === i + 1 || !escapesValid(s, i + 1, valueEnd)) return -1;
-      value = s.slice(i + 1, valueEnd);
-      i = valueEnd;
     }
-    if (!params.has(name)) params.set(name, value);
+    if (params) {
+      const name = s.slice(nameStart, nameEnd).toLowerCase();
+      if (!params.has(name)) params.set(name, valueEnd < 0 ? null : s.slice(i + 1, valueEnd));
+    }
+    if (valueEnd >= 0) i = valueEnd;
   }
   return i;
 }

@@ -6,7 +6,7 @@
  */
 import type { Headers } from './headers.js';
 import { parseCSeq } from './cseq.js';
-import { parseContacts, parseNameAddr } from './name-addr.js';
+import { contactsValid, isNameAddr } from './name-addr.js';
 import { parseMaxForwards } from './scalar-headers.js';
 import type { SipRequest, SipResponse, Via } from './types.js';
 import { isSipUri } from './types.js';
@@ -55,9 +55,9 @@ function checkCommon(h: Headers, method?: string, vias?: Via[], topLine?: Via[])
   }
   // RFC 3261 20.20, 20.39: From and To are one name-addr/addr-spec each (RFC 4475 quotbal, baddn, badaspec).
   const from = h.get('From');
-  if (from !== undefined && !parseNameAddr(from)) return 'Malformed From';
+  if (from !== undefined && !isNameAddr(from)) return 'Malformed From';
   const to = h.get('To');
-  if (to !== undefined && !parseNameAddr(to)) return 'Malformed To';
+  if (to !== undefined && !isNameAddr(to)) return 'Malformed To';
   // RFC 3261 20.8: Call-ID = word ["@" word]: at least not empty nor holding LWS.
   const callId = h.get('Call-ID');
   if (callId !== undefined && (callId.length === 0 || /[ \t]/.test(callId))) return 'Malformed Call-ID';
@@ -70,7 +70,7 @@ function checkCommon(h: Headers, method?: string, vias?: Via[], topLine?: Via[])
     if (method !== undefined && cseq.method !== method) return 'CSeq Method Does Not Match Request Method';
   }
   // RFC 3261 20.10, 10.2.1: Contact values must parse; "*" stands alone (RFC 4475 badinv01, regbadct).
-  if (parseContacts(h) === undefined) return 'Malformed Contact';
+  if (!contactsValid(h)) return 'Malformed Contact';
   return undefined;
 }
 
