@@ -183,6 +183,34 @@ describe('the store of completed responses', () => {
     assert.equal(kept.get(same[1]!), undefined);
   });
 
+  it('writes a slab again once all its entries are gone and it has rested, never while one of them lives', () => {
+    const clock = new FakeClock();
+    const kept = new CompletedResponses(clock, 10_000, 100_000);
+    const fill = (prefix: string, count: number, byte: number): void => {
+      for (let i = 0; i < count; i++) kept.add(`${prefix}${i}`, Buffer.alloc(1_000, byte));
+    };
+    // 1 000 entries of 1 000 bytes: three full 256 KiB slabs and a fourth being written.
+    fill('a', 1_000, 0x61);
+    assert.equal(kept.spareSlabs, 0);
+    clock.advance(5_000);
+    fill('b', 300, 0x62); // a fifth slab: the first four are sealed, their entries still live
+    assert.equal(kept.spareSlabs, 0, 'no slab with a live entry is spare');
+    clock.advance(5_000); // the a-entries expire: their slabs are empty (the fourth holds b-entries too)
+    assert.equal(kept.size, 300);
+    assert.equal(kept.spareSlabs, 3);
+    fill('c', 300, 0x63); // within the pause: new memory, the spare slabs rest
+    assert.equal(kept.spareSlabs, 3);
+    clock.advance(1_000);
+    fill('d', 600, 0x64); // past the pause: spare slabs are written again
+    assert.ok(kept.spareSlabs < 3, `spare slabs taken (${kept.spareSlabs} left)`);
+    for (const [prefix, count, byte] of [
+      ['b', 300, 0x62],
+      ['c', 300, 0x63],
+      ['d', 600, 0x64],
+    ] as const)
+      for (let i = 0; i < count; i++) assert.deepEqual(kept.get(`${prefix}${i}`), Buffer.alloc(1_000, byte));
+  });
+
   it('grows its ring past the first capacity and keeps every entry findable, and drops the oldest past max', () => {
     const clock = new FakeClock();
     const kept = new CompletedResponses(clock, 32_000, 5_000);
