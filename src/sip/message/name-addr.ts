@@ -28,25 +28,27 @@ export function parseNameAddr(s: string): NameAddr | undefined {
  * whoever needs them, or never.
  */
 export function isNameAddr(s: string): boolean {
-  return readNameAddr(s, false) !== undefined;
+  return readNameAddr(s, false) >= 0;
 }
 
-/** What a check (`build` false) returns: a valid value is not built. */
-const CHECKED: NameAddr = { uri: { scheme: 'checked', opaque: '' }, params: new Map() };
-/** Where the header parameters of the value a check last accepted begin (read right after it, by tagOfValue). */
-let checkedParamsAt = 0;
-
-function readNameAddr(s: string, build: boolean): NameAddr | undefined {
+/**
+ * `build` true: the value, or undefined when malformed. `build` false: the same checks without building it, giving
+ * where its header parameters begin, or -1 when malformed.
+ */
+function readNameAddr(s: string, build: true): NameAddr | undefined;
+function readNameAddr(s: string, build: false): number;
+function readNameAddr(s: string, build: boolean): NameAddr | number | undefined {
+  const bad = build ? undefined : -1;
   let i = skipLws(s, 0);
   let displayName: string | undefined;
   let angle = false;
   if (s.charCodeAt(i) === 0x22 /* " */) {
     // quoted display name (RFC 4475 quotbal: unterminated -> malformed)
     const end = scanQuoted(s, i);
-    if (end < 0) return undefined;
+    if (end < 0) return bad;
     if (build) displayName = unquote(s.slice(i, end));
     i = skipLws(s, end);
-    if (s.charCodeAt(i) !== 0x3c /* < */) return undefined;
+    if (s.charCodeAt(i) !== 0x3c /* < */) return bad;
     angle = true;
   } else {
     // *(token LWS) then `<`; any other stop means this is an addr-spec (or malformed, caught by parseUri).
@@ -67,7 +69,7 @@ function readNameAddr(s: string, build: boolean): NameAddr | undefined {
   if (angle) {
     // URIs cannot hold an unescaped ">" so the first one closes the addr-spec.
     const gt = s.indexOf('>', i + 1);
-    if (gt < 0) return undefined;
+    if (gt < 0) return bad;
     uriText = s.slice(i + 1, gt);
     i = gt + 1;
   } else {
@@ -79,12 +81,9 @@ function readNameAddr(s: string, build: boolean): NameAddr | undefined {
       i++;
     }
     uriText = s.slice(start, i);
-    if (uriText.indexOf('?') >= 0) return undefined;
+    if (uriText.indexOf('?') >= 0) return bad;
   }
-  if (!build) {
-    checkedParamsAt = i;
-    return isUri(uriText) && headerParamsValid(s, i) ? CHECKED : undefined;
-  }
+  if (!build) return isUri(uriText) && headerParamsValid(s, i) ? i : -1;
   const uri = parseUri(uriText);
   if (!uri) return undefined;
   const params = parseHeaderParams(s, i);
@@ -109,9 +108,13 @@ function readList(s: string, allowStar: boolean, build: boolean): NameAddr[] | '
   if (!parts) return undefined;
   const out: NameAddr[] = [];
   for (const p of parts) {
-    const na = readNameAddr(p, build);
+    if (!build) {
+      if (readNameAddr(p, false) < 0) return undefined;
+      continue;
+    }
+    const na = readNameAddr(p, true);
     if (!na) return undefined;
-    if (build) out.push(na);
+    out.push(na);
   }
   return out;
 }
@@ -158,8 +161,10 @@ const MAY_HOLD_TAG = /tag/i;
  * answered without parsing, the others are checked and the tag read off, without building the value.
  */
 export function tagOfValue(value: string): string | undefined {
-  if (!MAY_HOLD_TAG.test(value) || readNameAddr(value, false) === undefined) return undefined;
-  const tag = headerParam(value, checkedParamsAt, 'tag');
+  if (!MAY_HOLD_TAG.test(value)) return undefined;
+  const paramsAt = readNameAddr(value, false);
+  if (paramsAt < 0) return undefined;
+  const tag = headerParam(value, paramsAt, 'tag');
   return typeof tag === 'string' ? tag : undefined;
 }
 

@@ -17,11 +17,12 @@ import { keyHash } from './completed-key-hashes.js';
  * Timer J has one duration, so entries fall due in the order they were added: the ring is also the expiry queue, and
  * a slab's entries die together. A slab whose entries are all gone is used again (after a pause, for a resend of one
  * of its views the socket may still hold): new memory costs a page fault per 4 KiB on first write, about 11 µs on
- * this project's virtual machines, a quarter of a fault per registration when every slab was new. Lookup is a hash table of chains through the ring: each bucket holds the sequence
- * number of its newest entry and each entry that of the next older one in its bucket, so a chain ends at the first
- * number that has left the ring. Past `max` entries the oldest goes early: a retransmission that late is rare (a
- * client retransmits within T2 of our answer), and a dropped one is handled as a new request — better than refusing
- * new requests.
+ * the virtual machines this was measured on, a quarter of a fault per registration when every slab was new.
+ *
+ * Lookup is a hash table of chains through the ring: each bucket holds the sequence number of its newest entry and
+ * each entry that of the next older one in its bucket, so a chain ends at the first number that has left the ring.
+ * Past `max` entries the oldest goes early: a retransmission that late is rare (a client retransmits within T2 of
+ * our answer), and a dropped one is handled as a new request — better than refusing new requests.
  */
 export class CompletedResponses {
   readonly #clock: Clock;
