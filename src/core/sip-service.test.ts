@@ -51,6 +51,26 @@ describe('PbxSipService: dispatch by method (RFC 3261 section 8.2)', () => {
     assert.equal((await pbx.send({ method: 'MESSAGE' })).status, 407);
   });
 
+  it('challenges statelessly: a retransmitted REGISTER gets the same 401, To tag and nonce (RFC 3261 8.2.7)', async () => {
+    let drops = 0;
+    pbx.net.drop = (m) => m.type === 'response' && m.status === 401 && ++drops === 1;
+    const pending = pbx.send({ method: 'REGISTER', callId: 'retransmitted-register' });
+    // The phone's Timer E resends the REGISTER after 500 ms; the real I/O of the first answer settles meanwhile.
+    await new Promise((r) => setTimeout(r, 50));
+    await pbx.net.advance(600);
+    const res = await pending;
+    assert.equal(res.status, 401);
+    const [lost, resent] = pbx.net.sent('b', 401, { includeDropped: true });
+    assert.equal(pbx.net.sent('a', 'REGISTER').length, 2, 'the phone retransmitted');
+    assert.ok(lost && resent, 'two answers, one per copy of the request');
+    for (const name of ['To', 'WWW-Authenticate'])
+      assert.deepEqual(resent.headers.getAll(name), lost.headers.getAll(name), name);
+    // A new REGISTER (new branch and CSeq) is challenged anew.
+    const next = await pbx.send({ method: 'REGISTER', callId: 'retransmitted-register' });
+    assert.notEqual(next.headers.get('WWW-Authenticate'), resent.headers.get('WWW-Authenticate'));
+    assert.notEqual(next.headers.get('To'), resent.headers.get('To'));
+  });
+
   it('answers an authenticated method it does not implement with 501 and Allow (8.2.1)', async () => {
     const res = await pbx.sendAuthenticated({ method: 'MESSAGE' });
     assert.equal(res.status, 501);

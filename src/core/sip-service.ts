@@ -128,7 +128,8 @@ export class PbxSipService implements TransactionUser {
     if (req.method === 'INVITE' && this.#invites?.fromTrunk && (await this.#invites.fromTrunk(tx)))
       return undefined;
 
-    const auth = await this.#auth.authenticate(req, tx.flow, toTag);
+    // A challenge goes out statelessly (onRequest): keyed by the transaction, a retransmission gets the same one.
+    const auth = await this.#auth.authenticate(req, tx.flow, toTag, tx.key);
     if (!auth.ok) return auth.response;
 
     if (req.method === 'REGISTER') {

@@ -56,8 +56,11 @@ export class RequestAuthenticator {
   /**
    * Authenticates `req`. The realm is the domain the request names: the Request-URI's for REGISTER (RFC 3261
    * 10.3 step 1), the From URI's for everything else; a literal IP address in the Request-URI falls back to To.
+   * With `requestKey` (the server transaction's key) a challenge is built to be sent statelessly: its nonce and To
+   * tag are the same for a retransmission of the request (DigestAuthenticator.challengeFor); `toTag` serves the
+   * other answers.
    */
-  async authenticate(req: SipRequest, flow: Flow, toTag: string): Promise<AuthOutcome> {
+  async authenticate(req: SipRequest, flow: Flow, toTag: string, requestKey?: string): Promise<AuthOutcome> {
     const isRegister = req.method === 'REGISTER';
     const identity = parseNameAddr(req.headers.get(isRegister ? 'To' : 'From') ?? '');
     const domain = requestDomain(req, identity?.uri);
@@ -81,7 +84,7 @@ export class RequestAuthenticator {
       if (ban) this.#logBan(source, domain, identityUser, ban, 'unanswered-challenges');
       return {
         ok: false,
-        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, false),
+        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, requestKey, false),
       };
     }
 
@@ -107,7 +110,7 @@ export class RequestAuthenticator {
     if (result === 'stale') {
       return {
         ok: false,
-        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, true),
+        response: this.#challenge(req, challengeStatus, challengeHeader, domain, toTag, requestKey, true),
       };
     }
     // One line per failure. The reason is for the operator's eyes only; the peer sees one answer for all.
@@ -145,9 +148,17 @@ export class RequestAuthenticator {
     header: string,
     realm: string,
     toTag: string,
+    requestKey: string | undefined,
     stale: boolean,
   ): SipResponse {
-    const headers: Array<[string, string]> = this.#digest.challenge(realm, { stale }).map((v) => [header, v]);
+    let values: string[];
+    if (requestKey === undefined) values = this.#digest.challenge(realm, { stale });
+    else {
+      // The key with Call-ID and CSeq: a UA that reuses a branch for a new request still gets a new nonce.
+      const id = `${requestKey}\u0000${req.headers.get('Call-ID') ?? ''}\u0000${req.headers.get('CSeq') ?? ''}`;
+      ({ values, toTag } = this.#digest.challengeFor(realm, id, { stale }));
+    }
+    const headers = values.map((v): [string, string] => [header, v]);
     return createResponse(req, status, undefined, { toTag, headers });
   }
 
