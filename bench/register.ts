@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { FloorPeer } from './lib/floor-peer.js';
 import { KamailioPeer, ZentralePeer, type Peer } from './lib/peers.js';
 import { zentraleEntry } from './lib/zentrale-entry.js';
-import { machineTicks, ProcessRegistry, sleep } from './lib/procs.js';
+import { machineTicks, pinToCore, ProcessRegistry, sleep } from './lib/procs.js';
 import { summariseProfile } from './lib/profile.js';
 import { runSipp, SIPP, usersCsv, type SippRun } from './lib/sipp.js';
 
@@ -50,6 +50,8 @@ const USAGE = `usage: npm run bench:register -- [flags]
   --floor              also ramp the node floor (bench/lib/register-floor.ts): this runtime's UDP I/O and the least
                        string work of an answer, no SIP stack - the part of Zentrale's CPU per registration that is Node's
   --profile            run Zentrale under node --cpu-prof and print its hot spots (figures then not comparable)
+  --no-pin             leave sipp and the registrar to the scheduler (default on 2+ cores: sipp and this script on
+                       core 0, every process and thread of the registrar under test on core 1)
   --keep               keep the work directory (logs, sipp output)`;
 
 interface Config {
@@ -66,6 +68,7 @@ interface Config {
   keep: boolean;
   quick: boolean;
   floor: boolean;
+  pin: boolean;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -86,6 +89,7 @@ function parseConfig(argv: string[]): Config {
       profile: { type: 'boolean' },
       keep: { type: 'boolean' },
       floor: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,6 +121,7 @@ function parseConfig(argv: string[]): Config {
     profile: values.profile === true,
     keep: values.keep === true,
     floor: values.floor === true,
+    pin: values['no-pin'] !== true,
   };
 }
 
@@ -243,6 +248,8 @@ interface Ctx {
   cfg: Config;
   dir: string;
   csv: string;
+  /** sipp runs on core 0 and each registrar is moved to core 1 once started. */
+  pinned: boolean;
 }
 
 let stepCounter = 0;
@@ -360,6 +367,14 @@ function logStep(peer: Peer, s: Step, tag: string): void {
   if (s.firstServerError) console.log(`           ${peer.name} log: ${s.firstServerError}`);
 }
 
+/** Starts a fresh instance and, when pinning, moves all its processes to the registrar's core. */
+async function startPeer(ctx: Ctx, peer: Peer): Promise<void> {
+  await peer.start();
+  if (!ctx.pinned) return;
+  const err = pinToCore(peer.pids(), 1);
+  if (err !== undefined) throw new Error(`${peer.name}: could not pin to core 1 (${err}); run with --no-pin`);
+}
+
 async function warmUp(ctx: Ctx, peer: Peer): Promise<void> {
   const s = await runStep(ctx, peer, WARMUP.rate, WARMUP.seconds, 'warmup');
   logStep(peer, s, 'warm-up');
@@ -391,7 +406,7 @@ async function measure(ctx: Ctx, peer: Peer, rates: number[]): Promise<PeerResul
   };
   console.log(`\n${peer.name}: ${peer.description}`);
   try {
-    await peer.start();
+    await startPeer(ctx, peer);
     const procs = peer instanceof KamailioPeer ? `, ${peer.processCount()} processes` : '';
     console.log(`  listening on udp:${peer.target()}${procs}`);
     await warmUp(ctx, peer);
@@ -422,7 +437,7 @@ async function measure(ctx: Ctx, peer: Peer, rates: number[]): Promise<PeerResul
       if (mid <= lo || mid >= hi || hi - lo <= grain) break;
       if (elapsed() + stepCost(true) > cfg.budgetSec) break;
       await peer.stop();
-      await peer.start();
+      await startPeer(ctx, peer);
       await warmUp(ctx, peer);
       await sleep(pause);
       const s = await runStep(ctx, peer, mid, cfg.duration, 'refine');
@@ -477,10 +492,22 @@ async function main(): Promise<void> {
   const kamailio = cfg.only === 'zentrale' || cfg.profile ? undefined : onPath('kamailio');
 
   const cores = cpus().length;
+  // The issue's set-up: the load generator on one core, the registrar under test alone on the other, so both
+  // registrars get the same single core whatever their process model (Kamailio forks workers, node has helper
+  // threads) and neither competes with sipp for it.
+  let pinning = 'not pinned (--no-pin): sipp and the registrar share the cores as the scheduler places them';
+  let pinned = false;
+  if (cfg.pin && cores >= 2) {
+    const err = pinToCore([process.pid], 0);
+    pinned = err === undefined;
+    pinning = pinned
+      ? 'sipp and this script pinned to core 0, every process and thread of the registrar to core 1'
+      : `not pinned (taskset: ${err})`;
+  } else if (cfg.pin) pinning = 'not pinned (one core)';
   console.log(
     `bench:register - REGISTER with digest auth (401 challenge, MD5, qop=auth), sipp ${sippVersion()} over UDP on 127.0.0.1\n` +
       `  ${cfg.users} users, ${cfg.duration} s per step, rates ${rates.join(', ')}/s, bisection ${cfg.refine}x, budget ${cfg.budgetSec} s per registrar\n` +
-      `  ${cores} CPU cores (${cpus()[0]?.model ?? '?'}), shared by sipp and the registrar: sipp's CPU use is printed per step`,
+      `  ${cores} CPU cores (${cpus()[0]?.model ?? '?'}); ${pinning}; sipp's CPU use is printed per step`,
   );
 
   const before = machineTicks();
@@ -503,7 +530,7 @@ async function main(): Promise<void> {
   writeFileSync(provisionFile, provisioningYaml(users, password));
   const csv = join(workDir, 'users.csv');
   writeFileSync(csv, usersCsv(users, DOMAIN, password));
-  const ctx: Ctx = { cfg, dir: join(workDir, 'sipp'), csv };
+  const ctx: Ctx = { cfg, dir: join(workDir, 'sipp'), csv, pinned };
   mkdirSync(ctx.dir);
 
   const results: PeerResult[] = [];

@@ -68,6 +68,10 @@ export class FloorPeer implements Peer {
     return sampleProcess(this.#child?.pid, withMemory);
   }
 
+  pids(): number[] {
+    return this.#child?.pid === undefined ? [] : [this.#child.pid];
+  }
+
   peakKb(): number | undefined {
     return peakRssKb(this.#child?.pid);
   }

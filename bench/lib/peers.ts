@@ -33,6 +33,8 @@ export interface Peer {
   target(): string;
   alive(): boolean;
   sample(withMemory: boolean): PeerSample;
+  /** The processes of the running instance (for pinning them to a core). */
+  pids(): number[];
   /** Peak resident memory of the current instance so far, kB (VmHWM; for Kamailio the sampled PSS peak). */
   peakKb(): number | undefined;
   /** Marks the log so that events() counts from here. */
@@ -260,6 +262,10 @@ export class ZentralePeer implements Peer {
     return sampleProcess(this.#child?.pid, withMemory);
   }
 
+  pids(): number[] {
+    return this.#child?.pid === undefined ? [] : [this.#child.pid];
+  }
+
   peakKb(): number | undefined {
     return peakRssKb(this.#child?.pid);
   }
@@ -401,6 +407,10 @@ export class KamailioPeer implements Peer {
 
   processCount(): number {
     return this.#pids.length;
+  }
+
+  pids(): number[] {
+    return [...this.#pids];
   }
 
   sample(withMemory: boolean): PeerSample {

@@ -1,6 +1,6 @@
 // Child processes of the bench: started in their own process group, stopped by pid (SIGTERM, then SIGKILL),
 // and sampled through /proc for CPU time and memory. Linux only.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface SpawnSpec {
@@ -170,4 +170,18 @@ export function machineTicks(): { busy: number; total: number } | undefined {
   const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
   return { busy: total - idle, total };
+}
+
+/**
+ * Pins every thread of each process to one core (taskset -a). Returns an error message instead of throwing: a
+ * machine without taskset still runs the bench, unpinned, and says so.
+ */
+export function pinToCore(pids: readonly number[], core: number): string | undefined {
+  try {
+    for (const pid of pids)
+      execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0];
+  }
 }
