@@ -128,7 +128,7 @@ export class PbxSipService implements TransactionUser {
     if (req.method === 'INVITE' && this.#invites?.fromTrunk && (await this.#invites.fromTrunk(tx)))
       return undefined;
 
-    // A challenge goes out statelessly (onRequest): keyed by the transaction, a retransmission gets the same one.
+    // A challenge goes out statelessly (onRequest): its To tag is made from the transaction's key.
     const auth = await this.#auth.authenticate(req, tx.flow, toTag, tx.key);
     if (!auth.ok) return auth.response;
 

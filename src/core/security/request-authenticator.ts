@@ -1,3 +1,4 @@
+import { hash, randomBytes } from 'node:crypto';
 import { parseAuthValue } from '../../sip/auth/auth-header.js';
 import type { DigestAuthenticator } from '../../sip/auth/digest.js';
 import {
@@ -35,6 +36,8 @@ export class RequestAuthenticator {
   readonly #throttle: AuthThrottle;
   readonly #events: SecurityEvents;
   readonly #registeredFlow: (address: string, port: number) => boolean;
+  /** Keys the To tags of stateless challenges (#statelessTag); per process, as nothing outlives it. */
+  readonly #tagKey = randomBytes(16).toString('hex');
 
   constructor(opts: {
     digest: DigestAuthenticator;
@@ -56,9 +59,8 @@ export class RequestAuthenticator {
   /**
    * Authenticates `req`. The realm is the domain the request names: the Request-URI's for REGISTER (RFC 3261
    * 10.3 step 1), the From URI's for everything else; a literal IP address in the Request-URI falls back to To.
-   * With `requestKey` (the server transaction's key) a challenge is built to be sent statelessly: its nonce and To
-   * tag are the same for a retransmission of the request (DigestAuthenticator.challengeFor); `toTag` serves the
-   * other answers.
+   * With `requestKey` (the server transaction's key) a challenge is built to be sent statelessly: its To tag is the
+   * same for a retransmission of the request (#statelessTag); `toTag` serves the other answers.
    */
   async authenticate(req: SipRequest, flow: Flow, toTag: string, requestKey?: string): Promise<AuthOutcome> {
     const isRegister = req.method === 'REGISTER';
@@ -151,15 +153,21 @@ export class RequestAuthenticator {
     requestKey: string | undefined,
     stale: boolean,
   ): SipResponse {
-    let values: string[];
-    if (requestKey === undefined) values = this.#digest.challenge(realm, { stale });
-    else {
-      // The key with Call-ID and CSeq: a UA that reuses a branch for a new request still gets a new nonce.
-      const id = `${requestKey}\u0000${req.headers.get('Call-ID') ?? ''}\u0000${req.headers.get('CSeq') ?? ''}`;
-      ({ values, toTag } = this.#digest.challengeFor(realm, id, { stale }));
-    }
-    const headers = values.map((v): [string, string] => [header, v]);
+    const headers = this.#digest.challenge(realm, { stale }).map((v): [string, string] => [header, v]);
+    if (requestKey !== undefined) toTag = this.#statelessTag(req, requestKey);
     return createResponse(req, status, undefined, { toTag, headers });
+  }
+
+  /**
+   * RFC 3261 8.2.7: a stateless UAS generates To tags "in a manner that will generate the same tag for the same
+   * request consistently". A keyed hash of the transaction key with Call-ID and CSeq (a UA that reuses a branch for
+   * a new request still gets a new tag); 48 bits, where section 19.3 asks for at least 32 of randomness.
+   * The nonce stays fresh for each copy: a nonce tied to the request would need its issue time rounded to a window,
+   * and the replay table's eviction rule (nonce-tracker.ts) relies on issue times being exact.
+   */
+  #statelessTag(req: SipRequest, requestKey: string): string {
+    const id = `${this.#tagKey}\u0000${requestKey}\u0000${req.headers.get('Call-ID') ?? ''}\u0000${req.headers.get('CSeq') ?? ''}`;
+    return hash('sha256', id, 'hex').slice(0, 12);
   }
 
   #logBan(source: string, tenant: string, user: string, scope: string, why: string): void {

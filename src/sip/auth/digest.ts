@@ -1,10 +1,10 @@
-import { createHash, createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
 import type { AuthValue } from '../message/types.js';
 import { formatChallenge } from './auth-header.js';
 import { computeDigestResponse } from './digest-response.js';
 import type { DigestAlgorithm } from './ha1.js';
-import { NonceCodec, RAND_LEN } from './nonce.js';
+import { NonceCodec } from './nonce.js';
 import { NonceTracker } from './nonce-tracker.js';
 
 export type VerifyResult = 'ok' | 'stale' | 'invalid' | 'replay';
@@ -30,14 +30,6 @@ export interface VerifyInput {
   ha1: { md5: string; sha256: string } | undefined;
 }
 
-/**
- * How long a stateless challenge stays the same for retransmissions of one request: 64*T1, the longest a UAC
- * retransmits a non-INVITE request (RFC 3261 17.1.2.2, Timer F). The nonce's time is rounded down to it, so nonces
- * of stateless challenges go stale up to this much sooner.
- */
-const STATELESS_WINDOW_MS = 32_000;
-/** A To tag of 48 bits (RFC 3261 19.3 asks for at least 32 bits of randomness). */
-const TAG_BYTES = 6;
 const HEX_LEN: Record<DigestAlgorithm, number> = { MD5: 32, 'SHA-256': 64 };
 const NC = /^[0-9a-fA-F]{8}$/;
 const HEX = /^[0-9a-fA-F]+$/;
@@ -53,8 +45,6 @@ export class DigestAuthenticator {
   readonly #ttl: number;
   readonly #algorithms: DigestAlgorithm[];
   readonly #opaqueKey: Buffer;
-  /** Keys the values of stateless challenges (challengeFor); hex, as it goes into a string. */
-  readonly #statelessKey: string;
   readonly #opaques = new Map<string, string>();
   /** Stand-ins for an unknown user's HA1, so that user sees the same work and the same answer as a wrong password. */
   readonly #dummyHa1: { md5: string; sha256: string };
@@ -68,7 +58,6 @@ export class DigestAuthenticator {
       opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : ['SHA-256', 'MD5'];
     this.#tracker = new NonceTracker(opts.maxTrackedNonces ?? 100_000, this.#ttl);
     this.#opaqueKey = createHmac('sha256', secret).update('zentrale-digest-opaque').digest();
-    this.#statelessKey = createHmac('sha256', secret).update('zentrale-digest-stateless').digest('hex');
     const seed = randomBytes(32);
     this.#dummyHa1 = {
       md5: createHash('md5').update(seed).digest('hex'),
@@ -81,34 +70,9 @@ export class DigestAuthenticator {
    * are listed in order of preference, so SHA-256 comes first and MD5 stays for older phones.
    */
   challenge(realm: string, opts: { stale?: boolean } = {}): string[] {
-    return this.#format(realm, this.#nonces.mint(realm, this.#clock.now()), opts.stale === true);
-  }
-
-  /**
-   * A challenge sent statelessly (RFC 3261 8.2.7), for the request whose transaction key is `requestKey`: the
-   * nonce and a To tag are functions of that key, the secret and the time rounded down to STATELESS_WINDOW_MS, so a
-   * retransmission of the request gets the same bytes again, as section 8.2.7 requires of a stateless UAS's To tag
-   * ("the same tag for the same request consistently"). A UAC absorbs the repeated 401 either way; a load generator
-   * that recognises retransmissions by their bytes (sipp) needs it. Different requests still get different nonces:
-   * the caller's key names the request (branch, Call-ID, CSeq). A retransmission that crosses a window's end gets
-   * a new challenge, as every retransmission did before.
-   */
-  challengeFor(
-    realm: string,
-    requestKey: string,
-    opts: { stale?: boolean } = {},
-  ): { values: string[]; toTag: string } {
-    const issued = Math.floor(this.#clock.now() / STATELESS_WINDOW_MS) * STATELESS_WINDOW_MS;
-    const derived = hash('sha256', `${this.#statelessKey}\u0000${issued}\u0000${requestKey}`, 'buffer');
-    const nonce = this.#nonces.mint(realm, issued, derived);
-    return {
-      values: this.#format(realm, nonce, opts.stale === true),
-      toTag: derived.toString('hex', RAND_LEN, RAND_LEN + TAG_BYTES),
-    };
-  }
-
-  #format(realm: string, nonce: string, stale: boolean): string[] {
+    const nonce = this.#nonces.mint(realm, this.#clock.now());
     const opaque = this.#opaque(realm);
+    const stale = opts.stale === true;
     return this.#algorithms.map((algorithm) =>
       formatChallenge({ realm, nonce, opaque, algorithm, qop: 'auth', stale }),
     );

@@ -11,7 +11,7 @@ import { randomInto } from '../../util/random-id.js';
  * HMAC object each time, which a registration flood does twice per REGISTER.
  */
 const TS_LEN = 8;
-export const RAND_LEN = 16;
+const RAND_LEN = 16;
 const MAC_LEN = 32;
 const NONCE_BYTES = TS_LEN + RAND_LEN + MAC_LEN;
 /** base64url length of NONCE_BYTES (56 bytes, no padding). */
@@ -32,17 +32,11 @@ export class NonceCodec {
     this.#secret = secret;
   }
 
-  /**
-   * A new nonce issued at `now`. With `unique` (RAND_LEN bytes the caller derived from the request) instead of
-   * random bytes the nonce is a function of realm, time and request: a stateless challenge comes out the same for
-   * a retransmission of the request (digest.ts, `challengeFor`).
-   */
-  mint(realm: string, now: number, unique?: Uint8Array): string {
+  mint(realm: string, now: number): string {
     const head = Buffer.alloc(TS_LEN + RAND_LEN);
     head.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(now))), 0);
     // Pooled CSPRNG bytes: a randomBytes call per challenge cost more than the HMAC.
-    if (unique === undefined) randomInto(head, TS_LEN, RAND_LEN);
-    else head.set(unique.subarray(0, RAND_LEN), TS_LEN);
+    randomInto(head, TS_LEN, RAND_LEN);
     return Buffer.concat([head, this.#mac(realm, head)]).toString('base64url');
   }
 
