@@ -96,7 +96,11 @@ export class LocationService {
     const now = this.#clock.now();
     const m = this.#aors.get(aorKey(tenantId, username));
     if (!m) return [];
-    return [...m.values()].filter((b) => b.expiresAt > now).sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
+    const live: RegistrationRecord[] = [];
+    for (const b of m.values()) if (b.expiresAt > now) live.push(b);
+    // Most AORs have one binding: no sort (V8's sort copies the array into a work area even then).
+    if (live.length > 1) live.sort((a, b) => (b.q ?? 1) - (a.q ?? 1));
+    return live;
   }
 
   /**

@@ -34,6 +34,33 @@ describe('Registrar and LocationService (RFC 3261 section 10.3)', () => {
     assert.doesNotMatch(b?.contactParams ?? '', /expires/);
   });
 
+  it('lists bindings highest q first (no q counts as 1) and dates the 200 by the clock (RFC 3261 20.17)', async () => {
+    const res = await register(pbx, [
+      ['Contact', '<sip:100@10.0.0.1>;q=0.5, <sip:100@10.0.0.2>;q=0.9'],
+      ['Contact', '<sip:100@10.0.0.3>'],
+    ]);
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      pbx.location.lookup('t1', '100').map((b) => [b.contact, b.q]),
+      [
+        ['sip:100@10.0.0.3', null],
+        ['sip:100@10.0.0.2', 0.9],
+        ['sip:100@10.0.0.1', 0.5],
+      ],
+    );
+    assert.equal(
+      res.headers.get('Date'),
+      new Date(Math.floor(pbx.net.clock.now() / 1000) * 1000).toUTCString(),
+    );
+    await pbx.net.advance(61_000, 1_000);
+    const later = await register(pbx, [['Contact', '<sip:100@10.0.0.3>']]);
+    assert.equal(
+      later.headers.get('Date'),
+      new Date(Math.floor(pbx.net.clock.now() / 1000) * 1000).toUTCString(),
+    );
+    assert.notEqual(later.headers.get('Date'), res.headers.get('Date'));
+  });
+
   it('caps the expiry at maxExpires and refuses a too-brief one with 423 and Min-Expires', async () => {
     await register(pbx, [
       ['Contact', '<sip:100@10.0.0.1>'],

@@ -73,7 +73,7 @@ export class Registrar {
         return { change: { upserts: [], removes: [], removeAll: true }, result: 'ok' as const };
       });
       if (result === 'stale') return reply(500, 'Out Of Order Request', [['Retry-After', '1']]);
-      return reply(200, 'OK', [['Date', new Date(now).toUTCString()]]);
+      return reply(200, 'OK', [['Date', httpDate(now)]]);
     }
 
     // Step 7: expiry per contact, and the 423 for too-brief intervals.
@@ -120,7 +120,7 @@ export class Registrar {
       const left = Math.max(0, Math.round((b.expiresAt - now) / 1000));
       headers.push(['Contact', `<${b.contact}>${b.contactParams};expires=${left}`]);
     }
-    headers.push(['Date', new Date(now).toUTCString()]);
+    headers.push(['Date', httpDate(now)]);
     const bound = wanted.filter((w) => w.expires > 0).map((w) => w.na);
     headers.push(...outboundHeaders(req, ctx.flow, bound));
     return reply(200, 'OK', headers);
@@ -157,6 +157,18 @@ export class Registrar {
       updatedAt: now,
     };
   }
+}
+
+/** The Date header's value (RFC 3261 20.17): the same string for a whole second, not a Date and a format each time. */
+let dateSecond = -1;
+let dateText = '';
+function httpDate(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 function ownOrNull(s: string | undefined): string | null {
