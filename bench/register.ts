@@ -566,7 +566,7 @@ async function main(): Promise<void> {
   const k = results.find((r) => r.peer.name === 'kamailio');
   const f = results.find((r) => r.peer.name === 'node-floor');
   console.log(
-    `\nREGISTER with digest auth, sustained ${cfg.duration} s with 0 failures (sipp ${sippVersion()}, UDP, loopback, ${cfg.users} users, ${cores} cores shared with sipp)`,
+    `\nREGISTER with digest auth, sustained ${cfg.duration} s with 0 failures (sipp ${sippVersion()}, UDP, loopback, ${cfg.users} users, ${ctx.pinned ? 'registrar on core 1, sipp on core 0' : `${cores} cores shared with sipp`})`,
   );
   if (z) {
     const at = z.best

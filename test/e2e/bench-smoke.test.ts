@@ -49,6 +49,12 @@ describe('benchmarks, smoke runs', { timeout: 300_000 }, () => {
       '--floor',
     ]);
     assert.match(out, /\n {2}zentrale: >= 200 reg\/s .*µs\/reg/);
+    // One core each where there are two (or why not): the registrar on core 1, sipp on core 0.
+    assert.match(
+      out,
+      /sipp and this script pinned to core 0, every process and thread of the registrar to core 1|not pinned \(/,
+    );
+    assert.match(out, /\(sipp [^\n]*(registrar on core 1, sipp on core 0|cores shared with sipp)\)/);
     assert.match(out, /\n {2}node floor: >= 200 reg\/s .*µs\/reg/);
     if (hasKamailio) {
       assert.match(out, /\n {2}kamailio: >= 200 reg\/s/);
