@@ -492,9 +492,9 @@ async function main(): Promise<void> {
   const kamailio = cfg.only === 'zentrale' || cfg.profile ? undefined : onPath('kamailio');
 
   const cores = cpus().length;
-  // The set-up: the load generator on one core, the registrar under test alone on the other, so both
-  // registrars get the same single core whatever their process model (Kamailio forks workers, node has helper
-  // threads) and neither competes with sipp for it.
+  // One core each: the load generator on one, the registrar under test alone on the other, so both registrars
+  // get the same single core whatever their process model (Kamailio forks workers, node has helper threads) and
+  // neither competes with sipp for it.
   let pinning = 'not pinned (--no-pin): sipp and the registrar share the cores as the scheduler places them';
   let pinned = false;
   if (cfg.pin && cores >= 2) {
