@@ -41,13 +41,13 @@ import { SubscriptionService } from '../src/core/subscriptions/subscription-serv
 import { SipStack } from '../src/sip/stack.js';
 import { UserAgentCore } from '../src/sip/ua/index.js';
 import { openStore } from '../src/store/open-store.js';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatProfile, profileWhile, summariseProfile } from './lib/profile.js';
 import { Phones } from './lib/blf-phones.js';
+import { pinToCore } from './lib/procs.js';
 import type { DeviceRecord, Store, TenantRecord } from '../src/store/types.js';
 import { SystemClock } from '../src/util/clock.js';
 import { createLogger } from '../src/util/log.js';
@@ -174,13 +174,10 @@ function mainThreadCpuMs(): number {
  */
 function pinThreads(): string {
   if (cpus().length < 2) return 'not pinned (one core)';
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-    return 'server thread pinned to core 0, the phones and helper threads to core 1';
-  } catch (err) {
-    return `not pinned (taskset: ${(err as Error).message.split('\n')[0]})`;
-  }
+  const err = pinToCore([process.pid], 1) ?? pinToCore([process.pid], 0, false);
+  return err === undefined
+    ? 'server thread pinned to core 0, the phones and helper threads to core 1'
+    : `not pinned (taskset: ${err})`;
 }
 
 /** Resolves once the server's stack has taken in `n` messages in all (bounded). */

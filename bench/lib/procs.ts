@@ -173,13 +173,15 @@ export function machineTicks(): { busy: number; total: number } | undefined {
 }
 
 /**
- * Pins every thread of each process to one core (taskset -a). Returns an error message instead of throwing: a
- * machine without taskset still runs the bench, unpinned, and says so.
+ * Pins every thread of each process to one core (taskset -a), or with `allThreads` false only the thread whose id
+ * is the pid (a process's main thread). Returns an error message instead of throwing: a machine without taskset
+ * still runs the bench, unpinned, and says so.
  */
-export function pinToCore(pids: readonly number[], core: number): string | undefined {
+export function pinToCore(pids: readonly number[], core: number, allThreads = true): string | undefined {
+  const which = allThreads ? ['-a', '-p'] : ['-p'];
   try {
     for (const pid of pids)
-      execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+      execFileSync('taskset', [...which, '-c', String(core), String(pid)], { stdio: 'ignore' });
     return undefined;
   } catch (err) {
     return (err as Error).message.split('\n')[0];
