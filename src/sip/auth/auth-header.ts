@@ -119,10 +119,19 @@ function quote(v: string): string {
 
 /** A `Digest` challenge for WWW-Authenticate / Proxy-Authenticate (RFC 7616 section 3.3). */
 export function formatChallenge(c: DigestChallenge): string {
-  const parts = [`realm=${quote(c.realm)}`, `nonce=${quote(c.nonce)}`];
-  if (c.opaque !== undefined) parts.push(`opaque=${quote(c.opaque)}`);
+  const [before, after] = challengeAround(c);
+  return `${before}${quote(c.nonce)}${after}`;
+}
+
+/**
+ * A challenge's text before and after its quoted nonce, for a server that sends many challenges for one realm:
+ * `before + '"' + nonce + '"' + after` is formatChallenge's result for a nonce that needs no escaping.
+ */
+export function challengeAround(c: Omit<DigestChallenge, 'nonce'>): [string, string] {
+  const after = [];
+  if (c.opaque !== undefined) after.push(`opaque=${quote(c.opaque)}`);
   // algorithm and stale are tokens, qop a quoted list (RFC 7616 section 3.3 ABNF).
-  parts.push(`algorithm=${c.algorithm}`, `qop=${quote(c.qop ?? 'auth')}`);
-  if (c.stale) parts.push('stale=true');
-  return `Digest ${parts.join(', ')}`;
+  after.push(`algorithm=${c.algorithm}`, `qop=${quote(c.qop ?? 'auth')}`);
+  if (c.stale) after.push('stale=true');
+  return [`Digest realm=${quote(c.realm)}, nonce=`, `, ${after.join(', ')}`];
 }

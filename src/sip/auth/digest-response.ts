@@ -15,8 +15,8 @@ export interface DigestResponseInput {
   cnonce?: string;
 }
 
-/** One-shot hash (no Hash object per call: two of these run for every authenticated request). */
-function h(algorithm: DigestAlgorithm, s: string): string {
+/** One-shot hash, hex (no Hash object per call: two of these run for every authenticated request). */
+export function digestHash(algorithm: DigestAlgorithm, s: string): string {
   return hash(algorithm === 'MD5' ? 'md5' : 'sha256', s, 'hex');
 }
 
@@ -26,7 +26,11 @@ function h(algorithm: DigestAlgorithm, s: string): string {
  * and KD(secret, data) = H(secret:data).
  */
 export function computeDigestResponse(i: DigestResponseInput): string {
-  const ha2 = h(i.algorithm, `${i.method}:${i.uri}`);
+  return digestFromHa2(i, digestHash(i.algorithm, `${i.method}:${i.uri}`));
+}
+
+/** The request-digest from an HA2 the caller already has (a server keeps H(method:uri) per digest-uri). */
+export function digestFromHa2(i: Omit<DigestResponseInput, 'method' | 'uri'>, ha2: string): string {
   const data = i.qop ? `${i.nonce}:${i.nc ?? ''}:${i.cnonce ?? ''}:${i.qop}:${ha2}` : `${i.nonce}:${ha2}`;
-  return h(i.algorithm, `${i.ha1}:${data}`);
+  return digestHash(i.algorithm, `${i.ha1}:${data}`);
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../util/clock.js';
 import type { AuthValue } from '../message/types.js';
-import { parseAuthValue } from './auth-header.js';
+import { formatChallenge, parseAuthValue } from './auth-header.js';
 import { DigestAuthenticator } from './digest.js';
 import { computeDigestResponse } from './digest-response.js';
 import { computeHa1, type DigestAlgorithm } from './ha1.js';
@@ -40,14 +40,24 @@ const HA1 = {
 /** A UA answering one of our challenges, the way a phone would. */
 function answer(
   challenge: string,
-  o: { password?: string; nc?: number; method?: string; qop?: boolean; realm?: string; user?: string } = {},
+  o: {
+    password?: string;
+    nc?: number;
+    method?: string;
+    qop?: boolean;
+    realm?: string;
+    user?: string;
+    /** The digest-uri hashed; `claimUri` (default the same) is the one the header names. */
+    uri?: string;
+    claimUri?: string;
+  } = {},
 ): AuthValue {
   const ch = parseAuthValue(challenge)!;
   const algorithm = ch.params.get('algorithm') as DigestAlgorithm;
   const realm = o.realm ?? ch.params.get('realm')!;
   const user = o.user ?? USER;
   const nonce = ch.params.get('nonce')!;
-  const uri = 'sip:acme.example.com';
+  const uri = o.uri ?? 'sip:acme.example.com';
   const nc = (o.nc ?? 1).toString(16).padStart(8, '0');
   const cnonce = 'c0ffee42';
   const qop = o.qop === false ? undefined : ('auth' as const);
@@ -61,7 +71,7 @@ function answer(
   });
   const qopPart = qop ? `, qop=auth, nc=${nc}, cnonce="${cnonce}"` : '';
   const header =
-    `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", ` +
+    `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${o.claimUri ?? uri}", response="${response}", ` +
     `algorithm=${algorithm}, opaque="${ch.params.get('opaque')}"${qopPart}`;
   return parseAuthValue(header)!;
 }
@@ -94,6 +104,32 @@ describe('DigestAuthenticator.challenge', () => {
     assert.match(auth.challenge(REALM, { stale: true })[0]!, /, stale=true$/);
     assert.notEqual(parseAuthValue(auth.challenge(REALM)[0]!)!.params.get('nonce'), sha!.params.get('nonce'));
   });
+
+  it('builds each challenge as formatChallenge would, per realm and stale flag (the texts are kept)', () => {
+    const { auth } = setup();
+    for (const [realm, stale] of [
+      [REALM, false],
+      [REALM, true],
+      [REALM, false],
+      ['other.example.com', false],
+      ['we\\ird"realm', true],
+    ] as const) {
+      for (const [i, value] of auth.challenge(realm, { stale }).entries()) {
+        const c = parseAuthValue(value)!;
+        const expected = formatChallenge({
+          realm,
+          nonce: c.params.get('nonce')!,
+          opaque: c.params.get('opaque')!,
+          algorithm: i === 0 ? 'SHA-256' : 'MD5',
+          qop: 'auth',
+          stale,
+        });
+        assert.equal(value, expected);
+        assert.equal(c.params.get('realm'), realm);
+        assert.equal(c.params.has('stale'), stale);
+      }
+    }
+  });
 });
 
 describe('DigestAuthenticator.verify', () => {
@@ -112,6 +148,12 @@ describe('DigestAuthenticator.verify', () => {
       assert.equal(verify(answer(ch, { nc: 5 }), null), 'invalid', 'unknown user');
       assert.equal(verify(answer(ch, { nc: 5, user: 'mallory' }), null), 'invalid');
       assert.equal(verify(answer(ch, { nc: 5 }), HA1, 'INVITE'), 'invalid', 'digest covers the method');
+      assert.equal(verify(answer(ch, { nc: 5, uri: 'sip:other.example.com' })), 'ok', 'another digest-uri');
+      assert.equal(
+        verify(answer(ch, { nc: 6, uri: 'sip:other.example.com', claimUri: 'sip:acme.example.com' })),
+        'invalid',
+        'digest covers the uri',
+      );
       assert.equal(auth.counts().trackedNonces, 1);
       clock.advance(300_001);
       assert.equal(verify(answer(ch, { nc: 5 })), 'stale');

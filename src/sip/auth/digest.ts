@@ -1,8 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../util/clock.js';
 import type { AuthValue } from '../message/types.js';
-import { formatChallenge } from './auth-header.js';
-import { computeDigestResponse } from './digest-response.js';
+import { challengeAround } from './auth-header.js';
+import { digestFromHa2, digestHash } from './digest-response.js';
 import type { DigestAlgorithm } from './ha1.js';
 import { NonceCodec } from './nonce.js';
 import { NonceTracker } from './nonce-tracker.js';
@@ -46,6 +46,9 @@ export class DigestAuthenticator {
   readonly #algorithms: DigestAlgorithm[];
   readonly #opaqueKey: Buffer;
   readonly #opaques = new Map<string, string>();
+  readonly #challengeCache = new Map<string, Array<[string, string]>>();
+  readonly #ha2Md5 = new Map<string, string>();
+  readonly #ha2Sha256 = new Map<string, string>();
   /** Stand-ins for an unknown user's HA1, so that user sees the same work and the same answer as a wrong password. */
   readonly #dummyHa1: { md5: string; sha256: string };
 
@@ -71,11 +74,41 @@ export class DigestAuthenticator {
    */
   challenge(realm: string, opts: { stale?: boolean } = {}): string[] {
     const nonce = this.#nonces.mint(realm, this.#clock.now());
-    const opaque = this.#opaque(realm);
-    const stale = opts.stale === true;
-    return this.#algorithms.map((algorithm) =>
-      formatChallenge({ realm, nonce, opaque, algorithm, qop: 'auth', stale }),
+    // The nonce is base64url, so it goes between the quotes as it is.
+    return this.#challengeTexts(realm, opts.stale === true).map(
+      ([before, after]) => `${before}"${nonce}"${after}`,
     );
+  }
+
+  /** The text of each offered challenge around its nonce: the same for every challenge of one realm. */
+  #challengeTexts(realm: string, stale: boolean): Array<[string, string]> {
+    const key = `${stale ? 's' : '-'}${realm}`;
+    let v = this.#challengeCache.get(key);
+    if (v === undefined) {
+      const opaque = this.#opaque(realm);
+      v = this.#algorithms.map((algorithm) =>
+        challengeAround({ realm, opaque, algorithm, qop: 'auth', stale }),
+      );
+      if (this.#challengeCache.size >= 10_000) this.#challengeCache.clear();
+      this.#challengeCache.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * H(method:uri) (RFC 7616 section 3.4.3): a phone sends the same method and digest-uri every time, so the hash
+   * is kept. The uri comes from the request: the table is bounded and starts over when full.
+   */
+  #ha2(algorithm: DigestAlgorithm, method: string, uri: string): string {
+    const a2 = `${method}:${uri}`;
+    const table = algorithm === 'MD5' ? this.#ha2Md5 : this.#ha2Sha256;
+    let v = table.get(a2);
+    if (v === undefined) {
+      v = digestHash(algorithm, a2);
+      if (table.size >= 4_096) table.clear();
+      table.set(a2, v);
+    }
+    return v;
   }
 
   /** The opaque value is a function of the realm only: computed once per realm, not per challenge. */
@@ -127,14 +160,15 @@ export class DigestAuthenticator {
 
     // Unknown users get the dummy HA1 and the same comparison, so neither timing nor result reveals them.
     const ha1 = input.ha1 ?? this.#dummyHa1;
-    const expected = computeDigestResponse({
-      algorithm,
-      ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256,
-      nonce,
-      method: input.method,
-      uri,
-      ...(qop ? { qop, nc, cnonce } : {}),
-    });
+    const expected = digestFromHa2(
+      {
+        algorithm,
+        ha1: algorithm === 'MD5' ? ha1.md5 : ha1.sha256,
+        nonce,
+        ...(qop ? { qop, nc, cnonce } : {}),
+      },
+      this.#ha2(algorithm, input.method, uri),
+    );
     const match = safeEqualHex(expected, response);
     if (!match || input.ha1 === undefined) return 'invalid';
 
