@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { memoBounded } from '../../util/bounded-memo.js';
 import type { Clock } from '../../util/clock.js';
 import type { AuthValue } from '../message/types.js';
 import { challengeAround } from './auth-header.js';
@@ -46,9 +47,8 @@ export class DigestAuthenticator {
   readonly #algorithms: DigestAlgorithm[];
   readonly #opaqueKey: Buffer;
   readonly #opaques = new Map<string, string>();
-  readonly #challengeCache = new Map<string, Array<[string, string]>>();
-  readonly #ha2Md5 = new Map<string, string>();
-  readonly #ha2Sha256 = new Map<string, string>();
+  readonly #challengeTexts = new Map<string, Array<[string, string]>>();
+  readonly #ha2s = new Map<string, string>();
   /** Stand-ins for an unknown user's HA1, so that user sees the same work and the same answer as a wrong password. */
   readonly #dummyHa1: { md5: string; sha256: string };
 
@@ -75,51 +75,35 @@ export class DigestAuthenticator {
   challenge(realm: string, opts: { stale?: boolean } = {}): string[] {
     const nonce = this.#nonces.mint(realm, this.#clock.now());
     // The nonce is base64url, so it goes between the quotes as it is.
-    return this.#challengeTexts(realm, opts.stale === true).map(
+    return this.#textsAround(realm, opts.stale === true).map(
       ([before, after]) => `${before}"${nonce}"${after}`,
     );
   }
 
   /** The text of each offered challenge around its nonce: the same for every challenge of one realm. */
-  #challengeTexts(realm: string, stale: boolean): Array<[string, string]> {
-    const key = `${stale ? 's' : '-'}${realm}`;
-    let v = this.#challengeCache.get(key);
-    if (v === undefined) {
+  #textsAround(realm: string, stale: boolean): Array<[string, string]> {
+    return memoBounded(this.#challengeTexts, `${stale ? 's' : '-'}${realm}`, 10_000, () => {
       const opaque = this.#opaque(realm);
-      v = this.#algorithms.map((algorithm) =>
+      return this.#algorithms.map((algorithm) =>
         challengeAround({ realm, opaque, algorithm, qop: 'auth', stale }),
       );
-      if (this.#challengeCache.size >= 10_000) this.#challengeCache.clear();
-      this.#challengeCache.set(key, v);
-    }
-    return v;
+    });
   }
 
   /**
    * H(method:uri) (RFC 7616 section 3.4.3): a phone sends the same method and digest-uri every time, so the hash
-   * is kept. The uri comes from the request: the table is bounded and starts over when full.
+   * is kept. The uri comes from the request, hence the bound.
    */
   #ha2(algorithm: DigestAlgorithm, method: string, uri: string): string {
     const a2 = `${method}:${uri}`;
-    const table = algorithm === 'MD5' ? this.#ha2Md5 : this.#ha2Sha256;
-    let v = table.get(a2);
-    if (v === undefined) {
-      v = digestHash(algorithm, a2);
-      if (table.size >= 4_096) table.clear();
-      table.set(a2, v);
-    }
-    return v;
+    return memoBounded(this.#ha2s, `${algorithm} ${a2}`, 4_096, () => digestHash(algorithm, a2));
   }
 
   /** The opaque value is a function of the realm only: computed once per realm, not per challenge. */
   #opaque(realm: string): string {
-    let v = this.#opaques.get(realm);
-    if (v === undefined) {
-      v = createHmac('sha256', this.#opaqueKey).update(realm, 'utf8').digest('base64url').slice(0, 22);
-      if (this.#opaques.size >= 10_000) this.#opaques.clear();
-      this.#opaques.set(realm, v);
-    }
-    return v;
+    return memoBounded(this.#opaques, realm, 10_000, () =>
+      createHmac('sha256', this.#opaqueKey).update(realm, 'utf8').digest('base64url').slice(0, 22),
+    );
   }
 
   verify(input: VerifyInput): VerifyResult {

@@ -1,4 +1,5 @@
 import { hash, timingSafeEqual } from 'node:crypto';
+import { memoBounded } from '../../util/bounded-memo.js';
 import { randomInto } from '../../util/random-id.js';
 
 /**
@@ -64,15 +65,12 @@ export class NonceCodec {
 
   /** Length-prefixed realm so that no (realm, head) pair can be re-split into another. */
   #prefix(realm: string): Buffer {
-    let p = this.#prefixes.get(realm);
-    if (p === undefined) {
+    return memoBounded(this.#prefixes, realm, MAX_REALMS, () => {
       const realmBytes = Buffer.from(realm, 'utf8');
-      p = Buffer.alloc(4 + realmBytes.length);
+      const p = Buffer.alloc(4 + realmBytes.length);
       p.writeUInt32BE(realmBytes.length, 0);
       realmBytes.copy(p, 4);
-      if (this.#prefixes.size >= MAX_REALMS) this.#prefixes.clear();
-      this.#prefixes.set(realm, p);
-    }
-    return p;
+      return p;
+    });
   }
 }
