@@ -100,7 +100,16 @@ function runFile(file, range) {
       const count = (k) => Number(new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(out)?.[1] ?? 0);
       const secs = (Date.now() - started) / 1000;
       process.stdout.write(`\n▶ ${file} (${range}, ${secs.toFixed(0)} s)\n${out}`);
-      resolve({ file, ok: code === 0, pass: count('pass'), fail: count('fail'), todo: count('todo'), secs });
+      const ok = code === 0;
+      resolve({
+        file,
+        ok,
+        pass: count('pass'),
+        fail: count('fail'),
+        todo: count('todo'),
+        secs,
+        ...(ok ? {} : { out }),
+      });
     });
   });
 }
@@ -203,9 +212,25 @@ async function runE2e(list) {
       `\nworkers: ${busy.map((s, n) => `${WORKER_RANGES[n]} ${s.toFixed(0)} s`).join(', ')}` +
       (failed.length ? `\nfailed files: ${failed.map((r) => r.file).join(', ')}` : ''),
   );
+  for (const r of failed) console.log(`\n✖ ${r.file}, why:\n${failureOf(r.out)}`);
   return failed.length ? 1 : 0;
+}
+
+/**
+ * The spec reporter's closing "failing tests" section of a file's output (or its last lines when there is none),
+ * printed again after the summary: a CI log is often read from its tail, where a file's own output is long gone.
+ */
+function failureOf(out) {
+  const at = out.lastIndexOf('✖ failing tests:');
+  const text = at >= 0 ? out.slice(at) : out.split('\n').slice(-60).join('\n');
+  const MAX = 8000;
+  return text.length > MAX
+    ? `${text.slice(0, MAX)}\n… (${text.length - MAX} more characters: see the file's output above)`
+    : text;
 }
 
 const unitStatus = runUnit(files.filter((f) => !f.startsWith('test/e2e/')));
 const e2eStatus = await runE2e(files.filter((f) => f.startsWith('test/e2e/')));
+if (unitStatus !== 0)
+  console.log('\n✖ unit tests failed: their "failing tests" section ends the unit output above');
 process.exit(unitStatus !== 0 ? unitStatus : e2eStatus);

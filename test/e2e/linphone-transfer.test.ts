@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BaresipPhone } from './support/baresip.js';
-import { heardShare } from './support/heard.js';
+import { heardShare, heardWithin } from './support/heard.js';
 import { LinphonePhone } from './support/linphone.js';
 import { assertBaseline, startTestServer, type TestServer } from './support/server.js';
 
@@ -111,7 +111,13 @@ describe('attended transfer and pickup with Opus phones', () => {
     karin.transferToCall(first, consult);
     await karin.waitEnded(15_000, heldA);
     await sleep(4000);
-    const aHeard = heardShare(deskA.recentAudio(2.5), 700, 'desk-a after the transfer');
+    const aHeard = await heardWithin(
+      () => deskA.recentAudio(2.5),
+      700,
+      'desk-a after the transfer',
+      0.5,
+      6000,
+    );
     assert.ok(aHeard > 0.5, `desk-a hears desk-c after the transfer (${aHeard.toFixed(2)})`);
     assert.equal(audioOf(deskA).at(-1), 'opus', `desk-a ends on Opus: ${JSON.stringify(audioOf(deskA))}`);
     assert.match(deskA.log(), /P-Asserted-Identity: [^\n]*sip:202@/i, 'desk-a was told its new party');
@@ -142,8 +148,8 @@ describe('attended transfer and pickup with Opus phones', () => {
     await sleep(3500);
     assert.equal(audioOf(karin).at(-1), 'opus', JSON.stringify(audioOf(karin)));
     assert.equal(audioOf(picker).at(-1), 'opus', JSON.stringify(audioOf(picker)));
-    const pHeard = heardShare(picker.recentAudio(2.5), 1000, 'the picker');
-    const kHeard = heardShare(karin.recentAudio(2.5), 440, 'the caller');
+    const pHeard = await heardWithin(() => picker.recentAudio(2.5), 1000, 'the picker', 0.5, 6000);
+    const kHeard = await heardWithin(() => karin.recentAudio(2.5), 440, 'the caller', 0.5, 6000);
     assert.ok(pHeard > 0.5, `the picker hears the caller (${pHeard.toFixed(2)})`);
     assert.ok(kHeard > 0.5, `the caller hears the picker (${kHeard.toFixed(2)})`);
     const ended = karin.out.length;
@@ -170,7 +176,7 @@ describe('attended transfer and pickup with Opus phones', () => {
     await Promise.all([karin.waitConnected(15_000), established, cancelled]);
     await sleep(3500);
     assert.equal(audioOf(karin).at(-1), 'g722', JSON.stringify(audioOf(karin)));
-    const kHeard = heardShare(karin.recentAudio(2.5), 440, 'the caller');
+    const kHeard = await heardWithin(() => karin.recentAudio(2.5), 440, 'the caller', 0.5, 6000);
     assert.ok(kHeard > 0.5, `the caller hears the picker through the transcoder (${kHeard.toFixed(2)})`);
     const closed = picker.waitFor('CALL_CLOSED', 10_000);
     karin.hangup();
