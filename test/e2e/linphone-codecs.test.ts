@@ -23,6 +23,10 @@ const BASE = Number((process.env.ZENTRALE_TEST_RTP_PORTS ?? '31000-31999').split
 const audioOf = (p: LinphonePhone) =>
   p.negotiatedPayloadTypes().filter((f) => f.encoding !== 'telephone-event' && f.encoding !== 'CN');
 
+/** What `lin` hears of baresip's 440 Hz tone after `mark` (a recordMark), asked again for up to 4 s. */
+const hearsBaresipSince = (lin: LinphonePhone, mark: number, what: string) =>
+  heardWithin(() => lin.recentAudio(3.5, mark), 440, what, 0.5, 4000);
+
 describe('phones with different codecs (Linphone and baresip)', () => {
   let t: TestServer;
   let phones: Array<LinphonePhone | BaresipPhone> = [];
@@ -96,13 +100,7 @@ describe('phones with different codecs (Linphone and baresip)', () => {
     const resumedAt = lin.recordMark();
     lin.resume();
     await sleep(3500);
-    const afterLin = await heardWithin(
-      () => lin.recentAudio(3.5, resumedAt),
-      440,
-      'Linphone after its resume',
-      0.5,
-      4000,
-    );
+    const afterLin = await hearsBaresipSince(lin, resumedAt, 'Linphone after its resume');
     assert.ok(afterLin > 0.5, `Linphone hears baresip after its own resume (${afterLin.toFixed(2)})`);
     // Hold and resume from baresip: the PBX plays music to Linphone in G.722.
     assert.equal((await bare.command('hold')).ok, true);
@@ -110,13 +108,7 @@ describe('phones with different codecs (Linphone and baresip)', () => {
     const bareResumedAt = lin.recordMark();
     assert.equal((await bare.command('resume')).ok, true);
     await sleep(3500);
-    const afterBare = await heardWithin(
-      () => lin.recentAudio(3.5, bareResumedAt),
-      440,
-      'Linphone after baresip resumed',
-      0.5,
-      4000,
-    );
+    const afterBare = await hearsBaresipSince(lin, bareResumedAt, 'Linphone after baresip resumed');
     assert.ok(afterBare > 0.5, `Linphone hears baresip after baresip resumed (${afterBare.toFixed(2)})`);
     const closed = bare.waitFor('CALL_CLOSED', 10_000);
     lin.hangup();
@@ -180,13 +172,7 @@ describe('phones with different codecs (Linphone and baresip)', () => {
       .map((f) => f.encoding.toLowerCase())
       .filter((e, k, all) => k === 0 || e !== all[k - 1]);
     assert.deepEqual(steps.slice(0, 3), ['opus', 'pcmu', 'opus'], JSON.stringify(audioOf(lin)));
-    const afterResume = await heardWithin(
-      () => lin.recentAudio(3.5, resumedAt),
-      440,
-      'Linphone after the resume',
-      0.5,
-      4000,
-    );
+    const afterResume = await hearsBaresipSince(lin, resumedAt, 'Linphone after the resume');
     assert.ok(afterResume > 0.5, `Linphone hears baresip after the resume (${afterResume.toFixed(2)})`);
     const closed = bare.waitFor('CALL_CLOSED', 10_000);
     lin.hangup();
