@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the test files with node's own test runner through tsx (Node 20's --test takes no globs).
 // Usage: node scripts/run-tests.mjs [--unit | --e2e] [filter-substring ...]
-// ZENTRALE_TEST_WORKERS (default 2) sets how many e2e files run at once.
+// ZENTRALE_TEST_WORKERS (default 3) sets how many e2e files run at once.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -166,7 +166,7 @@ function chain(a, b) {
 
 async function runE2e(list) {
   if (list.length === 0) return 0;
-  const workers = Math.max(1, Math.min(Number(process.env.ZENTRALE_TEST_WORKERS ?? 2), WORKER_RANGES.length));
+  const workers = Math.max(1, Math.min(Number(process.env.ZENTRALE_TEST_WORKERS ?? 3), WORKER_RANGES.length));
   const pending = list
     .map((file) => ({ file, ranged: usesRange(file), browser: usesBrowser(file), secs: knownSeconds(file) }))
     .sort((a, b) => b.secs - a.secs || a.file.localeCompare(b.file));
